@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* spectrum plan FILE [INSTANCE] [--json | --argv] [--hypervisor NAME] */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "cmd.h"
+
+enum sp_plan_format {
+	SP_FMT_SUMMARY,
+	SP_FMT_JSON,
+	SP_FMT_ARGV,
+};
+
+struct sp_plan_opts {
+	const char *file;
+	const char *instance;
+	enum sp_plan_format format;
+	int hv; /* -1: each instance's own */
+};
+
+static void sp_summary_disks(const struct sp_plan *p)
+{
+	char size[32];
+
+	for (size_t i = 0; i < p->ndisks; i++) {
+		const struct sp_plan_disk *d = &p->disks[i];
+		printf("  disk   %s %s -> %s (%s", d->resource, d->image, d->guest_path,
+		       sp_mode_name(d->mode));
+		if (d->create) {
+			sp_size_format(d->size, size, sizeof(size));
+			printf(", %s %s, created on first use", size, d->fs);
+		}
+		puts(")");
+	}
+	for (size_t i = 0; i < p->nshares; i++)
+		printf("  share  %s %s -> %s (%s, virtiofs tag %s)\n", p->shares[i].resource,
+		       p->shares[i].host_path, p->shares[i].guest_path,
+		       sp_mode_name(p->shares[i].mode), p->shares[i].tag);
+}
+
+static void sp_summary_devices(const struct sp_plan *p)
+{
+	for (size_t i = 0; i < p->nnics; i++)
+		printf("  net    %s%s: tap %s, mac %s\n", p->nics[i].resource,
+		       p->nics[i].nat ? " (nat)" : "", p->nics[i].tap, p->nics[i].mac);
+	for (size_t i = 0; i < p->nusb; i++) {
+		const struct sp_usb_id *u = &p->usb[i].id;
+		if (u->by_id)
+			printf("  usb    %s %04x:%04x\n", p->usb[i].resource, u->vendor, u->product);
+		else
+			printf("  usb    %s bus %u port %s\n", p->usb[i].resource, u->bus, u->port);
+	}
+	for (size_t i = 0; i < p->npci; i++)
+		printf("  pci    %s %s\n", p->pci[i].resource, p->pci[i].address);
+}
+
+static void sp_print_summary(const struct sp_plan *p)
+{
+	char mem[32];
+
+	sp_size_format(p->memory_mib << 20, mem, sizeof(mem));
+	printf("%s: %s on %s (%s, %s), %s, %u vCPU%s\n", p->instance, p->application,
+	       sp_hv_name(p->hypervisor), sp_arch_name(p->arch), sp_accel_name(p->accel), mem,
+	       p->vcpus, p->vcpus == 1 ? "" : "s");
+	printf("  root   %s (read-only%s)\n", p->root.image, p->root.shared ? ", shared with DAX" : "");
+	sp_summary_disks(p);
+	sp_summary_devices(p);
+	for (size_t i = 0; i < p->ncommands; i++) {
+		fputs("  run   ", stdout);
+		for (size_t j = 0; j < p->commands[i].argc; j++) {
+			char *q = sp_shell_quote(p->commands[i].argv[j]);
+			printf(" %s", q);
+			free(q);
+		}
+		putchar('\n');
+	}
+}
+
+/* One option and its value per line, so long command lines stay readable
+ * and can be pasted into a shell as they are. */
+static void sp_print_argv(const struct sp_argv *a)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		char *q = sp_shell_quote(a->v[i]);
+		bool starts_opt = a->v[i][0] == '-';
+		bool pair = starts_opt && i + 1 < a->n && a->v[i + 1][0] != '-';
+		fputs(i == 0 ? "" : " \\\n    ", stdout);
+		fputs(q, stdout);
+		free(q);
+		if (pair || i == 0) {
+			/* argv[0] keeps its subcommand ("crosvm run") on its line */
+			while (i + 1 < a->n && a->v[i + 1][0] != '-') {
+				q = sp_shell_quote(a->v[++i]);
+				printf(" %s", q);
+				free(q);
+				if (pair)
+					break;
+			}
+		}
+	}
+	putchar('\n');
+}
+
+static int sp_print_plan_argv(const struct sp_config *cfg, const struct sp_plan *p, bool first)
+{
+	struct sp_err err = {0};
+	struct sp_argv a;
+	int rc = 0;
+
+	sp_argv_init(&a);
+	if (sp_backend_get(p->hypervisor)->build(p, &a, &err) < 0) {
+		fprintf(stderr, "%s: instances.%s: error: %s\n", cfg->file, p->instance, err.msg);
+		rc = -1;
+	} else {
+		printf("%s# %s: %s, %s, %s\n", first ? "" : "\n", p->instance, sp_hv_name(p->hypervisor),
+		       sp_arch_name(p->arch), sp_accel_name(p->accel));
+		sp_print_argv(&a);
+	}
+	sp_argv_free(&a);
+	return rc;
+}
+
+static void sp_print_json(const struct sp_plans *plans)
+{
+	json_t *arr = json_array();
+	char *s;
+
+	for (size_t i = 0; i < plans->n; i++) {
+		char *one = sp_plan_to_json(&plans->v[i]);
+		json_array_append_new(arr, json_loads(one, 0, NULL));
+		free(one);
+	}
+	s = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	puts(s);
+	free(s);
+	json_decref(arr);
+}
+
+static int sp_plan_parse_args(int argc, char **argv, struct sp_plan_opts *o)
+{
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"argv", no_argument, NULL, 'a'},
+		{"hypervisor", required_argument, NULL, 'H'},
+		{NULL, 0, NULL, 0},
+	};
+	enum sp_hv hv;
+	int c;
+
+	o->hv = -1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1 || optind < argc) {
+		if (c == -1) {
+			/* positional: FILE then INSTANCE, options may follow */
+			if (!o->file)
+				o->file = argv[optind];
+			else if (!o->instance)
+				o->instance = argv[optind];
+			else
+				return sp_usage_error("plan", "unexpected argument '%s'", argv[optind]);
+			optind++;
+			continue;
+		}
+		switch (c) {
+		case 'j':
+		case 'a':
+			if (o->format != SP_FMT_SUMMARY)
+				return sp_usage_error("plan", "give only one of --json and --argv");
+			o->format = c == 'j' ? SP_FMT_JSON : SP_FMT_ARGV;
+			break;
+		case 'H':
+			if (sp_hv_parse(optarg, &hv) < 0)
+				return sp_usage_error("plan",
+						      "unknown hypervisor '%s'; use qemu, crosvm or cloud-hypervisor",
+						      optarg);
+			o->hv = (int)hv;
+			break;
+		default:
+			return sp_usage_error("plan", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (!o->file)
+		return sp_usage_error("plan", "missing FILE");
+	return 0;
+}
+
+static int sp_plan_output(const struct sp_config *cfg, const struct sp_plans *plans,
+			  enum sp_plan_format format)
+{
+	int rc = SP_EXIT_OK;
+
+	if (format == SP_FMT_JSON) {
+		sp_print_json(plans);
+		return rc;
+	}
+	for (size_t i = 0; i < plans->n; i++) {
+		if (format == SP_FMT_ARGV) {
+			if (sp_print_plan_argv(cfg, &plans->v[i], i == 0) < 0)
+				rc = SP_EXIT_INVALID;
+		} else {
+			if (i)
+				putchar('\n');
+			sp_print_summary(&plans->v[i]);
+		}
+	}
+	return rc;
+}
+
+int sp_cmd_plan(int argc, char **argv)
+{
+	struct sp_plan_opts o = {0};
+	struct sp_err err = {0};
+	struct sp_plans *plans;
+	struct sp_config *cfg;
+	struct sp_host host;
+	int rc = SP_EXIT_OK;
+
+	if (sp_plan_parse_args(argc, argv, &o) != 0)
+		return SP_EXIT_USAGE;
+	cfg = sp_load_config(o.file, &rc);
+	if (!cfg)
+		return rc;
+	if (o.instance && !sp_config_instance(cfg, o.instance)) {
+		fprintf(stderr, "%s: error: no instance named \"%s\"; 'spectrum plan %s' lists them\n",
+			cfg->file, o.instance, cfg->file);
+		sp_config_free(cfg);
+		return SP_EXIT_INVALID;
+	}
+	if (sp_host_detect(&host, &err) < 0) {
+		sp_warnx("%s", err.msg);
+		sp_config_free(cfg);
+		return SP_EXIT_SYSTEM;
+	}
+	plans = sp_plan_compile(cfg, &host, o.instance, o.hv, &err);
+	if (!plans) {
+		fprintf(stderr, "%s: %s\n", cfg->file, err.msg);
+		rc = SP_EXIT_INVALID;
+	} else {
+		rc = sp_plan_output(cfg, plans, o.format);
+		sp_plans_free(plans);
+	}
+	sp_config_free(cfg);
+	return rc;
+}

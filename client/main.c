@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * spectrum: the command-line client.  Each subcommand lives in its own
+ * file and is dispatched through the table below.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+
+const struct sp_cmd sp_cmds[] = {
+	{"check", sp_cmd_check, "FILE", "validate a data file",
+	 "Reads FILE, checks every rule of spectrum.json(5) and compiles a plan for every\n"
+	 "instance.  Prints one line per problem (\"FILE: PLACE: error: MESSAGE\") on\n"
+	 "standard error, or a one-line summary on standard output.  Warnings, such as\n"
+	 "a device bound into two instances, do not make the check fail.\n"},
+	{"plan", sp_cmd_plan, "FILE [INSTANCE] [--json | --argv] [--hypervisor NAME]",
+	 "show what would run",
+	 "Compiles FILE and prints the plan of every instance, or of INSTANCE only:\n"
+	 "  (default)          a summary per instance\n"
+	 "  --json             the plans as a JSON array\n"
+	 "  --argv             the hypervisor command line, shell-quoted, one block per instance\n"
+	 "  --hypervisor NAME  use qemu, crosvm or cloud-hypervisor for every instance\n"},
+	{"help", sp_cmd_help, "[COMMAND]", "show help for a command",
+	 "Without COMMAND lists the commands; with it, explains COMMAND.\n"},
+	{NULL, NULL, NULL, NULL, NULL},
+};
+
+const struct sp_cmd *sp_cmd_find(const char *name)
+{
+	for (const struct sp_cmd *c = sp_cmds; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+void sp_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("spectrum: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int sp_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("spectrum: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (cmd)
+		fprintf(stderr, "; see 'spectrum help %s'\n", cmd);
+	else
+		fputs("; see 'spectrum --help'\n", stderr);
+	return SP_EXIT_USAGE;
+}
+
+void sp_print_diags(const struct sp_diags *d)
+{
+	char line[2048];
+
+	for (size_t i = 0; i < d->n; i++) {
+		sp_diag_format(d, &d->v[i], line, sizeof(line));
+		fprintf(stderr, "%s\n", line);
+	}
+	if (d->dropped)
+		fprintf(stderr, "%s: %zu more problems not shown\n", d->file, d->dropped);
+}
+
+struct sp_config *sp_load_config(const char *file, int *exit_code)
+{
+	struct sp_diags d;
+	struct sp_config *cfg;
+
+	sp_diags_init(&d, file);
+	cfg = sp_config_load(file, &d);
+	sp_print_diags(&d);
+	if (!cfg)
+		*exit_code = d.io_error ? SP_EXIT_SYSTEM : SP_EXIT_INVALID;
+	sp_diags_fini(&d);
+	return cfg;
+}
+
+static void sp_main_usage(FILE *f)
+{
+	fputs("usage: spectrum [--version] [-h | --help] COMMAND [ARGS]\n\ncommands:\n", f);
+	for (const struct sp_cmd *c = sp_cmds; c->name; c++)
+		fprintf(f, "  %-6s %-52s %s\n", c->name, c->args, c->summary);
+	fputs("\nSee spectrum(1) and spectrum.json(5).\n", f);
+}
+
+int main(int argc, char **argv)
+{
+	const struct sp_cmd *cmd;
+
+	if (argc < 2) {
+		sp_main_usage(stderr);
+		return SP_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		sp_main_usage(stdout);
+		return SP_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("spectrum %s\n", SPECTRUM_VERSION);
+		return SP_EXIT_OK;
+	}
+	cmd = sp_cmd_find(argv[1]);
+	if (!cmd)
+		return sp_usage_error(NULL, "unknown command '%s'", argv[1]);
+	return cmd->run(argc - 1, argv + 1);
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "model.h"
+
+#include <string.h>
+
+static const char *const sp_arch_names[SP_ARCH_COUNT] = {
+	[SP_ARCH_X86_64] = "x86_64",
+	[SP_ARCH_PPC64LE] = "ppc64le",
+	[SP_ARCH_AARCH64] = "aarch64",
+};
+
+static const char *const sp_hv_names[SP_HV_COUNT] = {
+	[SP_HV_QEMU] = "qemu",
+	[SP_HV_CROSVM] = "crosvm",
+	[SP_HV_CLOUD_HYPERVISOR] = "cloud-hypervisor",
+};
+
+const char *sp_arch_name(enum sp_arch a)
+{
+	return (unsigned)a < SP_ARCH_COUNT ? sp_arch_names[a] : "?";
+}
+
+int sp_arch_parse(const char *s, enum sp_arch *out)
+{
+	for (int i = 0; i < SP_ARCH_COUNT; i++)
+		if (strcmp(s, sp_arch_names[i]) == 0) {
+			*out = (enum sp_arch)i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *sp_hv_name(enum sp_hv h)
+{
+	return (unsigned)h < SP_HV_COUNT ? sp_hv_names[h] : "?";
+}
+
+int sp_hv_parse(const char *s, enum sp_hv *out)
+{
+	for (int i = 0; i < SP_HV_COUNT; i++)
+		if (strcmp(s, sp_hv_names[i]) == 0) {
+			*out = (enum sp_hv)i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *sp_res_type_name(enum sp_res_type t)
+{
+	switch (t) {
+	case SP_RES_BLOCK:
+		return "block";
+	case SP_RES_DIRECTORY:
+		return "directory";
+	case SP_RES_NET:
+		return "net";
+	case SP_RES_USB:
+		return "usb";
+	case SP_RES_PCI:
+		return "pci";
+	}
+	return "?";
+}
+
+const char *sp_mode_name(enum sp_mode m)
+{
+	return m == SP_MODE_RW ? "rw" : "ro";
+}
+
+const struct sp_instance *sp_config_instance(const struct sp_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->ninstances; i++)
+		if (strcmp(cfg->instances[i].name, name) == 0)
+			return &cfg->instances[i];
+	return NULL;
+}
+
+void sp_config_free(struct sp_config *cfg)
+{
+	if (cfg)
+		sp_arena_free(cfg->arena);
+}

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The configuration model: applications, resources and instances, as read
+ * from a data file (spectrum.json(5)).  Once sp_config_parse() has accepted
+ * a file, every reference in the model is resolved to an index and every
+ * value is in range, so later stages never re-validate.
+ */
+#ifndef SP_MODEL_H
+#define SP_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "util.h"
+
+/* Bounds on untrusted input; each is far above any real desktop set-up. */
+#define SP_LIMIT_FILE_BYTES (1u << 20)
+#define SP_LIMIT_DEPTH 16
+#define SP_LIMIT_STRING 4096
+#define SP_LIMIT_APPLICATIONS 256
+#define SP_LIMIT_RESOURCES 256
+#define SP_LIMIT_INSTANCES 256
+#define SP_LIMIT_BINDINGS 32
+#define SP_LIMIT_COMMANDS 16
+#define SP_LIMIT_ARGS 256
+#define SP_LIMIT_ENV 256
+#define SP_MEMORY_MIN (96ull << 20) /* smallest RAM the guest kernel boots in */
+#define SP_MEMORY_MAX (1ull << 40)
+#define SP_VCPUS_MAX 64
+#define SP_BLOCK_MIN (1ull << 20)
+#define SP_BLOCK_MAX (16ull << 40)
+
+enum sp_arch {
+	SP_ARCH_X86_64,
+	SP_ARCH_PPC64LE,
+	SP_ARCH_AARCH64,
+};
+#define SP_ARCH_COUNT 3
+
+enum sp_hv {
+	SP_HV_QEMU,
+	SP_HV_CROSVM,
+	SP_HV_CLOUD_HYPERVISOR,
+};
+#define SP_HV_COUNT 3
+
+enum sp_res_type {
+	SP_RES_BLOCK,
+	SP_RES_DIRECTORY,
+	SP_RES_NET,
+	SP_RES_USB,
+	SP_RES_PCI,
+};
+
+enum sp_mode {
+	SP_MODE_RO,
+	SP_MODE_RW,
+};
+
+const char *sp_arch_name(enum sp_arch a);
+int sp_arch_parse(const char *s, enum sp_arch *out);
+const char *sp_hv_name(enum sp_hv h);
+int sp_hv_parse(const char *s, enum sp_hv *out);
+const char *sp_res_type_name(enum sp_res_type t);
+const char *sp_mode_name(enum sp_mode m);
+
+struct sp_command {
+	char **argv; /* NULL-terminated */
+	size_t argc;
+};
+
+struct sp_env {
+	char *name;
+	char *value;
+};
+
+struct sp_application {
+	char *name;
+	/* A string with a '/' is a path (relative to the data file's
+	 * directory); otherwise the name of an image in the image store. */
+	char *image;
+	bool image_is_path;
+	struct sp_command *commands;
+	size_t ncommands;
+	struct sp_env *env;
+	size_t nenv;
+	uint64_t memory; /* bytes */
+	unsigned vcpus;
+	enum sp_arch arch;
+};
+
+struct sp_usb_id {
+	bool by_id;		/* vendor:product, else bus and port */
+	uint16_t vendor;
+	uint16_t product;
+	unsigned bus;
+	char *port;		/* "1" or "1.4.2" */
+};
+
+struct sp_resource {
+	char *name;
+	enum sp_res_type type;
+	/* block */
+	uint64_t size;		/* 0 when an existing image is named */
+	char *fs;		/* "ext4" */
+	char *path;		/* block: existing image (optional); directory: host dir */
+	/* net */
+	bool nat;
+	/* usb */
+	struct sp_usb_id usb;
+	/* pci: "DDDD:BB:DD.F", normalized to lower case with a domain */
+	char *pci_address;
+};
+
+struct sp_binding {
+	size_t resource; /* index into sp_config.resources */
+	char *path;	 /* guest mount path: block and directory only */
+	enum sp_mode mode;
+};
+
+struct sp_instance {
+	char *name;
+	size_t application; /* index into sp_config.applications */
+	struct sp_binding *bindings;
+	size_t nbindings;
+	uint64_t memory; /* bytes; the application's unless overridden */
+	unsigned vcpus;
+	enum sp_hv hypervisor;
+	bool share_root; /* map the root image through DAX, shared with others */
+	bool autostart;
+};
+
+struct sp_config {
+	struct sp_arena *arena;
+	char *file;	/* as given by the caller */
+	char *base_dir; /* directory relative image and volume paths start from */
+	struct sp_application *applications;
+	size_t napplications;
+	struct sp_resource *resources;
+	size_t nresources;
+	struct sp_instance *instances;
+	size_t ninstances;
+};
+
+/*
+ * Parses and validates a data file held in memory.  `file` names it in
+ * diagnostics; `base_dir` resolves relative paths (may be NULL for ".").
+ * Returns the model, or NULL with at least one error in `diags`.  Warnings
+ * (for example a USB device bound into two instances) may be added to
+ * `diags` even on success.
+ */
+struct sp_config *sp_config_parse(const char *data, size_t len, const char *file, const char *base_dir,
+				  struct sp_diags *diags);
+
+/*
+ * Reads FILE (at most SP_LIMIT_FILE_BYTES) and parses it.  Returns NULL with
+ * an error in `diags` when the file cannot be read either.
+ */
+struct sp_config *sp_config_load(const char *file, struct sp_diags *diags);
+
+void sp_config_free(struct sp_config *cfg);
+
+const struct sp_instance *sp_config_instance(const struct sp_config *cfg, const char *name);
+
+#endif

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Model -> plans.  The model is already valid; what can still fail here
+ * depends on the host or the command line: an unknown instance name, a
+ * hypervisor chosen with --hypervisor that cannot run an instance, socket
+ * paths too long for the run directory.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "backend.h"
+#include "plan.h"
+
+/* virtiofs limits a mount tag to 36 bytes. */
+#define SP_TAG_MAX 36
+
+static char *sp_root_image(struct sp_arena *a, const struct sp_config *cfg,
+			   const struct sp_application *app, const struct sp_host *host)
+{
+	if (!app->image_is_path)
+		return sp_arena_printf(a, "%s/images/%s.erofs", host->state_dir, app->image);
+	if (app->image[0] == '/')
+		return sp_arena_strdup(a, app->image);
+	return sp_arena_printf(a, "%s/%s", cfg->base_dir, app->image);
+}
+
+static char *sp_share_tag(struct sp_arena *a, const char *name)
+{
+	if (strlen(name) <= SP_TAG_MAX)
+		return sp_arena_strdup(a, name);
+	/* Keep tags of long names distinct: a prefix and a hash of the rest. */
+	return sp_arena_printf(a, "%.27s-%08x", name, (unsigned)(sp_hash64(name, 0) & 0xffffffffu));
+}
+
+static void sp_plan_nic(struct sp_arena *a, struct sp_plan_nic *nic, const char *instance,
+			const struct sp_resource *res)
+{
+	char key[2 * SP_NAME_MAX + 2];
+	uint64_t h;
+
+	snprintf(key, sizeof(key), "%s/%s", instance, res->name);
+	h = sp_hash64(key, 0);
+	nic->resource = sp_arena_strdup(a, res->name);
+	/* 15 characters: the kernel's limit for interface names (IFNAMSIZ-1). */
+	nic->tap = sp_arena_printf(a, "sp%013llx", (unsigned long long)(h & 0xfffffffffffffull));
+	/* Locally administered, unicast. */
+	snprintf(nic->mac, sizeof(nic->mac), "02:%02x:%02x:%02x:%02x:%02x",
+		 (unsigned)(h >> 56) & 0xff, (unsigned)(h >> 48) & 0xff, (unsigned)(h >> 40) & 0xff,
+		 (unsigned)(h >> 32) & 0xff, (unsigned)(h >> 24) & 0xff);
+	nic->nat = res->nat;
+}
+
+static void sp_plan_bindings(struct sp_arena *a, struct sp_plan *p, const struct sp_config *cfg,
+			     const struct sp_instance *inst, const struct sp_host *host)
+{
+	size_t n = inst->nbindings;
+
+	p->disks = sp_arena_array(a, n, sizeof(*p->disks));
+	p->shares = sp_arena_array(a, n, sizeof(*p->shares));
+	p->nics = sp_arena_array(a, n, sizeof(*p->nics));
+	p->usb = sp_arena_array(a, n, sizeof(*p->usb));
+	p->pci = sp_arena_array(a, n, sizeof(*p->pci));
+	for (size_t i = 0; i < n; i++) {
+		const struct sp_binding *b = &inst->bindings[i];
+		const struct sp_resource *res = &cfg->resources[b->resource];
+		switch (res->type) {
+		case SP_RES_BLOCK: {
+			struct sp_plan_disk *d = &p->disks[p->ndisks++];
+			d->resource = sp_arena_strdup(a, res->name);
+			d->create = res->path == NULL;
+			d->image = d->create ? sp_arena_printf(a, "%s/volumes/%s.img", host->state_dir,
+							       res->name)
+					     : sp_arena_strdup(a, res->path);
+			d->guest_path = sp_arena_strdup(a, b->path);
+			d->mode = b->mode;
+			d->fs = sp_arena_strdup(a, res->fs);
+			d->size = res->size;
+			break;
+		}
+		case SP_RES_DIRECTORY: {
+			struct sp_plan_share *s = &p->shares[p->nshares++];
+			s->resource = sp_arena_strdup(a, res->name);
+			s->host_path = sp_arena_strdup(a, res->path);
+			s->guest_path = sp_arena_strdup(a, b->path);
+			s->tag = sp_share_tag(a, res->name);
+			s->socket = sp_arena_printf(a, "%s/%s/fs-%s.sock", host->run_dir,
+						    inst->name, res->name);
+			s->mode = b->mode;
+			break;
+		}
+		case SP_RES_NET:
+			sp_plan_nic(a, &p->nics[p->nnics++], inst->name, res);
+			break;
+		case SP_RES_USB:
+			p->usb[p->nusb].resource = sp_arena_strdup(a, res->name);
+			p->usb[p->nusb].id = res->usb;
+			p->nusb++;
+			break;
+		case SP_RES_PCI:
+			p->pci[p->npci].resource = sp_arena_strdup(a, res->name);
+			p->pci[p->npci].address = sp_arena_strdup(a, res->pci_address);
+			p->npci++;
+			break;
+		}
+	}
+}
+
+/* Copied, so that a plan outlives the configuration it came from. */
+static void sp_plan_program(struct sp_arena *a, struct sp_plan *p, const struct sp_application *app)
+{
+	struct sp_command *cmds = sp_arena_array(a, app->ncommands, sizeof(*cmds));
+	struct sp_env *env = sp_arena_array(a, app->nenv, sizeof(*env));
+
+	for (size_t i = 0; i < app->ncommands; i++) {
+		cmds[i].argc = app->commands[i].argc;
+		cmds[i].argv = sp_arena_array(a, cmds[i].argc + 1, sizeof(char *));
+		for (size_t j = 0; j < cmds[i].argc; j++)
+			cmds[i].argv[j] = sp_arena_strdup(a, app->commands[i].argv[j]);
+	}
+	for (size_t i = 0; i < app->nenv; i++) {
+		env[i].name = sp_arena_strdup(a, app->env[i].name);
+		env[i].value = sp_arena_strdup(a, app->env[i].value);
+	}
+	p->commands = cmds;
+	p->ncommands = app->ncommands;
+	p->env = env;
+	p->nenv = app->nenv;
+}
+
+static enum sp_accel sp_plan_accel(const struct sp_host *host, enum sp_arch arch, enum sp_hv hv)
+{
+	/* crosvm and Cloud Hypervisor are KVM-only VMMs. */
+	if (hv != SP_HV_QEMU)
+		return SP_ACCEL_KVM;
+	/* A foreign architecture can only be emulated. */
+	if (arch != host->arch)
+		return SP_ACCEL_TCG;
+	if (host->accel_forced)
+		return host->forced;
+	return host->kvm_usable ? SP_ACCEL_KVM : SP_ACCEL_TCG;
+}
+
+static char *sp_plan_cmdline(struct sp_arena *a, const struct sp_plan *p)
+{
+	/* panic=-1: a guest that panics reboots at once, and -no-reboot turns
+	 * that into an exit the host sees, instead of a hung VM. */
+	if (p->arch == SP_ARCH_X86_64 && p->accel == SP_ACCEL_TCG && p->tsc_khz)
+		return sp_arena_printf(a, "quiet panic=-1 tsc_early_khz=%u", p->tsc_khz);
+	return sp_arena_strdup(a, "quiet panic=-1");
+}
+
+static int sp_plan_sockets(struct sp_arena *a, struct sp_plan *p, const struct sp_host *host,
+			   struct sp_err *err)
+{
+	const size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
+
+	p->run_dir = sp_arena_printf(a, "%s/%s", host->run_dir, p->instance);
+	p->console_socket = sp_arena_printf(a, "%s/console.sock", p->run_dir);
+	p->control_socket = sp_arena_printf(a, "%s/control.sock", p->run_dir);
+	p->qmp_socket = sp_arena_printf(a, "%s/qmp.sock", p->run_dir);
+	const char *longest = p->console_socket;
+
+	for (size_t i = 0; i < p->nshares; i++)
+		if (strlen(p->shares[i].socket) > strlen(longest))
+			longest = p->shares[i].socket;
+	if (strlen(longest) > max) {
+		sp_err_set(err,
+			   "socket path %s is longer than %zu bytes; use a shorter SPECTRUM_RUN_DIR or resource name",
+			   longest, max);
+		return -1;
+	}
+	return 0;
+}
+
+static int sp_plan_one(struct sp_arena *a, struct sp_plan *p, const struct sp_config *cfg,
+		       const struct sp_instance *inst, const struct sp_host *host, int hv_override,
+		       struct sp_err *err)
+{
+	const struct sp_application *app = &cfg->applications[inst->application];
+	const struct sp_backend *be;
+	const char *why;
+	struct stat st;
+
+	p->instance = sp_arena_strdup(a, inst->name);
+	p->application = sp_arena_strdup(a, app->name);
+	p->arch = app->arch;
+	p->hypervisor = hv_override >= 0 ? (enum sp_hv)hv_override : inst->hypervisor;
+	be = sp_backend_get(p->hypervisor);
+	why = be->arch_refusal(p->arch);
+	if (why) {
+		sp_err_set(err, "%s; use the qemu hypervisor for it", why);
+		return -1;
+	}
+	p->accel = sp_plan_accel(host, p->arch, p->hypervisor);
+	p->memory_mib = inst->memory >> 20;
+	p->vcpus = inst->vcpus;
+	p->tsc_khz = p->arch == SP_ARCH_X86_64 && p->accel == SP_ACCEL_TCG ? host->tsc_khz : 0;
+	p->kernel = sp_arena_printf(a, "%s/kernels/%s/vmlinux", host->state_dir, sp_arch_name(p->arch));
+	p->initrd = sp_arena_printf(a, "%s/kernels/%s/initrd.img", host->state_dir,
+				    sp_arch_name(p->arch));
+	p->cmdline = sp_plan_cmdline(a, p);
+	p->root.image = sp_root_image(a, cfg, app, host);
+	p->root.shared = inst->share_root;
+	/* The pmem mapping must be exactly the file's size; an image that is
+	 * not built yet is reported when the instance starts. */
+	if (p->root.shared && stat(p->root.image, &st) == 0 && S_ISREG(st.st_mode))
+		p->root.size = (uint64_t)st.st_size;
+	sp_plan_program(a, p, app);
+	sp_plan_bindings(a, p, cfg, inst, host);
+	return sp_plan_sockets(a, p, host, err);
+}
+
+/* Errors name the instance, in the place syntax of diagnostics. */
+static void sp_plans_error_instance(struct sp_err *err, const char *instance)
+{
+	char msg[sizeof(err->msg)];
+
+	snprintf(msg, sizeof(msg), "%s", err->msg);
+	sp_err_set(err, "instances.%s: %s", instance, msg);
+}
+
+struct sp_plans *sp_plan_compile(const struct sp_config *cfg, const struct sp_host *host,
+				 const char *only, int hv_override, struct sp_err *err)
+{
+	struct sp_arena *a;
+	struct sp_plans *plans;
+
+	if (only && !sp_config_instance(cfg, only)) {
+		sp_err_set(err, "%s has no instance named \"%s\"; `spectrum plan %s` lists them", cfg->file,
+			   only, cfg->file);
+		return NULL;
+	}
+	a = sp_arena_new();
+	plans = sp_arena_alloc(a, sizeof(*plans));
+	plans->arena = a;
+	plans->v = sp_arena_array(a, cfg->ninstances, sizeof(struct sp_plan));
+	for (size_t i = 0; i < cfg->ninstances; i++) {
+		const struct sp_instance *inst = &cfg->instances[i];
+		if (only && strcmp(only, inst->name) != 0)
+			continue;
+		if (sp_plan_one(a, &plans->v[plans->n], cfg, inst, host, hv_override, err) < 0) {
+			sp_plans_error_instance(err, inst->name);
+			sp_arena_free(a);
+			return NULL;
+		}
+		plans->n++;
+	}
+	return plans;
+}
+
+void sp_plans_free(struct sp_plans *p)
+{
+	if (p)
+		sp_arena_free(p->arena);
+}

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A plan is everything a hypervisor needs to run one instance, resolved
+ * from the model: absolute file paths, sizes in bytes, access modes.  It is
+ * plain data with a stable JSON form (sp_plan_to_json); back ends read only
+ * plans, never the configuration.
+ */
+#ifndef SP_PLAN_H
+#define SP_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+#include "util.h"
+
+enum sp_accel {
+	SP_ACCEL_TCG,
+	SP_ACCEL_KVM,
+};
+const char *sp_accel_name(enum sp_accel a);
+
+/* What the compiler needs to know about the host and its directories. */
+struct sp_host {
+	enum sp_arch arch;
+	bool kvm_usable;   /* hardware virtualisation that stock guest kernels run on */
+	bool accel_forced; /* SPECTRUM_ACCEL was set: use `forced` for native guests */
+	enum sp_accel forced;
+	uint32_t tsc_khz;  /* host TSC frequency, 0 if unknown */
+	const char *state_dir; /* images, kernels, volumes: /var/lib/spectrum */
+	const char *run_dir;   /* sockets and pid files: /run/spectrum */
+};
+
+struct sp_plan_root {
+	char *image;	/* absolute path of the erofs image */
+	bool shared;	/* mapped read-only through virtio-pmem with DAX */
+	uint64_t size;	/* bytes, for the pmem mapping; 0 if not known yet */
+};
+
+struct sp_plan_disk {
+	char *resource;
+	char *image;	  /* absolute path of the image file on the host */
+	char *guest_path; /* where the guest mounts it */
+	enum sp_mode mode;
+	char *fs;
+	uint64_t size;	/* size to create it with; 0 for an existing image */
+	bool create;	/* Spectrum owns the file and creates it on first use */
+};
+
+struct sp_plan_share {
+	char *resource;
+	char *host_path;
+	char *guest_path;
+	char *tag;	/* virtiofs / 9p mount tag */
+	char *socket;	/* vhost-user socket of the file server (virtiofsd) */
+	enum sp_mode mode;
+};
+
+struct sp_plan_nic {
+	char *resource;	/* the segment */
+	char *tap;	/* host tap device name, at most 15 characters */
+	char mac[18];	/* "02:xx:xx:xx:xx:xx", stable for instance+segment */
+	bool nat;
+};
+
+struct sp_plan_usb {
+	char *resource;
+	struct sp_usb_id id;
+};
+
+struct sp_plan_pci {
+	char *resource;
+	char *address;
+};
+
+struct sp_plan {
+	char *instance;
+	char *application;
+	enum sp_arch arch;
+	enum sp_hv hypervisor;
+	enum sp_accel accel;
+	uint64_t memory_mib;
+	unsigned vcpus;
+	uint32_t tsc_khz;	/* for the kernel command line under TCG on x86 */
+
+	char *kernel;
+	char *initrd;
+	/* Kernel command line without the console, which each back end adds
+	 * for the device it gives the guest. */
+	char *cmdline;
+
+	struct sp_plan_root root;
+	struct sp_plan_disk *disks;
+	size_t ndisks;
+	struct sp_plan_share *shares;
+	size_t nshares;
+	struct sp_plan_nic *nics;
+	size_t nnics;
+	struct sp_plan_usb *usb;
+	size_t nusb;
+	struct sp_plan_pci *pci;
+	size_t npci;
+
+	/* What the guest runs, passed to spectrum-init. */
+	const struct sp_command *commands;
+	size_t ncommands;
+	const struct sp_env *env;
+	size_t nenv;
+
+	/* Host-side endpoints, all under run_dir/INSTANCE/. */
+	char *run_dir;
+	char *console_socket;
+	char *control_socket;
+	char *qmp_socket;
+};
+
+struct sp_plans {
+	struct sp_arena *arena;
+	struct sp_plan *v;
+	size_t n;
+};
+
+/*
+ * Compiles one plan per instance (or only `only`, if not NULL).  A
+ * non-negative `hv_override` replaces every instance's hypervisor.  Returns
+ * NULL with a message in `err` when `only` names no instance or the chosen
+ * hypervisor cannot run an instance.
+ */
+struct sp_plans *sp_plan_compile(const struct sp_config *cfg, const struct sp_host *host,
+				 const char *only, int hv_override, struct sp_err *err);
+void sp_plans_free(struct sp_plans *p);
+
+/* Stable, indented JSON of one plan (caller frees). */
+char *sp_plan_to_json(const struct sp_plan *p);
+
+/*
+ * Detects the host: its architecture, whether KVM is usable, the TSC
+ * frequency, and the directories (SPECTRUM_STATE_DIR, SPECTRUM_RUN_DIR,
+ * SPECTRUM_ACCEL=kvm|tcg and SPECTRUM_TSC_KHZ override what is found).
+ */
+int sp_host_detect(struct sp_host *host, struct sp_err *err);
+
+#endif

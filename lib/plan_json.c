@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The stable JSON form of a plan.  Keys appear in a fixed order and sizes
+ * are integers in bytes or MiB, so plans can be compared with diff and
+ * consumed by other tools.  Changing a key is a format change.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+
+#include "plan.h"
+
+static json_t *sp_json_str(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *sp_json_commands(const struct sp_plan *p)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < p->ncommands; i++) {
+		json_t *argv = json_array();
+		for (size_t j = 0; j < p->commands[i].argc; j++)
+			json_array_append_new(argv, json_string(p->commands[i].argv[j]));
+		json_array_append_new(arr, argv);
+	}
+	return arr;
+}
+
+static json_t *sp_json_env(const struct sp_plan *p)
+{
+	json_t *obj = json_object();
+
+	for (size_t i = 0; i < p->nenv; i++)
+		json_object_set_new(obj, p->env[i].name, json_string(p->env[i].value));
+	return obj;
+}
+
+static json_t *sp_json_disks(const struct sp_plan *p)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < p->ndisks; i++) {
+		const struct sp_plan_disk *d = &p->disks[i];
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b}",
+						     "resource", d->resource, "image", d->image,
+						     "path", d->guest_path, "mode", sp_mode_name(d->mode),
+						     "fs", d->fs, "size", (json_int_t)d->size,
+						     "create", d->create));
+	}
+	return arr;
+}
+
+static json_t *sp_json_shares(const struct sp_plan *p)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < p->nshares; i++) {
+		const struct sp_plan_share *s = &p->shares[i];
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "resource",
+						     s->resource, "source", s->host_path, "path",
+						     s->guest_path, "tag", s->tag, "mode",
+						     sp_mode_name(s->mode), "socket", s->socket));
+	}
+	return arr;
+}
+
+static json_t *sp_json_nics(const struct sp_plan *p)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < p->nnics; i++) {
+		const struct sp_plan_nic *n = &p->nics[i];
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b}", "segment", n->resource,
+						     "tap", n->tap, "mac", n->mac, "nat", n->nat));
+	}
+	return arr;
+}
+
+static json_t *sp_json_usb(const struct sp_plan *p)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < p->nusb; i++) {
+		const struct sp_plan_usb *u = &p->usb[i];
+		char vendor[8], product[8];
+		if (u->id.by_id) {
+			snprintf(vendor, sizeof(vendor), "%04x", u->id.vendor);
+			snprintf(product, sizeof(product), "%04x", u->id.product);
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "resource", u->resource,
+							     "vendor", vendor, "product", product));
+		} else {
+			json_array_append_new(arr, json_pack("{s:s, s:i, s:s}", "resource", u->resource,
+							     "bus", (int)u->id.bus, "port", u->id.port));
+		}
+	}
+	return arr;
+}
+
+static json_t *sp_json_pci(const struct sp_plan *p)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < p->npci; i++)
+		json_array_append_new(arr, json_pack("{s:s, s:s}", "resource", p->pci[i].resource,
+						     "address", p->pci[i].address));
+	return arr;
+}
+
+char *sp_plan_to_json(const struct sp_plan *p)
+{
+	json_t *o = json_object();
+	char *s;
+
+	json_object_set_new(o, "instance", json_string(p->instance));
+	json_object_set_new(o, "application", json_string(p->application));
+	json_object_set_new(o, "arch", json_string(sp_arch_name(p->arch)));
+	json_object_set_new(o, "hypervisor", json_string(sp_hv_name(p->hypervisor)));
+	json_object_set_new(o, "accel", json_string(sp_accel_name(p->accel)));
+	json_object_set_new(o, "memory_mib", json_integer((json_int_t)p->memory_mib));
+	json_object_set_new(o, "vcpus", json_integer(p->vcpus));
+	json_object_set_new(o, "kernel", json_string(p->kernel));
+	json_object_set_new(o, "initrd", json_string(p->initrd));
+	json_object_set_new(o, "cmdline", json_string(p->cmdline));
+	json_object_set_new(o, "root", json_pack("{s:s, s:b, s:b, s:I}", "image", p->root.image,
+						 "readonly", 1, "shared", p->root.shared, "size",
+						 (json_int_t)p->root.size));
+	json_object_set_new(o, "disks", sp_json_disks(p));
+	json_object_set_new(o, "shares", sp_json_shares(p));
+	json_object_set_new(o, "nics", sp_json_nics(p));
+	json_object_set_new(o, "usb", sp_json_usb(p));
+	json_object_set_new(o, "pci", sp_json_pci(p));
+	json_object_set_new(o, "commands", sp_json_commands(p));
+	json_object_set_new(o, "env", sp_json_env(p));
+	json_object_set_new(o, "console", json_pack("{s:s}", "socket", p->console_socket));
+	json_object_set_new(o, "control", json_pack("{s:s}", "socket", p->control_socket));
+	json_object_set_new(o, "vmm", json_pack("{s:s, s:o}", "socket", p->qmp_socket, "run_dir",
+						sp_json_str(p->run_dir)));
+	s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return s;
+}

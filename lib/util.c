@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sp_err_set(struct sp_err *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return;
+	err->missing = false;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+}
+
+static void sp_oom(void)
+{
+	/* Writing is all that is safe here; the caller has nothing to undo. */
+	static const char msg[] = "spectrum: out of memory\n";
+	fwrite(msg, 1, sizeof(msg) - 1, stderr);
+	abort();
+}
+
+void *sp_xmalloc(size_t size)
+{
+	void *p = calloc(1, size ? size : 1);
+	if (!p)
+		sp_oom();
+	return p;
+}
+
+void *sp_xrealloc(void *p, size_t n, size_t size)
+{
+	size_t total;
+
+	if (size && n > SIZE_MAX / size)
+		sp_oom();
+	total = n * size;
+	p = realloc(p, total ? total : 1);
+	if (!p)
+		sp_oom();
+	return p;
+}
+
+char *sp_xstrdup(const char *s)
+{
+	char *d = strdup(s);
+	if (!d)
+		sp_oom();
+	return d;
+}
+
+/* Arena: a list of chunks; big requests get a chunk of their own. */
+#define SP_ARENA_CHUNK 16384
+
+struct sp_chunk {
+	struct sp_chunk *next;
+	size_t used;
+	size_t size;
+	_Alignas(max_align_t) unsigned char data[];
+};
+
+struct sp_arena {
+	struct sp_chunk *head;
+};
+
+struct sp_arena *sp_arena_new(void)
+{
+	return sp_xmalloc(sizeof(struct sp_arena));
+}
+
+void sp_arena_free(struct sp_arena *a)
+{
+	if (!a)
+		return;
+	while (a->head) {
+		struct sp_chunk *next = a->head->next;
+		free(a->head);
+		a->head = next;
+	}
+	free(a);
+}
+
+void *sp_arena_alloc(struct sp_arena *a, size_t size)
+{
+	const size_t align = _Alignof(max_align_t);
+	struct sp_chunk *c = a->head;
+	size_t need;
+
+	if (size > SIZE_MAX - align)
+		sp_oom();
+	need = (size + align - 1) & ~(align - 1);
+	if (!c || c->size - c->used < need) {
+		size_t csize = need > SP_ARENA_CHUNK ? need : SP_ARENA_CHUNK;
+		c = sp_xmalloc(sizeof(*c) + csize);
+		c->size = csize;
+		c->used = 0;
+		c->next = a->head;
+		a->head = c;
+	}
+	void *p = c->data + c->used;
+	c->used += need;
+	memset(p, 0, size);
+	return p;
+}
+
+void *sp_arena_array(struct sp_arena *a, size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size)
+		sp_oom();
+	return sp_arena_alloc(a, n * size);
+}
+
+char *sp_arena_strdup(struct sp_arena *a, const char *s)
+{
+	size_t len = strlen(s);
+	char *d = sp_arena_alloc(a, len + 1);
+	memcpy(d, s, len + 1);
+	return d;
+}
+
+char *sp_arena_printf(struct sp_arena *a, const char *fmt, ...)
+{
+	va_list ap, ap2;
+	int len;
+	char *s;
+
+	va_start(ap, fmt);
+	va_copy(ap2, ap);
+	len = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		sp_oom();
+	s = sp_arena_alloc(a, (size_t)len + 1);
+	vsnprintf(s, (size_t)len + 1, fmt, ap2);
+	va_end(ap2);
+	return s;
+}
+
+static bool sp_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+bool sp_name_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > SP_NAME_MAX)
+		return false;
+	if (s[0] == '-' || s[len - 1] == '-')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!sp_name_char(s[i]))
+			return false;
+	return true;
+}
+
+int sp_size_parse(const char *s, uint64_t *bytes)
+{
+	static const char units[] = "KMGT";
+	uint64_t v = 0;
+	const char *p = s;
+	const char *u;
+	unsigned shift;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (*p == '\0' || !(u = strchr(units, *p)))
+		return -1;
+	shift = 10 * (unsigned)(u - units + 1);
+	p++;
+	if (strcmp(p, "") != 0 && strcmp(p, "iB") != 0)
+		return -1;
+	if (v > (UINT64_MAX >> shift))
+		return -1;
+	*bytes = v << shift;
+	return 0;
+}
+
+void sp_size_format(uint64_t bytes, char *buf, size_t len)
+{
+	static const char units[] = "KMGT";
+	int i = 3;
+
+	for (; i >= 0; i--) {
+		unsigned shift = 10 * (unsigned)(i + 1);
+		uint64_t unit = 1ull << shift;
+		if (bytes >= unit && bytes % unit == 0) {
+			snprintf(buf, len, "%llu%c", (unsigned long long)(bytes >> shift), units[i]);
+			return;
+		}
+	}
+	snprintf(buf, len, "%llu bytes", (unsigned long long)bytes);
+}
+
+bool sp_path_within(const char *inner, const char *outer)
+{
+	size_t n = strlen(outer);
+	return strncmp(inner, outer, n) == 0 && (inner[n] == '\0' || inner[n] == '/');
+}
+
+void sp_path_normalize(const char *path, char *out, size_t len)
+{
+	size_t o = 0;
+	const char *p = path;
+
+	if (len == 0)
+		return;
+	while (*p) {
+		const char *start;
+		size_t clen;
+
+		while (*p == '/')
+			p++;
+		start = p;
+		while (*p && *p != '/')
+			p++;
+		clen = (size_t)(p - start);
+		if (clen == 0 || (clen == 1 && start[0] == '.'))
+			continue;
+		if (clen == 2 && start[0] == '.' && start[1] == '.') {
+			while (o > 0 && out[o - 1] != '/')
+				o--;
+			if (o > 0)
+				o--;
+			continue;
+		}
+		if (o + 1 + clen >= len)
+			break;
+		out[o++] = '/';
+		memcpy(out + o, start, clen);
+		o += clen;
+	}
+	if (o == 0 && len > 1)
+		out[o++] = '/';
+	out[o] = '\0';
+}
+
+enum sp_path_problem sp_guest_path_check(const char *path)
+{
+	/* The guest kernel owns these trees; mounting over them breaks init. */
+	static const char *const reserved[] = {"/proc", "/sys", "/dev"};
+	char norm[SP_GUEST_PATH_MAX + 1];
+	size_t len = strlen(path);
+
+	if (len == 0)
+		return SP_PATH_EMPTY;
+	if (len > SP_GUEST_PATH_MAX)
+		return SP_PATH_TOO_LONG;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)path[i] < 0x20 || path[i] == 0x7f)
+			return SP_PATH_BAD_CHAR;
+	if (path[0] != '/')
+		return SP_PATH_RELATIVE;
+	sp_path_normalize(path, norm, sizeof(norm));
+	if (strcmp(norm, "/") == 0)
+		return SP_PATH_ROOT;
+	if (strcmp(norm, path) != 0)
+		return SP_PATH_NOT_NORMAL;
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (sp_path_within(path, reserved[i]))
+			return SP_PATH_RESERVED;
+	return SP_PATH_OK;
+}
+
+unsigned sp_edit_distance(const char *a, const char *b)
+{
+	/* Keys are short; longer strings are simply "far". */
+	enum { MAXLEN = 64 };
+	unsigned row[MAXLEN + 1];
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la > MAXLEN || lb > MAXLEN)
+		return MAXLEN;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (unsigned)j;
+	for (size_t i = 1; i <= la; i++) {
+		unsigned prev = row[0];
+		row[0] = (unsigned)i;
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned cur = row[j];
+			unsigned cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			unsigned best = prev + cost;
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = cur;
+		}
+	}
+	return row[lb];
+}
+
+uint64_t sp_hash64(const char *s, uint64_t seed)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ seed;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}

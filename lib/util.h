@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Small helpers shared by every module of libspectrum: an arena for the
+ * bounded, short-lived data of one configuration or plan, an error object,
+ * and the value syntaxes of the data file (sizes, names, paths).
+ */
+#ifndef SP_UTIL_H
+#define SP_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SP_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/*
+ * Error object of the library: a function that fails returns -1 (or NULL)
+ * and leaves one line of text here.  The library never prints.
+ */
+struct sp_err {
+	char msg[512];
+	/* The failure is a host file that does not exist yet (an image not
+	 * built): `spectrum check` reports it as a warning, start refuses. */
+	bool missing;
+};
+
+void sp_err_set(struct sp_err *err, const char *fmt, ...) SP_PRINTF(2, 3);
+
+/*
+ * Arena: everything one parsed configuration or one set of plans owns is
+ * freed at once.  Inputs are bounded (see SP_LIMIT_*), so the arena stays
+ * small.  Allocation failure aborts: a half-built model is worth nothing
+ * and every caller would only propagate the failure.
+ */
+struct sp_arena;
+
+struct sp_arena *sp_arena_new(void);
+void sp_arena_free(struct sp_arena *a);
+void *sp_arena_alloc(struct sp_arena *a, size_t size);
+void *sp_arena_array(struct sp_arena *a, size_t n, size_t size);
+char *sp_arena_strdup(struct sp_arena *a, const char *s);
+char *sp_arena_printf(struct sp_arena *a, const char *fmt, ...) SP_PRINTF(2, 3);
+
+/* Aborting allocators for code outside an arena. */
+void *sp_xmalloc(size_t size);
+void *sp_xrealloc(void *p, size_t n, size_t size);
+char *sp_xstrdup(const char *s);
+
+/*
+ * Names of applications, resources and instances.  An instance name becomes
+ * the guest's host name and a resource name part of a file name, so all
+ * three follow the host name label rule of RFC 1123, lower case only:
+ * 1 to 63 characters of [a-z0-9-], starting and ending with [a-z0-9].
+ */
+#define SP_NAME_MAX 63
+bool sp_name_valid(const char *s);
+
+/*
+ * Sizes are strings: a decimal number and a binary unit, "512M", "2G",
+ * "64MiB".  Units: K, M, G, T (optionally followed by "iB"), powers of 1024.
+ * Returns 0 and the value in bytes, or -1 if the syntax is wrong or the
+ * value does not fit in 64 bits.
+ */
+int sp_size_parse(const char *s, uint64_t *bytes);
+/* Formats bytes with the largest exact unit: 268435456 -> "256M". */
+void sp_size_format(uint64_t bytes, char *buf, size_t len);
+
+/*
+ * Guest mount paths: absolute, normalized (no empty, "." or ".."
+ * component, no trailing slash), not "/" itself, and not inside the
+ * kernel's own trees /proc, /sys and /dev.
+ */
+enum sp_path_problem {
+	SP_PATH_OK = 0,
+	SP_PATH_EMPTY,
+	SP_PATH_RELATIVE,
+	SP_PATH_ROOT,
+	SP_PATH_NOT_NORMAL,
+	SP_PATH_RESERVED,
+	SP_PATH_TOO_LONG,
+	SP_PATH_BAD_CHAR,
+};
+#define SP_GUEST_PATH_MAX 1024
+enum sp_path_problem sp_guest_path_check(const char *path);
+/* Writes the normalized form of an absolute path ("/a/./b//" -> "/a/b"). */
+void sp_path_normalize(const char *path, char *out, size_t len);
+/* true if `inner` is `outer` or below it ("/proc", "/proc/x"). */
+bool sp_path_within(const char *inner, const char *outer);
+
+/* Edit distance for "did you mean" suggestions (bounded inputs). */
+unsigned sp_edit_distance(const char *a, const char *b);
+
+/* 64-bit FNV-1a: stable identifiers (MAC addresses, tap names) from names. */
+uint64_t sp_hash64(const char *s, uint64_t seed);
+
+#endif
