@@ -30,7 +30,7 @@ static bool sp_check_instance(const struct sp_config *cfg, const struct sp_host 
 		sp_argv_free(&argv);
 		sp_plans_free(plans);
 	} else {
-		fprintf(stderr, "%s: %s\n", cfg->file, err.msg);
+		fprintf(stderr, "%s: %s: error: %s\n", cfg->file, err.place, err.msg);
 	}
 	return ok;
 }

@@ -237,7 +237,7 @@ int sp_cmd_plan(int argc, char **argv)
 	}
 	plans = sp_plan_compile(cfg, &host, o.instance, o.hv, &err);
 	if (!plans) {
-		fprintf(stderr, "%s: %s\n", cfg->file, err.msg);
+		fprintf(stderr, "%s: %s: error: %s\n", cfg->file, err.place, err.msg);
 		rc = SP_EXIT_INVALID;
 	} else {
 		rc = sp_plan_output(cfg, plans, o.format);

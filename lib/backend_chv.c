@@ -93,10 +93,7 @@ static int sp_chv_check(const struct sp_plan *plan, struct sp_err *err)
 	/* No USB controller at all: VFIO of a whole PCI controller is the
 	 * only way, and that is a pci resource, not a usb one. */
 	if (plan->nusb) {
-		sp_err_set(
-			err,
-			"cloud-hypervisor cannot pass through USB devices; use the qemu hypervisor for instance %s",
-			plan->instance);
+		sp_err_set(err, "cloud-hypervisor cannot pass through USB devices; use the qemu hypervisor for this instance");
 		return -1;
 	}
 	if (sp_chv_path_ok(plan, plan->qmp_socket, err) < 0 ||

@@ -84,10 +84,7 @@ static int sp_crosvm_check(const struct sp_plan *plan, struct sp_err *err)
 	 * attach` on the control socket (docs/book/src/devices/usb.md); the
 	 * command line has no way to give the guest a device at boot. */
 	if (plan->nusb) {
-		sp_err_set(
-			err,
-			"crosvm cannot pass through USB devices at boot; use the qemu hypervisor for instance %s",
-			plan->instance);
+		sp_err_set(err, "crosvm cannot pass through USB devices at boot; use the qemu hypervisor for this instance");
 		return -1;
 	}
 	if (sp_crosvm_path_ok(plan, plan->console_socket, SP_CROSVM_KV_RESERVED, err) < 0 ||

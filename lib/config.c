@@ -333,6 +333,34 @@ static bool sp_blank(const char *data, size_t len)
 	return true;
 }
 
+/* The JSON library's message, with the fix for the common slips. */
+static void sp_syntax_error(struct sp_diags *diags, const char *place, const json_error_t *jerr,
+			    const char *data)
+{
+	if (strstr(jerr->text, "\\u0000")) {
+		sp_diag_error(diags, place, "invalid JSON: a string contains \\u0000; remove it");
+		return;
+	}
+	if (strncmp(jerr->text, "duplicate object key", 20) == 0) {
+		sp_diag_error(diags, place, "invalid JSON: %s; give each key once", jerr->text);
+		return;
+	}
+	/* A trailing comma: the bad token is a closing bracket after ','. */
+	if (jerr->position > 0) {
+		size_t i = (size_t)jerr->position - 1;
+		if (data[i] == '}' || data[i] == ']') {
+			while (i > 0 && strchr(" \t\r\n", data[i - 1]))
+				i--;
+			if (i > 0 && data[i - 1] == ',') {
+				sp_diag_error(diags, place,
+					      "invalid JSON: %s; remove the comma before it", jerr->text);
+				return;
+			}
+		}
+	}
+	sp_diag_error(diags, place, "invalid JSON: %s", jerr->text);
+}
+
 static json_t *sp_config_json(const char *data, size_t len, struct sp_diags *diags)
 {
 	json_error_t jerr;
@@ -359,7 +387,7 @@ static json_t *sp_config_json(const char *data, size_t len, struct sp_diags *dia
 	root = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (!root) {
 		snprintf(place, sizeof(place), "%d:%d", jerr.line, jerr.column);
-		sp_diag_error(diags, place, "invalid JSON: %s", jerr.text);
+		sp_syntax_error(diags, place, &jerr, data);
 		return NULL;
 	}
 	if (!json_is_object(root)) {
@@ -402,11 +430,19 @@ static void sp_check_strings(struct sp_reader *r, json_t *v)
 
 static int sp_config_version(struct sp_reader *r, json_t *root)
 {
-	unsigned version = 1;
+	json_t *v = json_object_get(root, "version");
 
-	if (sp_rd_uint(r, root, "version", 1, 1, &version) < 0 && json_object_get(root, "version"))
-		return -1;
-	return 0;
+	if (!v || (json_is_integer(v) && json_integer_value(v) == 1))
+		return 0;
+	sp_rd_push(r, "version");
+	if (json_is_integer(v))
+		sp_diag_error(r->diags, r->place,
+			      "unsupported version %lld; this Spectrum reads version 1 data files",
+			      (long long)json_integer_value(v));
+	else
+		sp_rd_type(r, v, JSON_INTEGER, "the integer 1");
+	sp_rd_pop(r);
+	return -1;
 }
 
 static char *sp_dirname(struct sp_arena *a, const char *file)
@@ -476,6 +512,7 @@ struct sp_config *sp_config_load(const char *file, struct sp_diags *diags)
 	}
 	if (!S_ISREG(st.st_mode)) {
 		sp_diag_error(diags, NULL, "not a regular file; give the path of a JSON data file");
+		diags->io_error = true;
 		close(fd);
 		return NULL;
 	}

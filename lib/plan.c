@@ -216,10 +216,7 @@ static int sp_plan_one(struct sp_arena *a, struct sp_plan *p, const struct sp_co
 /* Errors name the instance, in the place syntax of diagnostics. */
 static void sp_plans_error_instance(struct sp_err *err, const char *instance)
 {
-	char msg[sizeof(err->msg)];
-
-	snprintf(msg, sizeof(msg), "%s", err->msg);
-	sp_err_set(err, "instances.%s: %s", instance, msg);
+	snprintf(err->place, sizeof(err->place), "instances.%s", instance);
 }
 
 struct sp_plans *sp_plan_compile(const struct sp_config *cfg, const struct sp_host *host,

@@ -13,6 +13,7 @@ void sp_err_set(struct sp_err *err, const char *fmt, ...)
 	if (!err)
 		return;
 	err->missing = false;
+	err->place[0] = '\0';
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
@@ -276,31 +277,34 @@ enum sp_path_problem sp_guest_path_check(const char *path)
 
 unsigned sp_edit_distance(const char *a, const char *b)
 {
-	/* Keys are short; longer strings are simply "far". */
+	/* Optimal string alignment: insertions, deletions, substitutions and
+	 * swaps of neighbours ("mial" -> "mail") cost one.  Keys are short;
+	 * longer strings are simply "far". */
 	enum { MAXLEN = 64 };
-	unsigned row[MAXLEN + 1];
+	unsigned d[3][MAXLEN + 1];
 	size_t la = strlen(a), lb = strlen(b);
 
 	if (la > MAXLEN || lb > MAXLEN)
 		return MAXLEN;
 	for (size_t j = 0; j <= lb; j++)
-		row[j] = (unsigned)j;
+		d[0][j] = (unsigned)j;
 	for (size_t i = 1; i <= la; i++) {
-		unsigned prev = row[0];
-		row[0] = (unsigned)i;
+		unsigned *cur = d[i % 3], *prev = d[(i - 1) % 3], *prev2 = d[(i + 1) % 3];
+		cur[0] = (unsigned)i;
 		for (size_t j = 1; j <= lb; j++) {
-			unsigned cur = row[j];
 			unsigned cost = a[i - 1] == b[j - 1] ? 0 : 1;
-			unsigned best = prev + cost;
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			prev = cur;
+			unsigned best = prev[j - 1] + cost;
+			if (prev[j] + 1 < best)
+				best = prev[j] + 1;
+			if (cur[j - 1] + 1 < best)
+				best = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    prev2[j - 2] + 1 < best)
+				best = prev2[j - 2] + 1;
+			cur[j] = best;
 		}
 	}
-	return row[lb];
+	return d[la % 3][lb];
 }
 
 uint64_t sp_hash64(const char *s, uint64_t seed)

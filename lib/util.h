@@ -20,6 +20,9 @@
  */
 struct sp_err {
 	char msg[512];
+	/* Where in the configuration, as a diagnostic's place ("instances.a"),
+	 * or empty. */
+	char place[160];
 	/* The failure is a host file that does not exist yet (an image not
 	 * built): `spectrum check` reports it as a warning, start refuses. */
 	bool missing;

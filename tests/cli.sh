@@ -1,0 +1,106 @@
+#!/bin/sh
+# The client's command line: help, usage errors and exit codes (TAP).
+# Exit codes: 0 success, 1 invalid configuration, 2 usage, 3 system error.
+set -u
+# meson passes a path relative to the build directory; make it absolute.
+spectrum=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+export SPECTRUM_STATE_DIR=/var/lib/spectrum SPECTRUM_RUN_DIR=/run/spectrum SPECTRUM_ACCEL=tcg
+ex=$src/examples
+n=0
+fail=0
+
+sp() { ${SPECTRUM_EXE_WRAPPER:-} "$spectrum" "$@"; }
+
+# expect NAME WANT_RC GREP_PATTERN -- ARGS: runs, checks rc and that the
+# combined output matches the pattern (empty pattern: anything).
+expect() {
+	name=$1 want=$2 pat=$3
+	shift 4
+	sp "$@" >"$tmp/out" 2>&1 </dev/null
+	rc=$?
+	n=$((n + 1))
+	if [ "$rc" -eq "$want" ] && { [ -z "$pat" ] || grep -q -- "$pat" "$tmp/out"; }; then
+		echo "ok $n - $name"
+	else
+		echo "not ok $n - $name (exit $rc, wanted $want)"
+		sed 's/^/# /' "$tmp/out"
+		fail=$((fail + 1))
+	fi
+}
+
+expect "no arguments is a usage error" 2 "usage: spectrum" -- 
+expect "--help" 0 "commands:" -- --help
+expect "-h" 0 "commands:" -- -h
+expect "--version" 0 "^spectrum [0-9]" -- --version
+expect "help lists commands" 0 "check" -- help
+expect "help check" 0 "usage: spectrum check FILE" -- help check
+expect "help plan" 0 "--hypervisor" -- help plan
+expect "help of an unknown command" 2 "unknown command 'frob'" -- help frob
+expect "unknown command" 2 "unknown command 'frob'; see 'spectrum --help'" -- frob
+expect "check without FILE" 2 "missing FILE; see 'spectrum help check'" -- check
+expect "check with two files" 2 "too many arguments" -- check a b
+expect "check of a missing file" 3 "nope.json: error: cannot read the file: No such file or directory" -- check "$tmp/nope.json"
+expect "check of a directory" 3 "not a regular file" -- check "$tmp"
+expect "check of an example" 0 "desktop.json: ok: 4 applications, 4 resources, 5 instances" -- check "$ex/desktop.json"
+expect "plan without FILE" 2 "missing FILE" -- plan
+expect "plan with --json and --argv" 2 "only one of --json and --argv" -- plan "$ex/minimal.json" --json --argv
+expect "plan with an unknown option" 2 "unknown option '--frob'" -- plan "$ex/minimal.json" --frob
+expect "plan with an unknown hypervisor" 2 "unknown hypervisor 'xen'" -- plan "$ex/minimal.json" --hypervisor xen
+expect "plan of an unknown instance" 1 "no instance named \"nope\"" -- plan "$ex/desktop.json" nope
+expect "plan with a third argument" 2 "unexpected argument 'c'" -- plan "$ex/desktop.json" notes c
+expect "options before FILE" 0 "qemu-system-x86_64" -- plan --argv "$ex/desktop.json" notes
+expect "plan summary" 0 "notes: notes on qemu (x86_64, tcg), 256M, 1 vCPU" -- plan "$ex/desktop.json" notes
+expect "plan of a ppc64le instance" 0 "qemu-system-ppc64" -- plan "$ex/desktop.json" notes-ppc --argv
+
+# A bad environment variable is a system error, not a config error.
+n=$((n + 1))
+if SPECTRUM_ACCEL=fast sp plan "$ex/minimal.json" >"$tmp/out" 2>&1; then rc=0; else rc=$?; fi
+if [ "$rc" -eq 3 ] && grep -q 'SPECTRUM_ACCEL="fast"' "$tmp/out"; then
+	echo "ok $n - SPECTRUM_ACCEL is validated"
+else
+	echo "not ok $n - SPECTRUM_ACCEL is validated (exit $rc)"
+	fail=$((fail + 1))
+fi
+
+# --json is one JSON array of plans, readable by a JSON parser.
+n=$((n + 1))
+sp plan "$ex/desktop.json" --json >"$tmp/plans.json" 2>/dev/null
+if command -v jq >/dev/null 2>&1; then
+	if [ "$(jq 'length' "$tmp/plans.json")" = 5 ] &&
+		[ "$(jq -r '.[0].root.readonly' "$tmp/plans.json")" = true ]; then
+		echo "ok $n - plan --json parses as an array of 5 plans"
+	else
+		echo "not ok $n - plan --json parses as an array of 5 plans"
+		fail=$((fail + 1))
+	fi
+else
+	echo "ok $n - plan --json # SKIP jq not installed"
+fi
+
+# --argv output is valid shell: each block evaluates to the same words.
+n=$((n + 1))
+sp plan "$ex/minimal.json" --argv 2>/dev/null | grep -v '^#' >"$tmp/argv.sh"
+if sh -n "$tmp/argv.sh" && [ "$(sh -c "set -- $(tr -d '\\\n' <"$tmp/argv.sh"); echo \$1")" = qemu-system-x86_64 ]; then
+	echo "ok $n - plan --argv is valid shell"
+else
+	echo "not ok $n - plan --argv is valid shell"
+	fail=$((fail + 1))
+fi
+
+# A failed command changes nothing on disk.
+n=$((n + 1))
+before=$(ls -la "$ex" | md5sum)
+sp check "$src/tests/check/cases/several-errors.json" >/dev/null 2>&1
+sp plan "$ex/desktop.json" --json >/dev/null 2>&1
+if [ "$(ls -la "$ex" | md5sum)" = "$before" ]; then
+	echo "ok $n - check and plan write nothing"
+else
+	echo "not ok $n - check and plan write nothing"
+	fail=$((fail + 1))
+fi
+
+echo "1..$n"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,50 @@
+#!/bin/sh
+# Golden tests of plans and VMM command lines: runs `spectrum plan` for each
+# line of cases.txt and compares exit status, standard error and standard
+# output with expected/NAME.out.  Host-dependent values are fixed through
+# the environment, and the temporary state directory (which holds a
+# stand-in root image, so shareRoot has a size) is written as @STATE@.
+#
+#   run.sh SPECTRUM GOLDEN_DIR SOURCE_ROOT
+#   SPECTRUM_UPDATE=1 run.sh ...   rewrite expected/*.out
+set -u
+# meson passes a path relative to the build directory; make it absolute.
+spectrum=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+here=$2
+src=$3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+state=$tmp/state
+mkdir -p "$state/images" "$here/expected"
+# 16 MiB: a shared root is mapped at exactly its size.
+for img in app browser; do
+	truncate -s 16M "$state/images/$img.erofs"
+done
+export SPECTRUM_STATE_DIR="$state" SPECTRUM_RUN_DIR=/run/spectrum
+export SPECTRUM_ACCEL=tcg SPECTRUM_TSC_KHZ=2600000
+
+n=0
+fail=0
+grep -v '^#' "$here/cases.txt" | grep -v '^ *$' >"$tmp/cases"
+echo "1..$(wc -l <"$tmp/cases")"
+while read -r name args; do
+	n=$((n + 1))
+	args=$(echo "$args" | sed "s|@SRC@|$src|g; s|@HERE@|$here|g")
+	# shellcheck disable=SC2086 # the case's arguments are words
+	${SPECTRUM_EXE_WRAPPER:-} "$spectrum" plan $args >"$tmp/out" 2>"$tmp/err" </dev/null
+	rc=$?
+	{ echo "exit $rc"; cat "$tmp/err" "$tmp/out"; } |
+		sed "s|$state|@STATE@|g; s|$src|@SRC@|g; s|$here|@HERE@|g" >"$tmp/got"
+	if [ "${SPECTRUM_UPDATE:-}" = 1 ]; then
+		cp "$tmp/got" "$here/expected/$name.out"
+	fi
+	if cmp -s "$tmp/got" "$here/expected/$name.out"; then
+		echo "ok $n - $name"
+	else
+		echo "not ok $n - $name"
+		diff -u "$here/expected/$name.out" "$tmp/got" | head -40 | sed 's/^/# /'
+		fail=$((fail + 1))
+	fi
+done <"$tmp/cases"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The model and the compiler through the library API: values land where
+ * they should, defaults apply, references resolve, plans follow the host.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "model.h"
+#include "plan.h"
+#include "tap.h"
+
+static const char config[] =
+	"{\"version\": 1,\n"
+	" \"applications\": {\n"
+	"  \"mail\": {\"image\": \"mail\", \"command\": [\"/usr/bin/mutt\", \"-R\"],\n"
+	"           \"env\": {\"LANG\": \"C.UTF-8\"}, \"memory\": \"512M\"},\n"
+	"  \"tool\": {\"image\": \"img/tool.erofs\", \"commands\": [[\"/bin/a\"], [\"/bin/b\", \"x\"]],\n"
+	"           \"arch\": \"ppc64le\", \"vcpus\": 2}},\n"
+	" \"resources\": {\n"
+	"  \"store\": {\"type\": \"block\", \"size\": \"1G\"},\n"
+	"  \"old\": {\"type\": \"block\", \"path\": \"disks/old.img\"},\n"
+	"  \"dl\": {\"type\": \"directory\", \"path\": \"/srv/dl\"},\n"
+	"  \"web\": {\"type\": \"net\", \"nat\": true},\n"
+	"  \"key\": {\"type\": \"usb\", \"vendor\": \"1050\", \"product\": \"0407\"},\n"
+	"  \"gpu\": {\"type\": \"pci\", \"address\": \"01:00.0\"}},\n"
+	" \"instances\": {\n"
+	"  \"work\": {\"application\": \"mail\", \"memory\": \"1G\", \"autostart\": true,\n"
+	"    \"bindings\": {\"store\": {\"path\": \"/home/user/Mail\", \"mode\": \"rw\"},\n"
+	"                 \"old\": {\"path\": \"/old\"}, \"dl\": {\"path\": \"/dl\", \"mode\": \"rw\"},\n"
+	"                 \"web\": {}, \"key\": {}, \"gpu\": {}}},\n"
+	"  \"reader\": {\"application\": \"mail\", \"bindings\": {\"store\": {\"path\": \"/m\"}}},\n"
+	"  \"ppc\": {\"application\": \"tool\"}}}\n";
+
+static struct sp_host test_host(enum sp_arch arch, bool kvm)
+{
+	struct sp_host h = {
+		.arch = arch,
+		.kvm_usable = kvm,
+		.tsc_khz = 2600000,
+		.state_dir = "/state",
+		.run_dir = "/run/sp",
+	};
+	return h;
+}
+
+static void test_model(const struct sp_config *cfg)
+{
+	const struct sp_application *mail = &cfg->applications[0], *tool = &cfg->applications[1];
+	const struct sp_instance *work = sp_config_instance(cfg, "work");
+	const struct sp_instance *reader = sp_config_instance(cfg, "reader");
+
+	TAP_OK(cfg->napplications == 2 && cfg->nresources == 6 && cfg->ninstances == 3, "counts");
+	TAP_OK(!mail->image_is_path && tool->image_is_path, "image name vs path");
+	TAP_OK(mail->memory == 512ull << 20 && mail->vcpus == 1, "application defaults");
+	TAP_OK(mail->arch == SP_ARCH_X86_64 && tool->arch == SP_ARCH_PPC64LE, "arch default and set");
+	TAP_OK(tool->ncommands == 2 && tool->commands[1].argc == 2 &&
+		       tool->commands[1].argv[2] == NULL,
+	       "several commands, NULL-terminated argv");
+	TAP_OK(mail->nenv == 1 && strcmp(mail->env[0].value, "C.UTF-8") == 0, "env");
+	TAP_STR(cfg->resources[1].path, "/cfgdir/disks/old.img", "relative image path resolves");
+	TAP_STR(cfg->resources[5].pci_address, "0000:01:00.0", "pci address normalized");
+	TAP_OK(work && work->memory == 1ull << 30 && work->vcpus == 1 && work->autostart,
+	       "instance override and inherited values");
+	TAP_OK(work && work->nbindings == 6 && work->bindings[0].mode == SP_MODE_RW &&
+		       work->bindings[1].mode == SP_MODE_RO,
+	       "bindings and their modes (ro by default)");
+	TAP_OK(reader && reader->memory == 512ull << 20 && !reader->autostart, "reader inherits");
+	TAP_OK(!sp_config_instance(cfg, "nope"), "unknown instance");
+}
+
+static void test_plans(const struct sp_config *cfg)
+{
+	struct sp_host host = test_host(SP_ARCH_X86_64, false);
+	struct sp_err err = {0};
+	struct sp_plans *plans = sp_plan_compile(cfg, &host, NULL, -1, &err);
+	const struct sp_plan *w, *ppc;
+
+	TAP_OK(plans && plans->n == 3, "one plan per instance");
+	if (!plans)
+		return;
+	w = &plans->v[0];
+	ppc = &plans->v[2];
+	TAP_STR(w->root.image, "/state/images/mail.erofs", "named image in the store");
+	TAP_STR(ppc->root.image, "/cfgdir/img/tool.erofs", "image path relative to the file");
+	TAP_STR(w->kernel, "/state/kernels/x86_64/vmlinux", "kernel per arch");
+	TAP_STR(ppc->initrd, "/state/kernels/ppc64le/initrd.img", "initrd per arch");
+	TAP_OK(w->accel == SP_ACCEL_TCG && ppc->accel == SP_ACCEL_TCG, "no KVM: TCG");
+	TAP_STR(w->cmdline, "quiet panic=-1 tsc_early_khz=2600000", "TSC frequency under TCG");
+	TAP_STR(ppc->cmdline, "quiet panic=-1", "no TSC hint for ppc64le");
+	TAP_OK(w->memory_mib == 1024 && ppc->vcpus == 2, "memory and vcpus");
+	TAP_OK(w->ndisks == 2 && w->disks[0].create && !w->disks[1].create, "created vs existing");
+	TAP_STR(w->disks[0].image, "/state/volumes/store.img", "volume image in the state dir");
+	TAP_OK(w->nshares == 1 && w->nnics == 1 && w->nusb == 1 && w->npci == 1, "device counts");
+	TAP_STR(w->shares[0].socket, "/run/sp/work/fs-dl.sock", "virtiofs socket");
+	TAP_OK(strlen(w->nics[0].tap) == 15 && strncmp(w->nics[0].mac, "02:", 3) == 0,
+	       "tap name fits IFNAMSIZ, MAC is locally administered");
+	TAP_STR(w->control_socket, "/run/sp/work/control.sock", "control socket");
+	sp_plans_free(plans);
+
+	host = test_host(SP_ARCH_X86_64, true);
+	plans = sp_plan_compile(cfg, &host, "work", -1, &err);
+	TAP_OK(plans && plans->n == 1 && plans->v[0].accel == SP_ACCEL_KVM &&
+		       strcmp(plans->v[0].cmdline, "quiet panic=-1") == 0,
+	       "usable KVM: KVM, no TSC hint");
+	sp_plans_free(plans);
+
+	host.accel_forced = true;
+	host.forced = SP_ACCEL_TCG;
+	plans = sp_plan_compile(cfg, &host, "ppc", -1, &err);
+	TAP_OK(plans && plans->v[0].accel == SP_ACCEL_TCG, "foreign arch is always TCG");
+	sp_plans_free(plans);
+
+	plans = sp_plan_compile(cfg, &host, "ppc", SP_HV_CROSVM, &err);
+	TAP_OK(!plans && strstr(err.msg, "crosvm has no ppc64le support") &&
+		       strcmp(err.place, "instances.ppc") == 0,
+	       "crosvm refuses ppc64le, naming the instance");
+}
+
+static void test_stable_names(const struct sp_config *cfg)
+{
+	struct sp_host host = test_host(SP_ARCH_X86_64, false);
+	struct sp_err err = {0};
+	struct sp_plans *a = sp_plan_compile(cfg, &host, "work", -1, &err);
+	struct sp_plans *b = sp_plan_compile(cfg, &host, "work", -1, &err);
+
+	TAP_OK(a && b && strcmp(a->v[0].nics[0].mac, b->v[0].nics[0].mac) == 0 &&
+		       strcmp(a->v[0].nics[0].tap, b->v[0].nics[0].tap) == 0,
+	       "MAC and tap are stable");
+	TAP_STR(a ? a->v[0].nics[0].mac : NULL, "02:b0:ba:0b:30:ec", "MAC value is fixed forever");
+	sp_plans_free(a);
+	sp_plans_free(b);
+}
+
+static void test_json(const struct sp_config *cfg)
+{
+	struct sp_host host = test_host(SP_ARCH_X86_64, false);
+	struct sp_err err = {0};
+	struct sp_plans *plans = sp_plan_compile(cfg, &host, "work", -1, &err);
+	char *js = plans ? sp_plan_to_json(&plans->v[0]) : NULL;
+
+	TAP_OK(js && strstr(js, "\"instance\": \"work\"") && strstr(js, "\"readonly\": true"),
+	       "plan JSON");
+	free(js);
+	sp_plans_free(plans);
+}
+
+static void test_errors(void)
+{
+	struct sp_diags d;
+	struct sp_config *cfg;
+
+	sp_diags_init(&d, "x.json");
+	static const char two[] = "{\"instances\": {\"a\": {\"application\": \"b\"}}, \"x\": 1}";
+	cfg = sp_config_parse(two, strlen(two), "x.json", NULL, &d);
+	TAP_OK(!cfg && d.errors == 2 && d.n == 2, "every error is collected");
+	sp_diags_fini(&d);
+
+	sp_diags_init(&d, "x.json");
+	cfg = sp_config_parse("{}", 2, "x.json", NULL, &d);
+	TAP_OK(cfg && d.errors == 0 && cfg->ninstances == 0, "empty object is a valid file");
+	sp_config_free(cfg);
+	sp_diags_fini(&d);
+}
+
+int main(void)
+{
+	struct sp_diags d;
+	struct sp_config *cfg;
+
+	sp_diags_init(&d, "test.json");
+	cfg = sp_config_parse(config, strlen(config), "test.json", "/cfgdir", &d);
+	TAP_OK(cfg && d.errors == 0, "the test configuration parses");
+	for (size_t i = 0; i < d.n; i++)
+		printf("# %s: %s\n", d.v[i].place ? d.v[i].place : "", d.v[i].msg);
+	if (cfg) {
+		test_model(cfg);
+		test_plans(cfg);
+		test_stable_names(cfg);
+		test_json(cfg);
+	}
+	sp_config_free(cfg);
+	sp_diags_fini(&d);
+	test_errors();
+	return tap_done();
+}

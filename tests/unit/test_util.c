@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The value syntaxes of the data file, and the small helpers behind them. */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "backend.h"
+#include "tap.h"
+#include "util.h"
+
+static void test_sizes(void)
+{
+	static const struct {
+		const char *s;
+		int rc;
+		uint64_t v;
+	} cases[] = {
+		{"512M", 0, 512ull << 20},    {"2G", 0, 2ull << 30},	 {"64MiB", 0, 64ull << 20},
+		{"1K", 0, 1024},	      {"16T", 0, 16ull << 40},	 {"0M", 0, 0},
+		{"16777215T", 0, 16777215ull << 40},
+		{"16777216T", -1, 0},	      {"512", -1, 0},		 {"M", -1, 0},
+		{"", -1, 0},		      {"1.5G", -1, 0},		 {"-1G", -1, 0},
+		{"1g", -1, 0},		      {"1GB", -1, 0},		 {"1Gi", -1, 0},
+		{" 1G", -1, 0},		      {"1G ", -1, 0},		 {"99999999999999999999K", -1, 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t v = 0;
+		int rc = sp_size_parse(cases[i].s, &v);
+		TAP_OK(rc == cases[i].rc && (rc < 0 || v == cases[i].v), "size \"%s\"", cases[i].s);
+	}
+	char buf[32];
+	sp_size_format(256ull << 20, buf, sizeof(buf));
+	TAP_STR(buf, "256M", "format 256 MiB");
+	sp_size_format(1ull << 30, buf, sizeof(buf));
+	TAP_STR(buf, "1G", "format 1 GiB");
+	sp_size_format(1536ull << 20, buf, sizeof(buf));
+	TAP_STR(buf, "1536M", "format 1.5 GiB exactly in MiB");
+	sp_size_format(1000, buf, sizeof(buf));
+	TAP_STR(buf, "1000 bytes", "format bytes");
+}
+
+static void test_names(void)
+{
+	static const char *const good[] = {"a", "mail", "mail-work", "0", "a1-b2",
+					   "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz0123456789a"};
+	static const char *const bad[] = {"", "-a", "a-", "Mail", "a_b", "a.b", "a b", "é",
+					  "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz0123456789ab"};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		TAP_OK(sp_name_valid(good[i]), "name \"%s\" is valid", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		TAP_OK(!sp_name_valid(bad[i]), "name \"%s\" is refused", bad[i]);
+}
+
+static void test_paths(void)
+{
+	static const struct {
+		const char *p;
+		enum sp_path_problem want;
+	} cases[] = {
+		{"/data", SP_PATH_OK},
+		{"/home/user/Mail", SP_PATH_OK},
+		{"/devices", SP_PATH_OK},
+		{"/proceed", SP_PATH_OK},
+		{"/home/user/My Documents", SP_PATH_OK},
+		{"", SP_PATH_EMPTY},
+		{"data", SP_PATH_RELATIVE},
+		{"/", SP_PATH_ROOT},
+		{"//", SP_PATH_ROOT},
+		{"/a/../..", SP_PATH_ROOT},
+		{"/a/", SP_PATH_NOT_NORMAL},
+		{"/a//b", SP_PATH_NOT_NORMAL},
+		{"/a/./b", SP_PATH_NOT_NORMAL},
+		{"/a/../b", SP_PATH_NOT_NORMAL},
+		{"/proc", SP_PATH_RESERVED},
+		{"/sys/fs", SP_PATH_RESERVED},
+		{"/dev", SP_PATH_RESERVED},
+		{"/a\nb", SP_PATH_BAD_CHAR},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		TAP_OK(sp_guest_path_check(cases[i].p) == cases[i].want, "guest path case %zu", i);
+
+	char out[64];
+	sp_path_normalize("/a/./b//c/../d/", out, sizeof(out));
+	TAP_STR(out, "/a/b/d", "normalize");
+	sp_path_normalize("/../..", out, sizeof(out));
+	TAP_STR(out, "/", "normalize above root");
+	TAP_OK(sp_path_within("/proc/1", "/proc") && !sp_path_within("/procfs", "/proc"),
+	       "within");
+}
+
+static void test_distance(void)
+{
+	TAP_OK(sp_edit_distance("memory", "memroy") == 1, "swap is one edit");
+	TAP_OK(sp_edit_distance("mial", "mail") == 1, "swap in a short word");
+	TAP_OK(sp_edit_distance("instance", "instances") == 1, "insertion");
+	TAP_OK(sp_edit_distance("", "abc") == 3, "from empty");
+	TAP_OK(sp_edit_distance("kitten", "sitting") == 3, "classic");
+}
+
+static void test_quote(void)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{"-m", "-m"},
+		{"path=/a/b,readonly=on", "path=/a/b,readonly=on"},
+		{"console=ttyS0 quiet", "'console=ttyS0 quiet'"},
+		{"it's", "'it'\\''s'"},
+		{"", "''"},
+		{"$HOME", "'$HOME'"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *q = sp_shell_quote(cases[i].in);
+		TAP_STR(q, cases[i].out, "quote case %zu", i);
+		free(q);
+	}
+}
+
+static void test_hash(void)
+{
+	/* Published FNV-1a 64 test vectors: MACs and tap names must never
+	 * change between releases, or guests would see new NICs. */
+	TAP_OK(sp_hash64("", 0) == 0xcbf29ce484222325ull, "fnv1a empty");
+	TAP_OK(sp_hash64("a", 0) == 0xaf63dc4c8601ec8cull, "fnv1a \"a\"");
+	TAP_OK(sp_hash64("foobar", 0) == 0x85944171f73967e8ull, "fnv1a \"foobar\"");
+}
+
+static void test_argv(void)
+{
+	struct sp_argv a;
+
+	sp_argv_init(&a);
+	for (int i = 0; i < 100; i++)
+		sp_argv_opt(&a, "-x", "%d", i);
+	TAP_OK(a.n == 200 && a.v[200] == NULL, "argv grows and stays NULL-terminated");
+	TAP_STR(a.v[199], "99", "argv keeps order");
+	sp_argv_free(&a);
+}
+
+int main(void)
+{
+	test_sizes();
+	test_names();
+	test_paths();
+	test_distance();
+	test_quote();
+	test_hash();
+	test_argv();
+	return tap_done();
+}
