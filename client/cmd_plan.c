@@ -8,11 +8,13 @@
 
 #include "backend.h"
 #include "cmd.h"
+#include "guest.h"
 
 enum sp_plan_format {
 	SP_FMT_SUMMARY,
 	SP_FMT_JSON,
 	SP_FMT_ARGV,
+	SP_FMT_GUEST,
 };
 
 struct sp_plan_opts {
@@ -145,6 +147,7 @@ static int sp_plan_parse_args(int argc, char **argv, struct sp_plan_opts *o)
 	static const struct option longopts[] = {
 		{"json", no_argument, NULL, 'j'},
 		{"argv", no_argument, NULL, 'a'},
+		{"guest", no_argument, NULL, 'g'},
 		{"hypervisor", required_argument, NULL, 'H'},
 		{NULL, 0, NULL, 0},
 	};
@@ -168,9 +171,10 @@ static int sp_plan_parse_args(int argc, char **argv, struct sp_plan_opts *o)
 		switch (c) {
 		case 'j':
 		case 'a':
+		case 'g':
 			if (o->format != SP_FMT_SUMMARY)
-				return sp_usage_error("plan", "give only one of --json and --argv");
-			o->format = c == 'j' ? SP_FMT_JSON : SP_FMT_ARGV;
+				return sp_usage_error("plan", "give only one of --json, --argv and --guest");
+			o->format = c == 'j' ? SP_FMT_JSON : c == 'a' ? SP_FMT_ARGV : SP_FMT_GUEST;
 			break;
 		case 'H':
 			if (sp_hv_parse(optarg, &hv) < 0)
@@ -198,7 +202,12 @@ static int sp_plan_output(const struct sp_config *cfg, const struct sp_plans *pl
 		return rc;
 	}
 	for (size_t i = 0; i < plans->n; i++) {
-		if (format == SP_FMT_ARGV) {
+		if (format == SP_FMT_GUEST) {
+			char *g = sp_guest_config(&plans->v[i]);
+			printf("%s# %s: %s\n%s", i ? "\n" : "", plans->v[i].instance,
+			       plans->v[i].initrd, g);
+			free(g);
+		} else if (format == SP_FMT_ARGV) {
 			if (sp_print_plan_argv(cfg, &plans->v[i], i == 0) < 0)
 				rc = SP_EXIT_INVALID;
 		} else {

@@ -16,13 +16,22 @@ const struct sp_cmd sp_cmds[] = {
 	 "instance.  Prints one line per problem (\"FILE: PLACE: error: MESSAGE\") on\n"
 	 "standard error, or a one-line summary on standard output.  Warnings, such as\n"
 	 "a device bound into two instances, do not make the check fail.\n"},
-	{"plan", sp_cmd_plan, "FILE [INSTANCE] [--json | --argv] [--hypervisor NAME]",
+	{"plan", sp_cmd_plan, "FILE [INSTANCE] [--json | --argv | --guest] [--hypervisor NAME]",
 	 "show what would run",
 	 "Compiles FILE and prints the plan of every instance, or of INSTANCE only:\n"
 	 "  (default)          a summary per instance\n"
 	 "  --json             the plans as a JSON array\n"
+	 "  --guest            the guest configuration spectrum-init reads\n"
 	 "  --argv             the hypervisor command line, shell-quoted, one block per instance\n"
 	 "  --hypervisor NAME  use qemu, crosvm or cloud-hypervisor for every instance\n"},
+	{"run", sp_cmd_run, "FILE INSTANCE [--timeout SECONDS]", "boot one instance in the foreground",
+	 "Boots INSTANCE and copies its console to standard output until its application\n"
+	 "exits; then exits with the application's exit status.  Ctrl-C asks the guest to\n"
+	 "stop the application and power off; a second Ctrl-C stops the VM at once.\n"
+	 "Volumes are created and formatted on first use.  --timeout stops the VM after\n"
+	 "SECONDS.  Besides the application's status, the exit status is 120-125 when the\n"
+	 "guest's init failed (see spectrum-init(8)), 126 when the VM stopped without a\n"
+	 "status, and 1, 2 or 3 as for every command when nothing was started.\n"},
 	{"help", sp_cmd_help, "[COMMAND]", "show help for a command",
 	 "Without COMMAND lists the commands; with it, explains COMMAND.\n"},
 	{NULL, NULL, NULL, NULL, NULL},

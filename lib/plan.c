@@ -158,6 +158,7 @@ static int sp_plan_sockets(struct sp_arena *a, struct sp_plan *p, const struct s
 	const size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
 
 	p->run_dir = sp_arena_printf(a, "%s/%s", host->run_dir, p->instance);
+	p->initrd = sp_arena_printf(a, "%s/initrd.img", p->run_dir);
 	p->console_socket = sp_arena_printf(a, "%s/console.sock", p->run_dir);
 	p->control_socket = sp_arena_printf(a, "%s/control.sock", p->run_dir);
 	p->qmp_socket = sp_arena_printf(a, "%s/qmp.sock", p->run_dir);
@@ -199,8 +200,8 @@ static int sp_plan_one(struct sp_arena *a, struct sp_plan *p, const struct sp_co
 	p->vcpus = inst->vcpus;
 	p->tsc_khz = p->arch == SP_ARCH_X86_64 && p->accel == SP_ACCEL_TCG ? host->tsc_khz : 0;
 	p->kernel = sp_arena_printf(a, "%s/kernels/%s/vmlinux", host->state_dir, sp_arch_name(p->arch));
-	p->initrd = sp_arena_printf(a, "%s/kernels/%s/initrd.img", host->state_dir,
-				    sp_arch_name(p->arch));
+	p->base_initrd = sp_arena_printf(a, "%s/kernels/%s/initrd.img", host->state_dir,
+					 sp_arch_name(p->arch));
 	p->cmdline = sp_plan_cmdline(a, p);
 	p->root.image = sp_root_image(a, cfg, app, host);
 	p->root.shared = inst->share_root;

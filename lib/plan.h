@@ -85,7 +85,8 @@ struct sp_plan {
 	uint32_t tsc_khz;	/* for the kernel command line under TCG on x86 */
 
 	char *kernel;
-	char *initrd;
+	char *base_initrd; /* modules and spectrum-init, per architecture */
+	char *initrd;	   /* base_initrd + this instance's guest config */
 	/* Kernel command line without the console, which each back end adds
 	 * for the device it gives the guest. */
 	char *cmdline;

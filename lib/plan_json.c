@@ -120,6 +120,7 @@ char *sp_plan_to_json(const struct sp_plan *p)
 	json_object_set_new(o, "memory_mib", json_integer((json_int_t)p->memory_mib));
 	json_object_set_new(o, "vcpus", json_integer(p->vcpus));
 	json_object_set_new(o, "kernel", json_string(p->kernel));
+	json_object_set_new(o, "base_initrd", json_string(p->base_initrd));
 	json_object_set_new(o, "initrd", json_string(p->initrd));
 	json_object_set_new(o, "cmdline", json_string(p->cmdline));
 	json_object_set_new(o, "root", json_pack("{s:s, s:b, s:b, s:I}", "image", p->root.image,

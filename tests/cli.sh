@@ -46,7 +46,7 @@ expect "check of a missing file" 3 "nope.json: error: cannot read the file: No s
 expect "check of a directory" 3 "not a regular file" -- check "$tmp"
 expect "check of an example" 0 "desktop.json: ok: 4 applications, 4 resources, 5 instances" -- check "$ex/desktop.json"
 expect "plan without FILE" 2 "missing FILE" -- plan
-expect "plan with --json and --argv" 2 "only one of --json and --argv" -- plan "$ex/minimal.json" --json --argv
+expect "plan with --json and --argv" 2 "only one of --json, --argv and --guest" -- plan "$ex/minimal.json" --json --argv
 expect "plan with an unknown option" 2 "unknown option '--frob'" -- plan "$ex/minimal.json" --frob
 expect "plan with an unknown hypervisor" 2 "unknown hypervisor 'xen'" -- plan "$ex/minimal.json" --hypervisor xen
 expect "plan of an unknown instance" 1 "no instance named \"nope\"" -- plan "$ex/desktop.json" nope

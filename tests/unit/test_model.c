@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "guest.h"
 #include "model.h"
 #include "plan.h"
 #include "tap.h"
@@ -85,7 +86,8 @@ static void test_plans(const struct sp_config *cfg)
 	TAP_STR(w->root.image, "/state/images/mail.erofs", "named image in the store");
 	TAP_STR(ppc->root.image, "/cfgdir/img/tool.erofs", "image path relative to the file");
 	TAP_STR(w->kernel, "/state/kernels/x86_64/vmlinux", "kernel per arch");
-	TAP_STR(ppc->initrd, "/state/kernels/ppc64le/initrd.img", "initrd per arch");
+	TAP_STR(ppc->base_initrd, "/state/kernels/ppc64le/initrd.img", "base initrd per arch");
+	TAP_STR(ppc->initrd, "/run/sp/ppc/initrd.img", "initrd with the guest config per instance");
 	TAP_OK(w->accel == SP_ACCEL_TCG && ppc->accel == SP_ACCEL_TCG, "no KVM: TCG");
 	TAP_STR(w->cmdline, "quiet panic=-1 tsc_early_khz=2600000", "TSC frequency under TCG");
 	TAP_STR(ppc->cmdline, "quiet panic=-1", "no TSC hint for ppc64le");
@@ -146,6 +148,33 @@ static void test_json(const struct sp_config *cfg)
 	sp_plans_free(plans);
 }
 
+static void test_guest_config(const struct sp_config *cfg)
+{
+	struct sp_host host = test_host(SP_ARCH_X86_64, false);
+	struct sp_err err = {0};
+	struct sp_plans *plans = sp_plan_compile(cfg, &host, "work", -1, &err);
+	char *g = plans ? sp_guest_config(&plans->v[0]) : NULL;
+
+	TAP_STR(g,
+		"spectrum-guest 1\n"
+		"hostname work\n"
+		"root disk\n"
+		"scratch /run\n"
+		"scratch /tmp\n"
+		"scratch /var/tmp\n"
+		"scratch /home\n"
+		"volume vol0 ext4 rw /home/user/Mail\n"
+		"volume vol1 ext4 ro /old\n"
+		"share dl rw /dl\n"
+		"env LANG=C.UTF-8\n"
+		"cmd\n"
+		"arg /usr/bin/mutt\n"
+		"arg -R\n",
+		"guest config of a plan");
+	free(g);
+	sp_plans_free(plans);
+}
+
 static void test_errors(void)
 {
 	struct sp_diags d;
@@ -179,6 +208,7 @@ int main(void)
 		test_plans(cfg);
 		test_stable_names(cfg);
 		test_json(cfg);
+		test_guest_config(cfg);
 	}
 	sp_config_free(cfg);
 	sp_diags_fini(&d);

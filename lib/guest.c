@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "guest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct sp_buf {
+	char *s;
+	size_t len, cap;
+};
+
+static void sp_buf_add(struct sp_buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->s = sp_xrealloc(b->s, b->cap, 1);
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static void sp_buf_str(struct sp_buf *b, const char *s)
+{
+	sp_buf_add(b, s, strlen(s));
+}
+
+/* "KEY VALUE\n" with the protocol's escapes: "\n" and "\\". */
+static void sp_buf_line(struct sp_buf *b, const char *key, const char *value)
+{
+	sp_buf_str(b, key);
+	if (value) {
+		sp_buf_add(b, " ", 1);
+		for (const char *p = value; *p; p++) {
+			if (*p == '\n')
+				sp_buf_add(b, "\\n", 2);
+			else if (*p == '\\')
+				sp_buf_add(b, "\\\\", 2);
+			else
+				sp_buf_add(b, p, 1);
+		}
+	}
+	sp_buf_add(b, "\n", 1);
+}
+
+static void sp_buf_linef(struct sp_buf *b, const char *key, const char *fmt, ...)
+	SP_PRINTF(3, 4);
+
+static void sp_buf_linef(struct sp_buf *b, const char *key, const char *fmt, ...)
+{
+	char v[2 * SP_GUEST_PATH_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(v, sizeof(v), fmt, ap);
+	va_end(ap);
+	sp_buf_line(b, key, v);
+}
+
+/* Scratch: what a program expects to write and may lose at the next boot. */
+static const char *const sp_scratch[] = {"/run", "/tmp", "/var/tmp", "/home"};
+
+char *sp_guest_config(const struct sp_plan *p)
+{
+	struct sp_buf b = {0};
+
+	sp_buf_line(&b, "spectrum-guest", "1");
+	sp_buf_line(&b, "hostname", p->instance);
+	sp_buf_line(&b, "root", p->root.shared ? "pmem" : "disk");
+	for (size_t i = 0; i < sizeof(sp_scratch) / sizeof(sp_scratch[0]); i++)
+		sp_buf_line(&b, "scratch", sp_scratch[i]);
+	for (size_t i = 0; i < p->ndisks; i++)
+		sp_buf_linef(&b, "volume", "vol%zu %s %s %s", i, p->disks[i].fs,
+			     sp_mode_name(p->disks[i].mode), p->disks[i].guest_path);
+	for (size_t i = 0; i < p->nshares; i++)
+		sp_buf_linef(&b, "share", "%s %s %s", p->shares[i].tag,
+			     sp_mode_name(p->shares[i].mode), p->shares[i].guest_path);
+	for (size_t i = 0; i < p->nenv; i++)
+		sp_buf_linef(&b, "env", "%s=%s", p->env[i].name, p->env[i].value);
+	for (size_t i = 0; i < p->ncommands; i++) {
+		sp_buf_line(&b, "cmd", NULL);
+		for (size_t j = 0; j < p->commands[i].argc; j++)
+			sp_buf_line(&b, "arg", p->commands[i].argv[j]);
+	}
+	return b.s;
+}
+
+int sp_guest_stage_status(const char *stage)
+{
+	static const struct {
+		const char *name;
+		int status;
+	} stages[] = {
+		{"config", SP_STAGE_CONFIG}, {"modules", SP_STAGE_MODULES},
+		{"root", SP_STAGE_ROOT},     {"mount", SP_STAGE_MOUNT},
+		{"control", SP_STAGE_CONTROL}, {"exec", SP_STAGE_EXEC},
+	};
+	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++)
+		if (strcmp(stage, stages[i].name) == 0)
+			return stages[i].status;
+	return SP_STAGE_CONFIG;
+}
+
+static int sp_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+struct sp_cpio {
+	int fd;
+	size_t off;
+	unsigned ino;
+};
+
+static int sp_cpio_pad(struct sp_cpio *c)
+{
+	static const char zeros[4] = {0};
+	size_t pad = (4 - c->off % 4) % 4;
+
+	c->off += pad;
+	return sp_write_all(c->fd, zeros, pad);
+}
+
+/* One newc entry (mtime 0, owner root: the archive is reproducible). */
+static int sp_cpio_entry(struct sp_cpio *c, const char *name, unsigned mode, const void *data,
+			 size_t len)
+{
+	char hdr[111];
+	size_t nlen = strlen(name) + 1;
+
+	snprintf(hdr, sizeof(hdr),
+		 "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X", c->ino++, mode, 0,
+		 0, 1, 0, (unsigned)len, 0, 0, 0, 0, (unsigned)nlen, 0);
+	if (sp_write_all(c->fd, hdr, 110) < 0 || sp_write_all(c->fd, name, nlen) < 0)
+		return -1;
+	c->off += 110 + nlen;
+	if (sp_cpio_pad(c) < 0 || (len && sp_write_all(c->fd, data, len) < 0))
+		return -1;
+	c->off += len;
+	return sp_cpio_pad(c);
+}
+
+int sp_cpio_write_file(int fd, const char *path, const void *data, size_t len)
+{
+	struct sp_cpio c = {.fd = fd, .ino = 1};
+	char dir[256];
+
+	/* Parent directories first, as the kernel creates entries in order. */
+	for (const char *s = strchr(path, '/'); s; s = strchr(s + 1, '/')) {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(s - path), path);
+		if (sp_cpio_entry(&c, dir, 040755, NULL, 0) < 0)
+			return -1;
+	}
+	if (sp_cpio_entry(&c, path, 0100644, data, len) < 0 ||
+	    sp_cpio_entry(&c, "TRAILER!!!", 0, NULL, 0) < 0)
+		return -1;
+	return 0;
+}
+
+static int sp_copy_fd(int in, int out)
+{
+	char buf[65536];
+	ssize_t n;
+
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || sp_write_all(out, buf, (size_t)n) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int sp_guest_initrd(const struct sp_plan *p, const char *base, const char *out, struct sp_err *err)
+{
+	char tmp[4096];
+	char *cfg = sp_guest_config(p);
+	int in = -1, fd = -1, rc = -1;
+	off_t end;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", out);
+	in = open(base, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		sp_err_set(err, "base initramfs %s: %s; install the guest kernel first (scripts/guest-kernel.sh)",
+			   base, strerror(errno));
+		goto out;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || sp_copy_fd(in, fd) < 0) {
+		sp_err_set(err, "writing %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	/* The kernel looks for the next archive at a 4-byte boundary. */
+	end = lseek(fd, 0, SEEK_END);
+	if (end < 0 || sp_write_all(fd, "\0\0\0", (size_t)((4 - end % 4) % 4)) < 0 ||
+	    sp_cpio_write_file(fd, "spectrum/config", cfg, strlen(cfg)) < 0 || fsync(fd) < 0) {
+		sp_err_set(err, "writing %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (rename(tmp, out) < 0) {
+		sp_err_set(err, "renaming %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc < 0 && fd >= 0)
+		unlink(tmp);
+	if (fd >= 0)
+		close(fd);
+	if (in >= 0)
+		close(in);
+	free(cfg);
+	return rc;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The host side of the guest boot protocol (spectrum-init(8)): the text of
+ * /spectrum/config for a plan, and the per-instance initramfs that carries
+ * it.  The guest config is derived from the plan alone.
+ */
+#ifndef SP_GUEST_H
+#define SP_GUEST_H
+
+#include <stddef.h>
+
+#include "plan.h"
+#include "util.h"
+
+/* Exit statuses spectrum-init reports for its failure stages. */
+enum sp_guest_stage {
+	SP_STAGE_CONFIG = 120,
+	SP_STAGE_MODULES = 121,
+	SP_STAGE_ROOT = 122,
+	SP_STAGE_MOUNT = 123,
+	SP_STAGE_CONTROL = 124,
+	SP_STAGE_EXEC = 125,
+};
+int sp_guest_stage_status(const char *stage);
+
+/* The guest configuration text of a plan (caller frees). */
+char *sp_guest_config(const struct sp_plan *p);
+
+/*
+ * Writes the per-instance initramfs to `out`: the base initramfs followed
+ * by an uncompressed newc cpio holding spectrum/config.  The kernel unpacks
+ * concatenated archives in order.  Written to a temporary file and renamed,
+ * so a failure leaves nothing behind.  Returns -1 with `err` set.
+ */
+int sp_guest_initrd(const struct sp_plan *p, const char *base, const char *out, struct sp_err *err);
+
+/* Appends a newc cpio archive of one regular file (plus its parent
+ * directories) and the trailer to `fd`. */
+int sp_cpio_write_file(int fd, const char *path, const void *data, size_t len);
+
+#endif

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Starting a VM from a plan: what must exist or be made on the host first
+ * (run directory, volumes, the per-instance initramfs), and the VMM process
+ * itself.  Shared by `spectrum run` and the supervisor.
+ */
+#ifndef SP_LAUNCH_H
+#define SP_LAUNCH_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "backend.h"
+#include "plan.h"
+#include "util.h"
+
+/*
+ * Makes sure a disk's image exists: an existing image must be there; a
+ * Spectrum-owned volume is created sparse and formatted on first use.  The
+ * file appears under its final name only once it is complete, so a failed
+ * or concurrent creation never leaves a half-made volume.
+ */
+int sp_volume_prepare(const struct sp_plan_disk *d, struct sp_err *err);
+
+/*
+ * Checks the kernel, base initramfs and root image, creates the run
+ * directory and takes the instance lock (one VM per instance: the lock fd
+ * is returned in *lock_fd and held for the VM's life), prepares every
+ * volume and writes the per-instance initramfs.  On failure nothing new is
+ * left on disk except the run directory itself.
+ */
+int sp_launch_prepare(const struct sp_plan *p, int *lock_fd, struct sp_err *err);
+
+/*
+ * Starts the VMM: stdin and stdout on /dev/null, stderr on `stderr_fd`,
+ * in its own process group so a terminal's Ctrl-C reaches only us.
+ */
+int sp_launch_spawn(const struct sp_argv *argv, int stderr_fd, pid_t *pid, struct sp_err *err);
+
+/*
+ * Connects to a UNIX socket the VMM creates, retrying until it appears or
+ * `timeout_ms` passes or process `pid` exits.  Returns the fd or -1.
+ */
+int sp_unix_connect_wait(const char *path, int timeout_ms, pid_t pid, struct sp_err *err);
+
+/* Turns a QEMU error text into one Spectrum line, if it is one we know. */
+bool sp_launch_explain(const struct sp_plan *p, const char *vmm_stderr, char *out, size_t len);
+
+#endif
