@@ -10,8 +10,8 @@
 set -u
 # meson passes a path relative to the build directory; make it absolute.
 spectrum=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-here=$2
-src=$3
+here=$(cd "$2" && pwd)
+src=$(cd "$3" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
@@ -35,7 +35,7 @@ while read -r name args; do
 	${SPECTRUM_EXE_WRAPPER:-} "$spectrum" plan $args >"$tmp/out" 2>"$tmp/err" </dev/null
 	rc=$?
 	{ echo "exit $rc"; cat "$tmp/err" "$tmp/out"; } |
-		sed "s|$state|@STATE@|g; s|$src|@SRC@|g; s|$here|@HERE@|g" >"$tmp/got"
+		sed "s|$state|@STATE@|g; s|$here|@HERE@|g; s|$src|@SRC@|g" >"$tmp/got"
 	if [ "${SPECTRUM_UPDATE:-}" = 1 ]; then
 		cp "$tmp/got" "$here/expected/$name.out"
 	fi
