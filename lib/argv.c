@@ -35,6 +35,8 @@ void sp_argv_add(struct sp_argv *a, const char *s)
 	sp_argv_take(a, sp_xstrdup(s));
 }
 
+static char *sp_vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
 static char *sp_vformat(const char *fmt, va_list ap)
 {
 	va_list ap2;
