@@ -36,8 +36,7 @@ wanted_modules=(
 	virtiofs 9p 9pnet_virtio overlay squashfs vsock
 )
 
-# Host packages the build needs (all are "Priority: required/important" on
-# Debian except cpio, but check them all).
+# Host packages the build needs (installed with apt-get when missing).
 host_packages=(kmod xz-utils cpio gzip)
 
 work=
@@ -71,7 +70,7 @@ cleanup() {
 		rm -rf -- "$work"
 	fi
 	for f in "${tmp_outputs[@]}"; do
-		rm -f -- "$f"
+		rm -rf -- "$f"
 	done
 }
 
@@ -168,6 +167,39 @@ mkdir -p -- "$out_dir" "$deb_dir" 2>/dev/null ||
 exec 9>"$out_dir/.lock"
 flock -w 900 9 || die "timed out waiting for another build of $out_dir"
 
+# --- Up to date? -------------------------------------------------------------
+
+init_sha256=$(sha256sum -- "$init_binary")
+init_sha256=${init_sha256%% *}
+script_sha256=$(sha256sum -- "${BASH_SOURCE[0]}")
+script_sha256=${script_sha256%% *}
+stamp=$out_dir/.stamp
+
+# stamp_for DEB_FILE: the stamp text for a build from DEB_FILE.
+stamp_for() {
+	printf 'deb %s\nmodules %s\ninit-sha256 %s\nepoch %s\nscript-sha256 %s' \
+		"$1" "${wanted_modules[*]}" "$init_sha256" "$epoch" "$script_sha256"
+}
+
+# up_to_date DEB_FILE: the outputs were built from DEB_FILE and the same inputs.
+up_to_date() {
+	[[ -f $stamp && -f $out_dir/vmlinux && -f $out_dir/initrd.img && -f $out_dir/version &&
+		$(<"$stamp") == "$(stamp_for "$1")" ]]
+}
+
+# Asking apt which package is current takes seconds (the Debian image keeps no
+# pkgcache.bin); its answer cannot have changed unless the apt lists or
+# configuration changed after the stamp was written, so then trust the stamp.
+stamped_deb=
+if [[ -f $stamp ]] && [[ -z $(find /var/lib/apt/lists /etc/apt /var/lib/dpkg/arch \
+	\( -name partial -o -name lock \) -prune -o -newer "$stamp" -print -quit 2>/dev/null || true) ]]; then
+	stamped_deb=$(sed -n 's/^deb //p' "$stamp")
+	if up_to_date "$stamped_deb"; then
+		say "$arch: $out_dir up to date ($(<"$out_dir/version"))"
+		exit 0
+	fi
+fi
+
 # --- Which .deb ------------------------------------------------------------
 
 # From the local apt index (no network): the versioned kernel package the
@@ -177,11 +209,15 @@ deb_file=
 deb_url=
 deb_size=
 deb_sha256=
-if dep=$(apt-cache depends "$meta_package" 2>/dev/null |
-	awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }') && [[ -n $dep ]]; then
+if [[ -n $stamped_deb && -f $deb_dir/$stamped_deb ]]; then
+	# apt's answer is unchanged (see above): only the other inputs changed.
+	deb_file=$stamped_deb
+	deb_pkg=${deb_file%%_*}:$deb_arch
+elif dep=$(apt-cache depends "$meta_package" 2>/dev/null |
+	awk '$1 == "Depends:" && $2 ~ /^linux-image-/ && !n++ { print $2 }') && [[ -n $dep ]]; then
 	[[ $dep == *:* ]] || dep=$dep:$deb_arch
 	deb_pkg=$dep
-	if uri=$(apt-get download --print-uris "$deb_pkg" 2>/dev/null | head -n 1) && [[ -n $uri ]]; then
+	if uri=$(apt-get download --print-uris "$deb_pkg" 2>/dev/null | sed -n 1p) && [[ -n $uri ]]; then
 		read -r deb_url deb_file deb_size deb_sha256 <<<"$uri"
 		deb_url=${deb_url//\'/}
 		deb_sha256=${deb_sha256#SHA256:}
@@ -201,25 +237,15 @@ if [[ -z $deb_file ]]; then
 fi
 deb=$deb_dir/$deb_file
 
-# --- Up to date? -------------------------------------------------------------
-
-init_sha256=$(sha256sum -- "$init_binary")
-init_sha256=${init_sha256%% *}
-script_sha256=$(sha256sum -- "${BASH_SOURCE[0]}")
-script_sha256=${script_sha256%% *}
-stamp_text="deb $deb_file
-modules ${wanted_modules[*]}
-init-sha256 $init_sha256
-epoch $epoch
-script-sha256 $script_sha256"
-stamp=$out_dir/.stamp
-if [[ -f $stamp && -f $out_dir/vmlinux && -f $out_dir/initrd.img && -f $out_dir/version &&
-	$(<"$stamp") == "$stamp_text" ]]; then
+if up_to_date "$deb_file"; then
+	touch -- "$stamp" # newer than the apt lists again: next time is quick
 	say "$arch: $out_dir up to date ($(<"$out_dir/version"))"
 	exit 0
 fi
+stamp_text=$(stamp_for "$deb_file")
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/spectrum-kernel.XXXXXX")
+work=$(mktemp -d "${TMPDIR:-/tmp}/spectrum-kernel.XXXXXX" 2>/dev/null) ||
+	die "cannot create a temporary directory in ${TMPDIR:-/tmp}"
 
 # --- Host tools ---------------------------------------------------------------
 
@@ -252,8 +278,8 @@ if deb_ok "$deb"; then
 else
 	[[ -n $deb_url ]] || die "cannot download $deb_pkg: apt does not know it"
 	say "downloading ${deb_pkg%%:*} ($((deb_size / 1048576)) MiB)"
-	dl=$(mktemp -d "$deb_dir/.download.XXXXXX")
-	tmp_outputs+=("$dl/$deb_file")
+	dl=$(mktemp -d "$deb_dir/.download.XXXXXX" 2>/dev/null) || die "cannot create a directory in $deb_dir"
+	tmp_outputs+=("$dl")
 	if ! (cd -- "$dl" && apt-get -q download "$deb_pkg") >"$work/cmd.log" 2>&1; then
 		rm -rf -- "$dl"
 		die "apt-get download $deb_pkg failed: $(grep -E '^(E|W):' "$work/cmd.log" | head -n 1)"
@@ -320,23 +346,25 @@ check_elf "$vmlinux" "vmlinux" 0
 
 # --- Module closure ----------------------------------------------------------------
 
-# modname PATH: module name of a .ko path ("-" and "_" are the same).
+# modname PATH: set $n to the module name of a .ko path ("-" and "_" are
+# the same).  No command substitution: it runs for every line of modules.dep.
 modname() {
-	local b=${1##*/}
-	b=${b%%.ko*}
-	printf '%s' "${b//-/_}"
+	n=${1##*/}
+	n=${n%%.ko*}
+	n=${n//-/_}
 }
 
 declare -A path_of=() deps_of=() builtin=() state=()
 while IFS= read -r line; do
 	p=${line%%:*}
-	n=$(modname "$p")
+	modname "$p"
 	path_of[$n]=$p
 	deps_of[$p]=${line#*:}
 done <"$mod_dir/modules.dep"
 if [[ -f $mod_dir/modules.builtin ]]; then
 	while IFS= read -r p; do
-		builtin[$(modname "$p")]=1
+		modname "$p"
+		builtin[$n]=1
 	done <"$mod_dir/modules.builtin"
 fi
 
@@ -349,7 +377,7 @@ if [[ -f $mod_dir/modules.softdep ]]; then
 		if ((${#words[@]} < 3)) || [[ ${words[0]} != softdep ]]; then
 			continue
 		fi
-		n=$(modname "${words[1]}")
+		modname "${words[1]}"
 		mode=
 		for w in "${words[@]:2}"; do
 			case $w in
@@ -405,14 +433,15 @@ order=()
 # visit PATH: append PATH to order after its dependencies and "pre:" soft
 # dependencies (depth first).
 visit() {
-	local p=$1 d s deps
+	local p=$1 d s deps n
 	case ${state[$p]:-0} in
 	2) return ;;
 	1) die "dependency cycle through $p in modules.dep" ;;
 	esac
 	[[ -v "deps_of[$p]" ]] || die "modules.dep names an unknown module: $p"
 	state[$p]=1
-	read -r -a deps <<<"${pre_of[$(modname "$p")]:-}"
+	modname "$p"
+	read -r -a deps <<<"${pre_of[$n]:-}"
 	for s in "${deps[@]}"; do
 		d=$(resolve_soft "$s")
 		[[ -z $d ]] || visit "$d"
@@ -474,15 +503,17 @@ initrd=$work/initrd.img
 	cd -- "$root"
 	find . -mindepth 1 -printf '%P\n' | sort |
 		cpio --quiet --reproducible -o -H newc -R 0:0
-) 2>"$work/cpio.log" | gzip -n -9 >"$initrd" ||
-	die "cpio failed: $(tail -n 1 "$work/cpio.log")"
+) 2>"$work/cpio.log" | gzip -n -9 >"$initrd" || {
+	msg=$(tail -n 1 "$work/cpio.log")
+	die "packing the initramfs (cpio | gzip -n -9) failed${msg:+: $msg}"
+}
 
 # --- Install the outputs atomically ---------------------------------------------------
 
 # stage NAME SOURCE: copy SOURCE to a temporary file next to NAME.
 stage() {
 	local t
-	t=$(mktemp "$out_dir/.$1.XXXXXX")
+	t=$(mktemp "$out_dir/.$1.XXXXXX" 2>/dev/null) || die "cannot create a file in $out_dir"
 	tmp_outputs+=("$t")
 	cp -- "$2" "$t"
 	chmod 0644 "$t"
