@@ -324,23 +324,32 @@ int sp_cmd_run(int argc, char **argv)
 	int timeout = 0, c, rc = SP_EXIT_OK;
 	char *end;
 
+	const char *pos[2] = {NULL, NULL};
+	size_t npos = 0;
+
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+t:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1 || optind < argc) {
+		if (c == -1) {
+			/* positional arguments; options may follow them */
+			if (npos == 2)
+				return sp_usage_error("run", "too many arguments");
+			pos[npos++] = argv[optind++];
+			continue;
+		}
 		if (c != 't')
 			return sp_usage_error("run", "unknown option '%s'", argv[optind - 1]);
 		timeout = (int)strtol(optarg, &end, 10);
 		if (*end || timeout <= 0 || timeout > 86400)
 			return sp_usage_error("run", "--timeout takes seconds, 1 to 86400");
 	}
-	if (argc - optind != 2)
-		return sp_usage_error("run", argc - optind < 2 ? "missing FILE or INSTANCE"
-							       : "too many arguments");
-	cfg = sp_load_config(argv[optind], &rc);
+	if (npos != 2)
+		return sp_usage_error("run", "missing FILE or INSTANCE");
+	cfg = sp_load_config(pos[0], &rc);
 	if (!cfg)
 		return rc;
-	if (!sp_config_instance(cfg, argv[optind + 1])) {
+	if (!sp_config_instance(cfg, pos[1])) {
 		fprintf(stderr, "%s: error: no instance named \"%s\"; 'spectrum plan %s' lists them\n",
-			cfg->file, argv[optind + 1], cfg->file);
+			cfg->file, pos[1], cfg->file);
 		sp_config_free(cfg);
 		return SP_EXIT_INVALID;
 	}
@@ -349,7 +358,7 @@ int sp_cmd_run(int argc, char **argv)
 		sp_config_free(cfg);
 		return SP_EXIT_SYSTEM;
 	}
-	plans = sp_plan_compile(cfg, &host, argv[optind + 1], -1, &err);
+	plans = sp_plan_compile(cfg, &host, pos[1], -1, &err);
 	if (!plans) {
 		fprintf(stderr, "%s: %s: error: %s\n", cfg->file, err.place, err.msg);
 		rc = SP_EXIT_INVALID;

@@ -147,9 +147,11 @@ static char *sp_plan_cmdline(struct sp_arena *a, const struct sp_plan *p)
 {
 	/* panic=-1: a guest that panics reboots at once, and -no-reboot turns
 	 * that into an exit the host sees, instead of a hung VM. */
+	/* loglevel=3: only critical kernel messages (a panic) share the
+	 * console with the application's output. */
 	if (p->arch == SP_ARCH_X86_64 && p->accel == SP_ACCEL_TCG && p->tsc_khz)
-		return sp_arena_printf(a, "quiet panic=-1 tsc_early_khz=%u", p->tsc_khz);
-	return sp_arena_strdup(a, "quiet panic=-1");
+		return sp_arena_printf(a, "loglevel=3 panic=-1 tsc_early_khz=%u", p->tsc_khz);
+	return sp_arena_strdup(a, "loglevel=3 panic=-1");
 }
 
 static int sp_plan_sockets(struct sp_arena *a, struct sp_plan *p, const struct sp_host *host,

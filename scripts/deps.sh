@@ -28,6 +28,12 @@ native_pkgs=(
 	gcc-powerpc64le-linux-gnu
 	libc6-dev-ppc64el-cross
 	python3-jsonschema
+	erofs-utils
+	e2fsprogs
+	cpio
+	kmod
+	xz-utils
+	gzip
 )
 # Foreign packages for the ppc64le cross build (a static libjansson.a).
 foreign_pkgs=(

@@ -89,8 +89,8 @@ static void test_plans(const struct sp_config *cfg)
 	TAP_STR(ppc->base_initrd, "/state/kernels/ppc64le/initrd.img", "base initrd per arch");
 	TAP_STR(ppc->initrd, "/run/sp/ppc/initrd.img", "initrd with the guest config per instance");
 	TAP_OK(w->accel == SP_ACCEL_TCG && ppc->accel == SP_ACCEL_TCG, "no KVM: TCG");
-	TAP_STR(w->cmdline, "quiet panic=-1 tsc_early_khz=2600000", "TSC frequency under TCG");
-	TAP_STR(ppc->cmdline, "quiet panic=-1", "no TSC hint for ppc64le");
+	TAP_STR(w->cmdline, "loglevel=3 panic=-1 tsc_early_khz=2600000", "TSC frequency under TCG");
+	TAP_STR(ppc->cmdline, "loglevel=3 panic=-1", "no TSC hint for ppc64le");
 	TAP_OK(w->memory_mib == 1024 && ppc->vcpus == 2, "memory and vcpus");
 	TAP_OK(w->ndisks == 2 && w->disks[0].create && !w->disks[1].create, "created vs existing");
 	TAP_STR(w->disks[0].image, "/state/volumes/store.img", "volume image in the state dir");
@@ -104,7 +104,7 @@ static void test_plans(const struct sp_config *cfg)
 	host = test_host(SP_ARCH_X86_64, true);
 	plans = sp_plan_compile(cfg, &host, "work", -1, &err);
 	TAP_OK(plans && plans->n == 1 && plans->v[0].accel == SP_ACCEL_KVM &&
-		       strcmp(plans->v[0].cmdline, "quiet panic=-1") == 0,
+		       strcmp(plans->v[0].cmdline, "loglevel=3 panic=-1") == 0,
 	       "usable KVM: KVM, no TSC hint");
 	sp_plans_free(plans);
 

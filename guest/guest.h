@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * spectrum-init, PID 1 of every Spectrum guest: the interfaces between its
+ * files.  The init is self-contained (static, libc only) and has nothing to
+ * return to, so a stage that fails calls gi_fail(), which reports and
+ * powers the machine off; the functions below return only on success.
+ */
+#ifndef GI_GUEST_H
+#define GI_GUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gconfig.h"
+
+#define GI_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/*
+ * Stage names, as printed and reported.  The host maps them to the exit
+ * status of `spectrum run` (documented in spectrum-init(8)).
+ */
+#define GI_STAGE_CONFIG "config"   /* 120 */
+#define GI_STAGE_MODULES "modules" /* 121 */
+#define GI_STAGE_ROOT "root"	   /* 122 */
+#define GI_STAGE_MOUNT "mount"	   /* 123 */
+#define GI_STAGE_CONTROL "control" /* 124 */
+#define GI_STAGE_EXEC "exec"	   /* 125 */
+
+/* Bounds of every wait of the boot. */
+#define GI_POLL_MS 10		 /* interval of every polling loop */
+#define GI_CONTROL_WAIT_MS 5000	 /* for the control port to appear */
+#define GI_DEVICE_WAIT_MS 10000	 /* for the disks and shares */
+#define GI_CONNECT_WAIT_MS 60000 /* for the host to connect to the port */
+#define GI_REPORT_WAIT_MS 2000	 /* for a report after "ready" */
+#define GI_TERM_WAIT_MS 5000	 /* from SIGTERM to SIGKILL */
+#define GI_KILL_WAIT_MS 5000	 /* from SIGKILL to giving up on a child */
+
+/* init.c */
+/* Prints "spectrum-init: STAGE: MESSAGE", reports "error STAGE MESSAGE",
+ * powers off. */
+_Noreturn void gi_fail(const char *stage, const char *fmt, ...) GI_PRINTF(2, 3);
+/* Prints "spectrum-init: STAGE: MESSAGE" and carries on. */
+void gi_note(const char *stage, const char *fmt, ...) GI_PRINTF(2, 3);
+int64_t gi_now_ms(void);
+void gi_sleep_ms(int ms);
+/*
+ * Reads the file at path into buf, NUL-terminated; sets *len.  Returns -1
+ * with errno set if it cannot, EFBIG if the file does not fit in size - 1
+ * bytes.
+ */
+int gi_read_file(const char *path, char *buf, size_t size, size_t *len);
+
+/* mounts.c */
+void gi_mount_kernel_fs(void);
+void gi_mount_root(const struct gi_config *cfg, int64_t deadline);
+void gi_switch_root(void);
+void gi_mount_all(const struct gi_config *cfg, int64_t deadline);
+void gi_mounts_quiesce(const struct gi_config *cfg);
+
+/* modules.c */
+void gi_modules_load(void);
+
+/* control.c */
+enum {
+	GI_CTL_POWEROFF = 1, /* the host asked for "poweroff" */
+	GI_CTL_HUP = 2,	     /* the host is not connected */
+};
+/* Opens the port, waiting GI_CONTROL_WAIT_MS for it; without it the
+ * machine runs unsupervised (noted on the console unless quiet). */
+void gi_control_find(bool quiet);
+bool gi_control_searched(void);
+int gi_control_fd(void); /* -1 without a port */
+void gi_control_ready(void);
+/* Sends one line ("exit 0\n"), waiting at most timeout_ms for the host. */
+int gi_control_send(const char *line, int timeout_ms);
+/* Reads what the host sent: a mask of GI_CTL_*. */
+int gi_control_read(void);
+void gi_control_close(void);
+
+#endif

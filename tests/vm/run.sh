@@ -1,0 +1,134 @@
+#!/bin/bash
+# Tests that boot real VMs (TCG here, KVM where it works): the storage
+# semantics of Spectrum, the exit status, a ppc64le guest, and clean
+# refusals of bad guest set-ups.  TAP.
+#
+#   run.sh BUILD_DIR SOURCE_ROOT
+#
+# Kernels and images go to BUILD_DIR/vm-state (the kernel .debs are cached
+# in /var/cache/spectrum, so only the first run downloads).
+set -u
+build=$(cd "$1" && pwd)
+src=$(cd "$2" && pwd)
+spectrum=$build/spectrum
+image=$build/spectrum-image
+cfg=$src/tests/vm/vm.json
+export SPECTRUM_STATE_DIR=$build/vm-state
+# Socket paths must stay short (108 bytes), whatever the build path.
+export SPECTRUM_RUN_DIR
+SPECTRUM_RUN_DIR=$(mktemp -d /tmp/spectrum-vm.XXXXXX)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp" "$SPECTRUM_RUN_DIR"' EXIT INT TERM
+
+n=0
+fail=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $*"; }
+check() { # check NAME COMMAND...: passes if the command succeeds
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name"; sed 's/^/# /' "$tmp/out" | head -20; fi
+}
+
+# run INSTANCE [CONFIG]: boots it, output (console and errors) in $tmp/out,
+# status in $rc.
+run() {
+	"$spectrum" run "${2:-$cfg}" "$1" --timeout 180 >"$tmp/out" 2>&1 </dev/null
+	rc=$?
+}
+has() { grep -q -- "$1" "$tmp/out"; }
+
+setup() {
+	mkdir -p "$SPECTRUM_STATE_DIR"
+	bash "$src/scripts/guest-kernel.sh" x86_64 "$build/guest/spectrum-init" &&
+		bash "$src/scripts/guest-kernel.sh" ppc64le "$build/guest/spectrum-init-ppc64le" &&
+		"$image" build -n test-x86 -p busybox-static -d "$src/tests/vm/root" &&
+		"$image" build -a ppc64le -n test-ppc64le -p busybox-static -d "$src/tests/vm/root"
+}
+if ! setup >"$tmp/setup" 2>&1; then
+	echo "1..1"
+	echo "not ok 1 - set up guest kernels and test images"
+	sed 's/^/# /' "$tmp/setup"
+	exit 1
+fi
+rm -rf "$SPECTRUM_STATE_DIR/volumes"
+
+# The root is read-only at the hypervisor: the guest can write neither a
+# file nor the raw device, and the image on the host does not change.
+root_img=$SPECTRUM_STATE_DIR/images/test-x86.erofs
+before=$(sha256sum <"$root_img")
+run root-write
+check "a write to / fails with EROFS" has "root-write=1"
+check "a raw write to the root device fails" has "raw-write=1"
+check "the file written to / does not exist" has "/written: No such file"
+check "the root image is unchanged on the host" [ "$(sha256sum <"$root_img")" = "$before" ]
+
+# Scratch is writable and gone at the next boot.
+run scratch
+check "scratch directories are writable" [ "$rc" = 0 ]
+run scratch
+check "scratch files are gone at the next boot" bash -c "! grep -q present '$tmp/out'"
+
+# A rw volume keeps its data; an ro binding reads it and cannot write.
+run writer
+check "first boot writes to the rw volume" has "count=1"
+run writer
+check "the rw volume keeps data across boots" has "count=2"
+run reader
+check "an ro binding reads the volume" has "count=2"
+check "an ro binding cannot write" has "Read-only file system"
+run writer
+check "the ro boot changed nothing" has "count=3"
+
+# Two instances of one application with different bindings see different
+# data; one without bindings sees its root disk only.
+run other-writer
+check "another instance's volume holds other data" has "count=1"
+run disks-none
+check "an instance with no bindings sees only its root" has "disks=vda $"
+run disks-two
+check "an instance with two bindings sees three disks" has "disks=vda vdb vdc $"
+
+# The application's exit status is spectrum run's.
+run exit7
+check "the exit status comes back" [ "$rc" = 7 ]
+check "the application's output is shown" has "about to exit 7"
+
+# A ppc64le guest under qemu-system-ppc64 (pseries).
+run ppc
+check "a ppc64le instance boots and runs" has "arch=ppc64le"
+check "its host name is the instance name" has "host=ppc"
+check "its root is read-only too" has "root-write=1"
+
+# Bad guest set-ups: one line, no hang.
+cat >"$tmp/bad.json" <<JSON
+{"applications": {
+   "corrupt": {"image": "$tmp/corrupt.erofs", "command": ["/bin/sh", "-c", "true"], "memory": "128M"},
+   "missing": {"image": "$tmp/missing.erofs", "command": ["/bin/sh"]},
+   "noprog": {"image": "test-x86", "command": ["/usr/bin/no-such-program"], "memory": "128M"}},
+ "instances": {"corrupt": {"application": "corrupt"}, "missing": {"application": "missing"},
+               "noprog": {"application": "noprog"}}}
+JSON
+head -c 4194304 /dev/urandom >"$tmp/corrupt.erofs"
+run corrupt "$tmp/bad.json"
+check "a corrupt root image fails at the root stage" [ "$rc" = 122 ]
+check "with one line naming the stage" has "the guest failed at root"
+run missing "$tmp/bad.json"
+check "a missing image is refused before boot" [ "$rc" = 3 ]
+check "naming the image" has "root image $tmp/missing.erofs is missing"
+run noprog "$tmp/bad.json"
+check "a missing program fails at the exec stage" [ "$rc" = 125 ]
+SPECTRUM_STATE_DIR=$tmp/empty run exit7
+check "a missing kernel is refused with one line" has "guest kernel $tmp/empty/kernels/x86_64/vmlinux is missing"
+check "and status 3" [ "$rc" = 3 ]
+
+# A volume open read-write in one VM cannot be opened by another.
+"$spectrum" run "$cfg" writer --timeout 180 >"$tmp/first" 2>&1 </dev/null &
+first=$!
+sleep 1
+run reader
+check "a second VM cannot open a volume another writes" has "volume store"
+wait $first
+
+echo "1..$n"
+[ "$fail" -eq 0 ]
