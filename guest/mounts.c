@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <termios.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -33,6 +34,13 @@ void gi_mount_kernel_fs(void)
 	 * /dev), so this is the first point where a failure can be seen. */
 	fd = open("/dev/console", O_RDWR | O_NOCTTY);
 	if (fd >= 0) {
+		struct termios t;
+		/* The host copies the console to a file or a terminal of its
+		 * own, which adds carriage returns itself if it wants them. */
+		if (tcgetattr(fd, &t) == 0) {
+			t.c_oflag &= ~(tcflag_t)ONLCR;
+			tcsetattr(fd, TCSANOW, &t);
+		}
 		for (int i = 0; i < 3; i++)
 			if (fd != i)
 				dup2(fd, i);

@@ -293,8 +293,38 @@ static int si_cmp_str(const void *x, const void *y)
 	return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
+/* Whether dpkg (and so apt's lists) knows the architecture at all. */
+static bool si_arch_configured(enum sp_arch arch)
+{
+	static const char *const opts[] = {"--print-architecture", "--print-foreign-architectures"};
+	struct si_err ignore = {0};
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/arches.txt", si_tmp_dir());
+	for (size_t i = 0; i < 2; i++) {
+		char *argv[] = {"dpkg", (char *)opts[i], NULL}, line[64];
+		FILE *f;
+
+		if (si_run(argv, NULL, path, &ignore) != 0 || !(f = fopen(path, "r")))
+			return true; /* cannot tell: say nothing about it */
+		while (fgets(line, sizeof(line), f)) {
+			line[strcspn(line, "\n")] = '\0';
+			if (strcmp(line, si_deb_arch(arch)) == 0) {
+				fclose(f);
+				return true;
+			}
+		}
+		fclose(f);
+	}
+	return false;
+}
+
 static int si_unknown(enum sp_arch arch, const char *name, struct si_err *e)
 {
+	if (!si_arch_configured(arch))
+		return si_fail(e, SI_EXIT_FAIL,
+			       "apt has no packages for %s; add them with dpkg --add-architecture %s && apt-get update",
+			       sp_arch_name(arch), si_deb_arch(arch));
 	return si_fail(e, SI_EXIT_FAIL,
 		       "package '%s' is not known to apt for %s; check the name with apt-cache policy %s:%s "
 		       "(and run apt-get update)",

@@ -146,20 +146,22 @@ static void si_main_usage(FILE *f)
 {
 	fputs("usage: spectrum-image [--version] [-h | --help] COMMAND [ARGS]\n\n", f);
 	for (const struct si_cmd *c = si_cmds; c->name; c++)
-		fprintf(f, "  spectrum-image %s %s\n", c->name, c->args);
+		fprintf(f, "  spectrum-image %s%s%s\n", c->name, c->args[0] ? " " : "", c->args);
 	fputs("\ncommands:\n", f);
 	for (const struct si_cmd *c = si_cmds; c->name; c++)
 		fprintf(f, "  %-7s %s\n", c->name, c->summary);
 	fputs("\nenvironment: SPECTRUM_STATE_DIR (/var/lib/spectrum), SPECTRUM_CACHE_DIR\n"
 	      "(/var/cache/spectrum), TMPDIR (/var/tmp)\n",
 	      f);
+	fputc('\n', f);
 	fputs(si_exit_text, f);
 	fputs("\nSee spectrum-image(1).\n", f);
 }
 
 static void si_cmd_usage(const struct si_cmd *c, FILE *f)
 {
-	fprintf(f, "usage: spectrum-image %s %s\n\n%s\n%s", c->name, c->args, c->help, si_exit_text);
+	fprintf(f, "usage: spectrum-image %s%s%s\n\n%s\n%s", c->name, c->args[0] ? " " : "", c->args, c->help,
+		si_exit_text);
 }
 
 int si_cmd_help(int argc, char **argv)

@@ -33,6 +33,32 @@ static int si_stop;		/* the signal that stopped us, or 0 */
 static char si_tmp[PATH_MAX];
 static char si_errline[400];
 
+/* "SIGINT"; strsignal() is localized, sigabbrev_np() glibc-only. */
+static const char *si_signame(int sig)
+{
+	static char buf[32];
+
+	switch (sig) {
+	case SIGINT:
+		return "SIGINT";
+	case SIGTERM:
+		return "SIGTERM";
+	case SIGHUP:
+		return "SIGHUP";
+	case SIGKILL:
+		return "SIGKILL";
+	case SIGSEGV:
+		return "SIGSEGV";
+	case SIGABRT:
+		return "SIGABRT";
+	case SIGBUS:
+		return "SIGBUS";
+	default:
+		snprintf(buf, sizeof(buf), "signal %d", sig);
+		return buf;
+	}
+}
+
 static void si_nothing(int sig)
 {
 	(void)sig;
@@ -92,7 +118,7 @@ bool si_stopped(struct si_err *e)
 		}
 	}
 	if (si_stop && e)
-		si_fail(e, SI_EXIT_SYSTEM, "interrupted by SIG%s; nothing was written", sigabbrev_np(si_stop));
+		si_fail(e, SI_EXIT_SYSTEM, "interrupted by %s; nothing was written", si_signame(si_stop));
 	return si_stop != 0;
 }
 
@@ -312,7 +338,7 @@ int si_run(char *const argv[], const char *cwd, const char *out, struct si_err *
 	if (si_stopped(e))
 		return -1;
 	if (WIFSIGNALED(status))
-		return si_fail(e, SI_EXIT_FAIL, "%s was killed by SIG%s", argv[0], sigabbrev_np(WTERMSIG(status)));
+		return si_fail(e, SI_EXIT_FAIL, "%s was killed by %s", argv[0], si_signame(WTERMSIG(status)));
 	return WEXITSTATUS(status);
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The staging tree an image is made from: packages unpacked with
- * dpkg-deb, directory trees copied over them, the standard mount points.
+ * dpkg-deb, each into a directory of its own and moved in, directory
+ * trees copied over them, the standard mount points.
  *
  * Directory trees are walked in byte order of names and every operation on
  * the staging side is relative to a directory descriptor opened with
@@ -21,19 +22,6 @@
 #include <unistd.h>
 
 #include "image.h"
-
-int si_unpack(const char *deb, const char *staging, struct si_err *e)
-{
-	char *argv[] = {"dpkg-deb", "-x", (char *)deb, (char *)staging, NULL};
-	int rc = si_run(argv, NULL, NULL, e);
-
-	if (rc < 0)
-		return -1;
-	if (rc != 0)
-		return si_fail(e, SI_EXIT_FAIL, "dpkg-deb cannot unpack %s (%s); delete the file and build again",
-			       deb, si_run_stderr());
-	return 0;
-}
 
 struct si_walk {
 	const char *src;     /* the -d directory, for messages */
@@ -298,6 +286,108 @@ static int si_copy_dir(struct si_walk *w, int sfd, int dfd, unsigned depth)
 	}
 	si_free_names(names);
 	return ret;
+}
+
+/*
+ * Moves the tree of one unpacked package into the staging tree: a
+ * directory merges into a directory, anything else replaces what is at
+ * its path.  Nothing is followed: a package's files cannot land outside
+ * the staging tree through a link another package made (within one
+ * package, tar already refuses to extract through a link).
+ */
+static int si_move_dir(struct si_walk *w, int sfd, int dfd, unsigned depth)
+{
+	size_t rellen = strlen(w->rel);
+	char **names;
+	int ret = 0;
+
+	if (depth > 256)
+		return si_fail(w->e, SI_EXIT_FAIL, "%s: /%s: directories nested too deeply", w->src, w->rel);
+	if (!(names = si_names(sfd, w)))
+		return -1;
+	for (char **np = names; *np && ret == 0; np++) {
+		const char *name = *np;
+		struct stat st, dst;
+
+		if (rellen + 1 + strlen(name) >= sizeof(w->rel)) {
+			ret = si_fail(w->e, SI_EXIT_FAIL, "%s: /%s/%s: path too long", w->src, w->rel, name);
+			break;
+		}
+		snprintf(w->rel + rellen, sizeof(w->rel) - rellen, "%s%s", rellen ? "/" : "", name);
+		if (fstatat(sfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			ret = si_fail(w->e, SI_EXIT_SYSTEM, "cannot read /%s of %s: %s", w->rel, w->src,
+				      strerror(errno));
+		} else if (S_ISDIR(st.st_mode) && fstatat(dfd, name, &dst, AT_SYMLINK_NOFOLLOW) == 0 &&
+			   S_ISDIR(dst.st_mode)) {
+			int s2 = openat(sfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int d2 = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (s2 < 0 || d2 < 0)
+				ret = si_fail(w->e, SI_EXIT_SYSTEM, "cannot open /%s: %s", w->rel, strerror(errno));
+			else
+				ret = si_move_dir(w, s2, d2, depth + 1);
+			/* as tar would: the later package's mode */
+			if (ret == 0 && fchmod(d2, st.st_mode & 07777) != 0)
+				ret = si_fail(w->e, SI_EXIT_SYSTEM, "cannot set the mode of /%s: %s", w->rel,
+					      strerror(errno));
+			if (s2 >= 0)
+				close(s2);
+			if (d2 >= 0)
+				close(d2);
+		} else if (si_clear(w, dfd, name) != 0) {
+			ret = -1;
+		} else if (renameat(sfd, name, dfd, name) != 0) {
+			ret = si_fail(w->e, SI_EXIT_SYSTEM, "cannot move /%s of %s into the staging tree: %s", w->rel,
+				      w->src, strerror(errno));
+		}
+		w->rel[rellen] = '\0';
+	}
+	si_free_names(names);
+	return ret;
+}
+
+int si_unpack(const char *deb, const char *staging, struct si_err *e)
+{
+	char pkgdir[PATH_MAX];
+	char *argv[] = {"dpkg-deb", "-x", (char *)deb, pkgdir, NULL};
+	const char *base = strrchr(deb, '/') ? strrchr(deb, '/') + 1 : deb;
+	struct si_walk *w;
+	int rc, sfd, dfd;
+
+	/* Each package is unpacked into a fresh directory of its own. */
+	if ((size_t)snprintf(pkgdir, sizeof(pkgdir), "%s/unpack", si_tmp_dir()) >= sizeof(pkgdir))
+		return si_fail(e, SI_EXIT_SYSTEM, "TMPDIR is too long");
+	if (si_rmtree(pkgdir) != 0 || mkdir(pkgdir, 0755) != 0)
+		return si_fail(e, SI_EXIT_SYSTEM, "cannot create %s: %s", pkgdir, strerror(errno));
+	rc = si_run(argv, NULL, NULL, e);
+	if (rc < 0)
+		return -1;
+	if (rc != 0)
+		return si_fail(e, SI_EXIT_FAIL, "dpkg-deb cannot unpack %s (%s); delete the file and build again",
+			       deb, si_run_stderr());
+
+	sfd = open(pkgdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	dfd = open(staging, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sfd < 0 || dfd < 0) {
+		int err = errno;
+
+		if (sfd >= 0)
+			close(sfd);
+		if (dfd >= 0)
+			close(dfd);
+		return si_fail(e, SI_EXIT_SYSTEM, "cannot open the staging tree: %s", strerror(err));
+	}
+	w = sp_xmalloc(sizeof(*w));
+	memset(w, 0, sizeof(*w));
+	w->src = base;
+	w->staging = staging;
+	w->e = e;
+	rc = si_move_dir(w, sfd, dfd, 0);
+	free(w);
+	close(sfd);
+	close(dfd);
+	si_rmtree(pkgdir);
+	return rc;
 }
 
 int si_overlay(const char *src, const char *staging, char digest[SI_SHA256_HEX], struct si_err *e)
