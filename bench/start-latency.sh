@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Start latency: the time from `spectrum run` to the application's first
+# line of output, against the floor, a hand-written minimal QEMU command
+# line booting the same kernel, initramfs and root image.  The two are
+# alternated in one run; prints each median and their ratio.
+#
+#   bash bench/start-latency.sh [RUNS]      (default 7; needs scripts/setup.sh first)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+runs=${1:-7}
+state=${SPECTRUM_STATE_DIR:-/var/lib/spectrum}
+export SPECTRUM_STATE_DIR=$state
+export SPECTRUM_RUN_DIR
+SPECTRUM_RUN_DIR=$(mktemp -d /tmp/spectrum-bench.XXXXXX)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp" "$SPECTRUM_RUN_DIR"' EXIT
+cfg=bench/bench.json
+marker=spectrum-bench-marker
+
+[[ -x build/spectrum ]] || { echo "bench: run scripts/setup.sh first" >&2; exit 1; }
+if [[ ! -f $state/images/test-x86.erofs ]]; then
+	build/spectrum-image build -n test-x86 -p busybox-static -d tests/vm/root >/dev/null
+fi
+
+# The floor boots the very initramfs spectrum would: base + guest config.
+mkdir -p "$tmp/cfg/spectrum"
+build/spectrum plan $cfg hello --guest 2>/dev/null | grep -v '^#' >"$tmp/cfg/spectrum/config"
+cp "$state/kernels/x86_64/initrd.img" "$tmp/initrd.img"
+truncate -s %4 "$tmp/initrd.img"
+(cd "$tmp/cfg" && find spectrum | sort | cpio --quiet -o -H newc -R 0:0) >>"$tmp/initrd.img"
+tsc=$(build/spectrum plan $cfg hello --argv 2>/dev/null | grep -o 'tsc_early_khz=[0-9]*' || true)
+floor=(qemu-system-x86_64 -M microvm -accel tcg -m 128 -smp 1 -nodefaults -no-user-config
+	-nographic -no-reboot -kernel "$state/kernels/x86_64/vmlinux" -initrd "$tmp/initrd.img"
+	-append "console=ttyS0 loglevel=3 panic=-1 $tsc" -serial stdio
+	-drive "id=root,file=$state/images/test-x86.erofs,format=raw,if=none,readonly=on"
+	-device virtio-blk-device,drive=root,serial=root
+	-chardev null,id=ctl -device virtio-serial-device
+	-device virtserialport,chardev=ctl,name=spectrum.control)
+
+# time_to_marker CMD...: seconds from start to the marker line on stdout.
+time_to_marker() {
+	local start end line
+	start=$(date +%s%N)
+	while IFS= read -r line; do
+		if [[ $line == *"$marker"* ]]; then
+			end=$(date +%s%N)
+			break
+		fi
+	done < <("$@" 2>/dev/null </dev/null)
+	wait || true
+	[[ -n ${end:-} ]] || { echo "bench: no output from: $*" >&2; exit 1; }
+	echo $(((end - start) / 1000000))
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
+: >"$tmp/spectrum.ms"
+: >"$tmp/floor.ms"
+for ((i = 1; i <= runs; i++)); do
+	time_to_marker build/spectrum run $cfg hello --timeout 120 >>"$tmp/spectrum.ms"
+	time_to_marker "${floor[@]}" >>"$tmp/floor.ms"
+done
+s=$(median <"$tmp/spectrum.ms")
+f=$(median <"$tmp/floor.ms")
+accel=$(build/spectrum plan $cfg hello 2>/dev/null | sed -n 's/.*(x86_64, \([a-z]*\)).*/\1/p')
+echo "start latency to the application's first line, median of $runs ($accel):"
+echo "  spectrum run       $s ms   [$(tr '\n' ' ' <"$tmp/spectrum.ms")]"
+echo "  minimal qemu       $f ms   [$(tr '\n' ' ' <"$tmp/floor.ms")]"
+awk -v s="$s" -v f="$f" 'BEGIN {printf "  ratio              %.2f\n", s / f}'

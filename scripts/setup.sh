@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Sets up everything Spectrum needs to boot guests on this machine:
+# Debian packages, the build (build/), and the guest kernels with the base
+# initramfs for x86_64 and ppc64le under $SPECTRUM_STATE_DIR
+# (/var/lib/spectrum by default).  Idempotent: a second run takes seconds.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash scripts/deps.sh
+if [[ -f build/meson-private/coredata.dat ]]; then
+	meson setup --reconfigure build >/dev/null
+else
+	meson setup build >/dev/null
+fi
+ninja -C build >/dev/null
+bash scripts/guest-kernel.sh x86_64 build/guest/spectrum-init
+bash scripts/guest-kernel.sh ppc64le build/guest/spectrum-init-ppc64le
