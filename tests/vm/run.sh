@@ -85,9 +85,9 @@ check "the ro boot changed nothing" has "count=3"
 run other-writer
 check "another instance's volume holds other data" has "count=1"
 run disks-none
-check "an instance with no bindings sees only its root" has "disks=vda $"
+check "an instance with no bindings sees only its root" has "disks=vda$"
 run disks-two
-check "an instance with two bindings sees three disks" has "disks=vda vdb vdc $"
+check "an instance with two bindings sees three disks" has "disks=vda vdb vdc$"
 
 # The application's exit status is spectrum run's.
 run exit7
