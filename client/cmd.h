@@ -39,9 +39,10 @@ int sp_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(
 void sp_print_diags(const struct sp_diags *d);
 
 /*
- * Loads FILE and prints its diagnostics.  Returns the model, or NULL with
+ * Loads FILE and prints its errors, and its warnings if `warnings` (only
+ * `check` shows them: they concern running instances together).  Returns the model, or NULL with
  * *exit_code set (SP_EXIT_INVALID, or SP_EXIT_SYSTEM if unreadable).
  */
-struct sp_config *sp_load_config(const char *file, int *exit_code);
+struct sp_config *sp_load_config(const char *file, bool warnings, int *exit_code);
 
 #endif

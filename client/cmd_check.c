@@ -45,7 +45,7 @@ int sp_cmd_check(int argc, char **argv)
 
 	if (argc != 2)
 		return sp_usage_error("check", argc < 2 ? "missing FILE" : "too many arguments");
-	cfg = sp_load_config(argv[1], &rc);
+	cfg = sp_load_config(argv[1], true, &rc);
 	if (!cfg)
 		return rc;
 	if (sp_host_detect(&host, &err) < 0) {

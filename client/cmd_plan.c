@@ -230,7 +230,7 @@ int sp_cmd_plan(int argc, char **argv)
 
 	if (sp_plan_parse_args(argc, argv, &o) != 0)
 		return SP_EXIT_USAGE;
-	cfg = sp_load_config(o.file, &rc);
+	cfg = sp_load_config(o.file, false, &rc);
 	if (!cfg)
 		return rc;
 	if (o.instance && !sp_config_instance(cfg, o.instance)) {

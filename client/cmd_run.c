@@ -41,6 +41,11 @@ struct sp_run {
 	char line[SP_CTL_LINE + 1];
 	size_t line_len;
 	bool line_overflow;
+	/* Console output before spectrum-init's "ready" line (firmware,
+	 * kernel, init): held back, shown only if the guest never started. */
+	char pre[16384];
+	size_t prelen;
+	bool started;
 	char errbuf[4096]; /* the VMM's stderr, for explaining failures */
 	size_t errlen;
 	int status; /* -1 until the guest reports */
@@ -119,6 +124,33 @@ static void sp_control_read(struct sp_run *r)
 	}
 }
 
+#define SP_READY_LINE "spectrum-init: ready\n"
+
+static void sp_console_hold(struct sp_run *r, const char *buf, size_t n)
+{
+	char *ready;
+
+	if (n > sizeof(r->pre) - 1) {
+		buf += n - (sizeof(r->pre) - 1);
+		n = sizeof(r->pre) - 1;
+	}
+	if (r->prelen + n > sizeof(r->pre) - 1) {
+		size_t drop = r->prelen + n - (sizeof(r->pre) - 1);
+		memmove(r->pre, r->pre + drop, r->prelen - drop);
+		r->prelen -= drop;
+	}
+	memcpy(r->pre + r->prelen, buf, n);
+	r->prelen += n;
+	r->pre[r->prelen] = '\0';
+	ready = memmem(r->pre, r->prelen, SP_READY_LINE, strlen(SP_READY_LINE));
+	if (ready) {
+		char *rest = ready + strlen(SP_READY_LINE);
+		r->started = true;
+		sp_write_out(rest, r->prelen - (size_t)(rest - r->pre));
+		r->prelen = 0;
+	}
+}
+
 static void sp_console_read(struct sp_run *r)
 {
 	char buf[8192];
@@ -129,7 +161,10 @@ static void sp_console_read(struct sp_run *r)
 		r->console = -1;
 		return;
 	}
-	sp_write_out(buf, (size_t)n);
+	if (r->started)
+		sp_write_out(buf, (size_t)n);
+	else
+		sp_console_hold(r, buf, (size_t)n);
 }
 
 static void sp_vmm_err_read(struct sp_run *r)
@@ -245,6 +280,12 @@ static int sp_run_result(struct sp_run *r)
 	}
 	fprintf(stderr, "spectrum: %s: the VM stopped without reporting a status\n",
 		r->plan->instance);
+	if (r->prelen) {
+		/* The guest never got to its application: what it printed is
+		 * the best clue (a kernel panic, a firmware error). */
+		fprintf(stderr, "spectrum: %s: its console said:\n", r->plan->instance);
+		fwrite(r->pre, 1, r->prelen, stderr);
+	}
 	return SP_RUN_NO_REPORT;
 }
 
@@ -344,7 +385,7 @@ int sp_cmd_run(int argc, char **argv)
 	}
 	if (npos != 2)
 		return sp_usage_error("run", "missing FILE or INSTANCE");
-	cfg = sp_load_config(pos[0], &rc);
+	cfg = sp_load_config(pos[0], false, &rc);
 	if (!cfg)
 		return rc;
 	if (!sp_config_instance(cfg, pos[1])) {

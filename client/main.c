@@ -71,11 +71,13 @@ int sp_usage_error(const char *cmd, const char *fmt, ...)
 	return SP_EXIT_USAGE;
 }
 
-void sp_print_diags(const struct sp_diags *d)
+static void sp_print_diags_filtered(const struct sp_diags *d, bool warnings)
 {
 	char line[2048];
 
 	for (size_t i = 0; i < d->n; i++) {
+		if (d->v[i].sev == SP_SEV_WARNING && !warnings)
+			continue;
 		sp_diag_format(d, &d->v[i], line, sizeof(line));
 		fprintf(stderr, "%s\n", line);
 	}
@@ -83,14 +85,19 @@ void sp_print_diags(const struct sp_diags *d)
 		fprintf(stderr, "%s: %zu more problems not shown\n", d->file, d->dropped);
 }
 
-struct sp_config *sp_load_config(const char *file, int *exit_code)
+void sp_print_diags(const struct sp_diags *d)
+{
+	sp_print_diags_filtered(d, true);
+}
+
+struct sp_config *sp_load_config(const char *file, bool warnings, int *exit_code)
 {
 	struct sp_diags d;
 	struct sp_config *cfg;
 
 	sp_diags_init(&d, file);
 	cfg = sp_config_load(file, &d);
-	sp_print_diags(&d);
+	sp_print_diags_filtered(&d, warnings);
 	if (!cfg)
 		*exit_code = d.io_error ? SP_EXIT_SYSTEM : SP_EXIT_INVALID;
 	sp_diags_fini(&d);

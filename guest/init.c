@@ -354,6 +354,10 @@ int main(void)
 
 	/* Blocks until the host is there to see what the commands print. */
 	gi_control_ready();
+	/* Everything on the console before this line is the firmware's,
+	 * the kernel's and ours; a host showing only the application's
+	 * output starts after it (spectrum-init(8)). */
+	say("ready");
 	for (size_t i = 0; i < cfg.ncmds; i++) {
 		ch[i].pid = start(&cfg.cmds[i], cfg.env);
 		ch[i].running = true;
