@@ -30,6 +30,7 @@ int sp_cmd_check(int argc, char **argv);
 int sp_cmd_plan(int argc, char **argv);
 int sp_cmd_help(int argc, char **argv);
 int sp_cmd_run(int argc, char **argv);
+int sp_cmd_image(int argc, char **argv);
 
 /* Program-level reporting: one line on stderr, prefixed "spectrum: ". */
 void sp_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

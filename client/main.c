@@ -32,6 +32,10 @@ const struct sp_cmd sp_cmds[] = {
 	 "SECONDS.  Besides the application's status, the exit status is 120-125 when the\n"
 	 "guest's init failed (see spectrum-init(8)), 126 when the VM stopped without a\n"
 	 "status, and 1, 2 or 3 as for every command when nothing was started.\n"},
+	{"image", sp_cmd_image, "build | verify | list ...", "build and verify root images",
+	 "Runs spectrum-image(1): 'spectrum image build -n NAME -p PACKAGE -d DIR' makes a\n"
+	 "reproducible erofs root image, 'spectrum image verify NAME' rebuilds it and\n"
+	 "compares, 'spectrum image list' shows the images.\n"},
 	{"help", sp_cmd_help, "[COMMAND]", "show help for a command",
 	 "Without COMMAND lists the commands; with it, explains COMMAND.\n"},
 	{NULL, NULL, NULL, NULL, NULL},
@@ -108,7 +112,7 @@ static void sp_main_usage(FILE *f)
 {
 	fputs("usage: spectrum [--version] [-h | --help] COMMAND [ARGS]\n\ncommands:\n", f);
 	for (const struct sp_cmd *c = sp_cmds; c->name; c++)
-		fprintf(f, "  %-6s %-52s %s\n", c->name, c->args, c->summary);
+		fprintf(f, "  %-6s %-62s %s\n", c->name, c->args, c->summary);
 	fputs("\nSee spectrum(1) and spectrum.json(5).\n", f);
 }
 
