@@ -24,7 +24,9 @@ if [[ ! -f $state/images/test-x86.erofs ]]; then
 	build/spectrum-image build -n test-x86 -p busybox-static -d tests/vm/root >/dev/null
 fi
 
-# The floor boots the very initramfs spectrum would: base + guest config.
+# The floor boots the very initramfs spectrum would (base + guest config);
+# its control port goes to a file, which QEMU opens at once (a null
+# chardev never reports the host side open, and init would wait).
 mkdir -p "$tmp/cfg/spectrum"
 build/spectrum plan $cfg hello --guest 2>/dev/null | grep -v '^#' >"$tmp/cfg/spectrum/config"
 cp "$state/kernels/x86_64/initrd.img" "$tmp/initrd.img"
@@ -36,7 +38,7 @@ floor=(qemu-system-x86_64 -M microvm -accel tcg -m 128 -smp 1 -nodefaults -no-us
 	-append "console=ttyS0 loglevel=3 panic=-1 $tsc" -serial stdio
 	-drive "id=root,file=$state/images/test-x86.erofs,format=raw,if=none,readonly=on"
 	-device virtio-blk-device,drive=root,serial=root
-	-chardev null,id=ctl -device virtio-serial-device
+	-chardev "file,id=ctl,path=$tmp/control.out" -device virtio-serial-device
 	-device virtserialport,chardev=ctl,name=spectrum.control)
 
 # time_to_marker CMD...: seconds from start to the marker line on stdout.
