@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# Runs the data file fuzzer for a bounded time.
+# Runs a fuzzer for a bounded time: by default the data file fuzzer;
+# SPECTRUM_FUZZER (a path in BUILD_DIR) and SPECTRUM_FUZZ_CORPUS (a source
+# directory) choose another, such as guest/fuzz_gconfig with
+# guest/fuzz-corpus.
 #
 #   bash tests/fuzz/run.sh BUILD_DIR SECONDS
 #
@@ -19,7 +22,12 @@ fi
 build_dir=$1
 seconds=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-fuzzer=$build_dir/tests/fuzz/fuzz_config
+fuzzer=$build_dir/${SPECTRUM_FUZZER:-tests/fuzz/fuzz_config}
+corpus=${SPECTRUM_FUZZ_CORPUS:-$here/corpus}
+dict=()
+if [[ -z ${SPECTRUM_FUZZER:-} ]]; then
+	dict=(-dict="$here/json.dict")
+fi
 
 if [[ ! -x $fuzzer ]]; then
 	echo "$0: $fuzzer not found: configure with CC=clang meson setup -Dfuzz=true $build_dir, then ninja -C $build_dir" >&2
@@ -29,7 +37,7 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/spectrum-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/corpus"
-cp -r "$here/corpus/." "$work/corpus/"
+cp -r "$corpus/." "$work/corpus/"
 
 artifacts=$(cd "$build_dir" && pwd)/fuzz-artifacts
 mkdir -p "$artifacts"
@@ -45,7 +53,7 @@ status=0
 	-max_len=65536 \
 	-rss_limit_mb=2048 \
 	-timeout=25 \
-	-dict="$here/json.dict" \
+	"${dict[@]}" \
 	-artifact_prefix="$artifacts/" \
 	-print_final_stats=1 \
 	"$work/corpus" >"$work/log" 2>&1 || status=$?
