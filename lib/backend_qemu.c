@@ -164,14 +164,20 @@ static void sp_qemu_channels(struct sp_qemu *q)
 {
 	const struct sp_plan *p = q->p;
 	char *con = sp_qemu_esc(p->console_socket), *ctl = sp_qemu_esc(p->control_socket);
-	char *qmp = sp_qemu_esc(p->qmp_socket);
+	char *qmp = sp_qemu_esc(p->qmp_socket), *log = sp_qemu_esc(p->console_log);
+	char *pid = sp_qemu_esc(p->pid_file);
 
-	sp_argv_opt(q->a, "-chardev", "socket,id=console,path=%s,server=on,wait=off", con);
+	/* QEMU keeps the console log itself, so it survives the supervisor. */
+	sp_argv_opt(q->a, "-chardev",
+		    "socket,id=console,path=%s,server=on,wait=off,logfile=%s,logappend=on", con, log);
 	sp_argv_opt(q->a, "-serial", "chardev:console");
 	sp_argv_opt(q->a, "-chardev", "socket,id=control,path=%s,server=on,wait=off", ctl);
 	sp_argv_opt(q->a, "-device", "virtio-serial-%s", sp_qemu_bus(q));
 	sp_argv_opt(q->a, "-device", "virtserialport,chardev=control,name=spectrum.control");
 	sp_argv_opt(q->a, "-qmp", "unix:%s,server=on,wait=off", qmp);
+	sp_argv_opt(q->a, "-pidfile", "%s", pid);
+	free(log);
+	free(pid);
 	free(con);
 	free(ctl);
 	free(qmp);

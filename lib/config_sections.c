@@ -648,10 +648,30 @@ static void sp_read_hypervisor(struct sp_reader *r, json_t *obj, enum sp_hv *hv)
 	sp_rd_pop(r);
 }
 
+/* What the supervisor does when the VM stops on its own. */
+static void sp_read_restart(struct sp_reader *r, json_t *obj, struct sp_instance *inst)
+{
+	static const char *const names[] = {"no", "on-failure", NULL};
+	char *s = NULL;
+	char hint[128];
+
+	if (sp_rd_string(r, obj, "restart", NULL, &s) < 0 || strcmp(s, "no") == 0)
+		return;
+	if (strcmp(s, "on-failure") == 0) {
+		inst->restart_on_failure = true;
+		return;
+	}
+	sp_rd_suggest(hint, sizeof(hint), s, names, "use one of");
+	sp_rd_push(r, "restart");
+	sp_diag_error(r->diags, r->place, "unknown restart policy \"%.32s\"; %s", s, hint);
+	sp_rd_pop(r);
+}
+
 static void sp_read_instance(struct sp_reader *r, const char *name, json_t *obj)
 {
-	static const char *const keys[] = {"application", "bindings", "memory",	   "vcpus",
-					   "hypervisor",  "shareRoot", "autostart", NULL};
+	static const char *const keys[] = {"application", "bindings",  "memory",
+					   "vcpus",	  "hypervisor", "shareRoot",
+					   "autostart",	  "restart",	NULL};
 	struct sp_config *cfg = r->cfg;
 	struct sp_instance *inst = &cfg->instances[cfg->ninstances++];
 	const struct sp_application *app = NULL;
@@ -681,6 +701,7 @@ static void sp_read_instance(struct sp_reader *r, const char *name, json_t *obj)
 	sp_read_hypervisor(r, obj, &inst->hypervisor);
 	sp_rd_bool(r, obj, "shareRoot", &inst->share_root);
 	sp_rd_bool(r, obj, "autostart", &inst->autostart);
+	sp_read_restart(r, obj, inst);
 }
 
 void sp_read_instances(struct sp_reader *r, json_t *section)

@@ -130,6 +130,7 @@ struct sp_instance {
 	enum sp_hv hypervisor;
 	bool share_root; /* map the root image through DAX, shared with others */
 	bool autostart;
+	bool restart_on_failure; /* "restart": "on-failure" (else "no") */
 };
 
 struct sp_config {

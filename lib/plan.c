@@ -164,6 +164,8 @@ static int sp_plan_sockets(struct sp_arena *a, struct sp_plan *p, const struct s
 	p->console_socket = sp_arena_printf(a, "%s/console.sock", p->run_dir);
 	p->control_socket = sp_arena_printf(a, "%s/control.sock", p->run_dir);
 	p->qmp_socket = sp_arena_printf(a, "%s/qmp.sock", p->run_dir);
+	p->console_log = sp_arena_printf(a, "%s/console.log", p->run_dir);
+	p->pid_file = sp_arena_printf(a, "%s/pid", p->run_dir);
 	const char *longest = p->console_socket;
 
 	for (size_t i = 0; i < p->nshares; i++)

@@ -114,6 +114,8 @@ struct sp_plan {
 	char *console_socket;
 	char *control_socket;
 	char *qmp_socket;
+	char *console_log; /* everything the console printed, kept by the VMM */
+	char *pid_file;	   /* the VMM's pid, so a restarted supervisor finds it */
 };
 
 struct sp_plans {

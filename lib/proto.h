@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The control protocol between spectrum(1) and spectrumd(8), over a UNIX
+ * SOCK_SEQPACKET socket (one message per datagram, so framing is the
+ * kernel's).  Requests have one fixed size and layout: the daemon never
+ * allocates by a client-chosen length, and a request of any other size is
+ * refused whole.  Responses are a fixed header and a bounded text body.
+ * All integers are in the host's byte order (the socket is local).
+ */
+#ifndef SP_PROTO_H
+#define SP_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+#define SP_PROTO_MAGIC 0x53504331u /* "SPC1" */
+#define SP_PROTO_BODY_MAX 65000
+
+enum sp_op {
+	SP_OP_LIST = 1,
+	SP_OP_STATUS = 2,
+	SP_OP_START = 3,
+	SP_OP_STOP = 4,
+	SP_OP_RESTART = 5,
+	SP_OP_UP = 6,	 /* start every autostart instance (all with SP_FLAG_ALL) */
+	SP_OP_DOWN = 7,	 /* stop every running instance */
+	SP_OP_CONSOLE = 8, /* answer carries the console socket as an fd */
+	SP_OP_LOGS = 9,	 /* answer carries the console log as an fd */
+};
+#define SP_OP_MAX 9
+
+#define SP_FLAG_JSON 0x1u
+#define SP_FLAG_ALL 0x2u
+#define SP_FLAG_KILL 0x4u
+#define SP_FLAGS_KNOWN (SP_FLAG_JSON | SP_FLAG_ALL | SP_FLAG_KILL)
+
+struct sp_request {
+	uint32_t magic;
+	uint16_t op;
+	uint16_t flags;
+	char name[64]; /* an instance name, NUL-padded; empty for LIST/UP/DOWN */
+	uint32_t reserved[2];
+};
+
+/* Response statuses: the client's exit codes. */
+enum sp_reply_status {
+	SP_REPLY_OK = 0,
+	SP_REPLY_REFUSED = 1, /* a rule or the state forbids it */
+	SP_REPLY_BAD = 2,     /* malformed request */
+	SP_REPLY_SYSTEM = 3,  /* the daemon failed */
+	SP_REPLY_DENIED = 4,  /* the peer may not control spectrumd */
+};
+
+struct sp_reply_header {
+	uint32_t magic;
+	uint32_t status;
+	uint32_t len; /* bytes of body that follow, at most SP_PROTO_BODY_MAX */
+};
+
+/* Fills a request; fails (-1) if the name does not fit or op is unknown. */
+int sp_request_make(struct sp_request *rq, enum sp_op op, unsigned flags, const char *name);
+
+/*
+ * Validates a received request of `len` bytes: size, magic, op, flags,
+ * NUL padding and the instance name rule.  Returns 0 or -1 with a reason.
+ */
+int sp_request_check(const void *buf, size_t len, struct sp_request *out, struct sp_err *err);
+
+/* Validates a received reply; *body points into buf, NUL-terminated copy
+ * is the caller's job (len is checked against the datagram). */
+int sp_reply_check(const void *buf, size_t len, struct sp_reply_header *hdr, const char **body,
+		   struct sp_err *err);
+
+const char *sp_op_name(enum sp_op op);
+
+#endif
