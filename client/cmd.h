@@ -12,6 +12,7 @@ enum {
 	SP_EXIT_INVALID = 1, /* the configuration is invalid */
 	SP_EXIT_USAGE = 2,   /* bad command line */
 	SP_EXIT_SYSTEM = 3,  /* a file cannot be read, the host cannot be inspected */
+	SP_EXIT_DENIED = 4,  /* spectrumd refused the caller */
 };
 
 struct sp_cmd {
@@ -31,6 +32,7 @@ int sp_cmd_plan(int argc, char **argv);
 int sp_cmd_help(int argc, char **argv);
 int sp_cmd_run(int argc, char **argv);
 int sp_cmd_image(int argc, char **argv);
+int sp_cmd_ctl(int argc, char **argv);
 
 /* Program-level reporting: one line on stderr, prefixed "spectrum: ". */
 void sp_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

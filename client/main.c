@@ -36,6 +36,25 @@ const struct sp_cmd sp_cmds[] = {
 	 "Runs spectrum-image(1): 'spectrum image build -n NAME -p PACKAGE -d DIR' makes a\n"
 	 "reproducible erofs root image, 'spectrum image verify NAME' rebuilds it and\n"
 	 "compares, 'spectrum image list' shows the images.\n"},
+	{"up", sp_cmd_ctl, "[--all]", "start the autostart instances (--all: every one)",
+	 "Asks spectrumd to start every instance marked autostart, or every instance.\n"},
+	{"down", sp_cmd_ctl, "[--kill]", "stop every running instance",
+	 "Asks spectrumd to stop every running instance.\n"},
+	{"start", sp_cmd_ctl, "INSTANCE", "start an instance under spectrumd",
+	 "Starts INSTANCE and waits until its application runs.  Refused, naming the\n"
+	 "holder, when a volume or device it binds is held by a running instance.\n"},
+	{"stop", sp_cmd_ctl, "INSTANCE [--kill]", "stop an instance",
+	 "Asks the guest to stop its application and power off, and waits; the VM is\n"
+	 "killed if it does not stop in time, or at once with --kill.\n"},
+	{"restart", sp_cmd_ctl, "INSTANCE", "stop, then start an instance", ""},
+	{"list", sp_cmd_ctl, "[--json]", "list instances and their state",
+	 "One line per instance: state, pid, uptime, memory; --json for a JSON array.\n"},
+	{"status", sp_cmd_ctl, "INSTANCE [--json]", "show one instance",
+	 "State, pid, uptime, memory, the resources it holds and why it last stopped.\n"},
+	{"console", sp_cmd_ctl, "INSTANCE", "attach to an instance's console",
+	 "Attaches the terminal to the guest's console; Ctrl-] detaches.\n"},
+	{"logs", sp_cmd_ctl, "INSTANCE [-f]", "print an instance's console log",
+	 "Prints everything the instance's console showed; -f keeps following it.\n"},
 	{"help", sp_cmd_help, "[COMMAND]", "show help for a command",
 	 "Without COMMAND lists the commands; with it, explains COMMAND.\n"},
 	{NULL, NULL, NULL, NULL, NULL},

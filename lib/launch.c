@@ -201,7 +201,8 @@ fail:
 	return -1;
 }
 
-int sp_launch_spawn(const struct sp_argv *argv, int stderr_fd, pid_t *pid, struct sp_err *err)
+int sp_launch_spawn(const struct sp_argv *argv, int stderr_fd, int keep_fd, pid_t *pid,
+		    struct sp_err *err)
 {
 	pid_t child = fork();
 
@@ -214,7 +215,9 @@ int sp_launch_spawn(const struct sp_argv *argv, int stderr_fd, pid_t *pid, struc
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		setpgid(0, 0);
+		setsid();
+		if (keep_fd >= 0)
+			fcntl(keep_fd, F_SETFD, 0);
 		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(stderr_fd, 2) < 0)
 			_exit(127);
 		execvp(argv->v[0], argv->v);

@@ -32,10 +32,13 @@ int sp_volume_prepare(const struct sp_plan_disk *d, struct sp_err *err);
 int sp_launch_prepare(const struct sp_plan *p, int *lock_fd, struct sp_err *err);
 
 /*
- * Starts the VMM: stdin and stdout on /dev/null, stderr on `stderr_fd`,
- * in its own process group so a terminal's Ctrl-C reaches only us.
+ * Starts the VMM: stdin and stdout on /dev/null, stderr on `stderr_fd`, in
+ * a session of its own so that neither a terminal's Ctrl-C nor the end of
+ * its parent reaches it.  `keep_fd` (or -1) is inherited: the instance
+ * lock, which the VMM then holds for as long as it lives.
  */
-int sp_launch_spawn(const struct sp_argv *argv, int stderr_fd, pid_t *pid, struct sp_err *err);
+int sp_launch_spawn(const struct sp_argv *argv, int stderr_fd, int keep_fd, pid_t *pid,
+		    struct sp_err *err);
 
 /*
  * Connects to a UNIX socket the VMM creates, retrying until it appears or

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The subcommands that talk to spectrumd(8): up, down, start, stop,
+ * restart, list, status, console, logs.  Each sends one fixed-size request
+ * (lib/proto.h) and prints the daemon's answer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "proto.h"
+
+#define SP_DETACH_KEY 0x1d /* Ctrl-] */
+
+struct sp_ctl_opts {
+	const char *cmd;
+	const char *name;
+	unsigned flags;
+	bool follow;
+};
+
+static int sp_ctl_connect(void)
+{
+	const char *dir = getenv("SPECTRUM_RUN_DIR");
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/spectrumd.sock", dir && *dir ? dir : "/run/spectrum");
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		sp_warnx("cannot reach spectrumd at %s: %s; start it with 'spectrumd -c FILE'",
+			 sa.sun_path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Sends the request; returns the reply status, the body on stdout or
+ * stderr, and a passed file descriptor in *passed (or -1). */
+static int sp_ctl_call(const struct sp_request *rq, int *passed, char **body_out)
+{
+	static char buf[sizeof(struct sp_reply_header) + SP_PROTO_BODY_MAX + 1];
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {buf, sizeof(buf) - 1};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf)};
+	struct sp_reply_header h;
+	struct sp_err err = {0};
+	const char *body;
+	ssize_t n;
+	int fd = sp_ctl_connect();
+
+	*passed = -1;
+	if (fd < 0)
+		return SP_EXIT_SYSTEM;
+	/* A refused peer gets its answer before the daemon reads anything,
+	 * so a failed send may still be followed by a reply to read. */
+	int sent = send(fd, rq, sizeof(*rq), MSG_NOSIGNAL) == (ssize_t)sizeof(*rq) ? 0 : errno;
+	n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	if (n <= 0 && sent) {
+		sp_warnx("sending to spectrumd: %s", strerror(sent));
+		close(fd);
+		return SP_EXIT_SYSTEM;
+	}
+	close(fd);
+	if (n <= 0 || sp_reply_check(buf, (size_t)n, &h, &body, &err) < 0) {
+		sp_warnx("%s", n <= 0 ? "spectrumd closed the connection" : err.msg);
+		return SP_EXIT_SYSTEM;
+	}
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(passed, CMSG_DATA(c), sizeof(int));
+	buf[n] = '\0';
+	*body_out = (char *)body;
+	return (int)h.status;
+}
+
+static int sp_ctl_console(int fd)
+{
+	struct termios saved, raw;
+	bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+	char buf[4096];
+
+	fprintf(stderr, "spectrum: attached; Ctrl-] detaches\n");
+	if (tty) {
+		raw = saved;
+		cfmakeraw(&raw);
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	}
+	for (;;) {
+		struct pollfd p[2] = {{fd, POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
+		ssize_t n;
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[0].revents) {
+			n = read(fd, buf, sizeof(buf));
+			if (n <= 0 || write(STDOUT_FILENO, buf, (size_t)n) != n)
+				break;
+		}
+		if (p[1].revents) {
+			n = read(STDIN_FILENO, buf, sizeof(buf));
+			if (n <= 0 || memchr(buf, SP_DETACH_KEY, (size_t)n))
+				break;
+			if (write(fd, buf, (size_t)n) != n)
+				break;
+		}
+	}
+	if (tty)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	fprintf(stderr, "\r\nspectrum: detached\n");
+	return SP_EXIT_OK;
+}
+
+static int sp_ctl_logs(int fd, bool follow)
+{
+	char buf[8192];
+
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return SP_EXIT_SYSTEM;
+		if (n == 0) {
+			if (!follow)
+				return SP_EXIT_OK;
+			usleep(200000);
+			continue;
+		}
+		if (write(STDOUT_FILENO, buf, (size_t)n) != n)
+			return SP_EXIT_OK;
+	}
+}
+
+static const struct {
+	const char *cmd;
+	enum sp_op op;
+	bool needs_name;
+} sp_ctl_ops[] = {
+	{"up", SP_OP_UP, false},	 {"down", SP_OP_DOWN, false},
+	{"start", SP_OP_START, true},	 {"stop", SP_OP_STOP, true},
+	{"restart", SP_OP_RESTART, true}, {"list", SP_OP_LIST, false},
+	{"status", SP_OP_STATUS, true},	 {"console", SP_OP_CONSOLE, true},
+	{"logs", SP_OP_LOGS, true},
+};
+
+static int sp_ctl_parse(int argc, char **argv, struct sp_ctl_opts *o)
+{
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'j'}, {"all", no_argument, NULL, 'a'},
+		{"kill", no_argument, NULL, 'k'}, {"follow", no_argument, NULL, 'f'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	o->cmd = argv[0];
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+f", longopts, NULL)) != -1 || optind < argc) {
+		if (c == -1) {
+			if (o->name)
+				return sp_usage_error(o->cmd, "too many arguments");
+			o->name = argv[optind++];
+			continue;
+		}
+		switch (c) {
+		case 'j':
+			o->flags |= SP_FLAG_JSON;
+			break;
+		case 'a':
+			o->flags |= SP_FLAG_ALL;
+			break;
+		case 'k':
+			o->flags |= SP_FLAG_KILL;
+			break;
+		case 'f':
+			o->follow = true;
+			break;
+		default:
+			return sp_usage_error(o->cmd, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	return 0;
+}
+
+int sp_cmd_ctl(int argc, char **argv)
+{
+	struct sp_ctl_opts o = {0};
+	struct sp_request rq;
+	char *body = NULL;
+	int passed, rc;
+	size_t i;
+
+	if (sp_ctl_parse(argc, argv, &o) != 0)
+		return SP_EXIT_USAGE;
+	for (i = 0; i < sizeof(sp_ctl_ops) / sizeof(sp_ctl_ops[0]); i++)
+		if (strcmp(sp_ctl_ops[i].cmd, o.cmd) == 0)
+			break;
+	if (sp_ctl_ops[i].needs_name && !o.name)
+		return sp_usage_error(o.cmd, "missing INSTANCE");
+	if (!sp_ctl_ops[i].needs_name && o.name)
+		return sp_usage_error(o.cmd, "unexpected argument '%s'", o.name);
+	if (o.name && !sp_name_valid(o.name))
+		return sp_usage_error(o.cmd, "'%s' is not an instance name", o.name);
+	if (sp_request_make(&rq, sp_ctl_ops[i].op, o.flags, o.name) < 0)
+		return sp_usage_error(o.cmd, "invalid request");
+	rc = sp_ctl_call(&rq, &passed, &body);
+	if (body && *body)
+		fputs(body, rc == SP_EXIT_OK ? stdout : stderr);
+	if (rc == SP_EXIT_OK && passed >= 0) {
+		rc = sp_ctl_ops[i].op == SP_OP_CONSOLE ? sp_ctl_console(passed)
+							     : sp_ctl_logs(passed, o.follow);
+		close(passed);
+	}
+	return rc;
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* spectrumd: the supervisor.  See spectrumd(8). */
+#ifndef SPECTRUMD_H
+#define SPECTRUMD_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "model.h"
+#include "plan.h"
+
+enum sd_state {
+	SD_STOPPED,
+	SD_STARTING, /* VMM running, guest not ready yet */
+	SD_RUNNING,
+	SD_STOPPING,
+	SD_FAILED, /* stopped on its own with a failure */
+};
+
+struct sd_vm {
+	const struct sp_instance *inst;
+	struct sp_plan *plan;
+	enum sd_state state;
+	pid_t pid;
+	int pidfd;   /* readable when the VMM exits, child or adopted */
+	int control; /* the guest's control port, -1 until connected */
+	bool child;  /* ours to reap; an adopted VMM is init's */
+	bool adopted;
+	bool stop_requested;
+	time_t started_at;
+	long connect_until; /* ms: give up connecting the control port */
+	long kill_at;	    /* ms: escalate a stop */
+	int kill_phase;
+	long restart_at; /* ms: on-failure restart due */
+	long restart_times[5];
+	int status; /* the application's reported status, -1 unknown */
+	char reason[256];
+	char line[257];
+	size_t line_len;
+	bool line_overflow;
+	int waiter; /* a client waiting for start/stop to settle, or -1 */
+	unsigned waiter_op;
+};
+
+struct sd {
+	struct sp_config *cfg;
+	struct sp_plans *plans;
+	struct sp_host host;
+	struct sd_vm *vms;
+	size_t nvms;
+	int listen;
+	int sigfd;
+	char sock_path[256];
+	bool quit;
+};
+
+long sd_now_ms(void);
+const char *sd_state_name(enum sd_state s);
+struct sd_vm *sd_vm_find(struct sd *d, const char *name);
+
+/* vm.c */
+int sd_vm_start(struct sd *d, struct sd_vm *vm, char *why, size_t len);
+void sd_vm_stop(struct sd_vm *vm, bool kill_now);
+void sd_vm_adopt_all(struct sd *d);
+void sd_vm_exited(struct sd *d, struct sd_vm *vm);
+void sd_vm_control_read(struct sd_vm *vm);
+void sd_vm_tick(struct sd *d, struct sd_vm *vm, long now);
+bool sd_vm_active(const struct sd_vm *vm);
+long sd_vm_rss_kib(const struct sd_vm *vm);
+
+/* rules.c */
+int sd_rules_check(struct sd *d, const struct sd_vm *vm, char *why, size_t len);
+
+/* server.c */
+int sd_server_open(struct sd *d);
+void sd_server_accept(struct sd *d);
+void sd_server_settle(struct sd *d, struct sd_vm *vm);
+
+#endif

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * spectrumd -c FILE [-n]: the supervisor.  It compiles FILE itself (it
+ * never takes plans or paths from clients), runs in the foreground for a
+ * service manager, and handles one event at a time: requests, guest
+ * control lines, VMM exits, timers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+/* Exit statuses, documented in spectrumd(8). */
+enum {
+	SD_EXIT_OK = 0,
+	SD_EXIT_CONFIG = 1,
+	SD_EXIT_USAGE = 2,
+	SD_EXIT_SYSTEM = 3,
+};
+
+long sd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *sd_state_name(enum sd_state s)
+{
+	static const char *const names[] = {"stopped", "starting", "running", "stopping", "failed"};
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}
+
+struct sd_vm *sd_vm_find(struct sd *d, const char *name)
+{
+	for (size_t i = 0; i < d->nvms; i++)
+		if (strcmp(d->vms[i].inst->name, name) == 0)
+			return &d->vms[i];
+	return NULL;
+}
+
+static int sd_load(struct sd *d, const char *file)
+{
+	struct sp_diags diags;
+	struct sp_err err = {0};
+	char line[2048];
+
+	sp_diags_init(&diags, file);
+	d->cfg = sp_config_load(file, &diags);
+	for (size_t i = 0; i < diags.n; i++)
+		if (diags.v[i].sev == SP_SEV_ERROR) {
+			sp_diag_format(&diags, &diags.v[i], line, sizeof(line));
+			fprintf(stderr, "%s\n", line);
+		}
+	sp_diags_fini(&diags);
+	if (!d->cfg)
+		return SD_EXIT_CONFIG;
+	if (sp_host_detect(&d->host, &err) < 0) {
+		fprintf(stderr, "spectrumd: %s\n", err.msg);
+		return SD_EXIT_SYSTEM;
+	}
+	d->plans = sp_plan_compile(d->cfg, &d->host, NULL, -1, &err);
+	if (!d->plans) {
+		fprintf(stderr, "%s: %s: error: %s\n", file, err.place, err.msg);
+		return SD_EXIT_CONFIG;
+	}
+	d->nvms = d->cfg->ninstances;
+	d->vms = sp_xmalloc((d->nvms + 1) * sizeof(*d->vms));
+	for (size_t i = 0; i < d->nvms; i++) {
+		d->vms[i] = (struct sd_vm){.inst = &d->cfg->instances[i], .plan = &d->plans->v[i],
+					   .pidfd = -1, .control = -1, .waiter = -1, .status = -1};
+	}
+	return SD_EXIT_OK;
+}
+
+/* One daemon per run directory. */
+static int sd_lock(struct sd *d)
+{
+	char path[4096];
+	int fd;
+
+	if (mkdir(d->host.run_dir, 0755) < 0 && errno != EEXIST)
+		return -1;
+	snprintf(path, sizeof(path), "%s/spectrumd.lock", d->host.run_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		fprintf(stderr, "spectrumd: another spectrumd runs on %s\n", d->host.run_dir);
+		return -1;
+	}
+	return 0;
+}
+
+static long sd_next_deadline(struct sd *d, long now)
+{
+	long next = now + 1000;
+
+	for (size_t i = 0; i < d->nvms; i++) {
+		struct sd_vm *vm = &d->vms[i];
+		if (vm->state == SD_STARTING && vm->control < 0 && now + 50 < next)
+			next = now + 50; /* connecting to a fresh VMM: poll soon */
+		if (vm->kill_at && vm->kill_at < next)
+			next = vm->kill_at;
+		if (vm->restart_at && vm->restart_at < next)
+			next = vm->restart_at;
+	}
+	return next;
+}
+
+static void sd_signal(struct sd *d)
+{
+	struct signalfd_siginfo si;
+
+	if (read(d->sigfd, &si, sizeof(si)) != sizeof(si))
+		return;
+	/* SIGCHLD: exits are seen through pidfds.  SIGTERM/SIGINT: the daemon
+	 * stops; the VMs do not (a restarted daemon adopts them). */
+	if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+		d->quit = true;
+}
+
+static void sd_loop(struct sd *d)
+{
+	size_t max = 2 + 2 * d->nvms;
+	struct pollfd *fds = sp_xmalloc(max * sizeof(*fds));
+	struct sd_vm **owner = sp_xmalloc(max * sizeof(*owner));
+
+	while (!d->quit) {
+		long now = sd_now_ms();
+		size_t n = 0;
+		fds[n++] = (struct pollfd){d->listen, POLLIN, 0};
+		fds[n++] = (struct pollfd){d->sigfd, POLLIN, 0};
+		for (size_t i = 0; i < d->nvms; i++) {
+			struct sd_vm *vm = &d->vms[i];
+			if (vm->pidfd >= 0) {
+				owner[n] = vm;
+				fds[n++] = (struct pollfd){vm->pidfd, POLLIN, 0};
+			}
+			if (vm->control >= 0) {
+				owner[n] = vm;
+				fds[n++] = (struct pollfd){vm->control, POLLIN, 0};
+			}
+		}
+		long wait = sd_next_deadline(d, now) - now;
+		if (poll(fds, n, wait > 0 ? (int)wait : 0) < 0 && errno != EINTR)
+			break;
+		if (fds[0].revents)
+			sd_server_accept(d);
+		if (fds[1].revents)
+			sd_signal(d);
+		for (size_t i = 2; i < n; i++) {
+			struct sd_vm *vm = owner[i];
+			if (!fds[i].revents)
+				continue;
+			if (fds[i].fd == vm->control && vm->control >= 0) {
+				enum sd_state before = vm->state;
+				sd_vm_control_read(vm);
+				if (vm->state != before)
+					sd_server_settle(d, vm);
+			} else if (fds[i].fd == vm->pidfd && vm->pidfd >= 0) {
+				/* Drain what the guest said last (its exit status). */
+				while (vm->control >= 0) {
+					struct pollfd p = {vm->control, POLLIN, 0};
+					if (poll(&p, 1, 0) <= 0)
+						break;
+					sd_vm_control_read(vm);
+				}
+				sd_vm_exited(d, vm);
+			}
+		}
+		now = sd_now_ms();
+		for (size_t i = 0; i < d->nvms; i++) {
+			enum sd_state before = d->vms[i].state;
+			sd_vm_tick(d, &d->vms[i], now);
+			if (d->vms[i].state != before)
+				sd_server_settle(d, &d->vms[i]);
+		}
+	}
+	free(fds);
+	free(owner);
+}
+
+static int sd_usage(void)
+{
+	fputs("usage: spectrumd -c FILE [-n]\n", stderr);
+	return SD_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	struct sd d = {.listen = -1, .sigfd = -1};
+	const char *file = NULL;
+	bool check_only = false;
+	sigset_t mask;
+	int c, rc;
+
+	while ((c = getopt(argc, argv, "c:nh")) != -1) {
+		switch (c) {
+		case 'c':
+			file = optarg;
+			break;
+		case 'n':
+			check_only = true;
+			break;
+		default:
+			return sd_usage();
+		}
+	}
+	if (!file || optind != argc)
+		return sd_usage();
+	rc = sd_load(&d, file);
+	if (rc != SD_EXIT_OK || check_only) {
+		if (rc == SD_EXIT_OK)
+			fprintf(stderr, "%s: configuration OK\n", file);
+		return rc;
+	}
+	if (sd_lock(&d) < 0)
+		return SD_EXIT_SYSTEM;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d.sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (d.sigfd < 0 || sd_server_open(&d) < 0) {
+		fprintf(stderr, "spectrumd: cannot listen on %s/spectrumd.sock: %s\n", d.host.run_dir,
+			strerror(errno));
+		return SD_EXIT_SYSTEM;
+	}
+	sd_vm_adopt_all(&d);
+	fprintf(stderr, "spectrumd: %zu instances from %s; listening on %s\n", d.nvms, file,
+		d.sock_path);
+	sd_loop(&d);
+	unlink(d.sock_path);
+	fprintf(stderr, "spectrumd: stopped; running VMs keep running\n");
+	return SD_EXIT_OK;
+}

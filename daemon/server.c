@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The control socket.  Trust boundary: any local process may connect, so
+ * the peer is identified by SO_PEERCRED (root, or a member of the
+ * "spectrum" group, may control), each request is one fixed-size datagram
+ * checked field by field (sp_request_check), and the daemon never waits
+ * on a client for long (a receive timeout bounds a silent peer).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <jansson.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "proto.h"
+
+#define SD_GROUP "spectrum"
+
+int sd_server_open(struct sd *d)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct group *g;
+	int fd;
+
+	snprintf(d->sock_path, sizeof(d->sock_path), "%s/spectrumd.sock", d->host.run_dir);
+	if (strlen(d->sock_path) >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sa.sun_path, d->sock_path, strlen(d->sock_path) + 1);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	unlink(d->sock_path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+		close(fd);
+		return -1;
+	}
+	/* Members of the spectrum group reach the socket; the daemon still
+	 * checks every peer's credentials itself. */
+	g = getgrnam(SD_GROUP);
+	if (g && chown(d->sock_path, 0, g->gr_gid) == 0)
+		chmod(d->sock_path, 0660);
+	else
+		chmod(d->sock_path, 0666);
+	d->listen = fd;
+	return 0;
+}
+
+static bool sd_peer_allowed(int fd, uid_t *uid_out)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct passwd *pw;
+	struct group *g;
+	gid_t groups[256];
+	int n = 256;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return false;
+	*uid_out = cred.uid;
+	if (cred.uid == 0)
+		return true;
+	g = getgrnam(SD_GROUP);
+	pw = getpwuid(cred.uid);
+	if (!g || !pw)
+		return false;
+	if (cred.gid == g->gr_gid)
+		return true;
+	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (groups[i] == g->gr_gid)
+			return true;
+	return false;
+}
+
+static void sd_reply(int fd, unsigned status, const char *body, int pass_fd)
+{
+	struct sp_reply_header h = {.magic = SP_PROTO_MAGIC, .status = status};
+	size_t blen = body ? strlen(body) : 0;
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov[2];
+	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
+
+	if (blen > SP_PROTO_BODY_MAX)
+		blen = SP_PROTO_BODY_MAX;
+	h.len = (uint32_t)blen;
+	iov[0] = (struct iovec){&h, sizeof(h)};
+	iov[1] = (struct iovec){(void *)(body ? body : ""), blen};
+	if (pass_fd >= 0) {
+		struct cmsghdr *c;
+		memset(cbuf, 0, sizeof(cbuf));
+		msg.msg_control = cbuf;
+		msg.msg_controllen = sizeof(cbuf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+	}
+	/* A client that went away is no concern of ours. */
+	if (sendmsg(fd, &msg, MSG_NOSIGNAL) < 0) {
+	}
+}
+
+static json_t *sd_vm_json(const struct sd_vm *vm, const struct sp_config *cfg)
+{
+	json_t *res = json_array();
+	json_t *o;
+
+	for (size_t i = 0; i < vm->inst->nbindings; i++) {
+		const struct sp_binding *b = &vm->inst->bindings[i];
+		const struct sp_resource *r = &cfg->resources[b->resource];
+		json_array_append_new(res, json_pack("{s:s, s:s, s:s}", "name", r->name, "type",
+						     sp_res_type_name(r->type), "mode",
+						     sp_mode_name(b->mode)));
+	}
+	o = json_pack("{s:s, s:s, s:s, s:s}", "name", vm->inst->name, "state",
+		      sd_state_name(vm->state), "hypervisor", sp_hv_name(vm->plan->hypervisor),
+		      "arch", sp_arch_name(vm->plan->arch));
+	if (sd_vm_active(vm)) {
+		json_object_set_new(o, "pid", json_integer(vm->pid));
+		json_object_set_new(o, "uptime_s", json_integer((json_int_t)(time(NULL) - vm->started_at)));
+		json_object_set_new(o, "rss_kib", json_integer(sd_vm_rss_kib(vm)));
+		json_object_set_new(o, "adopted", json_boolean(vm->adopted));
+	}
+	json_object_set_new(o, "memory_mib", json_integer((json_int_t)vm->plan->memory_mib));
+	if (vm->status >= 0)
+		json_object_set_new(o, "status", json_integer(vm->status));
+	if (vm->reason[0])
+		json_object_set_new(o, "reason", json_string(vm->reason));
+	json_object_set_new(o, "resources", res);
+	json_object_set_new(o, "autostart", json_boolean(vm->inst->autostart));
+	return o;
+}
+
+static void sd_vm_text(const struct sd_vm *vm, const struct sp_config *cfg, char *buf, size_t len,
+		       bool detail)
+{
+	size_t o = 0;
+
+	o += (size_t)snprintf(buf + o, len - o, "%-20s %-9s", vm->inst->name, sd_state_name(vm->state));
+	if (sd_vm_active(vm) && o < len)
+		o += (size_t)snprintf(buf + o, len - o, " pid %-7d up %lds rss %ldM", (int)vm->pid,
+				      (long)(time(NULL) - vm->started_at), sd_vm_rss_kib(vm) / 1024);
+	if (detail && o < len) {
+		for (size_t i = 0; i < vm->inst->nbindings && o < len; i++) {
+			const struct sp_binding *b = &vm->inst->bindings[i];
+			o += (size_t)snprintf(buf + o, len - o, "%s %s(%s)", i ? "," : " holds",
+					      cfg->resources[b->resource].name, sp_mode_name(b->mode));
+		}
+		if (vm->reason[0] && o < len)
+			o += (size_t)snprintf(buf + o, len - o, "\n  %s", vm->reason);
+	}
+	if (o < len)
+		snprintf(buf + o, len - o, "\n");
+}
+
+static char *sd_format(struct sd *d, const struct sd_vm *only, bool json)
+{
+	if (json) {
+		json_t *arr = json_array();
+		char *s;
+		for (size_t i = 0; i < d->nvms; i++)
+			if (!only || &d->vms[i] == only)
+				json_array_append_new(arr, sd_vm_json(&d->vms[i], d->cfg));
+		char *j = json_dumps(only ? json_array_get(arr, 0) : arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		s = sp_xmalloc(strlen(j) + 2);
+		sprintf(s, "%s\n", j);
+		free(j);
+		json_decref(arr);
+		return s;
+	}
+	size_t cap = 512 * (d->nvms + 1), o = 0;
+	char *s = sp_xmalloc(cap);
+	for (size_t i = 0; i < d->nvms; i++)
+		if (!only || &d->vms[i] == only) {
+			sd_vm_text(&d->vms[i], d->cfg, s + o, cap - o, only != NULL);
+			o += strlen(s + o);
+		}
+	return s;
+}
+
+/* Replies now, or parks the client until the VM settles. */
+static void sd_start_or_stop(struct sd *d, struct sd_vm *vm, int fd, unsigned op, unsigned flags)
+{
+	char why[600];
+
+	if (vm->waiter >= 0) {
+		sd_reply(fd, SP_REPLY_REFUSED, "another request for this instance is in progress\n", -1);
+		close(fd);
+		return;
+	}
+	if (op == SP_OP_STOP || op == SP_OP_RESTART) {
+		if (!sd_vm_active(vm) && op == SP_OP_STOP) {
+			snprintf(why, sizeof(why), "%s is not running\n", vm->inst->name);
+			sd_reply(fd, SP_REPLY_OK, why, -1);
+			close(fd);
+			return;
+		}
+		if (sd_vm_active(vm)) {
+			sd_vm_stop(vm, flags & SP_FLAG_KILL);
+			vm->waiter = fd;
+			vm->waiter_op = op;
+			return;
+		}
+	}
+	if (sd_vm_start(d, vm, why, sizeof(why) - 1) < 0) {
+		strcat(why, "\n");
+		sd_reply(fd, SP_REPLY_REFUSED, why, -1);
+		close(fd);
+		return;
+	}
+	vm->waiter = fd;
+	vm->waiter_op = SP_OP_START;
+}
+
+void sd_server_settle(struct sd *d, struct sd_vm *vm)
+{
+	char msg[700];
+	char why[600];
+
+	if (vm->waiter < 0)
+		return;
+	if (vm->waiter_op == SP_OP_RESTART && !sd_vm_active(vm)) {
+		if (sd_vm_start(d, vm, why, sizeof(why)) < 0) {
+			snprintf(msg, sizeof(msg), "%s\n", why);
+			sd_reply(vm->waiter, SP_REPLY_REFUSED, msg, -1);
+			close(vm->waiter);
+			vm->waiter = -1;
+		} else {
+			vm->waiter_op = SP_OP_START;
+		}
+		return;
+	}
+	if (vm->waiter_op == SP_OP_START && vm->state == SD_RUNNING) {
+		snprintf(msg, sizeof(msg), "%s started (pid %d)\n", vm->inst->name, (int)vm->pid);
+		sd_reply(vm->waiter, SP_REPLY_OK, msg, -1);
+	} else if (vm->waiter_op == SP_OP_START && !sd_vm_active(vm)) {
+		snprintf(msg, sizeof(msg), "%s did not start: %s\n", vm->inst->name, vm->reason);
+		sd_reply(vm->waiter, SP_REPLY_SYSTEM, msg, -1);
+	} else if (vm->waiter_op == SP_OP_STOP && !sd_vm_active(vm)) {
+		snprintf(msg, sizeof(msg), "%s stopped\n", vm->inst->name);
+		sd_reply(vm->waiter, SP_REPLY_OK, msg, -1);
+	} else {
+		return;
+	}
+	close(vm->waiter);
+	vm->waiter = -1;
+}
+
+static void sd_all(struct sd *d, int fd, unsigned op, unsigned flags)
+{
+	char out[SP_PROTO_BODY_MAX], why[600];
+	size_t o = 0;
+	unsigned status = SP_REPLY_OK;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < d->nvms; i++) {
+		struct sd_vm *vm = &d->vms[i];
+		if (op == SP_OP_DOWN) {
+			if (sd_vm_active(vm))
+				sd_vm_stop(vm, flags & SP_FLAG_KILL);
+			continue;
+		}
+		if (sd_vm_active(vm) || !(vm->inst->autostart || (flags & SP_FLAG_ALL)))
+			continue;
+		if (sd_vm_start(d, vm, why, sizeof(why)) < 0) {
+			status = SP_REPLY_REFUSED;
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "%s: %s\n", vm->inst->name, why);
+		} else {
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "%s: starting\n", vm->inst->name);
+		}
+		if (o >= sizeof(out))
+			break;
+	}
+	sd_reply(fd, status, op == SP_OP_DOWN ? "stopping every running instance\n" : out, -1);
+	close(fd);
+}
+
+static void sd_pass(struct sd_vm *vm, int fd, unsigned op)
+{
+	int pass = -1;
+
+	if (op == SP_OP_LOGS) {
+		pass = open(vm->plan->console_log, O_RDONLY | O_CLOEXEC);
+	} else if (sd_vm_active(vm)) {
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", vm->plan->console_socket);
+		pass = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (pass >= 0 && connect(pass, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			close(pass);
+			pass = -1;
+		}
+	}
+	if (pass < 0)
+		sd_reply(fd, SP_REPLY_REFUSED,
+			 op == SP_OP_LOGS ? "no console log yet: the instance never ran\n"
+					  : "the instance is not running, or its console is in use\n",
+			 -1);
+	else
+		sd_reply(fd, SP_REPLY_OK, "", pass);
+	if (pass >= 0)
+		close(pass);
+	close(fd);
+}
+
+static void sd_dispatch(struct sd *d, int fd, const struct sp_request *rq)
+{
+	struct sd_vm *vm = NULL;
+	char msg[200];
+	char *out;
+
+	if (rq->name[0] && !(vm = sd_vm_find(d, rq->name))) {
+		snprintf(msg, sizeof(msg), "no instance named \"%s\"\n", rq->name);
+		sd_reply(fd, SP_REPLY_REFUSED, msg, -1);
+		close(fd);
+		return;
+	}
+	switch (rq->op) {
+	case SP_OP_LIST:
+	case SP_OP_STATUS:
+		out = sd_format(d, vm, rq->flags & SP_FLAG_JSON);
+		sd_reply(fd, SP_REPLY_OK, out, -1);
+		free(out);
+		close(fd);
+		return;
+	case SP_OP_START:
+	case SP_OP_STOP:
+	case SP_OP_RESTART:
+		sd_start_or_stop(d, vm, fd, rq->op, rq->flags);
+		return;
+	case SP_OP_UP:
+	case SP_OP_DOWN:
+		sd_all(d, fd, rq->op, rq->flags);
+		return;
+	case SP_OP_CONSOLE:
+	case SP_OP_LOGS:
+		sd_pass(vm, fd, rq->op);
+		return;
+	}
+	close(fd);
+}
+
+void sd_server_accept(struct sd *d)
+{
+	struct timeval tv = {.tv_sec = 1};
+	struct sp_request rq;
+	struct sp_err err = {0};
+	unsigned char buf[sizeof(rq) + 1];
+	char msg[sizeof(err.msg) + 64];
+	uid_t uid = (uid_t)-1;
+	ssize_t n;
+	int fd = accept4(d->listen, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (!sd_peer_allowed(fd, &uid)) {
+		snprintf(msg, sizeof(msg),
+			 "permission denied: uid %d is neither root nor in the %s group\n", (int)uid,
+			 SD_GROUP);
+		sd_reply(fd, SP_REPLY_DENIED, msg, -1);
+		close(fd);
+		return;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* One byte more than a request: a longer datagram is seen as such
+	 * (MSG_TRUNC), never silently cut to size. */
+	n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
+	if (n < 0 || sp_request_check(buf, (size_t)n, &rq, &err) < 0) {
+		snprintf(msg, sizeof(msg), "bad request: %s\n", n < 0 ? strerror(errno) : err.msg);
+		sd_reply(fd, SP_REPLY_BAD, msg, -1);
+		close(fd);
+		return;
+	}
+	sd_dispatch(d, fd, &rq);
+}
