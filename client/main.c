@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "nix.h"
 
 const struct sp_cmd sp_cmds[] = {
 	{"check", sp_cmd_check, "FILE", "validate a data file",
@@ -113,16 +114,60 @@ void sp_print_diags(const struct sp_diags *d)
 	sp_print_diags_filtered(d, true);
 }
 
+/* The directory relative paths in FILE start from, as for a data file. */
+static char *sp_dir_of(const char *file)
+{
+	const char *slash = strrchr(file, '/');
+	char *dir;
+
+	if (!slash)
+		return sp_xstrdup(".");
+	if (slash == file)
+		return sp_xstrdup("/");
+	dir = sp_xstrdup(file);
+	dir[slash - file] = '\0';
+	return dir;
+}
+
+/* FILE.nix: evaluated to the JSON model, which is then read as a data file
+ * is, under FILE's own name so that every diagnostic names it. */
+static struct sp_config *sp_load_nix(const char *file, struct sp_diags *d, bool *missing)
+{
+	struct sp_config *cfg = NULL;
+	char *json, *dir;
+	size_t len;
+
+	switch (sp_nix_eval(file, &json, &len, d)) {
+	case SP_NIX_OK:
+		dir = sp_dir_of(file);
+		cfg = sp_config_parse(json, len, file, dir, d);
+		free(dir);
+		free(json);
+		break;
+	case SP_NIX_MISSING:
+		*missing = true;
+		break;
+	case SP_NIX_INVALID:
+	case SP_NIX_SYSTEM:
+		break;
+	}
+	return cfg;
+}
+
 struct sp_config *sp_load_config(const char *file, bool warnings, int *exit_code)
 {
 	struct sp_diags d;
 	struct sp_config *cfg;
+	bool missing = false;
 
 	sp_diags_init(&d, file);
-	cfg = sp_config_load(file, &d);
+	cfg = sp_nix_file(file) ? sp_load_nix(file, &d, &missing) : sp_config_load(file, &d);
 	sp_print_diags_filtered(&d, warnings);
+	if (missing)
+		sp_warnx("%s: evaluating Nix needs nix-instantiate (Debian package nix-bin); install it or give the JSON data file",
+			 file);
 	if (!cfg)
-		*exit_code = d.io_error ? SP_EXIT_SYSTEM : SP_EXIT_INVALID;
+		*exit_code = d.io_error || missing ? SP_EXIT_SYSTEM : SP_EXIT_INVALID;
 	sp_diags_fini(&d);
 	return cfg;
 }

@@ -1,0 +1,139 @@
+#!/bin/bash
+# The supervisor with real VMs: lifecycle by name, the data-safety rules,
+# adoption after the daemon is killed, authorization, and a VMM killed
+# while its guest writes.  TAP.
+#
+#   run.sh BUILD_DIR SOURCE_ROOT      (after tests/vm/run.sh set up build/vm-state)
+set -u
+build=$(cd "$1" && pwd)
+src=$(cd "$2" && pwd)
+spectrum=$build/spectrum
+cfg=$src/tests/daemon/daemon.json
+export SPECTRUM_STATE_DIR=$build/vm-state
+export SPECTRUM_RUN_DIR
+SPECTRUM_RUN_DIR=$(mktemp -d /tmp/spectrumd-test.XXXXXX)
+chmod 755 "$SPECTRUM_RUN_DIR" # as /run/spectrum: others reach the socket, the daemon decides
+tmp=$(mktemp -d)
+daemon=
+cleanup() {
+	[ -n "$daemon" ] && kill "$daemon" 2>/dev/null
+	pkill -9 -f "pidfile $SPECTRUM_RUN_DIR/" 2>/dev/null
+	rm -rf "$tmp" "$SPECTRUM_RUN_DIR"
+}
+trap cleanup EXIT INT TERM
+
+n=0
+fail=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $*"; }
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name"; sed 's/^/# /' "$tmp/out" | head -20; fi
+}
+sp() { "$spectrum" "$@" >"$tmp/out" 2>&1; rc=$?; }
+has() { grep -q -- "$1" "$tmp/out"; }
+start_daemon() {
+	"$build/spectrumd" -c "$cfg" >>"$tmp/daemon.log" 2>&1 &
+	daemon=$!
+	for _ in $(seq 50); do [ -S "$SPECTRUM_RUN_DIR/spectrumd.sock" ] && return 0; sleep 0.1; done
+	return 1
+}
+# A VMM whose first parent died is reaped by whoever adopted the orphan,
+# possibly late: a zombie has exited.
+alive() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) && [ "${st#Z}" = "$st" ]; }
+state_of() { "$spectrum" status "$1" --json 2>/dev/null | jq -r .state; }
+
+if [ ! -f "$SPECTRUM_STATE_DIR/images/test-x86.erofs" ]; then
+	echo "1..0 # SKIP run tests/vm/run.sh first (it builds the kernels and test image)"
+	exit 0
+fi
+rm -rf "$SPECTRUM_STATE_DIR/volumes"
+"$build/spectrumd" -n -c "$cfg" >"$tmp/out" 2>&1
+check "spectrumd -n checks the configuration" has "configuration OK"
+check "spectrumd starts" start_daemon
+
+sp start a
+check "start by name" [ "$rc" = 0 ]
+sp list
+check "list shows it running" has "^a *running"
+sp list --json
+check "list --json parses" jq -e 'length == 7' "$tmp/out" >/dev/null
+sp status a --json
+check "status --json has pid, uptime, memory" jq -e '.state == "running" and .pid > 0 and .rss_kib > 0 and .uptime_s >= 0' "$tmp/out" >/dev/null
+sp stop a
+check "stop by name" [ "$rc" = 0 ]
+check "stopped" [ "$(state_of a)" = stopped ]
+
+sp start writer
+check "a rw volume starts once" [ "$rc" = 0 ]
+sp start writer2
+check "a second rw start is refused" [ "$rc" = 1 ]
+check "naming the resource and the holder" has "resource store is held rw by running instance writer"
+sp start reader
+check "an ro start is refused while a writer holds it" has "held rw by running instance writer"
+sp stop writer
+"$spectrum" start reader >"$tmp/r1" 2>&1 &
+r1=$!
+"$spectrum" start reader2 >"$tmp/r2" 2>&1
+rc2=$?
+wait $r1
+rc1=$?
+check "two ro starts succeed" [ "$rc1" = 0 -a "$rc2" = 0 ]
+sp start writer
+check "a rw start is refused while readers run" has "held ro by running instance reader"
+
+# kill -9 the daemon: the VMs keep running; a new daemon adopts them.
+pids=$("$spectrum" list --json | jq -r '.[] | select(.state == "running") | .pid' | tr '\n' ' ')
+kill -9 "$daemon"
+wait "$daemon" 2>/dev/null || true
+daemon=
+sleep 1
+alive=0
+for p in $pids; do alive "$p" && alive=$((alive + 1)); done
+check "VMs survive kill -9 of the daemon" [ "$alive" = 2 ]
+check "a new daemon starts" start_daemon
+sp list --json
+check "and adopts both" jq -e '[.[] | select(.state == "running" and .adopted)] | length == 2' "$tmp/out" >/dev/null
+sp start writer
+check "rules still hold for adopted VMs" has "held ro by running instance reader"
+sp down
+for _ in $(seq 100); do
+	[ "$("$spectrum" list --json | jq '[.[] | select(.state != "stopped")] | length')" = 0 ] && break
+	sleep 0.2
+done
+gone=0
+for p in $pids; do alive "$p" || gone=$((gone + 1)); done
+[ "$gone" = 2 ] || { "$spectrum" list; ps -o pid,stat,cmd -p $pids; } | sed "s/^/# /"
+check "the new daemon stops them" [ "$gone" = 2 ]
+
+# Only root and the spectrum group may control the daemon.
+setpriv --reuid=65534 --regid=65534 --clear-groups "$spectrum" list >"$tmp/out" 2>&1
+rc=$?
+check "another uid is refused" [ "$rc" = 4 ]
+check "with a clear message" has "permission denied: uid 65534"
+
+# kill -9 the VMM while its guest writes and fsyncs: the file system is
+# clean and every record the guest synced is there.
+sp start logger
+sleep 6
+vmm=$("$spectrum" status logger --json | jq -r .pid)
+kill -9 "$vmm"
+sleep 1
+last=$(grep -o 'synced [0-9]*' "$SPECTRUM_RUN_DIR/logger/console.log" | tail -1 | cut -d' ' -f2)
+img=$SPECTRUM_STATE_DIR/volumes/store.img
+check "the guest synced records before the kill" [ "${last:-0}" -gt 0 ]
+e2fsck -fn "$img" >"$tmp/out" 2>&1
+check "e2fsck -fn is clean after the kill" [ $? = 0 ]
+# The records are safe in the journal; replay it on a copy to read them.
+cp --sparse=always "$img" "$tmp/replayed.img"
+e2fsck -fy "$tmp/replayed.img" >/dev/null 2>&1
+debugfs -R "cat /log" "$tmp/replayed.img" 2>/dev/null >"$tmp/log"
+missing=0
+for i in $(seq 1 "${last:-0}"); do grep -qx "record $i" "$tmp/log" || missing=$((missing + 1)); done
+check "every synced record is on the volume ($last)" [ "$missing" = 0 ]
+sp status logger --json
+check "the daemon recorded the VMM's death" jq -e '.state == "failed" and (.reason | test("killed by signal 9"))' "$tmp/out" >/dev/null
+
+echo "1..$n"
+[ "$fail" -eq 0 ]
