@@ -14,6 +14,7 @@ state=${SPECTRUM_STATE_DIR:-/var/lib/spectrum}
 export SPECTRUM_STATE_DIR=$state
 export SPECTRUM_RUN_DIR
 SPECTRUM_RUN_DIR=$(mktemp -d /tmp/spectrum-bench.XXXXXX)
+chmod 755 "$SPECTRUM_RUN_DIR"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp" "$SPECTRUM_RUN_DIR"' EXIT
 cfg=bench/bench.json

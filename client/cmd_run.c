@@ -306,7 +306,7 @@ static int sp_run_start(struct sp_run *r, const struct sp_argv *argv)
 		sp_warnx("%s", strerror(errno));
 		return -1;
 	}
-	if (sp_launch_spawn(argv, errpipe[1], -1, &r->vmm, &err) < 0) {
+	if (sp_launch_spawn(r->plan, argv, errpipe[1], -1, &r->vmm, &err) < 0) {
 		sp_warnx("%s: %s", r->plan->instance, err.msg);
 		return -1;
 	}

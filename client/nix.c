@@ -384,11 +384,12 @@ static enum sp_nix_result sp_nix_errors(char *text, int status, const char *file
 		return SP_NIX_SYSTEM;
 	}
 
-	/* The Spectrum library's own problems: one per line. */
+	/* The Spectrum library's own problems: one per line.  Nix indents the
+	 * lines that continue a message; anything else is not part of it. */
 	if (sp_starts(lines[e] + 7, sp_nix_prefix)) {
 		for (i = e; i < n; i++) {
 			char *l = sp_trim(i == e ? lines[i] + 7 : lines[i]);
-			if (!*l)
+			if (!*l || (i > e && lines[i][0] != ' '))
 				break;
 			if (sp_starts(l, sp_nix_prefix))
 				sp_nix_library_line(l + strlen(sp_nix_prefix), diags);
@@ -400,7 +401,7 @@ static enum sp_nix_result sp_nix_errors(char *text, int status, const char *file
 	msg[0] = '\0';
 	for (i = e; i < n; i++) {
 		char *l = sp_trim(i == e ? lines[i] + 7 : lines[i]);
-		if (!*l)
+		if (!*l || (i > e && lines[i][0] != ' '))
 			break;
 		o += (size_t)snprintf(msg + o, sizeof(msg) - o, "%s%s", o ? " " : "", l);
 		if (o >= sizeof(msg))

@@ -77,7 +77,7 @@ static int sd_vm_spawn(struct sd_vm *vm, int lock, char *why, size_t len)
 		goto out;
 	}
 	unlink(p->pid_file);
-	rc = sp_launch_spawn(&argv, logfd, lock, &vm->pid, &err);
+	rc = sp_launch_spawn(p, &argv, logfd, lock, &vm->pid, &err);
 	close(logfd);
 	if (rc < 0)
 		snprintf(why, len, "%s", err.msg);

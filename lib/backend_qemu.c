@@ -89,6 +89,8 @@ static int sp_qemu_machine(struct sp_qemu *q, struct sp_err *err)
 		/* QEMU 7.2 has no virtio-pmem on pseries (and Debian's ppc64el
 		 * kernel no DAX), so a shared root cannot be offered. */
 		if (p->root.shared) {
+		/* The pmem backend opens the image by path: root images are
+		 * world-readable, so an unprivileged VMM can. */
 			sp_err_set(err,
 				   "shareRoot is not available for ppc64le guests (QEMU has no virtio-pmem for pseries); remove shareRoot");
 			return -1;
@@ -200,7 +202,13 @@ static void sp_qemu_root(struct sp_qemu *q)
 			    (unsigned long long)p->root.size);
 		sp_argv_opt(q->a, "-device", "virtio-pmem-pci,memdev=pm0,id=root");
 	} else {
-		sp_argv_opt(q->a, "-drive", "id=root,file=%s,format=raw,if=none,readonly=on", img);
+		if (p->vmm_uid) {
+			sp_argv_opt(q->a, "-add-fd", "fd=%d,set=%d", SP_FD_ROOT, SP_FD_ROOT);
+			sp_argv_opt(q->a, "-drive", "id=root,file=/dev/fdset/%d,format=raw,if=none,readonly=on",
+				    SP_FD_ROOT);
+		} else {
+			sp_argv_opt(q->a, "-drive", "id=root,file=%s,format=raw,if=none,readonly=on", img);
+		}
 		sp_argv_opt(q->a, "-device", "virtio-blk-%s,drive=root,serial=root", sp_qemu_bus(q));
 	}
 	free(img);
@@ -213,8 +221,20 @@ static void sp_qemu_disks(struct sp_qemu *q)
 	for (size_t i = 0; i < p->ndisks; i++) {
 		const struct sp_plan_disk *d = &p->disks[i];
 		char *img = sp_qemu_esc(d->image);
+		bool rw = d->mode == SP_MODE_RW;
+		if (p->vmm_uid) {
+			/* An unprivileged VMM cannot open the volume itself; it
+			 * gets descriptors in the access modes QEMU may ask for. */
+			sp_argv_opt(q->a, "-add-fd", "fd=%d,set=%d", SP_FD_DISK(i), SP_FD_DISK(i));
+			if (rw)
+				sp_argv_opt(q->a, "-add-fd", "fd=%d,set=%d", SP_FD_DISK_RO(i),
+					    SP_FD_DISK(i));
+			free(img);
+			img = sp_xmalloc(32);
+			snprintf(img, 32, "/dev/fdset/%d", SP_FD_DISK(i));
+		}
 		sp_argv_opt(q->a, "-drive", "id=vol%zu,file=%s,format=raw,if=none%s", i, img,
-			    d->mode == SP_MODE_RO ? ",readonly=on" : "");
+			    rw ? "" : ",readonly=on");
 		sp_argv_opt(q->a, "-device", "virtio-blk-%s,drive=vol%zu,serial=vol%zu",
 			    sp_qemu_bus(q), i, i);
 		free(img);
@@ -283,6 +303,10 @@ static int sp_qemu_build(const struct sp_plan *p, struct sp_argv *a, struct sp_e
 	sp_qemu_cpu(&q);
 	if (sp_qemu_memory(&q, err) < 0)
 		return -1;
+	/* seccomp: no obsolete system calls, no set*id, no fork/exec, no
+	 * scheduler or resource changes; what QEMU needs after start-up is
+	 * all a compromised device model would have. */
+	sp_argv_opt(a, "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
 	sp_argv_add(a, "-nodefaults");
 	sp_argv_add(a, "-no-user-config");
 	sp_argv_add(a, "-nographic");

@@ -148,6 +148,18 @@ int sp_host_detect(struct sp_host *host, struct sp_err *err)
 	} else {
 		host->tsc_khz = sp_tsc_khz();
 	}
+	host->vmm_uid_base = geteuid() == 0 ? 524288 : 0;
+	if (getenv("SPECTRUM_VMM_UID_BASE") && *getenv("SPECTRUM_VMM_UID_BASE")) {
+		char *end;
+		unsigned long v = strtoul(getenv("SPECTRUM_VMM_UID_BASE"), &end, 10);
+		if (*end || (v && (v < 65536 || v > 4000000000ul))) {
+			sp_err_set(err,
+				   "SPECTRUM_VMM_UID_BASE=\"%s\" is not 0 or a uid from 65536 to 4000000000",
+				   getenv("SPECTRUM_VMM_UID_BASE"));
+			return -1;
+		}
+		host->vmm_uid_base = (uint32_t)v;
+	}
 	if (sp_env_dir("SPECTRUM_STATE_DIR", "/var/lib/spectrum", &host->state_dir, err) < 0 ||
 	    sp_env_dir("SPECTRUM_RUN_DIR", "/run/spectrum", &host->run_dir, err) < 0)
 		return -1;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,6 +195,13 @@ int sp_launch_prepare(const struct sp_plan *p, int *lock_fd, struct sp_err *err)
 	unlink(p->qmp_socket);
 	if (sp_guest_initrd(p, p->base_initrd, p->initrd, err) < 0)
 		goto fail;
+	/* An unprivileged VMM writes its sockets, pid file and logs here,
+	 * and reads its initramfs; nothing else of ours is its to touch. */
+	if (p->vmm_uid && (chown(p->run_dir, p->vmm_uid, p->vmm_uid) < 0 ||
+			   chown(p->initrd, p->vmm_uid, p->vmm_uid) < 0)) {
+		sp_err_set(err, "cannot hand %s to the VMM's uid: %s", p->run_dir, strerror(errno));
+		goto fail;
+	}
 	return 0;
 fail:
 	close(*lock_fd);
@@ -201,13 +209,89 @@ fail:
 	return -1;
 }
 
-int sp_launch_spawn(const struct sp_argv *argv, int stderr_fd, int keep_fd, pid_t *pid,
-		    struct sp_err *err)
-{
-	pid_t child = fork();
+/* The descriptors an unprivileged VMM inherits: fds[i] goes to want[i]. */
+struct sp_vmm_fds {
+	int fds[2 + 2 * SP_LIMIT_BINDINGS];
+	int want[2 + 2 * SP_LIMIT_BINDINGS];
+	size_t n;
+};
 
+static int sp_vmm_open(struct sp_vmm_fds *v, const char *path, int flags, int want,
+		       struct sp_err *err)
+{
+	int fd = open(path, flags | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0) {
+		sp_err_set(err, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	v->fds[v->n] = fd;
+	v->want[v->n++] = want;
+	return 0;
+}
+
+static int sp_vmm_fds_open(const struct sp_plan *p, struct sp_vmm_fds *v, struct sp_err *err)
+{
+	v->n = 0;
+	if (!p->vmm_uid)
+		return 0;
+	if (!p->root.shared && sp_vmm_open(v, p->root.image, O_RDONLY, SP_FD_ROOT, err) < 0)
+		return -1;
+	for (size_t i = 0; i < p->ndisks; i++) {
+		bool rw = p->disks[i].mode == SP_MODE_RW;
+		if (sp_vmm_open(v, p->disks[i].image, rw ? O_RDWR : O_RDONLY, SP_FD_DISK(i), err) < 0 ||
+		    (rw && sp_vmm_open(v, p->disks[i].image, O_RDONLY, SP_FD_DISK_RO(i), err) < 0))
+			return -1;
+	}
+	return 0;
+}
+
+static void sp_vmm_fds_close(struct sp_vmm_fds *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		close(v->fds[i]);
+	v->n = 0;
+}
+
+/* In the child: descriptors to their numbers, then drop to the VMM's uid.
+ * Everything is moved above the target range first, so no dup2 can
+ * overwrite a descriptor still to be placed. */
+static int sp_vmm_child_setup(const struct sp_plan *p, struct sp_vmm_fds *v, int *keep_fd)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if ((v->fds[i] = fcntl(v->fds[i], F_DUPFD, 200)) < 0)
+			return -1;
+	if (*keep_fd >= 0 && (*keep_fd = fcntl(*keep_fd, F_DUPFD, 200)) < 0)
+		return -1;
+	for (size_t i = 0; i < v->n; i++)
+		if (dup2(v->fds[i], v->want[i]) < 0)
+			return -1;
+	if (!p->vmm_uid)
+		return 0;
+	gid_t gid = (gid_t)p->vmm_uid;
+	uid_t uid = (uid_t)p->vmm_uid;
+	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+		return -1;
+	/* No way back: if root could be regained, refuse to run at all. */
+	if (setuid(0) == 0)
+		return -1;
+	return 0;
+}
+
+int sp_launch_spawn(const struct sp_plan *p, const struct sp_argv *argv, int stderr_fd,
+		    int keep_fd, pid_t *pid, struct sp_err *err)
+{
+	struct sp_vmm_fds v;
+	pid_t child;
+
+	if (sp_vmm_fds_open(p, &v, err) < 0) {
+		sp_vmm_fds_close(&v);
+		return -1;
+	}
+	child = fork();
 	if (child < 0) {
 		sp_err_set(err, "fork: %s", strerror(errno));
+		sp_vmm_fds_close(&v);
 		return -1;
 	}
 	if (child == 0) {
@@ -216,14 +300,20 @@ int sp_launch_spawn(const struct sp_argv *argv, int stderr_fd, int keep_fd, pid_
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		setsid();
-		if (keep_fd >= 0)
-			fcntl(keep_fd, F_SETFD, 0);
 		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(stderr_fd, 2) < 0)
 			_exit(127);
+		if (sp_vmm_child_setup(p, &v, &keep_fd) < 0) {
+			dprintf(2, "cannot prepare the VMM's descriptors and credentials: %s\n",
+				strerror(errno));
+			_exit(127);
+		}
+		if (keep_fd >= 0)
+			fcntl(keep_fd, F_SETFD, 0);
 		execvp(argv->v[0], argv->v);
 		dprintf(2, "cannot run %s: %s\n", argv->v[0], strerror(errno));
 		_exit(127);
 	}
+	sp_vmm_fds_close(&v);
 	*pid = child;
 	return 0;
 }

@@ -36,9 +36,15 @@ int sp_launch_prepare(const struct sp_plan *p, int *lock_fd, struct sp_err *err)
  * a session of its own so that neither a terminal's Ctrl-C nor the end of
  * its parent reaches it.  `keep_fd` (or -1) is inherited: the instance
  * lock, which the VMM then holds for as long as it lives.
+ *
+ * With p->vmm_uid set, the VMM runs as that uid and gid with no
+ * supplementary groups: it cannot open the state directory's files, so
+ * its root image and volumes are opened here and inherited at the
+ * descriptor numbers the back end named (SP_FD_*); its run directory is
+ * its own.
  */
-int sp_launch_spawn(const struct sp_argv *argv, int stderr_fd, int keep_fd, pid_t *pid,
-		    struct sp_err *err);
+int sp_launch_spawn(const struct sp_plan *p, const struct sp_argv *argv, int stderr_fd,
+		    int keep_fd, pid_t *pid, struct sp_err *err);
 
 /*
  * Connects to a UNIX socket the VMM creates, retrying until it appears or

@@ -166,6 +166,8 @@ static int sp_plan_sockets(struct sp_arena *a, struct sp_plan *p, const struct s
 	p->qmp_socket = sp_arena_printf(a, "%s/qmp.sock", p->run_dir);
 	p->console_log = sp_arena_printf(a, "%s/console.log", p->run_dir);
 	p->pid_file = sp_arena_printf(a, "%s/pid", p->run_dir);
+	if (host->vmm_uid_base)
+		p->vmm_uid = host->vmm_uid_base + (uint32_t)(sp_hash64(p->instance, 0) % 65536);
 	const char *longest = p->console_socket;
 
 	for (size_t i = 0; i < p->nshares; i++)

@@ -28,6 +28,10 @@ struct sp_host {
 	bool accel_forced; /* SPECTRUM_ACCEL was set: use `forced` for native guests */
 	enum sp_accel forced;
 	uint32_t tsc_khz;  /* host TSC frequency, 0 if unknown */
+	/* VMMs run as uid = gid = vmm_uid_base + a hash of the instance name,
+	 * a range no account uses, so each instance's VMM is alone in its
+	 * uid; 0 keeps the caller's (when not root, or disabled). */
+	uint32_t vmm_uid_base;
 	const char *state_dir; /* images, kernels, volumes: /var/lib/spectrum */
 	const char *run_dir;   /* sockets and pid files: /run/spectrum */
 };
@@ -116,7 +120,15 @@ struct sp_plan {
 	char *qmp_socket;
 	char *console_log; /* everything the console printed, kept by the VMM */
 	char *pid_file;	   /* the VMM's pid, so a restarted supervisor finds it */
+	/* Unprivileged VMM: its uid and gid (0: unchanged).  It then gets
+	 * its disks as inherited file descriptors (SP_FD_*), not paths. */
+	uint32_t vmm_uid;
 };
+
+/* Where an unprivileged VMM finds its disks (QEMU -add-fd). */
+#define SP_FD_ROOT 10
+#define SP_FD_DISK(i) (11 + 2 * (int)(i))    /* read-write, or the only one for ro */
+#define SP_FD_DISK_RO(i) (12 + 2 * (int)(i)) /* read-only twin of a rw disk */
 
 struct sp_plans {
 	struct sp_arena *arena;

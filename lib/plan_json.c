@@ -136,9 +136,9 @@ char *sp_plan_to_json(const struct sp_plan *p)
 	json_object_set_new(o, "console", json_pack("{s:s, s:s}", "socket", p->console_socket, "log",
 						    p->console_log));
 	json_object_set_new(o, "control", json_pack("{s:s}", "socket", p->control_socket));
-	json_object_set_new(o, "vmm", json_pack("{s:s, s:s, s:o}", "socket", p->qmp_socket,
+	json_object_set_new(o, "vmm", json_pack("{s:s, s:s, s:o, s:I}", "socket", p->qmp_socket,
 						"pid_file", p->pid_file, "run_dir",
-						sp_json_str(p->run_dir)));
+						sp_json_str(p->run_dir), "uid", (json_int_t)p->vmm_uid));
 	s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	return s;

@@ -77,25 +77,39 @@ rec {
 
   # --- "did you mean" -----------------------------------------------------
 
-  # Levenshtein distance of two short strings (keys and names).
+  # Edit distance of two short strings (keys and names), as spectrum check
+  # measures it: optimal string alignment, where inserting, deleting or
+  # changing a character, or swapping two neighbours ("mial" -> "mail"),
+  # costs one.  Strings longer than 64 characters are simply far.
   editDistance = a: b:
     let
       la = stringLength a;
       lb = stringLength b;
       ch = s: i: substring i 1 s;
       min = x: y: if x < y then x else y;
-      # The row of the distance table for the first i+1 characters of a.
-      next = prev: i:
-        foldl'
-          (row: j:
-            row ++ [
-              (min (min (elemAt prev (j + 1) + 1) (elemAt row j + 1))
-                (elemAt prev j + (if ch a i == ch b j then 0 else 1)))
-            ])
-          [ (i + 1) ]
-          (range lb);
+      # Row i+1 of the table (the first i+1 characters of a) from rows i
+      # and i-1.
+      next = rows: i:
+        let
+          inherit (rows) prev prev2;
+          row = foldl'
+            (r: j:
+              let
+                cost = if ch a i == ch b j then 0 else 1;
+                best = min (min (elemAt prev (j + 1) + 1) (elemAt r j + 1)) (elemAt prev j + cost);
+                swap =
+                  if i > 0 && j > 0 && ch a i == ch b (j - 1) && ch a (i - 1) == ch b j
+                  then elemAt prev2 (j - 1) + 1 else best;
+              in
+              r ++ [ (min best swap) ])
+            [ (i + 1) ]
+            (range lb);
+        in
+        { prev = row; prev2 = prev; };
+      first = range (lb + 1);
     in
-    elemAt (foldl' next (range (lb + 1)) (range la)) lb;
+    if la > 64 || lb > 64 then 64
+    else elemAt (foldl' next { prev = first; prev2 = first; } (range la)).prev lb;
 
   # The choice closest to word, as spectrum check picks it: within 1 edit
   # of a choice of up to 4 characters, else within 2; NULL if none.
@@ -108,9 +122,7 @@ rec {
         in
         if d <= limit && d < best.d then { inherit c d; } else best;
     in
-    # Hostile or mistyped long words are not worth the quadratic work.
-    if stringLength word > 40 then null
-    else (foldl' pick { c = null; d = 3; } choices).c;
+    (foldl' pick { c = null; d = 3; } choices).c;
 
   # "did you mean \"memory\"?" or "WHAT a, b, c".
   suggest = word: choices: what:

@@ -34,6 +34,7 @@ native_pkgs=(
 	kmod
 	xz-utils
 	gzip
+	nix-bin
 )
 # Foreign packages for the ppc64le cross build (a static libjansson.a).
 foreign_pkgs=(

@@ -16,7 +16,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 
 # Plans depend on the host only through these; fix them.
 export SPECTRUM_STATE_DIR=/var/lib/spectrum SPECTRUM_RUN_DIR=/run/spectrum
-export SPECTRUM_ACCEL=tcg SPECTRUM_TSC_KHZ=2600000
+export SPECTRUM_ACCEL=tcg SPECTRUM_TSC_KHZ=2600000 SPECTRUM_VMM_UID_BASE=524288
 
 n=0
 fail=0

@@ -33,6 +33,7 @@ check() {
 }
 sp() { "$spectrum" "$@" >"$tmp/out" 2>&1; rc=$?; }
 has() { grep -q -- "$1" "$tmp/out"; }
+jqok() { jq -e "$@" >/dev/null; }
 start_daemon() {
 	"$build/spectrumd" -c "$cfg" >>"$tmp/daemon.log" 2>&1 &
 	daemon=$!
@@ -58,9 +59,15 @@ check "start by name" [ "$rc" = 0 ]
 sp list
 check "list shows it running" has "^a *running"
 sp list --json
-check "list --json parses" jq -e 'length == 7' "$tmp/out" >/dev/null
+check "list --json parses" jqok 'length == 7' "$tmp/out"
 sp status a --json
-check "status --json has pid, uptime, memory" jq -e '.state == "running" and .pid > 0 and .rss_kib > 0 and .uptime_s >= 0' "$tmp/out" >/dev/null
+check "status --json has pid, uptime, memory" jqok '.state == "running" and .pid > 0 and .rss_kib > 0 and .uptime_s >= 0' "$tmp/out"
+pid=$(jq -r .pid "$tmp/out")
+uid=$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")
+check "the VMM runs as an unprivileged uid ($uid)" [ "$uid" -ge 524288 ]
+check "with no supplementary groups" bash -c "awk '/^Groups:/ {exit NF > 1}' /proc/$pid/status"
+check "under a seccomp filter" grep -q '^Seccomp:[[:space:]]*2' "/proc/$pid/status"
+check "and no capabilities" grep -q '^CapEff:[[:space:]]*0000000000000000' "/proc/$pid/status"
 sp stop a
 check "stop by name" [ "$rc" = 0 ]
 check "stopped" [ "$(state_of a)" = stopped ]
@@ -94,7 +101,7 @@ for p in $pids; do alive "$p" && alive=$((alive + 1)); done
 check "VMs survive kill -9 of the daemon" [ "$alive" = 2 ]
 check "a new daemon starts" start_daemon
 sp list --json
-check "and adopts both" jq -e '[.[] | select(.state == "running" and .adopted)] | length == 2' "$tmp/out" >/dev/null
+check "and adopts both" jqok '[.[] | select(.state == "running" and .adopted)] | length == 2' "$tmp/out"
 sp start writer
 check "rules still hold for adopted VMs" has "held ro by running instance reader"
 sp down
@@ -133,7 +140,7 @@ missing=0
 for i in $(seq 1 "${last:-0}"); do grep -qx "record $i" "$tmp/log" || missing=$((missing + 1)); done
 check "every synced record is on the volume ($last)" [ "$missing" = 0 ]
 sp status logger --json
-check "the daemon recorded the VMM's death" jq -e '.state == "failed" and (.reason | test("killed by signal 9"))' "$tmp/out" >/dev/null
+check "the daemon recorded the VMM's death" jqok '.state == "failed" and (.reason | test("killed by signal 9"))' "$tmp/out"
 
 echo "1..$n"
 [ "$fail" -eq 0 ]

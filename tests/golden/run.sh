@@ -22,7 +22,7 @@ for img in app browser; do
 	truncate -s 16M "$state/images/$img.erofs"
 done
 export SPECTRUM_STATE_DIR="$state" SPECTRUM_RUN_DIR=/run/spectrum
-export SPECTRUM_ACCEL=tcg SPECTRUM_TSC_KHZ=2600000
+export SPECTRUM_ACCEL=tcg SPECTRUM_TSC_KHZ=2600000 SPECTRUM_VMM_UID_BASE=524288
 
 n=0
 fail=0

@@ -17,6 +17,7 @@ export SPECTRUM_STATE_DIR=$build/vm-state
 # Socket paths must stay short (108 bytes), whatever the build path.
 export SPECTRUM_RUN_DIR
 SPECTRUM_RUN_DIR=$(mktemp -d /tmp/spectrum-vm.XXXXXX)
+chmod 755 "$SPECTRUM_RUN_DIR" # as /run/spectrum: the unprivileged VMMs reach their own dirs
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp" "$SPECTRUM_RUN_DIR"' EXIT INT TERM
 
