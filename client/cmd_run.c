@@ -55,6 +55,8 @@ struct sp_run {
 	long kill_at; /* monotonic ms, 0 = none */
 	int vmm_status;
 	bool vmm_done;
+	pid_t fs_pids[SP_LIMIT_BINDINGS]; /* virtiofsd per directory share */
+	size_t nfs;
 };
 
 static long sp_ms(void)
@@ -306,6 +308,11 @@ static int sp_run_start(struct sp_run *r, const struct sp_argv *argv)
 		sp_warnx("%s", strerror(errno));
 		return -1;
 	}
+	if (sp_launch_shares(r->plan, r->fs_pids, &err) < 0) {
+		sp_warnx("%s: %s", r->plan->instance, err.msg);
+		return -1;
+	}
+	r->nfs = r->plan->nshares;
 	if (sp_launch_spawn(r->plan, argv, errpipe[1], -1, &r->vmm, &err) < 0) {
 		sp_warnx("%s: %s", r->plan->instance, err.msg);
 		return -1;
@@ -345,6 +352,10 @@ static int sp_run_plan(const struct sp_plan *p, int timeout_s)
 	if (!r.vmm_done && r.vmm > 0) {
 		kill(r.vmm, SIGKILL);
 		waitpid(r.vmm, NULL, 0);
+	}
+	for (size_t i = 0; i < r.nfs; i++) {
+		kill(r.fs_pids[i], SIGTERM);
+		waitpid(r.fs_pids[i], NULL, 0);
 	}
 	unlink(p->initrd);
 	close(lock);

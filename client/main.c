@@ -16,7 +16,8 @@ const struct sp_cmd sp_cmds[] = {
 	 "Reads FILE, checks every rule of spectrum.json(5) and compiles a plan for every\n"
 	 "instance.  Prints one line per problem (\"FILE: PLACE: error: MESSAGE\") on\n"
 	 "standard error, or a one-line summary on standard output.  Warnings, such as\n"
-	 "a device bound into two instances, do not make the check fail.\n"},
+	 "a device bound into two instances, do not make the check fail.  A FILE whose\n"
+	 "name ends in .nix is evaluated with nix-instantiate first; see spectrum-nix(7).\n"},
 	{"plan", sp_cmd_plan, "FILE [INSTANCE] [--json | --argv | --guest] [--hypervisor NAME]",
 	 "show what would run",
 	 "Compiles FILE and prints the plan of every instance, or of INSTANCE only:\n"

@@ -56,7 +56,8 @@ static bool sp_nix_find(char *out, size_t len)
 		end = strchr(p, ':');
 		n = end ? (size_t)(end - p) : strlen(p);
 		/* An empty entry is the current directory. */
-		if ((size_t)snprintf(out, len, "%.*s%snix-instantiate", (int)n, n ? p : ".", n ? "/" : "") < len) {
+		if ((size_t)snprintf(out, len, "%.*s%snix-instantiate", (int)n, n ? p : ".",
+				     n ? "/" : "") < len) {
 			struct stat st;
 			if (stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0)
 				return true;
@@ -89,7 +90,7 @@ static bool sp_nix_readable(const char *file, struct sp_diags *diags)
 /* --- running nix-instantiate --- */
 
 struct sp_nix_run {
-	char *out;	/* standard output, SP_LIMIT_FILE_BYTES + 1 */
+	char *out; /* standard output, SP_LIMIT_FILE_BYTES + 1 */
 	size_t out_len;
 	bool too_big;
 	char err[SP_NIX_STDERR_MAX + 1];
@@ -119,14 +120,15 @@ static void sp_nix_child(const char *prog, char *const argv[], int out, int err,
 		e = errno;
 	}
 	/* The status pipe is close-on-exec: the parent reads EOF on success
-	 * and this errno on failure. */
-	if (write(status, &e, sizeof(e)) < 0)
-		_exit(127);
+	 * and this errno on failure.  There is no one to tell if it fails. */
+	if (write(status, &e, sizeof(e)) != (ssize_t)sizeof(e))
+		_exit(126);
 	_exit(127);
 }
 
-/* Reads what is ready on one pipe; false at EOF or on error. */
-static bool sp_nix_drain(int fd, char *buf, size_t cap, size_t *len, bool *overflow)
+/* Reads what is ready on one pipe into buf, or past cap into nothing (Nix
+ * must not block on a full pipe); false at EOF or on error. */
+static bool sp_nix_drain(int fd, char *buf, size_t cap, size_t *len)
 {
 	char sink[4096];
 	ssize_t n;
@@ -141,12 +143,11 @@ static bool sp_nix_drain(int fd, char *buf, size_t cap, size_t *len, bool *overf
 		return false;
 	if (*len < cap)
 		*len += (size_t)n;
-	else if (overflow)
-		*overflow = true;
 	return true;
 }
 
-static int sp_nix_spawn(const char *prog, char *const argv[], struct sp_nix_run *run, struct sp_diags *diags)
+static int sp_nix_spawn(const char *prog, char *const argv[], struct sp_nix_run *run,
+			struct sp_diags *diags)
 {
 	int out[2] = {-1, -1}, err[2] = {-1, -1}, st[2] = {-1, -1};
 	struct pollfd p[2];
@@ -183,7 +184,8 @@ static int sp_nix_spawn(const char *prog, char *const argv[], struct sp_nix_run 
 				continue;
 			break;
 		}
-		if (p[0].revents && !sp_nix_drain(p[0].fd, run->out, SP_LIMIT_FILE_BYTES + 1, &run->out_len, NULL)) {
+		if (p[0].revents &&
+		    !sp_nix_drain(p[0].fd, run->out, SP_LIMIT_FILE_BYTES + 1, &run->out_len)) {
 			close(p[0].fd);
 			p[0].fd = -1;
 		}
@@ -194,7 +196,8 @@ static int sp_nix_spawn(const char *prog, char *const argv[], struct sp_nix_run 
 			close(p[0].fd);
 			p[0].fd = -1;
 		}
-		if (p[1].revents && !sp_nix_drain(p[1].fd, run->err, SP_NIX_STDERR_MAX, &run->err_len, NULL)) {
+		if (p[1].revents &&
+		    !sp_nix_drain(p[1].fd, run->err, SP_NIX_STDERR_MAX, &run->err_len)) {
 			close(p[1].fd);
 			p[1].fd = -1;
 		}
@@ -206,7 +209,8 @@ static int sp_nix_spawn(const char *prog, char *const argv[], struct sp_nix_run 
 	run->err[run->err_len] = '\0';
 	while (waitpid(pid, &run->status, 0) < 0)
 		if (errno != EINTR) {
-			sp_diag_error(diags, NULL, "cannot wait for nix-instantiate: %s", strerror(errno));
+			sp_diag_error(diags, NULL, "cannot wait for nix-instantiate: %s",
+				      strerror(errno));
 			return -1;
 		}
 	return 0;
@@ -333,9 +337,9 @@ static bool sp_nix_position(const char *line, const char *file, char *place, siz
 static bool sp_nix_system_error(const char *msg)
 {
 	static const char *const signs[] = {
-		"Permission denied",	   "cannot connect to",	      "opening lock file",
-		"No space left on device", "Read-only file system",   "Too many open files",
-		"Cannot allocate memory",  "out of memory",	      NULL,
+		"Permission denied",	   "cannot connect to",	    "opening lock file",
+		"No space left on device", "Read-only file system", "Too many open files",
+		"Cannot allocate memory",  "out of memory",	    NULL,
 	};
 
 	for (const char *const *s = signs; *s; s++)
@@ -356,7 +360,8 @@ static bool sp_nix_system_error(const char *msg)
  *
  * The message becomes the diagnostic; the position its place.
  */
-static enum sp_nix_result sp_nix_errors(char *text, int status, const char *file, struct sp_diags *diags)
+static enum sp_nix_result sp_nix_errors(char *text, int status, const char *file,
+					struct sp_diags *diags)
 {
 	char *lines[SP_NIX_LINES_MAX];
 	size_t n = 0, e, i;
@@ -442,7 +447,8 @@ enum sp_nix_result sp_nix_eval(const char *file, char **json, size_t *len, struc
 		return SP_NIX_MISSING;
 	/* Nix reads "<x>" as a search path entry, a URL as something to
 	 * download and "-x" as an option; "./x" is always the file. */
-	if ((size_t)snprintf(arg, sizeof(arg), "%s%s", file[0] == '/' ? "" : "./", file) >= sizeof(arg)) {
+	if ((size_t)snprintf(arg, sizeof(arg), "%s%s", file[0] == '/' ? "" : "./", file) >=
+	    sizeof(arg)) {
 		sp_diag_error(diags, NULL, "cannot read the file: %s", strerror(ENAMETOOLONG));
 		diags->io_error = true;
 		return SP_NIX_SYSTEM;
@@ -470,16 +476,17 @@ enum sp_nix_result sp_nix_eval(const char *file, char **json, size_t *len, struc
 	if (sp_nix_spawn(prog, argv, run, diags) < 0) {
 		diags->io_error = true;
 		rc = SP_NIX_SYSTEM;
-	} else if (run->exec_errno == ENOENT) {
-		rc = SP_NIX_MISSING;
 	} else if (run->exec_errno) {
+		/* Found in PATH, so even ENOENT means it cannot run (a script
+		 * whose interpreter is missing), not that it is not installed. */
 		sp_diag_error(diags, NULL, "cannot run %s: %s", prog, strerror(run->exec_errno));
 		diags->io_error = true;
 		rc = SP_NIX_SYSTEM;
 	} else if (run->too_big) {
-		sp_diag_error(diags, NULL,
-			      "evaluates to more than %u KiB of JSON; a configuration this big is not a configuration",
-			      SP_LIMIT_FILE_BYTES >> 10);
+		sp_diag_error(
+			diags, NULL,
+			"evaluates to more than %u KiB of JSON; a configuration this big is not a configuration",
+			SP_LIMIT_FILE_BYTES >> 10);
 		rc = SP_NIX_INVALID;
 	} else if (WIFEXITED(run->status) && WEXITSTATUS(run->status) == 0) {
 		*json = run->out;
@@ -487,8 +494,8 @@ enum sp_nix_result sp_nix_eval(const char *file, char **json, size_t *len, struc
 		run->out = NULL;
 		rc = SP_NIX_OK;
 	} else if (WIFSIGNALED(run->status)) {
-		sp_diag_error(diags, NULL, "nix-instantiate was killed by signal %d (%s)", WTERMSIG(run->status),
-			      strsignal(WTERMSIG(run->status)));
+		sp_diag_error(diags, NULL, "nix-instantiate was killed by signal %d (%s)",
+			      WTERMSIG(run->status), strsignal(WTERMSIG(run->status)));
 		diags->io_error = true;
 		rc = SP_NIX_SYSTEM;
 	} else {

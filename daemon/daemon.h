@@ -39,6 +39,8 @@ struct sd_vm {
 	char line[257];
 	size_t line_len;
 	bool line_overflow;
+	pid_t fs_pids[SP_LIMIT_BINDINGS]; /* virtiofsd per directory share */
+	size_t nfs;
 	int waiter; /* a client waiting for start/stop to settle, or -1 */
 	unsigned waiter_op;
 };
@@ -68,6 +70,7 @@ void sd_vm_control_read(struct sd_vm *vm);
 void sd_vm_tick(struct sd *d, struct sd_vm *vm, long now);
 bool sd_vm_active(const struct sd_vm *vm);
 long sd_vm_rss_kib(const struct sd_vm *vm);
+void sd_vm_reap_helpers(struct sd *d);
 
 /* rules.c */
 int sd_rules_check(struct sd *d, const struct sd_vm *vm, char *why, size_t len);

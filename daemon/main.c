@@ -127,6 +127,8 @@ static void sd_signal(struct sd *d)
 	 * stops; the VMs do not (a restarted daemon adopts them). */
 	if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 		d->quit = true;
+	else if (si.ssi_signo == SIGCHLD)
+		sd_vm_reap_helpers(d);
 }
 
 static void sd_loop(struct sd *d)

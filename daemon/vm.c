@@ -77,6 +77,12 @@ static int sd_vm_spawn(struct sd_vm *vm, int lock, char *why, size_t len)
 		goto out;
 	}
 	unlink(p->pid_file);
+	if (sp_launch_shares(p, vm->fs_pids, &err) < 0) {
+		snprintf(why, len, "%s", err.msg);
+		close(logfd);
+		goto out;
+	}
+	vm->nfs = p->nshares;
 	rc = sp_launch_spawn(p, &argv, logfd, lock, &vm->pid, &err);
 	close(logfd);
 	if (rc < 0)
@@ -222,6 +228,10 @@ void sd_vm_exited(struct sd *d, struct sd_vm *vm)
 		close(vm->pidfd);
 	if (vm->control >= 0)
 		close(vm->control);
+	/* The file servers end with their VMM's connection; make sure. */
+	for (size_t i = 0; i < vm->nfs; i++)
+		if (vm->fs_pids[i] > 0)
+			kill(vm->fs_pids[i], SIGTERM);
 	vm->pidfd = vm->control = -1;
 	vm->state = (vm->stop_requested || vm->status == 0) ? SD_STOPPED : SD_FAILED;
 	vm->pid = 0;
@@ -308,6 +318,17 @@ void sd_vm_adopt_all(struct sd *d)
 		sd_vm_control_connect(vm);
 		fprintf(stderr, "spectrumd: adopted %s (pid %d)\n", vm->inst->name, pid);
 	}
+}
+
+/* On SIGCHLD: reap the file servers (the VMMs are reaped by sd_vm_exited,
+ * which wants their status). */
+void sd_vm_reap_helpers(struct sd *d)
+{
+	for (size_t i = 0; i < d->nvms; i++)
+		for (size_t j = 0; j < d->vms[i].nfs; j++)
+			if (d->vms[i].fs_pids[j] > 0 &&
+			    waitpid(d->vms[i].fs_pids[j], NULL, WNOHANG) == d->vms[i].fs_pids[j])
+				d->vms[i].fs_pids[j] = 0;
 }
 
 long sd_vm_rss_kib(const struct sd_vm *vm)

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -318,6 +320,106 @@ int sp_launch_spawn(const struct sp_plan *p, const struct sp_argv *argv, int std
 	return 0;
 }
 
+#define SP_VIRTIOFSD "/usr/lib/qemu/virtiofsd"
+
+static int sp_share_socket(const struct sp_plan *p, const struct sp_plan_share *sh, struct sp_err *err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0); /* inherited by virtiofsd */
+
+	if (fd < 0 || strlen(sh->socket) >= sizeof(sa.sun_path)) {
+		sp_err_set(err, "share %s: socket: %s", sh->resource, strerror(errno));
+		goto fail;
+	}
+	strcpy(sa.sun_path, sh->socket);
+	unlink(sh->socket);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0 ||
+	    chmod(sh->socket, 0600) < 0 ||
+	    (p->vmm_uid && chown(sh->socket, p->vmm_uid, p->vmm_uid) < 0)) {
+		sp_err_set(err, "share %s: %s: %s", sh->resource, sh->socket, strerror(errno));
+		goto fail;
+	}
+	return fd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* In the child: make `dir` read-only in a mount namespace of our own. */
+static int sp_share_readonly(const char *dir)
+{
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount(dir, dir, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+	    mount(NULL, dir, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+		return -1;
+	return 0;
+}
+
+static int sp_share_start(const struct sp_plan *p, const struct sp_plan_share *sh, pid_t *pid,
+			  struct sp_err *err)
+{
+	char fdarg[32], src[4200], log[4096];
+	struct stat st;
+	int fd, logfd;
+
+	if (stat(sh->host_path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		sp_err_set(err, "share %s: %s is not a directory; create it first", sh->resource,
+			   sh->host_path);
+		return -1;
+	}
+	if (access(SP_VIRTIOFSD, X_OK) < 0) {
+		sp_err_set(err, "share %s: %s is missing (Debian package qemu-system-common)",
+			   sh->resource, SP_VIRTIOFSD);
+		return -1;
+	}
+	fd = sp_share_socket(p, sh, err);
+	if (fd < 0)
+		return -1;
+	snprintf(log, sizeof(log), "%s/virtiofsd-%s.log", p->run_dir, sh->resource);
+	logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	snprintf(fdarg, sizeof(fdarg), "--fd=%d", fd);
+	snprintf(src, sizeof(src), "source=%s", sh->host_path);
+	*pid = fork();
+	if (*pid == 0) {
+		char *argv[] = {SP_VIRTIOFSD, fdarg, "-o", src, "-o", "cache=auto", NULL};
+		int null = open("/dev/null", O_RDWR);
+		setsid();
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+		}
+		if (logfd >= 0)
+			dup2(logfd, 2);
+		if (sh->mode == SP_MODE_RO && sp_share_readonly(sh->host_path) < 0) {
+			dprintf(2, "cannot make %s read-only: %s\n", sh->host_path, strerror(errno));
+			_exit(127);
+		}
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(fd);
+	if (logfd >= 0)
+		close(logfd);
+	if (*pid < 0) {
+		sp_err_set(err, "fork: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int sp_launch_shares(const struct sp_plan *p, pid_t *pids, struct sp_err *err)
+{
+	for (size_t i = 0; i < p->nshares; i++) {
+		if (sp_share_start(p, &p->shares[i], &pids[i], err) < 0) {
+			for (size_t j = 0; j < i; j++)
+				kill(pids[j], SIGTERM);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static long sp_now_ms(void)
 {
 	struct timespec ts;
@@ -353,12 +455,21 @@ int sp_unix_connect_wait(const char *path, int timeout_ms, pid_t pid, struct sp_
 	}
 }
 
+/* Does QEMU's text name disk i, by path or by the fd set it was given? */
+static bool sp_names_disk(const struct sp_plan *p, size_t i, const char *text)
+{
+	char fdset[32];
+
+	snprintf(fdset, sizeof(fdset), "[/dev/fdset/%d]", SP_FD_DISK(i));
+	return strstr(text, p->disks[i].image) || (p->vmm_uid && strstr(text, fdset));
+}
+
 bool sp_launch_explain(const struct sp_plan *p, const char *text, char *out, size_t len)
 {
 	/* QEMU's image locking refuses a second writer; name the volume. */
 	if (strstr(text, "Failed to get \"write\" lock") || strstr(text, "Failed to get shared \"write\" lock")) {
 		for (size_t i = 0; i < p->ndisks; i++)
-			if (strstr(text, p->disks[i].image)) {
+			if (sp_names_disk(p, i, text)) {
 				snprintf(out, len,
 					 "volume %s (%s) is already open read-write by another VM; stop the instance that uses it, or bind it \"ro\"",
 					 p->disks[i].resource, p->disks[i].image);
@@ -369,7 +480,7 @@ bool sp_launch_explain(const struct sp_plan *p, const char *text, char *out, siz
 	}
 	if (strstr(text, "Failed to get \"consistent read\" lock")) {
 		for (size_t i = 0; i < p->ndisks; i++)
-			if (strstr(text, p->disks[i].image)) {
+			if (sp_names_disk(p, i, text)) {
 				snprintf(out, len,
 					 "volume %s (%s) is open read-write by another VM, so it cannot be shared read-only now; stop that instance first",
 					 p->disks[i].resource, p->disks[i].image);

@@ -52,6 +52,16 @@ int sp_launch_spawn(const struct sp_plan *p, const struct sp_argv *argv, int std
  */
 int sp_unix_connect_wait(const char *path, int timeout_ms, pid_t pid, struct sp_err *err);
 
+/*
+ * Starts a virtiofsd for each directory share of the plan, on a listening
+ * socket made here (owned by the VMM's uid, so only that VMM may connect)
+ * and passed with --fd.  A read-only share is served from a private mount
+ * namespace in which the directory is bind-mounted read-only: the host
+ * kernel, not the file server's goodwill, refuses the writes.  Each
+ * virtiofsd ends when its VMM disconnects.  pids[] gets p->nshares pids.
+ */
+int sp_launch_shares(const struct sp_plan *p, pid_t *pids, struct sp_err *err);
+
 /* Turns a QEMU error text into one Spectrum line, if it is one we know. */
 bool sp_launch_explain(const struct sp_plan *p, const char *vmm_stderr, char *out, size_t len);
 

@@ -17,7 +17,7 @@
 let
   inherit (builtins)
     attrNames concatLists concatMap elem filter genList isAttrs isBool isInt
-    isFloat isList isString length listToAttrs mapAttrs match removeAttrs
+    isFloat isList isString length mapAttrs match removeAttrs
     replaceStrings stringLength substring typeOf;
   inherit (lib) problem kind suggest isDerivation;
 
@@ -106,13 +106,12 @@ let
         (if validName name then [ ] else problem here "invalid ${what} name; ${nameRule}")
         ++ (if !isAttrs obj || isDerivation obj then problem here "expected an attribute set, found ${kind obj}"
             else if (obj._spectrum or kindName) != kindName then
-              problem here "this is ${article obj._spectrum} ${obj._spectrum} (spectrum.${constructorOf obj}); declare it under \"${sectionOf obj._spectrum}\""
+              problem here "this is ${lib.withArticle obj._spectrum} (spectrum.${constructorOf obj}); declare it under \"${obj._spectrum}s\""
             else checkOne name here obj))
       v;
 
-  article = k: if k == "application" || k == "instance" then "an" else "a";
+  # The function that made an object: spectrum.block, spectrum.instance.
   constructorOf = obj: if obj._spectrum == "resource" then obj.type or "resource" else obj._spectrum;
-  sectionOf = k: "${k}s";
 
   # --- applications -------------------------------------------------------
 

@@ -66,6 +66,9 @@ let
     in
     if !isAttrs value || lib.isDerivation value then
       { problems = lib.problem place "expected a module (an attribute set, a path or a function), found ${lib.kind value}"; modules = [ ]; }
+    else if value ? _spectrum then
+      # spectrum.application { ... } where a module belongs.
+      { problems = lib.problem place "expected a module, found ${lib.withArticle value._spectrum}; put it under \"${value._spectrum}s\""; modules = [ ]; }
     else if !isList imports then
       { problems = lib.problem (place ++ [ "imports" ]) "expected a list of modules, found ${lib.kind imports}"; modules = [ ]; }
     else

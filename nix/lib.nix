@@ -34,6 +34,10 @@ rec {
       lambda = "a function";
     }.${t} or t;
 
+  # "an application", "a resource".
+  withArticle = word:
+    if builtins.elem (substring 0 1 word) [ "a" "e" "i" "o" "u" ] then "an ${word}" else "a ${word}";
+
   # --- places: "instances.mail-work.bindings.store.mode" ---------------
   #
   # A place is a list of keys and list indices, printed as spectrum check

@@ -138,7 +138,7 @@ expect_error "a bad mode names its attribute path" 1 \
 	'instances.mail-work.bindings.mail-store.mode: error: "rwx" is not an access mode; use "ro" or "rw"' \
 	'instances.mail-work.bindings.mail-store.mode = "rwx";'
 expect_error "a missing application names its attribute path" 1 \
-	'instances.extra.application: error: no application named "mial"; define it under "applications"' \
+	'instances.extra.application: error: no application named "mial"; did you mean "mail"?' \
 	'instances.extra = spectrum.instance { application = "mial"; };'
 expect_error "a wrong type names its attribute path" 1 \
 	'instances.notes.vcpus: error: expected an integer, found a string' \
