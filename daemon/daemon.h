@@ -30,6 +30,8 @@ struct sd_vm {
 	bool stop_requested;
 	time_t started_at;
 	long connect_until; /* ms: give up connecting the control port */
+	long ready_until;   /* ms: give up waiting for the guest's "ready" */
+	bool start_failed;  /* stopped by us because it never came up */
 	long kill_at;	    /* ms: escalate a stop */
 	int kill_phase;
 	long restart_at; /* ms: on-failure restart due */

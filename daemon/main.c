@@ -55,6 +55,7 @@ static int sd_load(struct sd *d, const char *file)
 	struct sp_diags diags;
 	struct sp_err err = {0};
 	char line[2048];
+	int rc;
 
 	sp_diags_init(&diags, file);
 	d->cfg = sp_config_load(file, &diags);
@@ -63,9 +64,12 @@ static int sd_load(struct sd *d, const char *file)
 			sp_diag_format(&diags, &diags.v[i], line, sizeof(line));
 			fprintf(stderr, "%s\n", line);
 		}
+	if (!d->cfg) {
+		rc = diags.io_error ? SD_EXIT_SYSTEM : SD_EXIT_CONFIG;
+		sp_diags_fini(&diags);
+		return rc;
+	}
 	sp_diags_fini(&diags);
-	if (!d->cfg)
-		return SD_EXIT_CONFIG;
 	if (sp_host_detect(&d->host, &err) < 0) {
 		fprintf(stderr, "spectrumd: %s\n", err.msg);
 		return SD_EXIT_SYSTEM;
@@ -94,7 +98,11 @@ static int sd_lock(struct sd *d)
 		return -1;
 	snprintf(path, sizeof(path), "%s/spectrumd.lock", d->host.run_dir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	if (fd < 0) {
+		fprintf(stderr, "spectrumd: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		fprintf(stderr, "spectrumd: another spectrumd runs on %s\n", d->host.run_dir);
 		return -1;
 	}

@@ -67,7 +67,8 @@ static bool sd_peer_allowed(int fd, uid_t *uid_out)
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return false;
 	*uid_out = cred.uid;
-	if (cred.uid == 0)
+	/* root, and the daemon's own user when it runs unprivileged */
+	if (cred.uid == 0 || cred.uid == geteuid())
 		return true;
 	g = getgrnam(SD_GROUP);
 	pw = getpwuid(cred.uid);

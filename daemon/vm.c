@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -23,6 +24,7 @@
 #include "launch.h"
 
 #define SD_CONNECT_MS 15000
+#define SD_READY_MS 180000 /* boot to init under TCG, with room to spare */
 #define SD_POWEROFF_MS 20000 /* the guest's own stop: SIGTERM, 5 s, SIGKILL */
 #define SD_TERM_MS 5000
 #define SD_RESTART_DELAY_MS 1000
@@ -119,6 +121,9 @@ int sd_vm_start(struct sd *d, struct sd_vm *vm, char *why, size_t len)
 	vm->state = SD_STARTING;
 	vm->started_at = time(NULL);
 	vm->connect_until = sd_now_ms() + SD_CONNECT_MS;
+	vm->ready_until = sd_now_ms() + SD_READY_MS;
+	vm->start_failed = false;
+	vm->restart_at = 0;
 	vm->kill_at = 0;
 	vm->kill_phase = 0;
 	vm->status = -1;
@@ -233,8 +238,11 @@ void sd_vm_exited(struct sd *d, struct sd_vm *vm)
 		if (vm->fs_pids[i] > 0)
 			kill(vm->fs_pids[i], SIGTERM);
 	vm->pidfd = vm->control = -1;
-	vm->state = (vm->stop_requested || vm->status == 0) ? SD_STOPPED : SD_FAILED;
+	vm->state = (vm->stop_requested || vm->status == 0) && !vm->start_failed ? SD_STOPPED
+										 : SD_FAILED;
 	vm->pid = 0;
+	vm->kill_at = 0;
+	vm->kill_phase = 0;
 	unlink(vm->plan->pid_file);
 	unlink(vm->plan->initrd);
 	sd_vm_maybe_restart(vm);
@@ -249,7 +257,14 @@ void sd_vm_tick(struct sd *d, struct sd_vm *vm, long now)
 		if (sd_vm_control_connect(vm) < 0 && now > vm->connect_until) {
 			snprintf(vm->reason, sizeof(vm->reason), "the VMM never opened its control socket");
 			sd_vm_stop(vm, true);
+			vm->start_failed = true;
 		}
+	} else if (vm->state == SD_STARTING && now > vm->ready_until) {
+		snprintf(vm->reason, sizeof(vm->reason),
+			 "the guest did not report ready within %d s (see spectrum logs %s)",
+			 SD_READY_MS / 1000, vm->inst->name);
+		sd_vm_stop(vm, true);
+		vm->start_failed = true;
 	}
 	if (vm->kill_at && now >= vm->kill_at && sd_vm_active(vm)) {
 		kill(vm->pid, vm->kill_phase == 0 ? SIGTERM : SIGKILL);
@@ -314,7 +329,9 @@ void sd_vm_adopt_all(struct sd *d)
 		vm->adopted = true;
 		vm->state = SD_RUNNING; /* its guest said "ready" to the last daemon */
 		vm->status = -1;
-		vm->started_at = time(NULL);
+		/* QEMU wrote the pid file as it started. */
+		struct stat st;
+		vm->started_at = stat(vm->plan->pid_file, &st) == 0 ? st.st_mtime : time(NULL);
 		sd_vm_control_connect(vm);
 		fprintf(stderr, "spectrumd: adopted %s (pid %d)\n", vm->inst->name, pid);
 	}

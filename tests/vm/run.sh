@@ -131,5 +131,35 @@ run reader
 check "a second VM cannot open a volume another writes" has "volume store"
 wait $first
 
+# A directory resource: two instances write to it at once and both
+# writes land; a read-only binding of it cannot write (host-enforced).
+mkdir -p "$tmp/shared"
+cat >"$tmp/share.json" <<JSON
+{"applications": {
+   "w": {"image": "test-x86", "memory": "128M", "command": ["/bin/sh", "-c",
+     "for i in 1 2 3 4 5; do echo \$(hostname) \$i >> /home/user/shared/common; echo x > /home/user/shared/\$(hostname)-\$i; sleep 0.2; done; echo wrote"]},
+   "r": {"image": "test-x86", "memory": "128M", "command": ["/bin/sh", "-c",
+     "ls /home/user/shared | wc -l; echo x > /home/user/shared/intruder; echo ro-write=\$?"]}},
+ "resources": {"shared": {"type": "directory", "path": "$tmp/shared"}},
+ "instances": {
+   "w1": {"application": "w", "bindings": {"shared": {"path": "/home/user/shared", "mode": "rw"}}},
+   "w2": {"application": "w", "bindings": {"shared": {"path": "/home/user/shared", "mode": "rw"}}},
+   "ro": {"application": "r", "bindings": {"shared": {"path": "/home/user/shared", "mode": "ro"}}}}}
+JSON
+"$spectrum" run "$tmp/share.json" w1 --timeout 180 >"$tmp/w1" 2>&1 </dev/null &
+w1=$!
+"$spectrum" run "$tmp/share.json" w2 --timeout 180 >"$tmp/w2" 2>&1 </dev/null
+rc2=$?
+wait $w1
+rc1=$?
+cp "$tmp/w1" "$tmp/out"
+check "two instances share a directory at once" [ "$rc1" = 0 -a "$rc2" = 0 ]
+check "both writes land (10 lines, 10 files)" [ "$(wc -l <"$tmp/shared/common")" = 10 -a "$(ls "$tmp/shared" | grep -c -- '-[0-9]$')" = 10 ]
+check "both instances' lines are there" bash -c "grep -q '^w1 5$' '$tmp/shared/common' && grep -q '^w2 5$' '$tmp/shared/common'"
+run ro "$tmp/share.json"
+check "a read-only binding sees the files" has "^11$"
+check "and cannot write to the directory" has "ro-write=1"
+check "nothing was written on the host" [ ! -e "$tmp/shared/intruder" ]
+
 echo "1..$n"
 [ "$fail" -eq 0 ]
