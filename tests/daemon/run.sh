@@ -68,6 +68,14 @@ check "the VMM runs as an unprivileged uid ($uid)" [ "$uid" -ge 524288 ]
 check "with no supplementary groups" bash -c "awk '/^Groups:/ {exit NF > 1}' /proc/$pid/status"
 check "under a seccomp filter" grep -q '^Seccomp:[[:space:]]*2' "/proc/$pid/status"
 check "and no capabilities" grep -q '^CapEff:[[:space:]]*0000000000000000' "/proc/$pid/status"
+sp logs a
+check "logs shows the console" has "up on a"
+printf '\035' | "$spectrum" console a >"$tmp/out" 2>&1
+rc=$?
+check "console attaches and Ctrl-] detaches" [ "$rc" = 0 ]
+check "saying so" has "detached"
+sp start a
+check "starting a running instance is refused" has "already running"
 sp stop a
 check "stop by name" [ "$rc" = 0 ]
 check "stopped" [ "$(state_of a)" = stopped ]
