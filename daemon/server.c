@@ -203,6 +203,7 @@ static void sd_start_or_stop(struct sd *d, struct sd_vm *vm, int fd, unsigned op
 	}
 	if (op == SP_OP_STOP || op == SP_OP_RESTART) {
 		if (!sd_vm_active(vm) && op == SP_OP_STOP) {
+			vm->restart_at = 0; /* a pending on-failure restart is off too */
 			snprintf(why, sizeof(why), "%s is not running\n", vm->inst->name);
 			sd_reply(fd, SP_REPLY_OK, why, -1);
 			close(fd);
@@ -365,6 +366,12 @@ void sd_server_accept(struct sd *d)
 
 	if (fd < 0)
 		return;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* The request is read before anything is answered: closing a socket
+	 * with unread data would reset the peer before it reads our reply.
+	 * One byte more than a request: a longer datagram is seen as such
+	 * (MSG_TRUNC), never silently cut to size. */
+	n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
 	if (!sd_peer_allowed(fd, &uid)) {
 		snprintf(msg, sizeof(msg),
 			 "permission denied: uid %d is neither root nor in the %s group\n", (int)uid,
@@ -373,10 +380,6 @@ void sd_server_accept(struct sd *d)
 		close(fd);
 		return;
 	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	/* One byte more than a request: a longer datagram is seen as such
-	 * (MSG_TRUNC), never silently cut to size. */
-	n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
 	if (n < 0 || sp_request_check(buf, (size_t)n, &rq, &err) < 0) {
 		snprintf(msg, sizeof(msg), "bad request: %s\n", n < 0 ? strerror(errno) : err.msg);
 		sd_reply(fd, SP_REPLY_BAD, msg, -1);

@@ -125,6 +125,13 @@ stage_fuzz() {
 	else
 		stage_fail=$((stage_fail + 1))
 	fi
+	# The control protocol's decoder: fixed sizes, so a short run covers it.
+	if SPECTRUM_FUZZER=tests/fuzz/fuzz_proto SPECTRUM_FUZZ_CORPUS=tests/fuzz/proto-corpus \
+		bash tests/fuzz/run.sh build-fuzz 10; then
+		stage_pass=$((stage_pass + 1))
+	else
+		stage_fail=$((stage_fail + 1))
+	fi
 }
 
 # run_stage NAME DESCRIPTION: runs stage_NAME in a subshell with errexit in

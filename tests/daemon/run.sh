@@ -37,7 +37,8 @@ jqok() { jq -e "$@" >/dev/null; }
 start_daemon() {
 	"$build/spectrumd" -c "$cfg" >>"$tmp/daemon.log" 2>&1 &
 	daemon=$!
-	for _ in $(seq 50); do [ -S "$SPECTRUM_RUN_DIR/spectrumd.sock" ] && return 0; sleep 0.1; done
+	# The socket of a killed daemon stays behind: wait for an answer.
+	for _ in $(seq 100); do "$spectrum" list >/dev/null 2>&1 && return 0; sleep 0.1; done
 	return 1
 }
 # A VMM whose first parent died is reaped by whoever adopted the orphan,
@@ -59,7 +60,7 @@ check "start by name" [ "$rc" = 0 ]
 sp list
 check "list shows it running" has "^a *running"
 sp list --json
-check "list --json parses" jqok 'length == 7' "$tmp/out"
+check "list --json parses" jqok 'length == 8' "$tmp/out"
 sp status a --json
 check "status --json has pid, uptime, memory" jqok '.state == "running" and .pid > 0 and .rss_kib > 0 and .uptime_s >= 0' "$tmp/out"
 pid=$(jq -r .pid "$tmp/out")
@@ -149,6 +150,18 @@ for i in $(seq 1 "${last:-0}"); do grep -qx "record $i" "$tmp/log" || missing=$(
 check "every synced record is on the volume ($last)" [ "$missing" = 0 ]
 sp status logger --json
 check "the daemon recorded the VMM's death" jqok '.state == "failed" and (.reason | test("killed by signal 9"))' "$tmp/out"
+
+# Restart policy: an instance that fails is started again, within limits.
+"$spectrum" start crasher >/dev/null 2>&1
+for _ in $(seq 150); do
+	[ "$(grep -c crashing "$SPECTRUM_RUN_DIR/crasher/console.log" 2>/dev/null)" -ge 2 ] && break
+	sleep 0.2
+done
+check "on-failure restarts a failed instance" [ "$(grep -c crashing "$SPECTRUM_RUN_DIR/crasher/console.log")" -ge 2 ]
+"$spectrum" stop crasher >/dev/null 2>&1
+sleep 2
+sp status crasher --json
+check "a stop ends the restarts" jqok '.state == "stopped" or .state == "failed"' "$tmp/out"
 
 echo "1..$n"
 [ "$fail" -eq 0 ]
