@@ -81,6 +81,17 @@ sp stop a
 check "stop by name" [ "$rc" = 0 ]
 check "stopped" [ "$(state_of a)" = stopped ]
 
+# Two clients starting conflicting instances at the same moment: one wins.
+"$spectrum" start writer >"$tmp/c1" 2>&1 &
+c1=$!
+"$spectrum" start writer2 >"$tmp/c2" 2>&1
+c2rc=$?
+wait $c1
+c1rc=$?
+check "of two concurrent conflicting starts exactly one wins" [ $((c1rc == 0)) -ne $((c2rc == 0)) ]
+"$spectrum" stop writer >/dev/null 2>&1
+"$spectrum" stop writer2 >/dev/null 2>&1
+
 sp start writer
 check "a rw volume starts once" [ "$rc" = 0 ]
 sp start writer2
@@ -150,6 +161,22 @@ for i in $(seq 1 "${last:-0}"); do grep -qx "record $i" "$tmp/log" || missing=$(
 check "every synced record is on the volume ($last)" [ "$missing" = 0 ]
 sp status logger --json
 check "the daemon recorded the VMM's death" jqok '.state == "failed" and (.reason | test("killed by signal 9"))' "$tmp/out"
+
+# up starts the autostart instances (a and b), down stops them.
+sp up
+for _ in $(seq 150); do
+	[ "$("$spectrum" list --json | jq '[.[] | select(.state == "running")] | length')" = 2 ] && break
+	sleep 0.2
+done
+sp list --json
+check "up starts every autostart instance" jqok '[.[] | select(.state == "running") | .name] == ["a", "b"]' "$tmp/out"
+sp down
+for _ in $(seq 150); do
+	[ "$("$spectrum" list --json | jq '[.[] | select(.state != "stopped" and .state != "failed")] | length')" = 0 ] && break
+	sleep 0.2
+done
+sp list --json
+check "down stops them" jqok '[.[] | select(.state == "running")] | length == 0' "$tmp/out"
 
 # Restart policy: an instance that fails is started again, within limits.
 "$spectrum" start crasher >/dev/null 2>&1
