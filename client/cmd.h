@@ -48,4 +48,13 @@ void sp_print_diags(const struct sp_diags *d);
  */
 struct sp_config *sp_load_config(const char *file, bool warnings, int *exit_code);
 
+/*
+ * Loads FILE and compiles the plan of INSTANCE (every instance if NULL)
+ * for this host, with hypervisor `hv` (-1: each instance's own), printing
+ * any problem.  Returns the plans (and the config in *cfg, to free after
+ * them), or NULL with *exit_code set.
+ */
+struct sp_plans *sp_compile_file(const char *file, const char *instance, int hv,
+				 struct sp_config **cfg, int *exit_code);
+
 #endif

@@ -222,36 +222,17 @@ static int sp_plan_output(const struct sp_config *cfg, const struct sp_plans *pl
 int sp_cmd_plan(int argc, char **argv)
 {
 	struct sp_plan_opts o = {0};
-	struct sp_err err = {0};
 	struct sp_plans *plans;
 	struct sp_config *cfg;
-	struct sp_host host;
 	int rc = SP_EXIT_OK;
 
 	if (sp_plan_parse_args(argc, argv, &o) != 0)
 		return SP_EXIT_USAGE;
-	cfg = sp_load_config(o.file, false, &rc);
-	if (!cfg)
+	plans = sp_compile_file(o.file, o.instance, o.hv, &cfg, &rc);
+	if (!plans)
 		return rc;
-	if (o.instance && !sp_config_instance(cfg, o.instance)) {
-		fprintf(stderr, "%s: error: no instance named \"%s\"; 'spectrum plan %s' lists them\n",
-			cfg->file, o.instance, cfg->file);
-		sp_config_free(cfg);
-		return SP_EXIT_INVALID;
-	}
-	if (sp_host_detect(&host, &err) < 0) {
-		sp_warnx("%s", err.msg);
-		sp_config_free(cfg);
-		return SP_EXIT_SYSTEM;
-	}
-	plans = sp_plan_compile(cfg, &host, o.instance, o.hv, &err);
-	if (!plans) {
-		fprintf(stderr, "%s: %s: error: %s\n", cfg->file, err.place, err.msg);
-		rc = SP_EXIT_INVALID;
-	} else {
-		rc = sp_plan_output(cfg, plans, o.format);
-		sp_plans_free(plans);
-	}
+	rc = sp_plan_output(cfg, plans, o.format);
+	sp_plans_free(plans);
 	sp_config_free(cfg);
 	return rc;
 }

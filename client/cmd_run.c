@@ -369,13 +369,10 @@ int sp_cmd_run(int argc, char **argv)
 		{"timeout", required_argument, NULL, 't'},
 		{NULL, 0, NULL, 0},
 	};
-	struct sp_err err = {0};
 	struct sp_plans *plans;
 	struct sp_config *cfg;
-	struct sp_host host;
 	int timeout = 0, c, rc = SP_EXIT_OK;
 	char *end;
-
 	const char *pos[2] = {NULL, NULL};
 	size_t npos = 0;
 
@@ -396,28 +393,11 @@ int sp_cmd_run(int argc, char **argv)
 	}
 	if (npos != 2)
 		return sp_usage_error("run", "missing FILE or INSTANCE");
-	cfg = sp_load_config(pos[0], false, &rc);
-	if (!cfg)
+	plans = sp_compile_file(pos[0], pos[1], -1, &cfg, &rc);
+	if (!plans)
 		return rc;
-	if (!sp_config_instance(cfg, pos[1])) {
-		fprintf(stderr, "%s: error: no instance named \"%s\"; 'spectrum plan %s' lists them\n",
-			cfg->file, pos[1], cfg->file);
-		sp_config_free(cfg);
-		return SP_EXIT_INVALID;
-	}
-	if (sp_host_detect(&host, &err) < 0) {
-		sp_warnx("%s", err.msg);
-		sp_config_free(cfg);
-		return SP_EXIT_SYSTEM;
-	}
-	plans = sp_plan_compile(cfg, &host, pos[1], -1, &err);
-	if (!plans) {
-		fprintf(stderr, "%s: %s: error: %s\n", cfg->file, err.place, err.msg);
-		rc = SP_EXIT_INVALID;
-	} else {
-		rc = sp_run_plan(&plans->v[0], timeout);
-		sp_plans_free(plans);
-	}
+	rc = sp_run_plan(&plans->v[0], timeout);
+	sp_plans_free(plans);
 	sp_config_free(cfg);
 	return rc;
 }

@@ -173,6 +173,36 @@ struct sp_config *sp_load_config(const char *file, bool warnings, int *exit_code
 	return cfg;
 }
 
+struct sp_plans *sp_compile_file(const char *file, const char *instance, int hv,
+				 struct sp_config **cfgp, int *exit_code)
+{
+	struct sp_err err = {0};
+	struct sp_plans *plans;
+	struct sp_config *cfg;
+	struct sp_host host;
+
+	*cfgp = NULL;
+	cfg = sp_load_config(file, false, exit_code);
+	if (!cfg)
+		return NULL;
+	if (instance && !sp_config_instance(cfg, instance)) {
+		fprintf(stderr, "%s: error: no instance named \"%s\"; 'spectrum plan %s' lists them\n",
+			cfg->file, instance, cfg->file);
+		*exit_code = SP_EXIT_INVALID;
+	} else if (sp_host_detect(&host, &err) < 0) {
+		sp_warnx("%s", err.msg);
+		*exit_code = SP_EXIT_SYSTEM;
+	} else if (!(plans = sp_plan_compile(cfg, &host, instance, hv, &err))) {
+		fprintf(stderr, "%s: %s: error: %s\n", cfg->file, err.place, err.msg);
+		*exit_code = SP_EXIT_INVALID;
+	} else {
+		*cfgp = cfg;
+		return plans;
+	}
+	sp_config_free(cfg);
+	return NULL;
+}
+
 static void sp_main_usage(FILE *f)
 {
 	fputs("usage: spectrum [--version] [-h | --help] COMMAND [ARGS]\n\ncommands:\n", f);
