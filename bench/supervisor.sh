@@ -31,7 +31,9 @@ dom=spectrum-bench-$$
 daemon=
 lv_up=false
 lv_why=
+lv_note=
 lv_started=()
+kvm_mode=
 
 [[ -x build/spectrum && -x build/spectrumd ]] || { echo "bench: run scripts/setup.sh first" >&2; exit 1; }
 if [[ ! -f $state/images/test-x86.erofs ]]; then
@@ -63,6 +65,10 @@ cleanup() {
 		grep -qF "$SPECTRUM_RUN_DIR/" "/proc/$p/cmdline" 2>/dev/null && kill -9 "$p" && pids+=("$p")
 	done
 	((${#pids[@]})) && wait_gone "${pids[@]}"
+	if [[ -n $kvm_mode ]]; then
+		chown "${kvm_mode% *}" /dev/kvm
+		chmod "${kvm_mode#* }" /dev/kvm
+	fi
 	# libvirtd and virtlogd only if this script started them.
 	for p in "${lv_started[@]}"; do kill "$p" 2>/dev/null; done
 	((${#lv_started[@]})) && wait_gone "${lv_started[@]}"
@@ -114,6 +120,17 @@ setup_libvirt() {
 			lv_why="apt-get install libvirt-daemon-system libvirt-clients: $(tail -1 "$tmp/apt.log")"
 			return 1
 		fi
+	fi
+	# Debian's udev makes /dev/kvm root:kvm 0660, and libvirt-qemu is in
+	# group kvm.  Without udev it may be root:root 0600: libvirtd's QEMU
+	# probe (as root) finds KVM, its check as libvirt-qemu does not, and it
+	# then re-probes QEMU's capabilities (~4 s each, a dozen times) on
+	# every create.  Give it udev's mode for the run, then put it back.
+	if [[ -c /dev/kvm ]] && id libvirt-qemu >/dev/null 2>&1 &&
+		! runuser -u libvirt-qemu -- test -r /dev/kvm -a -w /dev/kvm; then
+		lv_note="/dev/kvm was $(stat -c '%U:%G %a' /dev/kvm), root:kvm 660 for the run"
+		kvm_mode=$(stat -c '%u:%g %a' /dev/kvm)
+		chgrp kvm /dev/kvm && chmod g+rw /dev/kvm
 	fi
 	if ! virsh version >/dev/null 2>&1; then
 		# No systemd here, perhaps: run the daemons directly.
@@ -263,6 +280,7 @@ if $lv_up; then
 	echo "  virsh create       $l ms   [$(tr '\n' ' ' <"$tmp/libvirt.ms")]"
 	awk -v s="$s" -v l="$l" -v v="$(virsh version 2>/dev/null | sed -n 's/^Using library: libvirt //p')" \
 		-v m="$lv_machine" 'BEGIN {printf "  ratio              %.2f   (libvirt %s, machine %s)\n", s / l, v, m}'
+	[[ -z $lv_note ]] || echo "  (note: $lv_note)"
 else
 	echo "  virsh create       not measured: $lv_why"
 fi
