@@ -10,7 +10,7 @@ int sp_cmd_help(int argc, char **argv)
 	if (argc < 2) {
 		puts("usage: spectrum [--version] [-h | --help] COMMAND [ARGS]\n\ncommands:");
 		for (c = sp_cmds; c->name; c++)
-			printf("  %-6s %s\n", c->name, c->summary);
+			printf("  %-8s %s\n", c->name, c->summary);
 		puts("\nRun 'spectrum help COMMAND' for one command; see spectrum(1).");
 		return SP_EXIT_OK;
 	}

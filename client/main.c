@@ -207,8 +207,9 @@ static void sp_main_usage(FILE *f)
 {
 	fputs("usage: spectrum [--version] [-h | --help] COMMAND [ARGS]\n\ncommands:\n", f);
 	for (const struct sp_cmd *c = sp_cmds; c->name; c++)
-		fprintf(f, "  %-6s %-62s %s\n", c->name, c->args, c->summary);
-	fputs("\nSee spectrum(1) and spectrum.json(5).\n", f);
+		fprintf(f, "  %-8s %s\n", c->name, c->summary);
+	fputs("\n'spectrum help COMMAND' shows a command's arguments; see spectrum(1) and\n"
+	      "spectrum.json(5).\n", f);
 }
 
 int main(int argc, char **argv)
