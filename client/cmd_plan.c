@@ -46,9 +46,12 @@ static void sp_summary_disks(const struct sp_plan *p)
 
 static void sp_summary_devices(const struct sp_plan *p)
 {
-	for (size_t i = 0; i < p->nnics; i++)
-		printf("  net    %s%s: tap %s, mac %s\n", p->nics[i].resource,
-		       p->nics[i].nat ? " (nat)" : "", p->nics[i].tap, p->nics[i].mac);
+	for (size_t i = 0; i < p->nnics; i++) {
+		const struct sp_plan_nic *n = &p->nics[i];
+		printf("  net    %s%s: %s/%u%s%s, bridge %s, tap %s, mac %s\n", n->resource,
+		       n->nat ? " (nat)" : "", n->address, n->prefix, n->gateway[0] ? " via " : "",
+		       n->gateway, n->bridge, n->tap, n->mac);
+	}
 	for (size_t i = 0; i < p->nusb; i++) {
 		const struct sp_usb_id *u = &p->usb[i].id;
 		if (u->by_id)

@@ -25,6 +25,7 @@
 #include "cmd.h"
 #include "guest.h"
 #include "launch.h"
+#include "net.h"
 
 /* Exit statuses of `spectrum run` besides the application's own. */
 #define SP_RUN_NO_REPORT 126 /* the VM stopped without reporting a status */
@@ -357,6 +358,10 @@ static int sp_run_plan(const struct sp_plan *p, int timeout_s)
 		kill(r.fs_pids[i], SIGTERM);
 		waitpid(r.fs_pids[i], NULL, 0);
 	}
+	/* The VMM is gone, and its taps with it: a segment no other
+	 * instance uses goes too. */
+	if (p->vmm_uid && r.vmm > 0)
+		sp_net_release(p);
 	unlink(p->initrd);
 	close(lock);
 	sp_argv_free(&argv);

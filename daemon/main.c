@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "net.h"
 
 /* Exit statuses, documented in spectrumd(8). */
 enum {
@@ -86,6 +87,21 @@ static int sd_load(struct sd *d, const char *file)
 					   .pidfd = -1, .control = -1, .waiter = -1, .status = -1};
 	}
 	return SD_EXIT_OK;
+}
+
+/*
+ * After adoption: the network objects of segments on which no instance
+ * runs any more, left by a daemon that died (its VMMs may have ended
+ * since).  A segment with a running instance, adopted or started by
+ * `spectrum run`, has a port on its bridge and is kept.
+ */
+static void sd_net_cleanup(struct sd *d)
+{
+	if (!d->host.vmm_uid_base)
+		return;
+	for (size_t i = 0; i < d->nvms; i++)
+		sp_net_release(d->vms[i].plan);
+	sp_net_sweep(d->host.run_dir);
 }
 
 /* One daemon per run directory. */
@@ -250,6 +266,7 @@ int main(int argc, char **argv)
 		return SD_EXIT_SYSTEM;
 	}
 	sd_vm_adopt_all(&d);
+	sd_net_cleanup(&d);
 	fprintf(stderr, "spectrumd: %zu instances from %s; listening on %s\n", d.nvms, file,
 		d.sock_path);
 	sd_loop(&d);

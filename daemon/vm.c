@@ -22,6 +22,7 @@
 #include "daemon.h"
 #include "guest.h"
 #include "launch.h"
+#include "net.h"
 
 #define SD_CONNECT_MS 15000
 #define SD_READY_MS 180000 /* boot to init under TCG, with room to spare */
@@ -245,6 +246,10 @@ void sd_vm_exited(struct sd *d, struct sd_vm *vm)
 	vm->kill_phase = 0;
 	unlink(vm->plan->pid_file);
 	unlink(vm->plan->initrd);
+	/* Its taps went with the VMM; a segment whose bridge has no port
+	 * left (the last instance on it stopped) is removed. */
+	if (vm->plan->vmm_uid)
+		sp_net_release(vm->plan);
 	sd_vm_maybe_restart(vm);
 	sd_server_settle(d, vm);
 }

@@ -21,6 +21,7 @@ enum rank {
 	R_SCRATCH,
 	R_VOLUME,
 	R_SHARE,
+	R_NET,
 	R_ENV,
 	R_CMD,
 };
@@ -33,7 +34,7 @@ struct parser {
 	int rank;	  /* of the last keyword, -1 before the first line */
 	const char *last; /* the last keyword, for order messages */
 	bool have_root;
-	size_t cap_mounts, cap_env, cap_cmds, cap_args;
+	size_t cap_mounts, cap_nets, cap_env, cap_cmds, cap_args;
 };
 
 struct keyword {
@@ -387,6 +388,97 @@ static int kw_share(struct parser *p, char *value)
 	return 0;
 }
 
+bool gi_ipv4_parse(const char *s, uint32_t *out)
+{
+	uint32_t a = 0;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned v = 0, digits = 0;
+		if (i > 0 && *s++ != '.')
+			return false;
+		if (s[0] == '0' && s[1] >= '0' && s[1] <= '9')
+			return false; /* a leading zero: octal to some parsers */
+		for (; *s >= '0' && *s <= '9' && digits < 4; s++, digits++)
+			v = v * 10 + (unsigned)(*s - '0');
+		if (digits == 0 || digits > 3 || v > 255)
+			return false;
+		a = a << 8 | v;
+	}
+	if (*s)
+		return false;
+	*out = a;
+	return true;
+}
+
+/* "02:xx:xx:xx:xx:xx": six lower-case hex pairs, unicast. */
+static bool mac_valid(const char *s)
+{
+	if (strlen(s) != 17)
+		return false;
+	for (int i = 0; i < 17; i++) {
+		if (i % 3 == 2) {
+			if (s[i] != ':')
+				return false;
+		} else if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
+			return false;
+		}
+	}
+	/* The low bit of the first byte marks a multicast address: the
+	 * second hex digit is even. */
+	return (s[1] >= '0' && s[1] <= '9' ? s[1] - '0' : s[1] - 'a' + 10) % 2 == 0;
+}
+
+/* net MAC ADDRESS/PREFIX [GATEWAY] */
+static int kw_net(struct parser *p, char *value)
+{
+	struct gi_config *c = p->cfg;
+	char *rest = value, q[48];
+	char *mac = field(&rest), *cidr = field(&rest), *gw = field(&rest), *slash, *end;
+	uint32_t addr, gaddr = 0, mask;
+	unsigned long prefix;
+	struct gi_net *n;
+
+	if (!cidr || rest)
+		return fail(p, "net needs MAC ADDRESS/PREFIX [GATEWAY]");
+	if (!mac_valid(mac))
+		return fail(p, "MAC address \"%s\" is not six lower-case hex pairs of a unicast address",
+			    quote(mac, q, sizeof(q)));
+	for (size_t i = 0; i < c->nnets; i++)
+		if (strcmp(c->nets[i].mac, mac) == 0)
+			return fail(p, "MAC address %s is used twice", mac);
+	slash = strchr(cidr, '/');
+	if (!slash)
+		return fail(p, "address \"%s\" has no /PREFIX", quote(cidr, q, sizeof(q)));
+	*slash = '\0';
+	if (!gi_ipv4_parse(cidr, &addr))
+		return fail(p, "address \"%s\" is not an IPv4 address", quote(cidr, q, sizeof(q)));
+	if (slash[1] < '1' || slash[1] > '9' || (prefix = strtoul(slash + 1, &end, 10), *end) ||
+	    prefix > 30)
+		return fail(p, "prefix \"%s\" is not 1 to 30", quote(slash + 1, q, sizeof(q)));
+	mask = ~(uint32_t)0 << (32 - prefix);
+	/* Neither the network's own address nor its broadcast one. */
+	if ((addr & ~mask) == 0 || (addr & ~mask) == ~mask)
+		return fail(p, "address %s is not a host of its /%lu", cidr, prefix);
+	if (gw) {
+		if (!gi_ipv4_parse(gw, &gaddr))
+			return fail(p, "gateway \"%s\" is not an IPv4 address",
+				    quote(gw, q, sizeof(q)));
+		if ((gaddr & mask) != (addr & mask) || gaddr == addr || (gaddr & ~mask) == 0 ||
+		    (gaddr & ~mask) == ~mask)
+			return fail(p, "gateway %s is not another host of %s/%lu", gw, cidr, prefix);
+	}
+	if (c->nnets >= GI_NETS_MAX)
+		return fail(p, "more than %d net lines", GI_NETS_MAX);
+	if (grow(p, &c->nets, &p->cap_nets, c->nnets, sizeof(*c->nets)) < 0)
+		return -1;
+	n = &c->nets[c->nnets++];
+	n->mac = mac;
+	n->address = addr;
+	n->prefix = (unsigned)prefix;
+	n->gateway = gaddr;
+	return 0;
+}
+
 static int kw_env(struct parser *p, char *value)
 {
 	struct gi_config *c = p->cfg;
@@ -459,6 +551,7 @@ static const struct keyword keywords[] = {
 	{"scratch", R_SCRATCH, false, true, kw_scratch},
 	{"volume", R_VOLUME, false, true, kw_volume},
 	{"share", R_SHARE, false, true, kw_share},
+	{"net", R_NET, false, true, kw_net},
 	{"env", R_ENV, false, true, kw_env},
 	{"cmd", R_CMD, false, false, kw_cmd},
 	{"arg", R_CMD, false, true, kw_arg},
@@ -491,7 +584,7 @@ static int parse_line(struct parser *p, char *line, size_t len)
 	if ((int)kw->rank < p->rank)
 		return fail(
 			p,
-			"%s after %s (the order is spectrum-guest, hostname, root, scratch, volume, share, env, cmd)",
+			"%s after %s (the order is spectrum-guest, hostname, root, scratch, volume, share, net, env, cmd)",
 			kw->name, p->last);
 	if ((int)kw->rank == p->rank && kw->once)
 		return fail(p, "a second %s line", kw->name);
@@ -587,6 +680,7 @@ void gi_config_free(struct gi_config *cfg)
 	free(cfg->cmds);
 	free(cfg->env);
 	free(cfg->mounts);
+	free(cfg->nets);
 	free(cfg->text);
 	memset(cfg, 0, sizeof(*cfg));
 }

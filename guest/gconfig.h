@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define GI_CONFIG_MAX (1024 * 1024) /* bytes in the whole file */
 #define GI_LINE_MAX 8192	    /* bytes in one line, its newline excluded */
@@ -21,6 +22,7 @@
 #define GI_ENV_MAX 1024	 /* env lines and the defaults */
 #define GI_SERIAL_MAX 20 /* virtio-blk serials are 20 bytes */
 #define GI_TAG_MAX 36	 /* virtiofs tags are 36 bytes */
+#define GI_NETS_MAX 32	 /* net lines (the host's limit of bindings) */
 #define GI_ERR_MAX 256
 
 enum gi_root {
@@ -43,6 +45,15 @@ struct gi_mount {
 	unsigned mode; /* scratch: 01777 for /tmp and /var/tmp, else 0755 */
 };
 
+/* A network interface, found by its MAC address, and its static IPv4
+ * configuration.  Addresses are in host byte order. */
+struct gi_net {
+	const char *mac; /* "02:12:34:56:78:9a": lower case, as sysfs prints it */
+	uint32_t address;
+	unsigned prefix; /* 1 to 30 */
+	uint32_t gateway; /* 0: none (an isolated segment) */
+};
+
 struct gi_cmd {
 	char **argv; /* argc strings and a NULL, for execve() */
 	size_t argc;
@@ -55,6 +66,8 @@ struct gi_config {
 	 * first), file order among paths of the same length. */
 	struct gi_mount *mounts;
 	size_t nmounts;
+	struct gi_net *nets;
+	size_t nnets;
 	char **env; /* nenv "NAME=VALUE" strings and a NULL, for execve() */
 	size_t nenv;
 	struct gi_cmd *cmds;
@@ -69,6 +82,10 @@ struct gi_config {
  */
 int gi_config_parse(const char *buf, size_t len, struct gi_config *cfg, char *err, size_t errlen);
 void gi_config_free(struct gi_config *cfg);
+
+/* "a.b.c.d" in dotted decimal to *out (host order): exactly four numbers
+ * of 0 to 255 without leading zeros. */
+bool gi_ipv4_parse(const char *s, uint32_t *out);
 
 /* true if the normalized path `inner` lies strictly below `outer`. */
 bool gi_path_below(const char *inner, const char *outer);

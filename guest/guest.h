@@ -26,6 +26,7 @@
 #define GI_STAGE_MOUNT "mount"	   /* 123 */
 #define GI_STAGE_CONTROL "control" /* 124 */
 #define GI_STAGE_EXEC "exec"	   /* 125 */
+#define GI_STAGE_NET "net"	   /* 119 */
 
 /* Bounds of every wait of the boot. */
 #define GI_POLL_MS 10		 /* interval of every polling loop */
@@ -57,6 +58,9 @@ void gi_mount_root(const struct gi_config *cfg, int64_t deadline);
 void gi_switch_root(void);
 void gi_mount_all(const struct gi_config *cfg, int64_t deadline);
 void gi_mounts_quiesce(const struct gi_config *cfg);
+
+/* net.c: brings lo up and configures each net line's interface. */
+void gi_net_setup(const struct gi_config *cfg, int64_t deadline);
 
 /* modules.c */
 void gi_modules_load(void);

@@ -344,6 +344,7 @@ int main(void)
 	gi_mount_root(&cfg, deadline);
 	gi_switch_root();
 	gi_mount_all(&cfg, deadline);
+	gi_net_setup(&cfg, deadline);
 
 	sigfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (sigfd < 0)

@@ -41,6 +41,8 @@ static void test_full(void)
 				   "volume vol0 ext4 rw /home/user/Mail\n"
 				   "volume vol1 ext4 ro /srv/My Documents\n"
 				   "share fs0 ro /home/user/shared stuff\n"
+				   "net 02:12:34:56:78:9a 10.31.99.2/24 10.31.99.1\n"
+				   "net 02:ab:cd:ef:01:23 10.109.44.3/24\n"
 				   "env LANG=C.UTF-8\n"
 				   "env HOME=/home/user/x\n"
 				   "env GREETING=a\\nb\\\\c\n"
@@ -83,6 +85,17 @@ static void test_full(void)
 		       strcmp(cfg.mounts[6].source, "fs0") == 0 &&
 		       strcmp(cfg.mounts[6].fstype, "virtiofs") == 0,
 	       "share fs0 ro");
+	TAP_OK(cfg.nnets == 2, "two nets");
+	if (cfg.nnets == 2) {
+		TAP_STR(cfg.nets[0].mac, "02:12:34:56:78:9a", "first net's MAC");
+		TAP_OK(cfg.nets[0].address == (10u << 24 | 31u << 16 | 99u << 8 | 2u) &&
+			       cfg.nets[0].prefix == 24 &&
+			       cfg.nets[0].gateway == (10u << 24 | 31u << 16 | 99u << 8 | 1u),
+		       "first net: 10.31.99.2/24 via 10.31.99.1");
+		TAP_OK(cfg.nets[1].address == (10u << 24 | 109u << 16 | 44u << 8 | 3u) &&
+			       cfg.nets[1].gateway == 0,
+		       "second net: 10.109.44.3/24, no gateway");
+	}
 	TAP_STR(env_get("PATH"), "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		"default PATH");
 	TAP_STR(env_get("TERM"), "linux", "default TERM");
@@ -178,6 +191,31 @@ static const struct {
 	 "disk serial \"vol0\" is used twice", "serial twice"},
 	{HEAD "share fs0 ro\n" CMD, "share needs TAG MODE PATH", "share without path"},
 	{HEAD "share a/b ro /x\n" CMD, "share tag", "bad tag"},
+#define MAC "02:12:34:56:78:9a"
+	{HEAD "net " MAC "\n" CMD, "net needs MAC ADDRESS/PREFIX [GATEWAY]", "net without address"},
+	{HEAD "net " MAC " 10.0.0.2/24 10.0.0.1 x\n" CMD, "net needs MAC", "net with a 4th field"},
+	{HEAD "net 02:12:34:56:78:9A 10.0.0.2/24\n" CMD, "MAC address \"02:12:34:56:78:9A\"",
+	 "upper-case MAC"},
+	{HEAD "net 03:12:34:56:78:9a 10.0.0.2/24\n" CMD, "unicast", "multicast MAC"},
+	{HEAD "net 02:12:34:56:78 10.0.0.2/24\n" CMD, "MAC address", "short MAC"},
+	{HEAD "net " MAC " 10.0.0.2/24\nnet " MAC " 10.0.1.2/24\n" CMD,
+	 "MAC address " MAC " is used twice", "MAC twice"},
+	{HEAD "net " MAC " 10.0.0.2\n" CMD, "has no /PREFIX", "address without prefix"},
+	{HEAD "net " MAC " 10.0.0.256/24\n" CMD, "is not an IPv4 address", "octet > 255"},
+	{HEAD "net " MAC " 10.0.00.2/24\n" CMD, "is not an IPv4 address", "leading zero"},
+	{HEAD "net " MAC " 10.0.2/24\n" CMD, "is not an IPv4 address", "three octets"},
+	{HEAD "net " MAC " 10.0.0.2.1/24\n" CMD, "is not an IPv4 address", "five octets"},
+	{HEAD "net " MAC " 10.0.0.2/31\n" CMD, "prefix \"31\" is not 1 to 30", "prefix 31"},
+	{HEAD "net " MAC " 10.0.0.2/024\n" CMD, "is not 1 to 30", "prefix with a leading zero"},
+	{HEAD "net " MAC " 10.0.0.2/\n" CMD, "is not 1 to 30", "empty prefix"},
+	{HEAD "net " MAC " 10.0.0.0/24\n" CMD, "is not a host of its /24", "network address"},
+	{HEAD "net " MAC " 10.0.0.255/24\n" CMD, "is not a host of its /24", "broadcast address"},
+	{HEAD "net " MAC " 10.0.0.2/24 10.0.1.1\n" CMD, "gateway 10.0.1.1 is not another host",
+	 "gateway outside the subnet"},
+	{HEAD "net " MAC " 10.0.0.2/24 10.0.0.2\n" CMD, "is not another host", "gateway is self"},
+	{HEAD "net " MAC " 10.0.0.2/24 10.0.0.x\n" CMD, "gateway \"10.0.0.x\"", "bad gateway"},
+	{HEAD "env A=b\nnet " MAC " 10.0.0.2/24\n" CMD, "net after env", "net after env"},
+	{HEAD "net " MAC " 10.0.0.2/24\nshare t rw /x\n" CMD, "share after net", "share after net"},
 	{HEAD "env NOEQUALS\n" CMD, "env \"NOEQUALS\" is not NAME=VALUE", "env without ="},
 	{HEAD "env =x\n" CMD, "is not NAME=VALUE", "env without name"},
 	{HEAD "env 1A=x\n" CMD, "is not NAME=VALUE", "env name with leading digit"},
@@ -256,6 +294,12 @@ static void test_sizes(void)
 		p += sprintf(p, CMD);
 	TAP_OK(parse(buf) < 0 && strstr(err, "more than 64 commands"),
 	       "too many commands refused (%s)", err);
+	p = buf + sprintf(buf, HEAD);
+	for (int i = 0; i <= GI_NETS_MAX; i++)
+		p += sprintf(p, "net 02:00:00:00:00:%02x 10.0.%d.2/24\n", i, i);
+	sprintf(p, CMD);
+	TAP_OK(parse(buf) < 0 && strstr(err, "more than 32 net lines"), "too many nets refused (%s)",
+	       err);
 	free(buf);
 }
 

@@ -263,8 +263,13 @@ static void sp_qemu_nics(struct sp_qemu *q)
 
 	for (size_t i = 0; i < p->nnics; i++) {
 		const struct sp_plan_nic *n = &p->nics[i];
-		sp_argv_opt(q->a, "-netdev", "tap,id=net%zu,ifname=%s,script=no,downscript=no", i,
-			    n->tap);
+		if (p->vmm_uid)
+			/* The tap is made, bridged and opened by the privileged
+			 * side (lib/net.c); the VMM only gets its descriptor. */
+			sp_argv_opt(q->a, "-netdev", "tap,id=net%zu,fd=%d", i, SP_FD_NIC(i));
+		else
+			sp_argv_opt(q->a, "-netdev", "tap,id=net%zu,ifname=%s,script=no,downscript=no",
+				    i, n->tap);
 		sp_argv_opt(q->a, "-device", "virtio-net-%s,netdev=net%zu,mac=%s", sp_qemu_bus(q), i,
 			    n->mac);
 	}

@@ -737,6 +737,16 @@ static void sp_check_resource_sharing(struct sp_reader *r, size_t ri)
 				writer = inst->name;
 		}
 	}
+	if (res->type == SP_RES_NET && users > SP_LIMIT_SEGMENT_INSTANCES) {
+		sp_rd_push(r, "resources");
+		sp_rd_push(r, res->name);
+		sp_diag_error(r->diags, r->place,
+			      "net segment is bound into %zu instances; its /24 has addresses for %d; split it into several segments",
+			      users, SP_LIMIT_SEGMENT_INSTANCES);
+		sp_rd_pop(r);
+		sp_rd_pop(r);
+		return;
+	}
 	if (users < 2)
 		return;
 	sp_rd_push(r, "resources");
@@ -756,7 +766,6 @@ static void sp_check_resource_sharing(struct sp_reader *r, size_t ri)
 void sp_check_sharing(struct sp_reader *r)
 {
 	for (size_t i = 0; i < r->cfg->nresources; i++)
-		if (r->cfg->resources[i].type != SP_RES_DIRECTORY &&
-		    r->cfg->resources[i].type != SP_RES_NET)
+		if (r->cfg->resources[i].type != SP_RES_DIRECTORY)
 			sp_check_resource_sharing(r, i);
 }

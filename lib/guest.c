@@ -80,6 +80,11 @@ char *sp_guest_config(const struct sp_plan *p)
 	for (size_t i = 0; i < p->nshares; i++)
 		sp_buf_linef(&b, "share", "%s %s %s", p->shares[i].tag,
 			     sp_mode_name(p->shares[i].mode), p->shares[i].guest_path);
+	for (size_t i = 0; i < p->nnics; i++) {
+		const struct sp_plan_nic *n = &p->nics[i];
+		sp_buf_linef(&b, "net", "%s %s/%u%s%s", n->mac, n->address, n->prefix,
+			     n->gateway[0] ? " " : "", n->gateway);
+	}
 	for (size_t i = 0; i < p->nenv; i++)
 		sp_buf_linef(&b, "env", "%s=%s", p->env[i].name, p->env[i].value);
 	for (size_t i = 0; i < p->ncommands; i++) {
@@ -99,6 +104,7 @@ int sp_guest_stage_status(const char *stage)
 		{"config", SP_STAGE_CONFIG}, {"modules", SP_STAGE_MODULES},
 		{"root", SP_STAGE_ROOT},     {"mount", SP_STAGE_MOUNT},
 		{"control", SP_STAGE_CONTROL}, {"exec", SP_STAGE_EXEC},
+		{"net", SP_STAGE_NET},
 	};
 	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++)
 		if (strcmp(stage, stages[i].name) == 0)

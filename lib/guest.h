@@ -20,6 +20,7 @@ enum sp_guest_stage {
 	SP_STAGE_MOUNT = 123,
 	SP_STAGE_CONTROL = 124,
 	SP_STAGE_EXEC = 125,
+	SP_STAGE_NET = 119,
 };
 int sp_guest_stage_status(const char *stage);
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "guest.h"
+#include "net.h"
 
 static int sp_mkdir_p(const char *path, mode_t mode)
 {
@@ -211,7 +212,8 @@ fail:
 	return -1;
 }
 
-/* The descriptors an unprivileged VMM inherits: fds[i] goes to want[i]. */
+/* The descriptors an unprivileged VMM inherits: fds[i] goes to want[i].
+ * The root needs one, each binding at most two (a read-write disk). */
 struct sp_vmm_fds {
 	int fds[2 + 2 * SP_LIMIT_BINDINGS];
 	int want[2 + 2 * SP_LIMIT_BINDINGS];
@@ -244,6 +246,17 @@ static int sp_vmm_fds_open(const struct sp_plan *p, struct sp_vmm_fds *v, struct
 		if (sp_vmm_open(v, p->disks[i].image, rw ? O_RDWR : O_RDONLY, SP_FD_DISK(i), err) < 0 ||
 		    (rw && sp_vmm_open(v, p->disks[i].image, O_RDONLY, SP_FD_DISK_RO(i), err) < 0))
 			return -1;
+	}
+	/* Last, so that nothing after it can fail: the taps, on their
+	 * segments' bridges (QEMU only: the other back ends name taps). */
+	if (p->nnics && p->hypervisor == SP_HV_QEMU) {
+		int taps[SP_LIMIT_BINDINGS];
+		if (sp_net_open(p, taps, err) < 0)
+			return -1;
+		for (size_t i = 0; i < p->nnics; i++) {
+			v->fds[v->n] = taps[i];
+			v->want[v->n++] = SP_FD_NIC(i);
+		}
 	}
 	return 0;
 }
@@ -294,6 +307,8 @@ int sp_launch_spawn(const struct sp_plan *p, const struct sp_argv *argv, int std
 	if (child < 0) {
 		sp_err_set(err, "fork: %s", strerror(errno));
 		sp_vmm_fds_close(&v);
+		if (p->vmm_uid)
+			sp_net_release(p);
 		return -1;
 	}
 	if (child == 0) {

@@ -35,26 +35,98 @@ static char *sp_share_tag(struct sp_arena *a, const char *name)
 	return sp_arena_printf(a, "%.27s-%08x", name, (unsigned)(sp_hash64(name, 0) & 0xffffffffu));
 }
 
-static void sp_plan_nic(struct sp_arena *a, struct sp_plan_nic *nic, const char *instance,
-			const struct sp_resource *res)
+/*
+ * The segment's subnet 10.X.Y.0/24, as X * 256 + Y: 16 bits of a hash of
+ * its name; if an earlier net resource of the file already has that
+ * subnet, the next free one (wrapping), so that the segments of one file
+ * never share a subnet and each keeps its own whatever is added after it.
+ */
+static unsigned sp_segment_subnet(const struct sp_config *cfg, size_t res_index)
 {
-	char key[2 * SP_NAME_MAX + 2];
-	uint64_t h;
+	unsigned used[SP_LIMIT_RESOURCES];
+	size_t nused = 0;
 
-	snprintf(key, sizeof(key), "%s/%s", instance, res->name);
+	for (size_t i = 0; i <= res_index && i < cfg->nresources; i++) {
+		const struct sp_resource *r = &cfg->resources[i];
+		uint64_t h;
+		unsigned v;
+		if (r->type != SP_RES_NET)
+			continue;
+		h = sp_hash64(r->name, 0x6e6574); /* "net" */
+		v = (unsigned)((h ^ (h >> 16) ^ (h >> 32) ^ (h >> 48)) & 0xffff);
+		for (size_t j = 0; j < nused; j++) {
+			if (used[j] == v) {
+				v = (v + 1) & 0xffff;
+				j = (size_t)-1; /* look again from the first */
+			}
+		}
+		if (i == res_index)
+			return v;
+		used[nused++] = v;
+	}
+	return 0;
+}
+
+/* The instance's host number on the segment: 2 for the first instance of
+ * the file bound to it, 3 for the second... */
+static unsigned sp_segment_host(const struct sp_config *cfg, const struct sp_instance *inst,
+				size_t res_index)
+{
+	unsigned n = 2;
+
+	for (const struct sp_instance *o = cfg->instances; o < inst; o++)
+		for (size_t b = 0; b < o->nbindings; b++)
+			if (o->bindings[b].resource == res_index) {
+				n++;
+				break;
+			}
+	return n;
+}
+
+static void sp_mac(char out[18], uint64_t h)
+{
+	/* Locally administered, unicast. */
+	snprintf(out, 18, "02:%02x:%02x:%02x:%02x:%02x", (unsigned)(h >> 56) & 0xff,
+		 (unsigned)(h >> 48) & 0xff, (unsigned)(h >> 40) & 0xff, (unsigned)(h >> 32) & 0xff,
+		 (unsigned)(h >> 24) & 0xff);
+}
+
+static int sp_plan_nic(struct sp_arena *a, struct sp_plan_nic *nic, const struct sp_config *cfg,
+		       const struct sp_instance *inst, size_t res_index, struct sp_err *err)
+{
+	const struct sp_resource *res = &cfg->resources[res_index];
+	char key[2 * SP_NAME_MAX + 2];
+	unsigned subnet = sp_segment_subnet(cfg, res_index);
+	unsigned host = sp_segment_host(cfg, inst, res_index);
+	uint64_t h, hb;
+
+	if (host > SP_LIMIT_SEGMENT_INSTANCES + 1) {
+		sp_err_set(err, "net segment %s is bound into more than %d instances", res->name,
+			   SP_LIMIT_SEGMENT_INSTANCES);
+		return -1;
+	}
+	snprintf(key, sizeof(key), "%s/%s", inst->name, res->name);
 	h = sp_hash64(key, 0);
+	hb = sp_hash64(res->name, 0x627264); /* "brd" */
 	nic->resource = sp_arena_strdup(a, res->name);
 	/* 15 characters: the kernel's limit for interface names (IFNAMSIZ-1). */
 	nic->tap = sp_arena_printf(a, "sp%013llx", (unsigned long long)(h & 0xfffffffffffffull));
-	/* Locally administered, unicast. */
-	snprintf(nic->mac, sizeof(nic->mac), "02:%02x:%02x:%02x:%02x:%02x",
-		 (unsigned)(h >> 56) & 0xff, (unsigned)(h >> 48) & 0xff, (unsigned)(h >> 40) & 0xff,
-		 (unsigned)(h >> 32) & 0xff, (unsigned)(h >> 24) & 0xff);
+	nic->bridge = sp_arena_printf(a, "spb%012llx", (unsigned long long)(hb & 0xffffffffffffull));
+	sp_mac(nic->mac, h);
+	sp_mac(nic->bridge_mac, hb);
+	unsigned char x = (unsigned char)(subnet >> 8), y = (unsigned char)subnet;
+	snprintf(nic->subnet, sizeof(nic->subnet), "10.%u.%u.0", x, y);
+	snprintf(nic->address, sizeof(nic->address), "10.%u.%u.%u", x, y, (unsigned char)host);
+	nic->prefix = 24;
 	nic->nat = res->nat;
+	if (res->nat)
+		snprintf(nic->gateway, sizeof(nic->gateway), "10.%u.%u.1", x, y);
+	return 0;
 }
 
-static void sp_plan_bindings(struct sp_arena *a, struct sp_plan *p, const struct sp_config *cfg,
-			     const struct sp_instance *inst, const struct sp_host *host)
+static int sp_plan_bindings(struct sp_arena *a, struct sp_plan *p, const struct sp_config *cfg,
+			    const struct sp_instance *inst, const struct sp_host *host,
+			    struct sp_err *err)
 {
 	size_t n = inst->nbindings;
 
@@ -92,7 +164,8 @@ static void sp_plan_bindings(struct sp_arena *a, struct sp_plan *p, const struct
 			break;
 		}
 		case SP_RES_NET:
-			sp_plan_nic(a, &p->nics[p->nnics++], inst->name, res);
+			if (sp_plan_nic(a, &p->nics[p->nnics++], cfg, inst, b->resource, err) < 0)
+				return -1;
 			break;
 		case SP_RES_USB:
 			p->usb[p->nusb].resource = sp_arena_strdup(a, res->name);
@@ -106,6 +179,7 @@ static void sp_plan_bindings(struct sp_arena *a, struct sp_plan *p, const struct
 			break;
 		}
 	}
+	return 0;
 }
 
 /* Copied, so that a plan outlives the configuration it came from. */
@@ -216,7 +290,8 @@ static int sp_plan_one(struct sp_arena *a, struct sp_plan *p, const struct sp_co
 	if (p->root.shared && stat(p->root.image, &st) == 0 && S_ISREG(st.st_mode))
 		p->root.size = (uint64_t)st.st_size;
 	sp_plan_program(a, p, app);
-	sp_plan_bindings(a, p, cfg, inst, host);
+	if (sp_plan_bindings(a, p, cfg, inst, host, err) < 0)
+		return -1;
 	return sp_plan_sockets(a, p, host, err);
 }
 

@@ -61,10 +61,24 @@ struct sp_plan_share {
 	enum sp_mode mode;
 };
 
+/*
+ * One network interface on a segment.  Every name and number is derived
+ * from the data file alone (spectrum.json(5), "Addresses"): the segment's
+ * subnet 10.X.Y.0/24 from a hash of its name (the next free X.Y on a
+ * collision, in the file's order of resources), the instance's address .2
+ * upward in the file's order of instances, .1 the bridge's on a NAT
+ * segment.
+ */
 struct sp_plan_nic {
 	char *resource;	/* the segment */
 	char *tap;	/* host tap device name, at most 15 characters */
+	char *bridge;	/* the segment's host bridge, "spb" + 12 hex digits */
 	char mac[18];	/* "02:xx:xx:xx:xx:xx", stable for instance+segment */
+	char bridge_mac[18]; /* the bridge's fixed MAC (the gateway's, on NAT) */
+	char address[16];    /* the guest's IPv4 address */
+	char subnet[16];     /* the segment's network address */
+	unsigned prefix;     /* 24 */
+	char gateway[16];    /* the bridge's address on a NAT segment, else "" */
 	bool nat;
 };
 
@@ -129,6 +143,9 @@ struct sp_plan {
 #define SP_FD_ROOT 10
 #define SP_FD_DISK(i) (11 + 2 * (int)(i))    /* read-write, or the only one for ro */
 #define SP_FD_DISK_RO(i) (12 + 2 * (int)(i)) /* read-only twin of a rw disk */
+/* ... and its network interfaces: a tap made by the privileged side
+ * (lib/net.c), so that the VMM needs no network privilege. */
+#define SP_FD_NIC(i) (11 + 2 * SP_LIMIT_BINDINGS + (int)(i))
 
 struct sp_plans {
 	struct sp_arena *arena;

@@ -5,6 +5,7 @@
  * consumed by other tools.  Changing a key is a format change.
  */
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "plan.h"
@@ -71,8 +72,13 @@ static json_t *sp_json_nics(const struct sp_plan *p)
 
 	for (size_t i = 0; i < p->nnics; i++) {
 		const struct sp_plan_nic *n = &p->nics[i];
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b}", "segment", n->resource,
-						     "tap", n->tap, "mac", n->mac, "nat", n->nat));
+		char addr[24];
+		snprintf(addr, sizeof(addr), "%s/%u", n->address, n->prefix);
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:b}", "segment",
+						     n->resource, "tap", n->tap, "bridge", n->bridge,
+						     "mac", n->mac, "address", addr, "gateway",
+						     n->gateway[0] ? json_string(n->gateway) : json_null(),
+						     "nat", n->nat));
 	}
 	return arr;
 }

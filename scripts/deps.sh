@@ -35,6 +35,9 @@ native_pkgs=(
 	xz-utils
 	gzip
 	nix-bin
+	nftables
+	iproute2
+	busybox-static
 )
 # Foreign packages for the ppc64le cross build (a static libjansson.a).
 foreign_pkgs=(

@@ -135,6 +135,55 @@ static void test_stable_names(const struct sp_config *cfg)
 	sp_plans_free(b);
 }
 
+/* The addressing rule of spectrum.json(5): subnets from the segment's
+ * name, the next free one on a collision; .2 upward in instance order. */
+static void test_addresses(void)
+{
+	static const char text[] =
+		"{\"version\": 1,\n"
+		" \"applications\": {\"a\": {\"image\": \"a\", \"command\": [\"/bin/true\"]}},\n"
+		" \"resources\": {\"seg41\": {\"type\": \"net\"}, \"seg406\": {\"type\": \"net\"},\n"
+		"                \"web\": {\"type\": \"net\", \"nat\": true}},\n"
+		" \"instances\": {\n"
+		"  \"x\": {\"application\": \"a\", \"bindings\": {\"seg406\": {}}},\n"
+		"  \"y\": {\"application\": \"a\"},\n"
+		"  \"z\": {\"application\": \"a\", \"bindings\": {\"seg41\": {}, \"seg406\": {}, \"web\": {}}}}}\n";
+	struct sp_diags d;
+	struct sp_config *cfg;
+	struct sp_host host = test_host(SP_ARCH_X86_64, false);
+	struct sp_err err = {0};
+	struct sp_plans *all, *z;
+
+	sp_diags_init(&d, "addr.json");
+	cfg = sp_config_parse(text, strlen(text), "addr.json", ".", &d);
+	all = cfg ? sp_plan_compile(cfg, &host, NULL, -1, &err) : NULL;
+	z = cfg ? sp_plan_compile(cfg, &host, "z", -1, &err) : NULL;
+	TAP_OK(all && z && all->n == 3 && z->n == 1, "plans of the addressing config (%s)", err.msg);
+	if (all && z) {
+		const struct sp_plan_nic *x0 = &all->v[0].nics[0], *zn = z->v[0].nics;
+		/* "seg41" and "seg406" hash to the same 10.207.185.0/24: the
+		 * first in the file keeps it, the second takes the next. */
+		TAP_STR(zn[0].address, "10.207.185.2", "first segment of a colliding pair: its hash");
+		TAP_STR(zn[1].address, "10.207.186.3", "second of the pair: the next subnet");
+		TAP_STR(x0->address, "10.207.186.2", "the first instance on a segment is .2");
+		TAP_STR(zn[1].subnet, "10.207.186.0", "subnet address");
+		TAP_OK(zn[0].prefix == 24 && !zn[0].gateway[0] && !zn[1].gateway[0],
+		       "/24, no gateway on an isolated segment");
+		TAP_STR(zn[2].gateway, "10.31.99.1", "a NAT segment's gateway is .1");
+		TAP_STR(zn[2].address, "10.31.99.2", "and its first instance .2");
+		TAP_OK(strcmp(x0->bridge, zn[1].bridge) == 0 && strcmp(zn[0].bridge, zn[1].bridge) != 0,
+		       "one bridge per segment");
+		TAP_OK(strlen(zn[0].bridge) == 15 && strncmp(zn[0].bridge, "spb", 3) == 0 &&
+			       strncmp(zn[0].bridge_mac, "02:", 3) == 0,
+		       "bridge name fits IFNAMSIZ, its MAC is locally administered");
+		TAP_OK(all->v[1].nnics == 0, "an instance without a segment has no interface");
+	}
+	sp_plans_free(all);
+	sp_plans_free(z);
+	sp_config_free(cfg);
+	sp_diags_fini(&d);
+}
+
 static void test_json(const struct sp_config *cfg)
 {
 	struct sp_host host = test_host(SP_ARCH_X86_64, false);
@@ -166,6 +215,7 @@ static void test_guest_config(const struct sp_config *cfg)
 		"volume vol0 ext4 rw /home/user/Mail\n"
 		"volume vol1 ext4 ro /old\n"
 		"share dl rw /dl\n"
+		"net 02:b0:ba:0b:30:ec 10.31.99.2/24 10.31.99.1\n"
 		"env LANG=C.UTF-8\n"
 		"cmd\n"
 		"arg /usr/bin/mutt\n"
@@ -213,5 +263,6 @@ int main(void)
 	sp_config_free(cfg);
 	sp_diags_fini(&d);
 	test_errors();
+	test_addresses();
 	return tap_done();
 }
