@@ -181,7 +181,8 @@ int sp_launch_prepare(const struct sp_plan *p, int *lock_fd, struct sp_err *err)
 	if (sp_need_file("guest kernel", p->kernel, arch_fix, err) < 0 ||
 	    sp_need_file("base initramfs", p->base_initrd, arch_fix, err) < 0 ||
 	    sp_need_file("root image", p->root.image,
-			 "build it with 'spectrum image build' or fix the application's image", err) < 0)
+			 "build it with 'spectrum image build' or fix the application's image", err) < 0 ||
+	    sp_devices_check(p, err) < 0)
 		return -1;
 	if (sp_mkdir_p(p->run_dir, 0700) < 0) {
 		sp_err_set(err, "cannot create %s: %s", p->run_dir, strerror(errno));

@@ -64,6 +64,10 @@ int sp_unix_connect_wait(const char *path, int timeout_ms, pid_t pid, struct sp_
  */
 int sp_launch_shares(const struct sp_plan *p, pid_t *pids, struct sp_err *err);
 
+/* One line if a USB or PCI device of the plan is absent, or a PCI device
+ * is not bound to vfio-pci. */
+int sp_devices_check(const struct sp_plan *p, struct sp_err *err);
+
 /* Turns a QEMU error text into one Spectrum line, if it is one we know. */
 bool sp_launch_explain(const struct sp_plan *p, const char *vmm_stderr, char *out, size_t len);
 

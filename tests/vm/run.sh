@@ -131,6 +131,29 @@ run reader
 check "a second VM cannot open a volume another writes" has "volume store"
 wait $first
 
+# Passed-through devices must be there (a fake sysfs stands in for /sys).
+cat >"$tmp/dev.json" <<JSON
+{"applications": {"a": {"image": "test-x86", "command": ["/bin/true"], "memory": "128M"}},
+ "resources": {"key": {"type": "usb", "vendor": "1050", "product": "0407"},
+               "port": {"type": "usb", "bus": 3, "port": "2.1"},
+               "gpu": {"type": "pci", "address": "0000:01:00.0"}},
+ "instances": {"key": {"application": "a", "bindings": {"key": {}}},
+               "port": {"application": "a", "bindings": {"port": {}}},
+               "gpu": {"application": "a", "bindings": {"gpu": {}}}}}
+JSON
+mkdir -p "$tmp/sys/bus/usb/devices/1-1" "$tmp/sys/bus/pci/devices/0000:01:00.0"
+echo 046d >"$tmp/sys/bus/usb/devices/1-1/idVendor"
+echo c52b >"$tmp/sys/bus/usb/devices/1-1/idProduct"
+SPECTRUM_SYSFS=$tmp/sys run key "$tmp/dev.json"
+check "an absent USB device is refused in one line" has "usb device key (1050:0407) is not plugged in"
+check "before anything starts (status 3)" [ "$rc" = 3 ]
+SPECTRUM_SYSFS=$tmp/sys run port "$tmp/dev.json"
+check "an absent USB port is refused" has "usb device port (bus 3 port 2.1) is not plugged in"
+SPECTRUM_SYSFS=$tmp/sys run gpu "$tmp/dev.json"
+check "a PCI device not bound to vfio-pci is refused" has "bound to no driver, not vfio-pci"
+SPECTRUM_SYSFS=$tmp/nosys run gpu "$tmp/dev.json"
+check "an absent PCI device is refused" has "pci device gpu (0000:01:00.0) does not exist"
+
 # A directory resource: two instances write to it at once and both
 # writes land; a read-only binding of it cannot write (host-enforced).
 mkdir -p "$tmp/shared"
