@@ -362,6 +362,7 @@ static int sp_run_plan(const struct sp_plan *p, int timeout_s)
 	 * instance uses goes too. */
 	if (p->vmm_uid && r.vmm > 0)
 		sp_net_release(p);
+	sp_devices_release(p->run_dir);
 	unlink(p->initrd);
 	close(lock);
 	sp_argv_free(&argv);

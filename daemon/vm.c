@@ -246,6 +246,7 @@ void sd_vm_exited(struct sd *d, struct sd_vm *vm)
 	vm->kill_phase = 0;
 	unlink(vm->plan->pid_file);
 	unlink(vm->plan->initrd);
+	sp_devices_release(vm->plan->run_dir);
 	/* Its taps went with the VMM; a segment whose bridge has no port
 	 * left (the last instance on it stopped) is removed. */
 	if (vm->plan->vmm_uid)

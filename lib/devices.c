@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "launch.h"
@@ -34,7 +36,14 @@ static unsigned sp_read_hex(const char *path)
 	return v;
 }
 
-static bool sp_usb_present(const struct sp_usb_id *u)
+static const char *sp_devfs(void)
+{
+	const char *s = getenv("SPECTRUM_DEVFS");
+	return s && *s ? s : "/dev";
+}
+
+/* The sysfs directory of a USB device, if it is plugged in. */
+static bool sp_usb_find(const struct sp_usb_id *u, char *dir, size_t len)
 {
 	char path[PATH_MAX];
 	struct dirent *e;
@@ -42,8 +51,8 @@ static bool sp_usb_present(const struct sp_usb_id *u)
 	DIR *d;
 
 	if (!u->by_id) {
-		snprintf(path, sizeof(path), "%s/bus/usb/devices/%u-%s", sp_sysfs(), u->bus, u->port);
-		return access(path, F_OK) == 0;
+		snprintf(dir, len, "%s/bus/usb/devices/%u-%s", sp_sysfs(), u->bus, u->port);
+		return access(dir, F_OK) == 0;
 	}
 	snprintf(path, sizeof(path), "%s/bus/usb/devices", sp_sysfs());
 	d = opendir(path);
@@ -56,9 +65,18 @@ static bool sp_usb_present(const struct sp_usb_id *u)
 		snprintf(v, sizeof(v), "%s/%s/idVendor", path, e->d_name);
 		snprintf(p, sizeof(p), "%s/%s/idProduct", path, e->d_name);
 		found = sp_read_hex(v) == u->vendor && sp_read_hex(p) == u->product;
+		if (found)
+			snprintf(dir, len, "%s/%s", path, e->d_name);
 	}
 	closedir(d);
 	return found;
+}
+
+static bool sp_usb_present(const struct sp_usb_id *u)
+{
+	char dir[PATH_MAX + 300];
+
+	return sp_usb_find(u, dir, sizeof(dir));
 }
 
 static int sp_pci_check(const struct sp_plan_pci *pci, struct sp_err *err)
@@ -104,4 +122,145 @@ int sp_devices_check(const struct sp_plan *p, struct sp_err *err)
 		if (sp_pci_check(&p->pci[i], err) < 0)
 			return -1;
 	return 0;
+}
+
+/* --- handing device nodes to an unprivileged VMM, and taking them back --- */
+
+static unsigned sp_read_dec(const char *path)
+{
+	unsigned v = 0;
+	FILE *f = fopen(path, "re");
+
+	if (f) {
+		if (fscanf(f, "%u", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
+/* /dev/bus/usb/BBB/DDD: what the VMM's libusb opens. */
+static int sp_usb_node(const struct sp_usb_id *u, char *node, size_t len)
+{
+	char dir[PATH_MAX + 300], f[PATH_MAX + 400];
+	unsigned bus, dev;
+
+	if (!sp_usb_find(u, dir, sizeof(dir)))
+		return -1;
+	snprintf(f, sizeof(f), "%s/busnum", dir);
+	bus = sp_read_dec(f);
+	snprintf(f, sizeof(f), "%s/devnum", dir);
+	dev = sp_read_dec(f);
+	if (!bus || !dev)
+		return -1;
+	snprintf(node, len, "%s/bus/usb/%03u/%03u", sp_devfs(), bus, dev);
+	return 0;
+}
+
+/* /dev/vfio/GROUP: what the VMM opens for a PCI device's IOMMU group. */
+static int sp_pci_node(const char *address, char *node, size_t len)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	const char *group;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/iommu_group", sp_sysfs(), address);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return -1;
+	link[n] = '\0';
+	group = strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
+	snprintf(node, len, "%s/vfio/%s", sp_devfs(), group);
+	return 0;
+}
+
+/*
+ * Each node's owner is recorded before it changes, so whoever sees the VM
+ * end (spectrum run, spectrumd, or a spectrumd that adopted it) gives it
+ * back.  The record is RUN_DIR.devices, beside the instance's directory
+ * and not in it: that directory belongs to the VMM, which must not be able
+ * to write the list of nodes we chown.
+ */
+static int sp_grant_one(const struct sp_plan *p, FILE *rec, const char *node, struct sp_err *err)
+{
+	struct stat st;
+
+	if (stat(node, &st) < 0) {
+		sp_err_set(err, "device node %s: %s", node, strerror(errno));
+		return -1;
+	}
+	if (fprintf(rec, "%u %u %s\n", (unsigned)st.st_uid, (unsigned)st.st_gid, node) < 0 ||
+	    fflush(rec) != 0 || fsync(fileno(rec)) < 0 ||
+	    chown(node, p->vmm_uid, st.st_gid) < 0) {
+		sp_err_set(err, "handing %s to the VMM: %s", node, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int sp_devices_grant(const struct sp_plan *p, struct sp_err *err)
+{
+	char path[PATH_MAX], node[PATH_MAX + 64];
+	FILE *rec;
+	int rc = 0;
+
+	if (!p->vmm_uid || (!p->nusb && !p->npci))
+		return 0;
+	snprintf(path, sizeof(path), "%s.devices", p->run_dir);
+	rec = fopen(path, "we");
+	if (!rec) {
+		sp_err_set(err, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < p->nusb && rc == 0; i++) {
+		if (sp_usb_node(&p->usb[i].id, node, sizeof(node)) < 0) {
+			sp_err_set(err, "usb device %s: cannot find its device node", p->usb[i].resource);
+			rc = -1;
+		} else {
+			rc = sp_grant_one(p, rec, node, err);
+		}
+	}
+	for (size_t i = 0; i < p->npci && rc == 0; i++) {
+		if (sp_pci_node(p->pci[i].address, node, sizeof(node)) < 0) {
+			sp_err_set(err, "pci device %s: no IOMMU group; is the IOMMU enabled?",
+				   p->pci[i].resource);
+			rc = -1;
+		} else {
+			rc = sp_grant_one(p, rec, node, err);
+		}
+	}
+	fclose(rec);
+	if (rc < 0)
+		sp_devices_release(p->run_dir);
+	return rc;
+}
+
+void sp_devices_release(const char *run_dir)
+{
+	char path[PATH_MAX], line[PATH_MAX + 64], node[PATH_MAX + 64];
+	unsigned uid, gid;
+	FILE *rec;
+
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s.devices", run_dir);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || !(rec = fdopen(fd, "r"))) {
+		close(fd);
+		return;
+	}
+	/* Even so, only paths under the device directory are given back. */
+	for (int n = 0; n < 64 && fgets(line, sizeof(line), rec); n++) {
+		node[0] = '\0';
+		if (sscanf(line, "%u %u %4159s", &uid, &gid, node) == 3 &&
+		    strncmp(node, sp_devfs(), strlen(sp_devfs())) == 0 && !strstr(node, "/../"))
+			if (chown(node, uid, gid) < 0) {
+				/* the device may be gone: nothing to give back */
+			}
+	}
+	fclose(rec);
+	unlink(path);
 }

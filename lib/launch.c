@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sched.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -190,6 +191,8 @@ int sp_launch_prepare(const struct sp_plan *p, int *lock_fd, struct sp_err *err)
 	}
 	if (sp_take_lock(p, lock_fd, err) < 0)
 		return -1;
+	if (sp_devices_grant(p, err) < 0)
+		goto fail;
 	for (size_t i = 0; i < p->ndisks; i++)
 		if (sp_volume_prepare(&p->disks[i], err) < 0)
 			goto fail;
@@ -208,6 +211,7 @@ int sp_launch_prepare(const struct sp_plan *p, int *lock_fd, struct sp_err *err)
 	}
 	return 0;
 fail:
+	sp_devices_release(p->run_dir);
 	close(*lock_fd);
 	*lock_fd = -1;
 	return -1;
@@ -284,6 +288,14 @@ static int sp_vmm_child_setup(const struct sp_plan *p, struct sp_vmm_fds *v, int
 			return -1;
 	if (!p->vmm_uid)
 		return 0;
+	if (p->npci) {
+		/* VFIO pins all guest memory; the sandbox forbids QEMU to
+		 * raise the limit itself, so it is raised here. */
+		struct rlimit rl;
+		rl.rlim_cur = rl.rlim_max = (rlim_t)(p->memory_mib + 1024) << 20;
+		if (setrlimit(RLIMIT_MEMLOCK, &rl) < 0)
+			return -1;
+	}
 	gid_t gid = (gid_t)p->vmm_uid;
 	uid_t uid = (uid_t)p->vmm_uid;
 	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)

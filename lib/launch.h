@@ -68,6 +68,14 @@ int sp_launch_shares(const struct sp_plan *p, pid_t *pids, struct sp_err *err);
  * is not bound to vfio-pci. */
 int sp_devices_check(const struct sp_plan *p, struct sp_err *err);
 
+/*
+ * An unprivileged VMM cannot open the USB and VFIO device nodes it passes
+ * through: they are handed to its uid for the VM's life (owners recorded
+ * in RUN_DIR/devices) and given back by sp_devices_release when it ends.
+ */
+int sp_devices_grant(const struct sp_plan *p, struct sp_err *err);
+void sp_devices_release(const char *run_dir);
+
 /* Turns a QEMU error text into one Spectrum line, if it is one we know. */
 bool sp_launch_explain(const struct sp_plan *p, const char *vmm_stderr, char *out, size_t len);
 

@@ -154,6 +154,28 @@ check "a PCI device not bound to vfio-pci is refused" has "bound to no driver, n
 SPECTRUM_SYSFS=$tmp/nosys run gpu "$tmp/dev.json"
 check "an absent PCI device is refused" has "pci device gpu (0000:01:00.0) does not exist"
 
+# A present USB device's node is handed to the unprivileged VMM for the
+# VM's life and given back after (fake /sys and /dev; QEMU's usb-host
+# waits for a device it cannot find, so the VM still runs).
+mkdir -p "$tmp/sys2/bus/usb/devices/1-1" "$tmp/dev2/bus/usb/001"
+echo 1050 >"$tmp/sys2/bus/usb/devices/1-1/idVendor"
+echo 0407 >"$tmp/sys2/bus/usb/devices/1-1/idProduct"
+echo 1 >"$tmp/sys2/bus/usb/devices/1-1/busnum"
+echo 2 >"$tmp/sys2/bus/usb/devices/1-1/devnum"
+: >"$tmp/dev2/bus/usb/001/002"
+sed 's|"/bin/true"|"/bin/sh", "-c", "sleep 4"|' "$tmp/dev.json" >"$tmp/dev2.json"
+SPECTRUM_SYSFS=$tmp/sys2 SPECTRUM_DEVFS=$tmp/dev2 "$spectrum" run "$tmp/dev2.json" key --timeout 120 >"$tmp/out" 2>&1 &
+holder=$!
+owner=0
+for _ in $(seq 200); do
+	owner=$(stat -c %u "$tmp/dev2/bus/usb/001/002")
+	[ "$owner" != 0 ] && break
+	sleep 0.1
+done
+check "a USB node belongs to the VMM's uid while it runs" [ "$owner" -ge 524288 ]
+wait $holder
+check "and to its owner again after" [ "$(stat -c %u "$tmp/dev2/bus/usb/001/002")" = 0 ]
+
 # A directory resource: two instances write to it at once and both
 # writes land; a read-only binding of it cannot write (host-enforced).
 mkdir -p "$tmp/shared"
