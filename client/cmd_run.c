@@ -210,7 +210,9 @@ static void sp_signal(struct sp_run *r)
 	if (read(r->sigfd, &si, sizeof(si)) != sizeof(si))
 		return;
 	if (si.ssi_signo == SIGCHLD) {
-		if (waitpid(r->vmm, &st, WNOHANG) == r->vmm) {
+		pid_t w = waitpid(r->vmm, &st, WNOHANG);
+		/* ECHILD: already reaped; either way the VMM is gone. */
+		if (w == r->vmm || (w < 0 && errno == ECHILD)) {
 			r->vmm_done = true;
 			r->vmm_status = st;
 		}

@@ -205,7 +205,8 @@ int sp_launch_prepare(const struct sp_plan *p, int *lock_fd, struct sp_err *err)
 	/* An unprivileged VMM writes its sockets, pid file and logs here,
 	 * and reads its initramfs; nothing else of ours is its to touch. */
 	if (p->vmm_uid && (chown(p->run_dir, p->vmm_uid, p->vmm_uid) < 0 ||
-			   chown(p->initrd, p->vmm_uid, p->vmm_uid) < 0)) {
+			   chown(p->initrd, p->vmm_uid, p->vmm_uid) < 0 ||
+			   (chown(p->console_log, p->vmm_uid, p->vmm_uid) < 0 && errno != ENOENT))) {
 		sp_err_set(err, "cannot hand %s to the VMM's uid: %s", p->run_dir, strerror(errno));
 		goto fail;
 	}
@@ -475,7 +476,11 @@ int sp_unix_connect_wait(const char *path, int timeout_ms, pid_t pid, struct sp_
 		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
 			return fd;
 		close(fd);
-		if ((pid > 0 && waitpid(pid, NULL, WNOHANG) != 0) || sp_now_ms() > deadline) {
+		siginfo_t si = {0};
+		/* WNOWAIT: look, but leave the exit status to the caller. */
+		if ((pid > 0 && (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+				 si.si_pid == pid)) ||
+		    sp_now_ms() > deadline) {
 			sp_err_set(err, "the VMM did not open %s", path);
 			return -1;
 		}

@@ -90,6 +90,11 @@ check "an instance with no bindings sees only its root" has "disks=vda$"
 run disks-two
 check "an instance with two bindings sees three disks" has "disks=vda vdb vdc$"
 
+# A console log left by an earlier run as root is handed to the VMM too.
+mkdir -p "$SPECTRUM_RUN_DIR/exit7"
+echo old >"$SPECTRUM_RUN_DIR/exit7/console.log"
+chown 0:0 "$SPECTRUM_RUN_DIR/exit7/console.log"
+
 # The application's exit status is spectrum run's.
 run exit7
 check "the exit status comes back" [ "$rc" = 7 ]
@@ -100,6 +105,14 @@ run ppc
 check "a ppc64le instance boots and runs" has "arch=ppc64le"
 check "its host name is the instance name" has "host=ppc"
 check "its root is read-only too" has "root-write=1"
+
+# A VMM that fails at once is reported, not waited for.
+rm -f "$SPECTRUM_RUN_DIR/exit7/console.log"
+mkdir "$SPECTRUM_RUN_DIR/exit7/console.log"
+run exit7
+check "a VMM that fails at start gives one line" has "the VMM failed: .*console.log"
+check "and status 3" [ "$rc" = 3 ]
+rmdir "$SPECTRUM_RUN_DIR/exit7/console.log"
 
 # Bad guest set-ups: one line, no hang.
 cat >"$tmp/bad.json" <<JSON
