@@ -23,18 +23,30 @@ static const char *sp_sysfs(void)
 	return s && *s ? s : "/sys";
 }
 
-static unsigned sp_read_hex(const char *path)
+/* A number in a sysfs file, in `base`, or `none` if it cannot be read. */
+static unsigned sp_read_num(const char *path, int base, unsigned none)
 {
-	unsigned v = 0x10000;
+	char buf[32], *end;
+	unsigned long v;
 	FILE *f = fopen(path, "re");
+	bool ok;
 
-	if (f) {
-		if (fscanf(f, "%x", &v) != 1)
-			v = 0x10000;
-		fclose(f);
-	}
-	return v;
+	if (!f)
+		return none;
+	ok = fgets(buf, sizeof(buf), f) != NULL;
+	fclose(f);
+	if (!ok)
+		return none;
+	errno = 0;
+	v = strtoul(buf, &end, base);
+	if (errno || end == buf || (*end && *end != '\n') || v > 0xffffffffu)
+		return none;
+	return (unsigned)v;
 }
+
+/* 0x10000: no 16-bit USB id matches it. */
+#define sp_read_hex(path) sp_read_num((path), 16, 0x10000)
+#define sp_read_dec(path) sp_read_num((path), 10, 0)
 
 static const char *sp_devfs(void)
 {
@@ -125,19 +137,6 @@ int sp_devices_check(const struct sp_plan *p, struct sp_err *err)
 }
 
 /* --- handing device nodes to an unprivileged VMM, and taking them back --- */
-
-static unsigned sp_read_dec(const char *path)
-{
-	unsigned v = 0;
-	FILE *f = fopen(path, "re");
-
-	if (f) {
-		if (fscanf(f, "%u", &v) != 1)
-			v = 0;
-		fclose(f);
-	}
-	return v;
-}
 
 /* /dev/bus/usb/BBB/DDD: what the VMM's libusb opens. */
 static int sp_usb_node(const struct sp_usb_id *u, char *node, size_t len)
