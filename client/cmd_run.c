@@ -60,14 +60,6 @@ struct sp_run {
 	size_t nfs;
 };
 
-static long sp_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void sp_write_out(const char *buf, size_t n)
 {
 	while (n) {
@@ -193,13 +185,13 @@ static void sp_request_stop(struct sp_run *r)
 {
 	if (r->stopping || r->control < 0) {
 		kill(r->vmm, SIGTERM);
-		r->kill_at = sp_ms() + 5000;
+		r->kill_at = sp_now_ms() + 5000;
 		return;
 	}
 	r->stopping = true;
 	if (write(r->control, "poweroff\n", 9) != 9)
 		kill(r->vmm, SIGTERM);
-	r->kill_at = sp_ms() + 15000;
+	r->kill_at = sp_now_ms() + 15000;
 }
 
 static void sp_signal(struct sp_run *r)
@@ -223,7 +215,7 @@ static void sp_signal(struct sp_run *r)
 
 static int sp_run_loop(struct sp_run *r, int timeout_s)
 {
-	long deadline = timeout_s > 0 ? sp_ms() + timeout_s * 1000L : 0;
+	long deadline = timeout_s > 0 ? sp_now_ms() + timeout_s * 1000L : 0;
 
 	while (!r->vmm_done || r->console >= 0 || r->vmm_err >= 0) {
 		struct pollfd fds[4] = {
@@ -232,7 +224,7 @@ static int sp_run_loop(struct sp_run *r, int timeout_s)
 			{r->control, POLLIN, 0},
 			{r->vmm_err, POLLIN, 0},
 		};
-		long now = sp_ms();
+		long now = sp_now_ms();
 		if (deadline && now > deadline) {
 			fprintf(stderr, "spectrum: %s: no result after %d s; stopping the VM\n",
 				r->plan->instance, timeout_s);

@@ -59,7 +59,6 @@ struct sd {
 	bool quit;
 };
 
-long sd_now_ms(void);
 const char *sd_state_name(enum sd_state s);
 struct sd_vm *sd_vm_find(struct sd *d, const char *name);
 

@@ -29,14 +29,6 @@ enum {
 	SD_EXIT_SYSTEM = 3,
 };
 
-long sd_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 const char *sd_state_name(enum sd_state s)
 {
 	static const char *const names[] = {"stopped", "starting", "running", "stopping", "failed"};
@@ -162,7 +154,7 @@ static void sd_loop(struct sd *d)
 	struct sd_vm **owner = sp_xmalloc(max * sizeof(*owner));
 
 	while (!d->quit) {
-		long now = sd_now_ms();
+		long now = sp_now_ms();
 		size_t n = 0;
 		fds[n++] = (struct pollfd){d->listen, POLLIN, 0};
 		fds[n++] = (struct pollfd){d->sigfd, POLLIN, 0};
@@ -204,7 +196,7 @@ static void sd_loop(struct sd *d)
 				sd_vm_exited(d, vm);
 			}
 		}
-		now = sd_now_ms();
+		now = sp_now_ms();
 		for (size_t i = 0; i < d->nvms; i++) {
 			enum sd_state before = d->vms[i].state;
 			sd_vm_tick(d, &d->vms[i], now);

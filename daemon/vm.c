@@ -121,8 +121,8 @@ int sd_vm_start(struct sd *d, struct sd_vm *vm, char *why, size_t len)
 	vm->stop_requested = false;
 	vm->state = SD_STARTING;
 	vm->started_at = time(NULL);
-	vm->connect_until = sd_now_ms() + SD_CONNECT_MS;
-	vm->ready_until = sd_now_ms() + SD_READY_MS;
+	vm->connect_until = sp_now_ms() + SD_CONNECT_MS;
+	vm->ready_until = sp_now_ms() + SD_READY_MS;
 	vm->start_failed = false;
 	vm->restart_at = 0;
 	vm->kill_at = 0;
@@ -141,12 +141,12 @@ void sd_vm_stop(struct sd_vm *vm, bool kill_now)
 	vm->restart_at = 0;
 	vm->state = SD_STOPPING;
 	if (!kill_now && vm->control >= 0 && write(vm->control, "poweroff\n", 9) == 9) {
-		vm->kill_at = sd_now_ms() + SD_POWEROFF_MS;
+		vm->kill_at = sp_now_ms() + SD_POWEROFF_MS;
 		vm->kill_phase = 0;
 		return;
 	}
 	kill(vm->pid, SIGTERM);
-	vm->kill_at = sd_now_ms() + SD_TERM_MS;
+	vm->kill_at = sp_now_ms() + SD_TERM_MS;
 	vm->kill_phase = 1;
 }
 
@@ -201,7 +201,7 @@ void sd_vm_control_read(struct sd_vm *vm)
 /* An on-failure restart, at most five in any minute. */
 static void sd_vm_maybe_restart(struct sd_vm *vm)
 {
-	long now = sd_now_ms();
+	long now = sp_now_ms();
 
 	if (!vm->inst->restart_on_failure || vm->stop_requested || vm->state != SD_FAILED)
 		return;

@@ -449,14 +449,6 @@ int sp_launch_shares(const struct sp_plan *p, pid_t *pids, struct sp_err *err)
 	return 0;
 }
 
-static long sp_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int sp_unix_connect_wait(const char *path, int timeout_ms, pid_t pid, struct sp_err *err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};

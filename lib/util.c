@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void sp_err_set(struct sp_err *err, const char *fmt, ...)
 {
@@ -316,4 +317,12 @@ uint64_t sp_hash64(const char *s, uint64_t seed)
 		h *= 0x100000001b3ull;
 	}
 	return h;
+}
+
+long sp_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

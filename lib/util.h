@@ -94,6 +94,9 @@ bool sp_path_within(const char *inner, const char *outer);
 /* Edit distance for "did you mean" suggestions (bounded inputs). */
 unsigned sp_edit_distance(const char *a, const char *b);
 
+/* Milliseconds on the monotonic clock: deadlines and timeouts. */
+long sp_now_ms(void);
+
 /* 64-bit FNV-1a: stable identifiers (MAC addresses, tap names) from names. */
 uint64_t sp_hash64(const char *s, uint64_t seed);
 
