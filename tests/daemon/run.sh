@@ -69,7 +69,12 @@ check "the VMM runs as an unprivileged uid ($uid)" [ "$uid" -ge 524288 ]
 check "with no supplementary groups" bash -c "awk '/^Groups:/ {exit NF > 1}' /proc/$pid/status"
 check "under a seccomp filter" grep -q '^Seccomp:[[:space:]]*2' "/proc/$pid/status"
 check "and no capabilities" grep -q '^CapEff:[[:space:]]*0000000000000000' "/proc/$pid/status"
-sp logs a
+# start returns at the guest's "ready"; the application prints just after.
+for _ in $(seq 100); do
+	sp logs a
+	has "up on a" && break
+	sleep 0.1
+done
 check "logs shows the console" has "up on a"
 printf '\035' | "$spectrum" console a >"$tmp/out" 2>&1
 rc=$?
