@@ -42,6 +42,12 @@ struct sp_backend {
 	/* Appends the VMM's argv for the plan.  Returns -1 and sets `err` if
 	 * the plan asks for something this VMM cannot do. */
 	int (*build)(const struct sp_plan *plan, struct sp_argv *out, struct sp_err *err);
+	/* The disk descriptors an unprivileged VMM (plan->vmm_uid) of this
+	 * back end is given, which the launcher opens (SP_FD_* in plan.h).
+	 * Every back end gets its taps (SP_FD_NIC) that way. */
+	bool root_fd;	  /* SP_FD_ROOT, for a root that is not shared */
+	bool disk_fds;	  /* SP_FD_DISK(i) for each volume */
+	bool disk_ro_fds; /* SP_FD_DISK_RO(i) too, for each read-write one */
 };
 
 const struct sp_backend *sp_backend_get(enum sp_hv hv);

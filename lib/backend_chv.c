@@ -11,12 +11,12 @@
  *                                 and num_args(1..) for --disk, --pmem, --fs,
  *                                 --net and --device
  *   vmm/src/config.rs             DiskConfig (path, readonly, serial), PmemConfig
- *                                 (file, discard_writes), NetConfig (tap, mac),
+ *                                 (file, discard_writes), NetConfig (tap, fd, mac),
  *                                 FsConfig (tag, socket), DeviceConfig (path),
  *                                 VsockConfig (cid, socket)
  *   devices/src/legacy/           serial.rs (16550, x86_64) and uart_pl011.rs
  *                                 (aarch64)
- *   docs/fs.md, docs/vsock.md, docs/vfio.md
+ *   docs/fs.md, docs/vsock.md, docs/vfio.md, docs/macvtap-bridge.md (--net fd=)
  *
  * Each multi-valued device option is given once, followed by all its values:
  * clap collects "--disk A B" but refuses a second "--disk".
@@ -31,6 +31,10 @@
  *   share->socket  one virtiofsd per share, started by the host before
  *                  cloud-hypervisor, read-only for a read-only share (see
  *                  sp_chv_shares()).
+ *
+ * An unprivileged VMM (plan->vmm_uid) gets its taps as inherited
+ * descriptors (SP_FD_NIC in plan.h), but it cannot be given its volumes:
+ * see sp_chv_check().
  */
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +98,17 @@ static int sp_chv_check(const struct sp_plan *plan, struct sp_err *err)
 	 * only way, and that is a pci resource, not a usb one. */
 	if (plan->nusb) {
 		sp_err_set(err, "cloud-hypervisor cannot pass through USB devices; use the qemu hypervisor for this instance");
+		return -1;
+	}
+	/* An unprivileged VMM cannot open a volume (root's, mode 0600), and
+	 * Cloud Hypervisor has no way to take a disk as a descriptor: --disk
+	 * wants a path, and a path of /proc/self/fd/N is opened anew, which
+	 * checks the file's permissions just the same.  (The root image is
+	 * world-readable, so it is still given by path.) */
+	if (plan->vmm_uid && plan->ndisks) {
+		sp_err_set(
+			err,
+			"cloud-hypervisor cannot be given volumes when it runs as an unprivileged uid (it opens every disk itself, by path); use the qemu or crosvm hypervisor for this instance");
 		return -1;
 	}
 	if (sp_chv_path_ok(plan, plan->qmp_socket, err) < 0 ||
@@ -183,13 +198,21 @@ static void sp_chv_shares(const struct sp_plan *plan, struct sp_argv *out)
 		sp_argv_addf(out, "tag=%s,socket=%s", plan->shares[i].tag, plan->shares[i].socket);
 }
 
+/*
+ * An unprivileged VMM could not make or attach a tap: it gets the one the
+ * launcher made on the segment's bridge (lib/net.c) as fd=N, one
+ * descriptor being one queue pair, Cloud Hypervisor's default.
+ */
 static void sp_chv_nics(const struct sp_plan *plan, struct sp_argv *out)
 {
 	if (!plan->nnics)
 		return;
 	sp_argv_add(out, "--net");
 	for (size_t i = 0; i < plan->nnics; i++)
-		sp_argv_addf(out, "tap=%s,mac=%s", plan->nics[i].tap, plan->nics[i].mac);
+		if (plan->vmm_uid)
+			sp_argv_addf(out, "fd=%d,mac=%s", SP_FD_NIC(i), plan->nics[i].mac);
+		else
+			sp_argv_addf(out, "tap=%s,mac=%s", plan->nics[i].tap, plan->nics[i].mac);
 }
 
 static void sp_chv_pci(const struct sp_plan *plan, struct sp_argv *out)
@@ -244,4 +267,6 @@ const struct sp_backend sp_backend_cloud_hypervisor = {
 	.hv = SP_HV_CLOUD_HYPERVISOR,
 	.arch_refusal = sp_chv_arch_refusal,
 	.build = sp_chv_build,
+	/* No disk descriptors: the root goes by path, and volumes are
+	 * refused (sp_chv_check()). */
 };

@@ -8,7 +8,7 @@
  *   src/crosvm/cmdline.rs         `crosvm run`: --mem size=, --cpus num-cores=,
  *                                 --initrd, --params, --serial, --socket,
  *                                 --block path=,ro=,id=, --shared-dir, --net
- *                                 tap-name=,mac=, --vfio, --vhost-user-fs
+ *                                 tap-name=|tap-fd=,mac=, --vfio, --vhost-user-fs
  *                                 socket=,tag=, and the kernel as the last,
  *                                 positional argument
  *   src/crosvm/config.rs          PmemOption (path, ro), MemOptions (size)
@@ -28,7 +28,15 @@
  *                      (sp_crosvm_share());
  *   qmp.sock           is created by crosvm: its control socket
  *                      (`crosvm stop qmp.sock`).
+ *
+ * An unprivileged VMM (plan->vmm_uid) opens neither its taps nor its block
+ * devices: the launcher hands them over as inherited descriptors (SP_FD_*
+ * in plan.h).  A tap is --net tap-fd=N (NetParametersMode::TapFd in
+ * net_util); a disk is --block path=/proc/self/fd/N, which crosvm
+ * duplicates instead of opening (base's open_file_or_duplicate(), which its
+ * disk code opens every image with).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,10 +84,14 @@ static int sp_crosvm_path_ok(const struct sp_plan *plan, const char *path, const
 
 /*
  * Everything that can make the plan unrunnable is checked before anything is
- * appended, so a refusal never leaves half an argv behind.
+ * appended, so a refusal never leaves half an argv behind.  Only the paths
+ * crosvm is given are checked: an unprivileged VMM's block devices are
+ * descriptors (sp_crosvm_block()).
  */
 static int sp_crosvm_check(const struct sp_plan *plan, struct sp_err *err)
 {
+	bool by_path = !plan->vmm_uid;
+
 	/* crosvm attaches USB devices only at run time, with `crosvm usb
 	 * attach` on the control socket (docs/book/src/devices/usb.md); the
 	 * command line has no way to give the guest a device at boot. */
@@ -89,9 +101,10 @@ static int sp_crosvm_check(const struct sp_plan *plan, struct sp_err *err)
 	}
 	if (sp_crosvm_path_ok(plan, plan->console_socket, SP_CROSVM_KV_RESERVED, err) < 0 ||
 	    sp_crosvm_path_ok(plan, plan->control_socket, SP_CROSVM_KV_RESERVED, err) < 0 ||
-	    sp_crosvm_path_ok(plan, plan->root.image, SP_CROSVM_KV_RESERVED, err) < 0)
+	    ((by_path || plan->root.shared) &&
+	     sp_crosvm_path_ok(plan, plan->root.image, SP_CROSVM_KV_RESERVED, err) < 0))
 		return -1;
-	for (size_t i = 0; i < plan->ndisks; i++)
+	for (size_t i = 0; by_path && i < plan->ndisks; i++)
 		if (sp_crosvm_path_ok(plan, plan->disks[i].image, SP_CROSVM_KV_RESERVED, err) < 0)
 			return -1;
 	for (size_t i = 0; i < plan->nshares; i++) {
@@ -123,10 +136,29 @@ static void sp_crosvm_serial(const struct sp_plan *plan, struct sp_argv *out)
 }
 
 /*
+ * One --block device.  An unprivileged VMM cannot open the image (volumes
+ * are root's, mode 0600), so it is given the descriptor the launcher opened
+ * in the access mode the device needs: crosvm takes /proc/self/fd/N as
+ * that descriptor, duplicated, not as a path to open.
+ */
+static void sp_crosvm_block(const struct sp_plan *plan, struct sp_argv *out, const char *image,
+			    int fd, bool ro, const char *id)
+{
+	const char *mode = ro ? ",ro=true" : "";
+
+	if (plan->vmm_uid)
+		sp_argv_opt(out, "--block", "path=/proc/self/fd/%d%s,id=%s", fd, mode, id);
+	else
+		sp_argv_opt(out, "--block", "path=%s%s,id=%s", image, mode, id);
+}
+
+/*
  * The root image is never writable at the hypervisor: ro=true on the block
  * device, or a read-only pmem mapping when the instance shares its root's
  * page cache.  crosvm's root=true is not used: the guest's init finds its
- * root itself, and the flag would add root= to the command line.
+ * root itself, and the flag would add root= to the command line.  The pmem
+ * image stays a path even for an unprivileged VMM: root images are
+ * world-readable public content.
  *
  * id= is the virtio-blk serial; "root" and "volN" are the names the qemu
  * back end gives, so the guest finds each disk by name under any VMM.
@@ -136,7 +168,7 @@ static void sp_crosvm_root(const struct sp_plan *plan, struct sp_argv *out)
 	if (plan->root.shared)
 		sp_argv_opt(out, "--pmem", "path=%s,ro=true", plan->root.image);
 	else
-		sp_argv_opt(out, "--block", "path=%s,ro=true,id=root", plan->root.image);
+		sp_crosvm_block(plan, out, plan->root.image, SP_FD_ROOT, true, "root");
 }
 
 /* crosvm letters block devices in command-line order: the root (unless it
@@ -145,9 +177,10 @@ static void sp_crosvm_disks(const struct sp_plan *plan, struct sp_argv *out)
 {
 	for (size_t i = 0; i < plan->ndisks; i++) {
 		const struct sp_plan_disk *d = &plan->disks[i];
+		char id[32];
 
-		sp_argv_opt(out, "--block", "path=%s%s,id=vol%zu", d->image,
-			    d->mode == SP_MODE_RO ? ",ro=true" : "", i);
+		snprintf(id, sizeof(id), "vol%zu", i);
+		sp_crosvm_block(plan, out, d->image, SP_FD_DISK(i), d->mode == SP_MODE_RO, id);
 	}
 }
 
@@ -172,9 +205,15 @@ static void sp_crosvm_devices(const struct sp_plan *plan, struct sp_argv *out)
 {
 	for (size_t i = 0; i < plan->nshares; i++)
 		sp_crosvm_share(&plan->shares[i], out);
+	/* An unprivileged VMM could not make or attach a tap: it gets the
+	 * one the launcher made on the segment's bridge (lib/net.c). */
 	for (size_t i = 0; i < plan->nnics; i++)
-		sp_argv_opt(out, "--net", "tap-name=%s,mac=%s", plan->nics[i].tap,
-			    plan->nics[i].mac);
+		if (plan->vmm_uid)
+			sp_argv_opt(out, "--net", "tap-fd=%d,mac=%s", SP_FD_NIC(i),
+				    plan->nics[i].mac);
+		else
+			sp_argv_opt(out, "--net", "tap-name=%s,mac=%s", plan->nics[i].tap,
+				    plan->nics[i].mac);
 	for (size_t i = 0; i < plan->npci; i++)
 		sp_argv_opt(out, "--vfio", "/sys/bus/pci/devices/%s", plan->pci[i].address);
 }
@@ -209,4 +248,6 @@ const struct sp_backend sp_backend_crosvm = {
 	.hv = SP_HV_CROSVM,
 	.arch_refusal = sp_crosvm_arch_refusal,
 	.build = sp_crosvm_build,
+	.root_fd = true,
+	.disk_fds = true,
 };

@@ -339,4 +339,9 @@ const struct sp_backend sp_backend_qemu = {
 	.hv = SP_HV_QEMU,
 	.arch_refusal = sp_qemu_arch_refusal,
 	.build = sp_qemu_build,
+	/* -add-fd fd sets; a read-write volume's set also holds a read-only
+	 * twin, since QEMU may ask for either access mode. */
+	.root_fd = true,
+	.disk_fds = true,
+	.disk_ro_fds = true,
 };

@@ -219,7 +219,8 @@ fail:
 }
 
 /* The descriptors an unprivileged VMM inherits: fds[i] goes to want[i].
- * The root needs one, each binding at most two (a read-write disk). */
+ * The root needs one, each binding at most two (a read-write disk under
+ * QEMU; a tap is one). */
 struct sp_vmm_fds {
 	int fds[2 + 2 * SP_LIMIT_BINDINGS];
 	int want[2 + 2 * SP_LIMIT_BINDINGS];
@@ -240,22 +241,30 @@ static int sp_vmm_open(struct sp_vmm_fds *v, const char *path, int flags, int wa
 	return 0;
 }
 
+/* Opens what the plan's back end takes as descriptors (struct sp_backend):
+ * its disks, if it takes them so, and the taps, which every back end does. */
 static int sp_vmm_fds_open(const struct sp_plan *p, struct sp_vmm_fds *v, struct sp_err *err)
 {
+	const struct sp_backend *be = sp_backend_get(p->hypervisor);
+
 	v->n = 0;
 	if (!p->vmm_uid)
 		return 0;
-	if (!p->root.shared && sp_vmm_open(v, p->root.image, O_RDONLY, SP_FD_ROOT, err) < 0)
+	if (be->root_fd && !p->root.shared &&
+	    sp_vmm_open(v, p->root.image, O_RDONLY, SP_FD_ROOT, err) < 0)
 		return -1;
-	for (size_t i = 0; i < p->ndisks; i++) {
-		bool rw = p->disks[i].mode == SP_MODE_RW;
-		if (sp_vmm_open(v, p->disks[i].image, rw ? O_RDWR : O_RDONLY, SP_FD_DISK(i), err) < 0 ||
-		    (rw && sp_vmm_open(v, p->disks[i].image, O_RDONLY, SP_FD_DISK_RO(i), err) < 0))
+	for (size_t i = 0; be->disk_fds && i < p->ndisks; i++) {
+		const struct sp_plan_disk *d = &p->disks[i];
+		bool rw = d->mode == SP_MODE_RW;
+		if (sp_vmm_open(v, d->image, rw ? O_RDWR : O_RDONLY, SP_FD_DISK(i), err) < 0)
+			return -1;
+		if (rw && be->disk_ro_fds &&
+		    sp_vmm_open(v, d->image, O_RDONLY, SP_FD_DISK_RO(i), err) < 0)
 			return -1;
 	}
 	/* Last, so that nothing after it can fail: the taps, on their
-	 * segments' bridges (QEMU only: the other back ends name taps). */
-	if (p->nnics && p->hypervisor == SP_HV_QEMU) {
+	 * segments' bridges. */
+	if (p->nnics) {
 		int taps[SP_LIMIT_BINDINGS];
 		if (sp_net_open(p, taps, err) < 0)
 			return -1;

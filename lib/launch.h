@@ -39,11 +39,13 @@ int sp_launch_prepare(const struct sp_plan *p, int *lock_fd, struct sp_err *err)
  *
  * With p->vmm_uid set, the VMM runs as that uid and gid with no
  * supplementary groups: it cannot open the state directory's files, so
- * its root image and volumes are opened here and inherited at the
+ * its root image and volumes are opened here, as far as its back end
+ * takes them as descriptors (struct sp_backend), and inherited at the
  * descriptor numbers the back end named (SP_FD_*); its run directory is
- * its own.  So are its network interfaces: taps made here on their
- * segments' bridges (sp_net_open), which vanish when the VMM ends; the
- * caller then calls sp_net_release(p) to remove segments left unused.
+ * its own.  So are its network interfaces, under every back end: taps
+ * made here on their segments' bridges (sp_net_open), which vanish when
+ * the VMM ends; the caller then calls sp_net_release(p) to remove
+ * segments left unused.
  */
 int sp_launch_spawn(const struct sp_plan *p, const struct sp_argv *argv, int stderr_fd,
 		    int keep_fd, pid_t *pid, struct sp_err *err);

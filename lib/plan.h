@@ -135,11 +135,13 @@ struct sp_plan {
 	char *console_log; /* everything the console printed, kept by the VMM */
 	char *pid_file;	   /* the VMM's pid, so a restarted supervisor finds it */
 	/* Unprivileged VMM: its uid and gid (0: unchanged).  It then gets
-	 * its disks as inherited file descriptors (SP_FD_*), not paths. */
+	 * its taps, and its disks where its back end can take them so, as
+	 * inherited file descriptors (SP_FD_*), not paths. */
 	uint32_t vmm_uid;
 };
 
-/* Where an unprivileged VMM finds its disks (QEMU -add-fd). */
+/* Where an unprivileged VMM finds its disks (QEMU -add-fd, crosvm
+ * /proc/self/fd/N; SP_FD_DISK_RO is QEMU's alone). */
 #define SP_FD_ROOT 10
 #define SP_FD_DISK(i) (11 + 2 * (int)(i))    /* read-write, or the only one for ro */
 #define SP_FD_DISK_RO(i) (12 + 2 * (int)(i)) /* read-only twin of a rw disk */

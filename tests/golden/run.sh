@@ -4,6 +4,8 @@
 # output with expected/NAME.out.  Host-dependent values are fixed through
 # the environment, and the temporary state directory (which holds a
 # stand-in root image, so shareRoot has a size) is written as @STATE@.
+# A case's arguments may start with VAR=VALUE words, which set the
+# environment of that case alone.
 #
 #   run.sh SPECTRUM GOLDEN_DIR SOURCE_ROOT
 #   SPECTRUM_UPDATE=1 run.sh ...   rewrite expected/*.out
@@ -31,8 +33,16 @@ echo "1..$(wc -l <"$tmp/cases")"
 while read -r name args; do
 	n=$((n + 1))
 	args=$(echo "$args" | sed "s|@SRC@|$src|g; s|@HERE@|$here|g")
-	# shellcheck disable=SC2086 # the case's arguments are words
-	${SPECTRUM_EXE_WRAPPER:-} "$spectrum" plan $args >"$tmp/out" 2>"$tmp/err" </dev/null
+	vars=
+	while word=${args%% *} && [ "$word" != "$args" ]; do
+		case $word in
+		[A-Z]*=*) vars="$vars $word" ;;
+		*) break ;;
+		esac
+		args=${args#* }
+	done
+	# shellcheck disable=SC2086 # the case's variables and arguments are words
+	env $vars ${SPECTRUM_EXE_WRAPPER:-} "$spectrum" plan $args >"$tmp/out" 2>"$tmp/err" </dev/null
 	rc=$?
 	{ echo "exit $rc"; cat "$tmp/err" "$tmp/out"; } |
 		sed "s|$state|@STATE@|g; s|$here|@HERE@|g; s|$src|@SRC@|g" >"$tmp/got"
