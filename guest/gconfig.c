@@ -18,6 +18,7 @@ enum rank {
 	R_VERSION,
 	R_HOSTNAME,
 	R_ROOT,
+	R_MODULES,
 	R_SCRATCH,
 	R_VOLUME,
 	R_SHARE,
@@ -311,6 +312,25 @@ static int kw_root(struct parser *p, char *value)
 	return 0;
 }
 
+/* modules GROUP: 1 to 16 of a-z, 0-9 and _, so that it is a file name. */
+static int kw_modules(struct parser *p, char *value)
+{
+	struct gi_config *c = p->cfg;
+	size_t len = strlen(value);
+	char q[48];
+
+	if (len == 0 || len > GI_GROUP_MAX || strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789_") != len)
+		return fail(p, "module group \"%s\" is not 1 to %d of a-z, 0-9 and _",
+			    quote(value, q, sizeof(q)), GI_GROUP_MAX);
+	for (size_t i = 0; i < c->ngroups; i++)
+		if (strcmp(c->groups[i], value) == 0)
+			return fail(p, "module group %s is named twice", value);
+	if (c->ngroups >= GI_GROUPS_MAX)
+		return fail(p, "more than %d modules lines", GI_GROUPS_MAX);
+	c->groups[c->ngroups++] = value;
+	return 0;
+}
+
 static int kw_scratch(struct parser *p, char *value)
 {
 	struct gi_mount *m;
@@ -548,6 +568,7 @@ static const struct keyword keywords[] = {
 	{"spectrum-guest", R_VERSION, true, true, kw_version},
 	{"hostname", R_HOSTNAME, true, true, kw_hostname},
 	{"root", R_ROOT, true, true, kw_root},
+	{"modules", R_MODULES, false, true, kw_modules},
 	{"scratch", R_SCRATCH, false, true, kw_scratch},
 	{"volume", R_VOLUME, false, true, kw_volume},
 	{"share", R_SHARE, false, true, kw_share},
@@ -584,7 +605,7 @@ static int parse_line(struct parser *p, char *line, size_t len)
 	if ((int)kw->rank < p->rank)
 		return fail(
 			p,
-			"%s after %s (the order is spectrum-guest, hostname, root, scratch, volume, share, net, env, cmd)",
+			"%s after %s (the order is spectrum-guest, hostname, root, modules, scratch, volume, share, net, env, cmd)",
 			kw->name, p->last);
 	if ((int)kw->rank == p->rank && kw->once)
 		return fail(p, "a second %s line", kw->name);

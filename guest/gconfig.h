@@ -23,6 +23,8 @@
 #define GI_SERIAL_MAX 20 /* virtio-blk serials are 20 bytes */
 #define GI_TAG_MAX 36	 /* virtiofs tags are 36 bytes */
 #define GI_NETS_MAX 32	 /* net lines (the host's limit of bindings) */
+#define GI_GROUPS_MAX 8	 /* modules lines */
+#define GI_GROUP_MAX 16	 /* bytes in a module group's name */
 #define GI_ERR_MAX 256
 
 enum gi_root {
@@ -62,6 +64,10 @@ struct gi_cmd {
 struct gi_config {
 	const char *hostname;
 	enum gi_root root;
+	/* Module groups to load after the base modules: each names the list
+	 * /etc/spectrum/modules.GROUP in the base initramfs ("usb"). */
+	const char *groups[GI_GROUPS_MAX];
+	size_t ngroups;
 	/* In mount order: a parent before its children (shorter path
 	 * first), file order among paths of the same length. */
 	struct gi_mount *mounts;

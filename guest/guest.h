@@ -63,7 +63,8 @@ void gi_mounts_quiesce(const struct gi_config *cfg);
 void gi_net_setup(const struct gi_config *cfg, int64_t deadline);
 
 /* modules.c */
-void gi_modules_load(void);
+/* NULL: the base list; else the list of a module group. */
+void gi_modules_load(const char *group);
 
 /* control.c */
 enum {

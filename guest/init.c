@@ -334,9 +334,12 @@ int main(void)
 	/* The modules and the control port come before the configuration
 	 * (which needs neither), so that a configuration the init refuses is
 	 * reported to the host as such. */
-	gi_modules_load();
+	gi_modules_load(NULL);
 	gi_control_find(false);
 	read_config(&cfg);
+	/* Before the root: USB devices enumerate while it mounts. */
+	for (size_t i = 0; i < cfg.ngroups; i++)
+		gi_modules_load(cfg.groups[i]);
 	if (sethostname(cfg.hostname, strlen(cfg.hostname)) < 0)
 		gi_fail(GI_STAGE_CONFIG, "sethostname %s: %s", cfg.hostname, strerror(errno));
 

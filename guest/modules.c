@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Loads the modules the base initramfs carries, in the order of
- * /etc/spectrum/modules (dependencies first: there is no modprobe).
+ * /etc/spectrum/modules (dependencies first: there is no modprobe), and
+ * later those of a group the configuration names, from
+ * /etc/spectrum/modules.GROUP: drivers only some guests need (USB) cost
+ * the others nothing.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -72,7 +75,7 @@ static void params_for(const char *cmdline, const char *name, size_t namelen, ch
 	}
 }
 
-static void load(const char *file, const char *cmdline)
+static void load(const char *list, const char *file, const char *cmdline)
 {
 	static const char *const suffixes[] = {".ko", ".ko.xz", ".ko.gz", ".ko.zst"};
 	char path[300], params[2048];
@@ -88,7 +91,7 @@ static void load(const char *file, const char *cmdline)
 		}
 	}
 	if (!namelen || strchr(file, '/') || strlen(file) > 255)
-		gi_fail(GI_STAGE_MODULES, MODULES_LIST ": \"%s\" is not a module file name", file);
+		gi_fail(GI_STAGE_MODULES, "%s: \"%s\" is not a module file name", list, file);
 	params_for(cmdline, file, namelen, params, sizeof(params));
 	snprintf(path, sizeof(path), MODULES_DIR "/%s", file);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -106,15 +109,25 @@ static void load(const char *file, const char *cmdline)
 	unlink(path);
 }
 
-void gi_modules_load(void)
+void gi_modules_load(const char *group)
 {
 	static char list[65536];
-	char cmdline[4096];
+	char cmdline[4096], path[64];
 	size_t len;
 	char *line, *next;
 
-	if (gi_read_file(MODULES_LIST, list, sizeof(list), &len) < 0)
-		gi_fail(GI_STAGE_MODULES, MODULES_LIST ": %s", strerror(errno));
+	/* The group's name is checked by the parser (a-z, 0-9, _). */
+	if (group)
+		snprintf(path, sizeof(path), MODULES_LIST ".%s", group);
+	else
+		snprintf(path, sizeof(path), MODULES_LIST);
+	if (gi_read_file(path, list, sizeof(list), &len) < 0) {
+		if (group && errno == ENOENT)
+			gi_fail(GI_STAGE_MODULES,
+				"%s: no such file: this initramfs has no %s drivers (rebuild it with scripts/guest-kernel.sh)",
+				path, group);
+		gi_fail(GI_STAGE_MODULES, "%s: %s", path, strerror(errno));
+	}
 	if (gi_read_file("/proc/cmdline", cmdline, sizeof(cmdline), &len) < 0)
 		cmdline[0] = '\0';
 	for (line = list; line; line = next) {
@@ -122,6 +135,6 @@ void gi_modules_load(void)
 		if (next)
 			*next++ = '\0';
 		if (*line)
-			load(line, cmdline);
+			load(path, line, cmdline);
 	}
 }

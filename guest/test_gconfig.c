@@ -34,6 +34,8 @@ static void test_full(void)
 	static const char text[] = "spectrum-guest 1\n"
 				   "hostname mail-work\n"
 				   "root pmem\n"
+				   "modules usb\n"
+				   "modules extra_2\n"
 				   "scratch /run\n"
 				   "scratch /tmp\n"
 				   "scratch /var/tmp\n"
@@ -58,6 +60,9 @@ static void test_full(void)
 	TAP_OK(parse(text) == 0, "a file with every keyword parses (%s)", err);
 	TAP_STR(cfg.hostname, "mail-work", "host name");
 	TAP_OK(cfg.root == GI_ROOT_PMEM, "root pmem");
+	TAP_OK(cfg.ngroups == 2 && strcmp(cfg.groups[0], "usb") == 0 &&
+		       strcmp(cfg.groups[1], "extra_2") == 0,
+	       "two module groups, in file order");
 	TAP_OK(cfg.nmounts == 7, "seven mounts");
 	if (cfg.nmounts != 7)
 		return;
@@ -191,6 +196,14 @@ static const struct {
 	 "disk serial \"vol0\" is used twice", "serial twice"},
 	{HEAD "share fs0 ro\n" CMD, "share needs TAG MODE PATH", "share without path"},
 	{HEAD "share a/b ro /x\n" CMD, "share tag", "bad tag"},
+	{HEAD "modules\n" CMD, "modules needs a value", "modules without a group"},
+	{HEAD "modules USB\n" CMD, "module group \"USB\" is not 1 to 16", "upper-case group"},
+	{HEAD "modules ../x\n" CMD, "module group \"../x\"", "group with a slash"},
+	{HEAD "modules abcdefghijklmnopq\n" CMD, "is not 1 to 16", "17-byte group"},
+	{HEAD "modules usb\nmodules usb\n" CMD, "module group usb is named twice", "group twice"},
+	{HEAD "scratch /tmp\nmodules usb\n" CMD, "modules after scratch", "modules after scratch"},
+	{HEAD "modules a\nmodules b\nmodules c\nmodules d\nmodules e\nmodules f\nmodules g\nmodules h\nmodules i\n" CMD,
+	 "more than 8 modules lines", "nine groups"},
 #define MAC "02:12:34:56:78:9a"
 	{HEAD "net " MAC "\n" CMD, "net needs MAC ADDRESS/PREFIX [GATEWAY]", "net without address"},
 	{HEAD "net " MAC " 10.0.0.2/24 10.0.0.1 x\n" CMD, "net needs MAC", "net with a 4th field"},

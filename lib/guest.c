@@ -72,6 +72,9 @@ char *sp_guest_config(const struct sp_plan *p)
 	sp_buf_line(&b, "spectrum-guest", "1");
 	sp_buf_line(&b, "hostname", p->instance);
 	sp_buf_line(&b, "root", p->root.shared ? "pmem" : "disk");
+	/* The xHCI driver and USB core: only for guests given USB devices. */
+	if (p->nusb)
+		sp_buf_line(&b, "modules", "usb");
 	for (size_t i = 0; i < sizeof(sp_scratch) / sizeof(sp_scratch[0]); i++)
 		sp_buf_line(&b, "scratch", sp_scratch[i]);
 	for (size_t i = 0; i < p->ndisks; i++)

@@ -11,7 +11,9 @@
 #                 extracted from the xz bzImage; ppc64le: Debian's vmlinux)
 #     initrd.img  the base initramfs: reproducible gzip newc cpio with /init
 #                 (INIT_BINARY), /lib/modules/NAME.ko (flat), the load order
-#                 in /etc/spectrum/modules and empty /dev /proc /sys /newroot
+#                 in /etc/spectrum/modules, the USB group's (loaded only by
+#                 guests with USB devices) in /etc/spectrum/modules.usb, and
+#                 empty /dev /proc /sys /newroot
 #     version     the kernel version string (e.g. 6.1.0-56-amd64)
 #
 # The .deb is fetched with `apt-get download` into
@@ -35,6 +37,10 @@ wanted_modules=(
 	virtio_net virtio_pmem nd_pmem nd_virtio libnvdimm erofs ext4 fuse
 	virtiofs 9p 9pnet_virtio overlay squashfs vsock
 )
+# Module groups: loaded only by guests whose configuration names the group
+# ("modules usb" for instances with USB devices), from
+# /etc/spectrum/modules.GROUP; each holds what the base list does not.
+usb_modules=(xhci_pci)
 
 # Host packages the build needs (installed with apt-get when missing).
 host_packages=(kmod xz-utils cpio gzip)
@@ -177,8 +183,8 @@ stamp=$out_dir/.stamp
 
 # stamp_for DEB_FILE: the stamp text for a build from DEB_FILE.
 stamp_for() {
-	printf 'deb %s\nmodules %s\ninit-sha256 %s\nepoch %s\nscript-sha256 %s' \
-		"$1" "${wanted_modules[*]}" "$init_sha256" "$epoch" "$script_sha256"
+	printf 'deb %s\nmodules %s\nusb %s\ninit-sha256 %s\nepoch %s\nscript-sha256 %s' \
+		"$1" "${wanted_modules[*]}" "${usb_modules[*]}" "$init_sha256" "$epoch" "$script_sha256"
 }
 
 # up_to_date DEB_FILE: the outputs were built from DEB_FILE and the same inputs.
@@ -456,16 +462,24 @@ visit() {
 
 skipped_builtin=()
 skipped_absent=()
-for m in "${wanted_modules[@]}"; do
-	n=${m//-/_}
-	if [[ -v "path_of[$n]" ]]; then
-		visit "${path_of[$n]}"
-	elif [[ -v "builtin[$n]" ]]; then
-		skipped_builtin+=("$m")
-	else
-		skipped_absent+=("$m")
-	fi
-done
+# visit_all NAME...: visit each module that is neither built in nor absent.
+visit_all() {
+	local m n
+	for m in "$@"; do
+		n=${m//-/_}
+		if [[ -v "path_of[$n]" ]]; then
+			visit "${path_of[$n]}"
+		elif [[ -v "builtin[$n]" ]]; then
+			skipped_builtin+=("$m")
+		else
+			skipped_absent+=("$m")
+		fi
+	done
+}
+visit_all "${wanted_modules[@]}"
+nbase=${#order[@]}
+# Visited after the base list, so the group gets only what it adds.
+visit_all "${usb_modules[@]}"
 
 # --- Initramfs tree -----------------------------------------------------------------
 
@@ -474,7 +488,11 @@ mkdir -p -- "$root/lib/modules" "$root/etc/spectrum" "$root/dev" "$root/proc" \
 	"$root/sys" "$root/newroot"
 declare -A seen=()
 : >"$root/etc/spectrum/modules"
-for p in "${order[@]}"; do
+: >"$root/etc/spectrum/modules.usb"
+for i in "${!order[@]}"; do
+	p=${order[$i]}
+	list=$root/etc/spectrum/modules
+	((i < nbase)) || list=$root/etc/spectrum/modules.usb
 	src=$mod_dir/$p
 	base=${p##*/}
 	name=${base%%.ko*}.ko
@@ -490,7 +508,7 @@ for p in "${order[@]}"; do
 		;;
 	*) die "unknown module file type: $p" ;;
 	esac
-	printf '%s\n' "$name" >>"$root/etc/spectrum/modules"
+	printf '%s\n' "$name" >>"$list"
 done
 cp -- "$init_binary" "$root/init"
 find "$root" -mindepth 1 -type d -exec chmod 0755 {} +
@@ -545,4 +563,4 @@ if ((${#skipped_absent[@]})); then
 	say "$arch: not in this kernel, skipped: ${skipped_absent[*]}"
 fi
 say "$arch: wrote $out_dir/vmlinux ($version, $(kib "$out_dir/vmlinux"))"
-say "$arch: wrote $out_dir/initrd.img ($(kib "$out_dir/initrd.img"), ${#order[@]} modules)"
+say "$arch: wrote $out_dir/initrd.img ($(kib "$out_dir/initrd.img"), $nbase modules, $((${#order[@]} - nbase)) more for USB)"

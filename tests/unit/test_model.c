@@ -208,6 +208,7 @@ static void test_guest_config(const struct sp_config *cfg)
 		"spectrum-guest 1\n"
 		"hostname work\n"
 		"root disk\n"
+		"modules usb\n"
 		"scratch /run\n"
 		"scratch /tmp\n"
 		"scratch /var/tmp\n"
