@@ -40,6 +40,20 @@ static int sp_mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
+/*
+ * In a child about to exec a VMM or virtiofsd: every descriptor above
+ * stderr closes at exec, whatever the caller holds (a client connection, a
+ * lock, another VM's console), so the program inherits exactly the ones it
+ * is then given.  The loop is for kernels before close_range (5.11).
+ */
+static void sp_child_cloexec_all(void)
+{
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	for (int fd = 3; fd < 65536; fd++)
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
 static int sp_run_tool(char *const argv[], struct sp_err *err)
 {
 	int status;
@@ -288,10 +302,11 @@ static void sp_vmm_fds_close(struct sp_vmm_fds *v)
  * overwrite a descriptor still to be placed. */
 static int sp_vmm_child_setup(const struct sp_plan *p, struct sp_vmm_fds *v, int *keep_fd)
 {
+	/* The copies close at exec; dup2 gives the targets no FD_CLOEXEC. */
 	for (size_t i = 0; i < v->n; i++)
-		if ((v->fds[i] = fcntl(v->fds[i], F_DUPFD, 200)) < 0)
+		if ((v->fds[i] = fcntl(v->fds[i], F_DUPFD_CLOEXEC, 200)) < 0)
 			return -1;
-	if (*keep_fd >= 0 && (*keep_fd = fcntl(*keep_fd, F_DUPFD, 200)) < 0)
+	if (*keep_fd >= 0 && (*keep_fd = fcntl(*keep_fd, F_DUPFD_CLOEXEC, 200)) < 0)
 		return -1;
 	for (size_t i = 0; i < v->n; i++)
 		if (dup2(v->fds[i], v->want[i]) < 0)
@@ -335,8 +350,9 @@ int sp_launch_spawn(const struct sp_plan *p, const struct sp_argv *argv, int std
 		return -1;
 	}
 	if (child == 0) {
-		int null = open("/dev/null", O_RDWR);
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 		sigset_t none;
+		sp_child_cloexec_all();
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		setsid();
@@ -421,7 +437,9 @@ static int sp_share_start(const struct sp_plan *p, const struct sp_plan_share *s
 	*pid = fork();
 	if (*pid == 0) {
 		char *argv[] = {SP_VIRTIOFSD, fdarg, "-o", src, "-o", "cache=auto", NULL};
-		int null = open("/dev/null", O_RDWR);
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		sp_child_cloexec_all();
+		fcntl(fd, F_SETFD, 0);
 		setsid();
 		if (null >= 0) {
 			dup2(null, 0);
