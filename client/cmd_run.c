@@ -197,7 +197,7 @@ static void sp_request_stop(struct sp_run *r)
 static void sp_signal(struct sp_run *r)
 {
 	struct signalfd_siginfo si;
-	int st;
+	int st = 0;
 
 	if (read(r->sigfd, &si, sizeof(si)) != sizeof(si))
 		return;
@@ -253,9 +253,22 @@ static int sp_run_loop(struct sp_run *r, int timeout_s)
 	return 0;
 }
 
+/* The last non-empty line of the VMM's stderr: a VMM that prints warnings
+ * and then fails says why last. */
+static const char *sp_last_line(char *buf, size_t len)
+{
+	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		buf[--len] = '\0';
+	for (size_t i = len; i > 0; i--)
+		if (buf[i - 1] == '\n')
+			return buf + i;
+	return buf;
+}
+
 static int sp_run_result(struct sp_run *r)
 {
 	char why[1024];
+	int rc = SP_EXIT_SYSTEM;
 
 	if (r->stage[0]) {
 		fprintf(stderr, "spectrum: %s: the guest failed at %s: %s\n", r->plan->instance,
@@ -268,22 +281,29 @@ static int sp_run_result(struct sp_run *r)
 		fprintf(stderr, "spectrum: %s: %s\n", r->plan->instance, why);
 		return SP_EXIT_SYSTEM;
 	}
-	if (r->errlen) {
-		char *nl = strchr(r->errbuf, '\n');
-		if (nl)
-			*nl = '\0';
-		fprintf(stderr, "spectrum: %s: the VMM failed: %s\n", r->plan->instance, r->errbuf);
-		return SP_EXIT_SYSTEM;
+	if (r->vmm_done && WIFSIGNALED(r->vmm_status) && WTERMSIG(r->vmm_status) == SIGSYS)
+		fprintf(stderr,
+			"spectrum: %s: the VMM was killed by its sandbox (SIGSYS: a system call -sandbox forbids)\n",
+			r->plan->instance);
+	else if (r->vmm_done && WIFSIGNALED(r->vmm_status) && !r->stopping)
+		fprintf(stderr, "spectrum: %s: the VMM was killed by signal %d (%s)\n",
+			r->plan->instance, WTERMSIG(r->vmm_status),
+			strsignal(WTERMSIG(r->vmm_status)));
+	else if (r->errlen)
+		fprintf(stderr, "spectrum: %s: the VMM failed: %s\n", r->plan->instance,
+			sp_last_line(r->errbuf, r->errlen));
+	else {
+		fprintf(stderr, "spectrum: %s: the VM stopped without reporting a status\n",
+			r->plan->instance);
+		rc = SP_RUN_NO_REPORT;
 	}
-	fprintf(stderr, "spectrum: %s: the VM stopped without reporting a status\n",
-		r->plan->instance);
-	if (r->prelen) {
+	if (!r->started && r->prelen) {
 		/* The guest never got to its application: what it printed is
 		 * the best clue (a kernel panic, a firmware error). */
 		fprintf(stderr, "spectrum: %s: its console said:\n", r->plan->instance);
 		fwrite(r->pre, 1, r->prelen, stderr);
 	}
-	return SP_RUN_NO_REPORT;
+	return rc;
 }
 
 static int sp_run_start(struct sp_run *r, const struct sp_argv *argv)

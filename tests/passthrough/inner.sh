@@ -1,0 +1,133 @@
+#!/bin/bash
+# Runs inside the outer VM of tests/passthrough/run.sh, as its root, on this
+# machine's root file system (read-only) with /tmp and /run its own.  Makes
+# the USB device (a configfs gadget on dummy_hcd), binds the edu PCI device
+# to vfio-pci, and runs the build's spectrum on both.  TAP lines go out
+# prefixed with "PT: ", diagnostics with "PT# ".
+#
+#   inner.sh BUILD_DIR
+set -u
+build=$1
+spectrum=$build/spectrum
+n=0
+fail=0
+say() { echo "PT# $*"; }
+ok() { n=$((n + 1)); echo "PT: ok $n - $*"; }
+not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "PT: not ok $n - $*"; }
+check() { # check NAME COMMAND...
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name"; sed 's/^/PT# /' /tmp/out | tail -5; fi
+}
+has() { grep -q -- "$1" /tmp/out; }
+finish() {
+	echo "PT: 1..$n"
+	exit $((fail > 0))
+}
+
+# Kernels and images from the build (read-only here), the rest in /tmp.
+export SPECTRUM_STATE_DIR=/tmp/state SPECTRUM_RUN_DIR=/tmp/run SPECTRUM_ACCEL=tcg
+mkdir -p "$SPECTRUM_STATE_DIR"
+mkdir -m 755 "$SPECTRUM_RUN_DIR"
+ln -s "$build/vm-state/kernels" "$SPECTRUM_STATE_DIR/kernels"
+ln -s "$build/vm-state/images" "$SPECTRUM_STATE_DIR/images"
+
+# --- The devices ------------------------------------------------------------
+
+# A USB device with the test vendor:product of pid.codes (1209:0001), a
+# SourceSink function: nothing on the outer side binds a driver to it.
+g=/sys/kernel/config/usb_gadget/spectrum
+mkdir "$g" "$g/strings/0x409" "$g/configs/c.1" "$g/functions/SourceSink.0" &&
+	echo 0x1209 >"$g/idVendor" && echo 0x0001 >"$g/idProduct" &&
+	echo "Spectrum test device" >"$g/strings/0x409/product" &&
+	echo SPECTRUM0001 >"$g/strings/0x409/serialnumber" &&
+	ln -s "$g/functions/SourceSink.0" "$g/configs/c.1/" &&
+	ls /sys/class/udc | head -n 1 >"$g/UDC" || {
+	not_ok "make the USB gadget"
+	finish
+}
+usb=
+for _ in $(seq 100); do
+	for d in /sys/bus/usb/devices/*; do
+		if [ "$(cat "$d/idVendor" 2>/dev/null):$(cat "$d/idProduct" 2>/dev/null)" = 1209:0001 ]; then
+			usb=$d
+		fi
+	done
+	[ -n "$usb" ] && break
+	sleep 0.2
+done
+check "the outer VM has a real USB device (1209:0001 on dummy_hcd)" [ -n "$usb" ]
+[ -n "$usb" ] || finish
+node=/dev/bus/usb/$(printf %03d "$(cat "$usb/busnum")")/$(printf %03d "$(cat "$usb/devnum")")
+say "USB device ${usb##*/}, node $node"
+
+pci=
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x1234:0x11e8 ] && pci=${d##*/}
+done
+check "the outer VM has the edu PCI device in an IOMMU group" \
+	test -n "$pci" -a -e "/sys/bus/pci/devices/$pci/iommu_group"
+[ -n "$pci" ] || finish
+group=$(basename "$(readlink "/sys/bus/pci/devices/$pci/iommu_group")")
+say "PCI device $pci, IOMMU group $group"
+
+# The inner application lists the USB and PCI devices its kernel sees; the
+# USB device is enumerated after the xHCI driver loads, so it waits for it.
+cat >/tmp/pt.json <<JSON
+{"version": 1,
+ "applications": {"lister": {"image": "test-x86", "memory": "256M", "command": ["/bin/sh", "-c",
+   "i=0; while [ \$i -lt 240 ] && ! grep -qs 1209 /sys/bus/usb/devices/*/idVendor; do sleep 0.5; i=\$((i+1)); done; for d in /sys/bus/usb/devices/*; do [ -f \$d/idVendor ] && echo usb=\$(cat \$d/idVendor):\$(cat \$d/idProduct) \$(cat \$d/product); done; for d in /sys/bus/pci/devices/*; do echo pci=\$(cat \$d/vendor):\$(cat \$d/device); done"]}},
+ "resources": {"gadget": {"type": "usb", "vendor": "1209", "product": "0001"},
+               "absent": {"type": "usb", "vendor": "1209", "product": "0002"},
+               "edu": {"type": "pci", "address": "$pci"}},
+ "instances": {"both": {"application": "lister", "bindings": {"gadget": {}, "edu": {}}},
+               "missing": {"application": "lister", "bindings": {"absent": {}}}}}
+JSON
+
+# --- Refusals, against the real sysfs ---------------------------------------
+
+"$spectrum" run /tmp/pt.json missing --timeout 60 >/tmp/out 2>&1 </dev/null
+rc=$?
+check "an absent USB device is refused in one line (status 3)" \
+	eval 'has "usb device absent (1209:0002) is not plugged in" && [ $rc = 3 ] && [ $(wc -l </tmp/out) = 1 ]'
+"$spectrum" run /tmp/pt.json both --timeout 60 >/tmp/out 2>&1 </dev/null
+rc=$?
+check "a PCI device not bound to vfio-pci is refused (status 3)" \
+	eval 'has "not vfio-pci" && [ $rc = 3 ]'
+
+echo vfio-pci >"/sys/bus/pci/devices/$pci/driver_override" &&
+	echo "$pci" >/sys/bus/pci/drivers_probe
+check "the edu device is bound to vfio-pci" \
+	[ "$(basename "$(readlink "/sys/bus/pci/devices/$pci/driver")")" = vfio-pci ]
+
+# --- The inner VM gets both --------------------------------------------------
+
+# While it runs, the device nodes belong to its VMM's uid.
+(
+	while :; do
+		u=$(stat -c %u "$node" 2>/dev/null) && [ "$u" != 0 ] && echo "$u" >/tmp/usb-owner
+		u=$(stat -c %u "/dev/vfio/$group" 2>/dev/null) && [ "$u" != 0 ] && echo "$u" >/tmp/vfio-owner
+		sleep 1
+	done
+) &
+watcher=$!
+start=$(date +%s)
+"$spectrum" run /tmp/pt.json both --timeout 1200 >/tmp/out 2>&1 </dev/null
+rc=$?
+kill "$watcher"
+say "spectrum run both: status $rc in $(($(date +%s) - start)) s"
+sed 's/^/PT# /' /tmp/out
+if [ "$rc" != 0 ]; then
+	say "the inner VM's console, last lines:"
+	tail -n 40 "$SPECTRUM_RUN_DIR/both/console.log" | sed 's/^/PT# /'
+fi
+check "the inner VM ran (status 0)" [ "$rc" = 0 ]
+check "the inner VM sees the USB device on its xHCI controller" has "usb=1209:0001 Spectrum test device"
+check "the inner VM sees the edu PCI device through VFIO" has "pci=0x1234:0x11e8"
+check "the USB node belonged to the VMM's uid while it ran" \
+	eval '[ "$(cat /tmp/usb-owner 2>/dev/null)" -ge 524288 ]'
+check "the VFIO group belonged to the VMM's uid while it ran" \
+	eval '[ "$(cat /tmp/vfio-owner 2>/dev/null)" -ge 524288 ]'
+check "both are root's again after the VM" \
+	[ "$(stat -c %u "$node"):$(stat -c %u "/dev/vfio/$group")" = 0:0 ]
+finish
