@@ -2,26 +2,27 @@
 # Runs inside the outer VM of tests/passthrough/run.sh, as its root, on this
 # machine's root file system (read-only) with /tmp and /run its own.  Makes
 # the USB device (a configfs gadget on dummy_hcd), binds the edu PCI device
-# to vfio-pci, and runs the build's spectrum on both.  TAP lines go out
-# prefixed with "PT: ", diagnostics with "PT# ".
+# to vfio-pci, and runs the build's spectrum on both.  Its TAP goes to the
+# second serial port, where no kernel message can cut into a line.
 #
 #   inner.sh BUILD_DIR
 set -u
 build=$1
 spectrum=$build/spectrum
+exec 3>/dev/ttyS1
 n=0
 fail=0
-say() { echo "PT# $*"; }
-ok() { n=$((n + 1)); echo "PT: ok $n - $*"; }
-not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "PT: not ok $n - $*"; }
+say() { echo "# $*" >&3; }
+ok() { n=$((n + 1)); echo "ok $n - $*" >&3; }
+not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $*" >&3; }
 check() { # check NAME COMMAND...
 	local name=$1
 	shift
-	if "$@"; then ok "$name"; else not_ok "$name"; sed 's/^/PT# /' /tmp/out | tail -5; fi
+	if "$@"; then ok "$name"; else not_ok "$name"; sed 's/^/# /' /tmp/out | tail -5 >&3; fi
 }
 has() { grep -q -- "$1" /tmp/out; }
 finish() {
-	echo "PT: 1..$n"
+	echo "1..$n" >&3
 	exit $((fail > 0))
 }
 
@@ -116,10 +117,10 @@ start=$(date +%s)
 rc=$?
 kill "$watcher"
 say "spectrum run both: status $rc in $(($(date +%s) - start)) s"
-sed 's/^/PT# /' /tmp/out
+sed 's/^/# /' /tmp/out >&3
 if [ "$rc" != 0 ]; then
 	say "the inner VM's console, last lines:"
-	tail -n 40 "$SPECTRUM_RUN_DIR/both/console.log" | sed 's/^/PT# /'
+	tail -n 40 "$SPECTRUM_RUN_DIR/both/console.log" | sed 's/^/# /' >&3
 fi
 check "the inner VM ran (status 0)" [ "$rc" = 0 ]
 check "the inner VM sees the USB device on its xHCI controller" has "usb=1209:0001 Spectrum test device"
