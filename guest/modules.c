@@ -75,6 +75,20 @@ static void params_for(const char *cmdline, const char *name, size_t namelen, ch
 	}
 }
 
+/* Whether the module is in the kernel: /sys/module/NAME, with '_' for '-'. */
+static bool loaded(const char *file, size_t namelen)
+{
+	char path[300] = "/sys/module/";
+	size_t at = strlen(path);
+
+	if (namelen + at >= sizeof(path))
+		return false;
+	for (size_t i = 0; i < namelen; i++)
+		path[at++] = file[i] == '-' ? '_' : file[i];
+	path[at] = '\0';
+	return access(path, F_OK) == 0;
+}
+
 static void load(const char *list, const char *file, const char *cmdline)
 {
 	static const char *const suffixes[] = {".ko", ".ko.xz", ".ko.gz", ".ko.zst"};
@@ -95,6 +109,8 @@ static void load(const char *list, const char *file, const char *cmdline)
 	params_for(cmdline, file, namelen, params, sizeof(params));
 	snprintf(path, sizeof(path), MODULES_DIR "/%s", file);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && loaded(file, namelen))
+		return; /* by an earlier group, which needed it too */
 	if (fd < 0)
 		gi_fail(GI_STAGE_MODULES, "%s: %s", path, strerror(errno));
 	/*

@@ -62,6 +62,28 @@ static void sp_buf_linef(struct sp_buf *b, const char *key, const char *fmt, ...
 	sp_buf_line(b, key, v);
 }
 
+/*
+ * The module groups of scripts/guest-kernel.sh the guest needs besides the
+ * base list: each costs boot time under emulation, so only what its
+ * devices use.
+ */
+static void sp_guest_modules(struct sp_buf *b, const struct sp_plan *p)
+{
+	if (p->ndisks)
+		sp_buf_line(b, "modules", "ext4");
+	if (p->nshares)
+		sp_buf_line(b, "modules", "share");
+	if (p->nnics)
+		sp_buf_line(b, "modules", "net");
+	if (p->root.shared)
+		sp_buf_line(b, "modules", "pmem");
+	if (p->nusb)
+		sp_buf_line(b, "modules", "usb");
+	/* Cloud Hypervisor's control channel is virtio-vsock. */
+	if (p->hypervisor == SP_HV_CLOUD_HYPERVISOR)
+		sp_buf_line(b, "modules", "vsock");
+}
+
 /* Scratch: what a program expects to write and may lose at the next boot. */
 static const char *const sp_scratch[] = {"/run", "/tmp", "/var/tmp", "/home"};
 
@@ -72,9 +94,7 @@ char *sp_guest_config(const struct sp_plan *p)
 	sp_buf_line(&b, "spectrum-guest", "1");
 	sp_buf_line(&b, "hostname", p->instance);
 	sp_buf_line(&b, "root", p->root.shared ? "pmem" : "disk");
-	/* The xHCI driver and USB core: only for guests given USB devices. */
-	if (p->nusb)
-		sp_buf_line(&b, "modules", "usb");
+	sp_guest_modules(&b, p);
 	for (size_t i = 0; i < sizeof(sp_scratch) / sizeof(sp_scratch[0]); i++)
 		sp_buf_line(&b, "scratch", sp_scratch[i]);
 	for (size_t i = 0; i < p->ndisks; i++)

@@ -11,9 +11,10 @@
 #                 extracted from the xz bzImage; ppc64le: Debian's vmlinux)
 #     initrd.img  the base initramfs: reproducible gzip newc cpio with /init
 #                 (INIT_BINARY), /lib/modules/NAME.ko (flat), the load order
-#                 in /etc/spectrum/modules, the USB group's (loaded only by
-#                 guests with USB devices) in /etc/spectrum/modules.usb, and
-#                 empty /dev /proc /sys /newroot
+#                 in /etc/spectrum/modules, each group's (loaded only by
+#                 guests that need it: ext4, share, net, pmem, usb, vsock)
+#                 in /etc/spectrum/modules.GROUP, and empty /dev /proc /sys
+#                 /newroot
 #     version     the kernel version string (e.g. 6.1.0-56-amd64)
 #
 # The .deb is fetched with `apt-get download` into
@@ -30,17 +31,26 @@ set -Eeuo pipefail
 export LC_ALL=C
 umask 022
 
-# Modules wanted in the initramfs (plus their dependency closure); names that
-# are built in or not shipped for ARCH are skipped.
+# Modules every guest loads (plus their dependency closure): the virtio
+# transports, the root disk, the control port and the root's file system.
+# Names that are built in or not shipped for ARCH are skipped.
 wanted_modules=(
-	virtio virtio_ring virtio_pci virtio_mmio virtio_blk virtio_console
-	virtio_net virtio_pmem nd_pmem nd_virtio libnvdimm erofs ext4 fuse
-	virtiofs 9p 9pnet_virtio overlay squashfs vsock
+	virtio virtio_ring virtio_pci virtio_mmio virtio_blk virtio_console erofs
 )
 # Module groups: loaded only by guests whose configuration names the group
-# ("modules usb" for instances with USB devices), from
-# /etc/spectrum/modules.GROUP; each holds what the base list does not.
-usb_modules=(xhci_pci)
+# (lib/guest.c: "modules ext4" for an instance with volumes, and so on),
+# from /etc/spectrum/modules.GROUP.  Each list is its group's closure less
+# the base list, so a group never depends on another; loading costs time
+# under emulation, so a guest loads only what its devices need.
+group_names=(ext4 share net pmem usb vsock)
+declare -A group_modules=(
+	[ext4]="ext4"
+	[share]="fuse virtiofs"
+	[net]="virtio_net"
+	[pmem]="virtio_pmem nd_pmem nd_virtio libnvdimm"
+	[usb]="xhci_pci"
+	[vsock]="vmw_vsock_virtio_transport"
+)
 
 # Host packages the build needs (installed with apt-get when missing).
 host_packages=(kmod xz-utils cpio gzip)
@@ -183,8 +193,12 @@ stamp=$out_dir/.stamp
 
 # stamp_for DEB_FILE: the stamp text for a build from DEB_FILE.
 stamp_for() {
-	printf 'deb %s\nmodules %s\nusb %s\ninit-sha256 %s\nepoch %s\nscript-sha256 %s' \
-		"$1" "${wanted_modules[*]}" "${usb_modules[*]}" "$init_sha256" "$epoch" "$script_sha256"
+	local g groups=
+	for g in "${group_names[@]}"; do
+		groups+="$g=${group_modules[$g]};"
+	done
+	printf 'deb %s\nmodules %s\ngroups %s\ninit-sha256 %s\nepoch %s\nscript-sha256 %s' \
+		"$1" "${wanted_modules[*]}" "$groups" "$init_sha256" "$epoch" "$script_sha256"
 }
 
 # up_to_date DEB_FILE: the outputs were built from DEB_FILE and the same inputs.
@@ -478,8 +492,24 @@ visit_all() {
 }
 visit_all "${wanted_modules[@]}"
 nbase=${#order[@]}
-# Visited after the base list, so the group gets only what it adds.
-visit_all "${usb_modules[@]}"
+# Each group from the state the base list left: its own closure, less the
+# base (a module two groups need is in both lists, and in the image once).
+declare -A base_state=() group_order=()
+for p in "${!state[@]}"; do
+	base_state[$p]=${state[$p]}
+done
+base_order=("${order[@]}")
+for g in "${group_names[@]}"; do
+	state=()
+	for p in "${!base_state[@]}"; do
+		state[$p]=${base_state[$p]}
+	done
+	order=()
+	read -r -a names <<<"${group_modules[$g]}"
+	visit_all "${names[@]}"
+	group_order[$g]="${order[*]}"
+done
+order=("${base_order[@]}")
 
 # --- Initramfs tree -----------------------------------------------------------------
 
@@ -487,28 +517,38 @@ root=$work/root
 mkdir -p -- "$root/lib/modules" "$root/etc/spectrum" "$root/dev" "$root/proc" \
 	"$root/sys" "$root/newroot"
 declare -A seen=()
-: >"$root/etc/spectrum/modules"
-: >"$root/etc/spectrum/modules.usb"
-for i in "${!order[@]}"; do
-	p=${order[$i]}
-	list=$root/etc/spectrum/modules
-	((i < nbase)) || list=$root/etc/spectrum/modules.usb
+# add_module PATH LIST: the module into the image (once) and its name into LIST.
+add_module() {
+	local p=$1 list=$2 src base name
 	src=$mod_dir/$p
 	base=${p##*/}
 	name=${base%%.ko*}.ko
-	[[ ! -v "seen[$name]" ]] || die "two modules are named $name"
-	seen[$name]=1
-	case $base in
-	*.ko) cp -- "$src" "$root/lib/modules/$name" ;;
-	*.ko.xz) xz -dc -- "$src" >"$root/lib/modules/$name" ;;
-	*.ko.gz) gzip -dc -- "$src" >"$root/lib/modules/$name" ;;
-	*.ko.zst)
-		command -v zstd >/dev/null || die "$base is zstd-compressed: install zstd"
-		zstd -q -dc -- "$src" >"$root/lib/modules/$name"
-		;;
-	*) die "unknown module file type: $p" ;;
-	esac
+	if [[ ! -v "seen[$name]" ]]; then
+		seen[$name]=$p
+		case $base in
+		*.ko) cp -- "$src" "$root/lib/modules/$name" ;;
+		*.ko.xz) xz -dc -- "$src" >"$root/lib/modules/$name" ;;
+		*.ko.gz) gzip -dc -- "$src" >"$root/lib/modules/$name" ;;
+		*.ko.zst)
+			command -v zstd >/dev/null || die "$base is zstd-compressed: install zstd"
+			zstd -q -dc -- "$src" >"$root/lib/modules/$name"
+			;;
+		*) die "unknown module file type: $p" ;;
+		esac
+	fi
+	[[ ${seen[$name]} == "$p" ]] || die "two modules are named $name"
 	printf '%s\n' "$name" >>"$list"
+}
+: >"$root/etc/spectrum/modules"
+for p in "${order[@]}"; do
+	add_module "$p" "$root/etc/spectrum/modules"
+done
+for g in "${group_names[@]}"; do
+	: >"$root/etc/spectrum/modules.$g"
+	read -r -a paths <<<"${group_order[$g]}"
+	for p in "${paths[@]}"; do
+		add_module "$p" "$root/etc/spectrum/modules.$g"
+	done
 done
 cp -- "$init_binary" "$root/init"
 find "$root" -mindepth 1 -type d -exec chmod 0755 {} +
@@ -563,4 +603,4 @@ if ((${#skipped_absent[@]})); then
 	say "$arch: not in this kernel, skipped: ${skipped_absent[*]}"
 fi
 say "$arch: wrote $out_dir/vmlinux ($version, $(kib "$out_dir/vmlinux"))"
-say "$arch: wrote $out_dir/initrd.img ($(kib "$out_dir/initrd.img"), $nbase modules, $((${#order[@]} - nbase)) more for USB)"
+say "$arch: wrote $out_dir/initrd.img ($(kib "$out_dir/initrd.img"), $nbase modules, $((${#seen[@]} - nbase)) more in groups: ${group_names[*]})"

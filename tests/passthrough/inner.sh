@@ -1,6 +1,6 @@
 #!/bin/bash
 # Runs inside the outer VM of tests/passthrough/run.sh, as its root, on this
-# machine's root file system (read-only) with /tmp and /run its own.  Makes
+# machine's root file system (read-only) with /run its own.  Makes
 # the USB device (a configfs gadget on dummy_hcd), binds the edu PCI device
 # to vfio-pci, and runs the build's spectrum on both.  Its TAP goes to the
 # second serial port, where no kernel message can cut into a line.
@@ -18,16 +18,18 @@ not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $*" >&3; }
 check() { # check NAME COMMAND...
 	local name=$1
 	shift
-	if "$@"; then ok "$name"; else not_ok "$name"; sed 's/^/# /' /tmp/out | tail -5 >&3; fi
+	if "$@"; then ok "$name"; else not_ok "$name"; sed 's/^/# /' $w/out | tail -5 >&3; fi
 }
-has() { grep -q -- "$1" /tmp/out; }
+has() { grep -q -- "$1" $w/out; }
 finish() {
 	echo "1..$n" >&3
 	exit $((fail > 0))
 }
 
-# Kernels and images from the build (read-only here), the rest in /tmp.
-export SPECTRUM_STATE_DIR=/tmp/state SPECTRUM_RUN_DIR=/tmp/run SPECTRUM_ACCEL=tcg
+# Kernels and images from the build (read-only here), the rest in /run.
+w=/run/pt
+mkdir -p $w/tmp
+export TMPDIR=$w/tmp SPECTRUM_STATE_DIR=$w/state SPECTRUM_RUN_DIR=$w/run SPECTRUM_ACCEL=tcg
 mkdir -p "$SPECTRUM_STATE_DIR"
 mkdir -m 755 "$SPECTRUM_RUN_DIR"
 ln -s "$build/vm-state/kernels" "$SPECTRUM_STATE_DIR/kernels"
@@ -74,7 +76,7 @@ say "PCI device $pci, IOMMU group $group"
 
 # The inner application lists the USB and PCI devices its kernel sees; the
 # USB device is enumerated after the xHCI driver loads, so it waits for it.
-cat >/tmp/pt.json <<JSON
+cat >$w/pt.json <<JSON
 {"version": 1,
  "applications": {"lister": {"image": "test-x86", "memory": "256M", "command": ["/bin/sh", "-c",
    "i=0; while [ \$i -lt 240 ] && ! grep -qs 1209 /sys/bus/usb/devices/*/idVendor; do sleep 0.5; i=\$((i+1)); done; for d in /sys/bus/usb/devices/*; do [ -f \$d/idVendor ] && echo usb=\$(cat \$d/idVendor):\$(cat \$d/idProduct) \$(cat \$d/product); done; for d in /sys/bus/pci/devices/*; do echo pci=\$(cat \$d/vendor):\$(cat \$d/device); done"]}},
@@ -87,11 +89,11 @@ JSON
 
 # --- Refusals, against the real sysfs ---------------------------------------
 
-"$spectrum" run /tmp/pt.json missing --timeout 60 >/tmp/out 2>&1 </dev/null
+"$spectrum" run $w/pt.json missing --timeout 60 >$w/out 2>&1 </dev/null
 rc=$?
 check "an absent USB device is refused in one line (status 3)" \
-	eval 'has "usb device absent (1209:0002) is not plugged in" && [ $rc = 3 ] && [ $(wc -l </tmp/out) = 1 ]'
-"$spectrum" run /tmp/pt.json both --timeout 60 >/tmp/out 2>&1 </dev/null
+	eval 'has "usb device absent (1209:0002) is not plugged in" && [ $rc = 3 ] && [ $(wc -l <$w/out) = 1 ]'
+"$spectrum" run $w/pt.json both --timeout 60 >$w/out 2>&1 </dev/null
 rc=$?
 check "a PCI device not bound to vfio-pci is refused (status 3)" \
 	eval 'has "not vfio-pci" && [ $rc = 3 ]'
@@ -106,18 +108,18 @@ check "the edu device is bound to vfio-pci" \
 # While it runs, the device nodes belong to its VMM's uid.
 (
 	while :; do
-		u=$(stat -c %u "$node" 2>/dev/null) && [ "$u" != 0 ] && echo "$u" >/tmp/usb-owner
-		u=$(stat -c %u "/dev/vfio/$group" 2>/dev/null) && [ "$u" != 0 ] && echo "$u" >/tmp/vfio-owner
+		u=$(stat -c %u "$node" 2>/dev/null) && [ "$u" != 0 ] && echo "$u" >$w/usb-owner
+		u=$(stat -c %u "/dev/vfio/$group" 2>/dev/null) && [ "$u" != 0 ] && echo "$u" >$w/vfio-owner
 		sleep 1
 	done
 ) &
 watcher=$!
 start=$(date +%s)
-"$spectrum" run /tmp/pt.json both --timeout 1200 >/tmp/out 2>&1 </dev/null
+"$spectrum" run $w/pt.json both --timeout 1200 >$w/out 2>&1 </dev/null
 rc=$?
 kill "$watcher"
 say "spectrum run both: status $rc in $(($(date +%s) - start)) s"
-sed 's/^/# /' /tmp/out >&3
+sed 's/^/# /' $w/out >&3
 if [ "$rc" != 0 ]; then
 	say "the inner VM's console, last lines:"
 	tail -n 40 "$SPECTRUM_RUN_DIR/both/console.log" | sed 's/^/# /' >&3
@@ -126,9 +128,9 @@ check "the inner VM ran (status 0)" [ "$rc" = 0 ]
 check "the inner VM sees the USB device on its xHCI controller" has "usb=1209:0001 Spectrum test device"
 check "the inner VM sees the edu PCI device through VFIO" has "pci=0x1234:0x11e8"
 check "the USB node belonged to the VMM's uid while it ran" \
-	eval '[ "$(cat /tmp/usb-owner 2>/dev/null)" -ge 524288 ]'
+	eval '[ "$(cat $w/usb-owner 2>/dev/null)" -ge 524288 ]'
 check "the VFIO group belonged to the VMM's uid while it ran" \
-	eval '[ "$(cat /tmp/vfio-owner 2>/dev/null)" -ge 524288 ]'
+	eval '[ "$(cat $w/vfio-owner 2>/dev/null)" -ge 524288 ]'
 check "both are root's again after the VM" \
 	[ "$(stat -c %u "$node"):$(stat -c %u "/dev/vfio/$group")" = 0:0 ]
 finish

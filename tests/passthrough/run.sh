@@ -89,7 +89,8 @@ for m in "${order[@]}"; do
 done
 
 # The outer init: modules, this machine's root at /host (read-only, with
-# fresh /dev, /proc, /sys, /tmp and /run), then inner.sh in it; every line
+# fresh /dev, /proc, /sys and /run; /tmp stays this machine's, where the
+# source or build may be), then inner.sh in it; every line
 # of the run goes to the serial console, inner.sh's TAP to the second port.
 cat >"$tmp/initrd/init" <<'EOF'
 #!/bin/busybox sh
@@ -104,7 +105,6 @@ mount -t proc proc /host/proc
 mount -t sysfs sys /host/sys
 mount -t configfs configfs /host/sys/kernel/config
 mount -t devtmpfs dev /host/dev
-mount -t tmpfs -o mode=1777 tmp /host/tmp
 mount -t tmpfs -o mode=755 run /host/run
 for w in $(cat /proc/cmdline); do
 	case $w in
@@ -131,7 +131,7 @@ timeout "$timeout_s" qemu-system-x86_64 \
 	-device edu \
 	-kernel "$SPECTRUM_STATE_DIR/kernels/x86_64/vmlinux" -initrd "$tmp/initrd.img" \
 	-append "console=ttyS0 intel_iommu=on quiet panic=-1 spectrum.inner=$src/tests/passthrough/inner.sh spectrum.build=$build" \
-	-fsdev local,id=hostfs,path=/,security_model=none,readonly=on \
+	-fsdev local,id=hostfs,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=hostfs,mount_tag=host \
 	-nic none -nographic -no-reboot -monitor none \
 	-serial file:"$tmp/console" -serial file:"$tmp/results" \
