@@ -11,8 +11,9 @@
 #   bash bench/modules.sh [RUNS]      (default 7; needs scripts/setup.sh first)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. bench/lib.sh
 runs=${1:-7}
-state=${SPECTRUM_STATE_DIR:-/var/lib/spectrum}
+state=$(realpath -m -- "${SPECTRUM_STATE_DIR:-/var/lib/spectrum}") # spectrum wants it absolute
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cfg=bench/bench.json
@@ -56,22 +57,6 @@ qemu() { # qemu INITRD
 		-device virtserialport,chardev=ctl,name=spectrum.control
 }
 
-# time_to_marker CMD...: milliseconds from start to the marker line on stdout.
-time_to_marker() {
-	local start end line
-	start=$(date +%s%N)
-	while IFS= read -r line; do
-		if [[ $line == *"$marker"* ]]; then
-			end=$(date +%s%N)
-			break
-		fi
-	done < <("$@" 2>/dev/null </dev/null)
-	wait || true
-	[[ -n ${end:-} ]] || { echo "bench: no output from: $*" >&2; exit 1; }
-	echo $(((end - start) / 1000000))
-}
-
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
 : >"$tmp/needed.ms"
 : >"$tmp/all.ms"

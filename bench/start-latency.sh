@@ -9,8 +9,9 @@
 #   bash bench/start-latency.sh [RUNS]      (default 7; needs scripts/setup.sh first)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. bench/lib.sh
 runs=${1:-7}
-state=${SPECTRUM_STATE_DIR:-/var/lib/spectrum}
+state=$(realpath -m -- "${SPECTRUM_STATE_DIR:-/var/lib/spectrum}") # spectrum wants it absolute
 export SPECTRUM_STATE_DIR=$state
 export SPECTRUM_RUN_DIR
 SPECTRUM_RUN_DIR=$(mktemp -d /tmp/spectrum-bench.XXXXXX)
@@ -42,22 +43,6 @@ floor=(qemu-system-x86_64 -M microvm -accel tcg -m 128 -smp 1 -nodefaults -no-us
 	-chardev "file,id=ctl,path=$tmp/control.out" -device virtio-serial-device
 	-device virtserialport,chardev=ctl,name=spectrum.control)
 
-# time_to_marker CMD...: seconds from start to the marker line on stdout.
-time_to_marker() {
-	local start end line
-	start=$(date +%s%N)
-	while IFS= read -r line; do
-		if [[ $line == *"$marker"* ]]; then
-			end=$(date +%s%N)
-			break
-		fi
-	done < <("$@" 2>/dev/null </dev/null)
-	wait || true
-	[[ -n ${end:-} ]] || { echo "bench: no output from: $*" >&2; exit 1; }
-	echo $(((end - start) / 1000000))
-}
-
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
 : >"$tmp/spectrum.ms"
 : >"$tmp/floor.ms"

@@ -17,6 +17,7 @@
 # measures the memory part alone.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. bench/lib.sh
 runs=${1:-5}
 state=${SPECTRUM_STATE_DIR:-/var/lib/spectrum}
 export SPECTRUM_STATE_DIR=$state
@@ -77,7 +78,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 count() { grep -c -- "$marker" "$1" 2>/dev/null || true; }
 # wait_marker FILE BEFORE: until FILE holds more than BEFORE marker lines (at most 180 s).
