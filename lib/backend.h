@@ -45,6 +45,12 @@ struct sp_backend {
 	/* The disk descriptors an unprivileged VMM (plan->vmm_uid) of this
 	 * back end is given, which the launcher opens (SP_FD_* in plan.h).
 	 * Every back end gets its taps (SP_FD_NIC) that way. */
+	/* Whether spectrum launches it.  The host side of the guest's console
+	 * and control channel is QEMU's (server sockets, a named
+	 * virtio-serial port); crosvm's client sockets and Cloud
+	 * Hypervisor's vsock channel have none yet, so for them Spectrum
+	 * gives the exact command line only. */
+	bool launchable;
 	bool root_fd;	  /* SP_FD_ROOT, for a root that is not shared */
 	bool disk_fds;	  /* SP_FD_DISK(i) for each volume */
 	bool disk_ro_fds; /* SP_FD_DISK_RO(i) too, for each read-write one */

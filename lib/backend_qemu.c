@@ -341,6 +341,7 @@ const struct sp_backend sp_backend_qemu = {
 	.build = sp_qemu_build,
 	/* -add-fd fd sets; a read-write volume's set also holds a read-only
 	 * twin, since QEMU may ask for either access mode. */
+	.launchable = true,
 	.root_fd = true,
 	.disk_fds = true,
 	.disk_ro_fds = true,

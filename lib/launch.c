@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "guest.h"
 #include "net.h"
 
@@ -189,8 +190,16 @@ static int sp_take_lock(const struct sp_plan *p, int *lock_fd, struct sp_err *er
 
 int sp_launch_prepare(const struct sp_plan *p, int *lock_fd, struct sp_err *err)
 {
+	const struct sp_backend *be = sp_backend_get(p->hypervisor);
 	char arch_fix[256];
 
+	if (!be->launchable) {
+		sp_err_set(
+			err,
+			"%s is not launched by Spectrum yet (its guest control channel is not implemented); 'spectrum plan --argv FILE %s' gives its command line, or use the qemu hypervisor",
+			be->name, p->instance);
+		return -1;
+	}
 	snprintf(arch_fix, sizeof(arch_fix),
 		 "install the guest kernel with scripts/guest-kernel.sh %s", sp_arch_name(p->arch));
 	if (sp_need_file("guest kernel", p->kernel, arch_fix, err) < 0 ||

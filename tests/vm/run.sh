@@ -167,6 +167,18 @@ check "a PCI device not bound to vfio-pci is refused" has "bound to no driver, n
 SPECTRUM_SYSFS=$tmp/nosys run gpu "$tmp/dev.json"
 check "an absent PCI device is refused" has "pci device gpu (0000:01:00.0) does not exist"
 
+# crosvm and Cloud Hypervisor get command lines, not launches (yet): one
+# line that says so, before anything is made.
+for hv in crosvm cloud-hypervisor; do
+	cat >"$tmp/hv.json" <<JSON
+{"version": 1, "applications": {"a": {"image": "test-x86", "command": ["/bin/true"], "memory": "128M"}},
+ "instances": {"other": {"application": "a", "hypervisor": "$hv"}}}
+JSON
+	run other "$tmp/hv.json"
+	check "$hv is refused at launch in one line (status 3)" \
+		eval 'has "$hv is not launched by Spectrum yet" && [ $rc = 3 ] && [ $(wc -l <"$tmp/out") = 1 ] && [ ! -e "$SPECTRUM_RUN_DIR/other" ]'
+done
+
 # A present USB device's node is handed to the unprivileged VMM for the
 # VM's life and given back after (fake /sys and /dev; QEMU's usb-host
 # waits for a device it cannot find, so the VM still runs).
