@@ -319,7 +319,8 @@ static int kw_modules(struct parser *p, char *value)
 	size_t len = strlen(value);
 	char q[48];
 
-	if (len == 0 || len > GI_GROUP_MAX || strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789_") != len)
+	if (len == 0 || len > GI_GROUP_MAX ||
+	    strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789_") != len)
 		return fail(p, "module group \"%s\" is not 1 to %d of a-z, 0-9 and _",
 			    quote(value, q, sizeof(q)), GI_GROUP_MAX);
 	for (size_t i = 0; i < c->ngroups; i++)

@@ -202,7 +202,8 @@ static const struct {
 	{HEAD "modules abcdefghijklmnopq\n" CMD, "is not 1 to 16", "17-byte group"},
 	{HEAD "modules usb\nmodules usb\n" CMD, "module group usb is named twice", "group twice"},
 	{HEAD "scratch /tmp\nmodules usb\n" CMD, "modules after scratch", "modules after scratch"},
-	{HEAD "modules a\nmodules b\nmodules c\nmodules d\nmodules e\nmodules f\nmodules g\nmodules h\nmodules i\n" CMD,
+	{HEAD
+	 "modules a\nmodules b\nmodules c\nmodules d\nmodules e\nmodules f\nmodules g\nmodules h\nmodules i\n" CMD,
 	 "more than 8 modules lines", "nine groups"},
 #define MAC "02:12:34:56:78:9a"
 	{HEAD "net " MAC "\n" CMD, "net needs MAC ADDRESS/PREFIX [GATEWAY]", "net without address"},
