@@ -56,6 +56,7 @@ struct sd {
 	int listen;
 	int sigfd;
 	char sock_path[256];
+	long ready_ms; /* a start fails without "ready" in this time */
 	bool quit;
 };
 

@@ -208,6 +208,32 @@ static void sd_loop(struct sd *d)
 	free(owner);
 }
 
+/*
+ * SPECTRUM_READY_TIMEOUT: seconds from a start to the guest's "ready".
+ * The default covers a boot under TCG with room to spare; a slower host
+ * (nested emulation) needs more.
+ */
+static int sd_ready_timeout(struct sd *d)
+{
+	const char *v = getenv("SPECTRUM_READY_TIMEOUT");
+	char *end;
+	long s;
+
+	d->ready_ms = 180000;
+	if (!v)
+		return 0;
+	errno = 0;
+	s = strtol(v, &end, 10);
+	if (errno || end == v || *end || s < 1 || s > 86400) {
+		fprintf(stderr,
+			"spectrumd: SPECTRUM_READY_TIMEOUT=\"%s\" is not 1 to 86400 seconds; fix or unset it\n",
+			v);
+		return -1;
+	}
+	d->ready_ms = s * 1000;
+	return 0;
+}
+
 static int sd_usage(void)
 {
 	fputs("usage: spectrumd -c FILE [-n]\n", stderr);
@@ -236,6 +262,8 @@ int main(int argc, char **argv)
 	}
 	if (!file || optind != argc)
 		return sd_usage();
+	if (sd_ready_timeout(&d) < 0)
+		return SD_EXIT_USAGE;
 	rc = sd_load(&d, file);
 	if (rc != SD_EXIT_OK || check_only) {
 		if (rc == SD_EXIT_OK)

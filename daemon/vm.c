@@ -25,7 +25,6 @@
 #include "net.h"
 
 #define SD_CONNECT_MS 15000
-#define SD_READY_MS 180000 /* boot to init under TCG, with room to spare */
 #define SD_POWEROFF_MS 20000 /* the guest's own stop: SIGTERM, 5 s, SIGKILL */
 #define SD_TERM_MS 5000
 #define SD_RESTART_DELAY_MS 1000
@@ -122,7 +121,7 @@ int sd_vm_start(struct sd *d, struct sd_vm *vm, char *why, size_t len)
 	vm->state = SD_STARTING;
 	vm->started_at = time(NULL);
 	vm->connect_until = sp_now_ms() + SD_CONNECT_MS;
-	vm->ready_until = sp_now_ms() + SD_READY_MS;
+	vm->ready_until = sp_now_ms() + d->ready_ms;
 	vm->start_failed = false;
 	vm->restart_at = 0;
 	vm->kill_at = 0;
@@ -268,7 +267,7 @@ void sd_vm_tick(struct sd *d, struct sd_vm *vm, long now)
 	} else if (vm->state == SD_STARTING && now > vm->ready_until) {
 		snprintf(vm->reason, sizeof(vm->reason),
 			 "the guest did not report ready within %d s (see spectrum logs %s)",
-			 SD_READY_MS / 1000, vm->inst->name);
+			 (int)(d->ready_ms / 1000), vm->inst->name);
 		sd_vm_stop(vm, true);
 		vm->start_failed = true;
 	}

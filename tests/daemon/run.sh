@@ -53,6 +53,10 @@ fi
 rm -rf "$SPECTRUM_STATE_DIR/volumes"
 "$build/spectrumd" -n -c "$cfg" >"$tmp/out" 2>&1
 check "spectrumd -n checks the configuration" has "configuration OK"
+SPECTRUM_READY_TIMEOUT=0 "$build/spectrumd" -n -c "$cfg" >"$tmp/out" 2>&1
+rc=$?
+check "a bad SPECTRUM_READY_TIMEOUT is refused in one line (status 2)" \
+	eval '[ $rc = 2 ] && has "SPECTRUM_READY_TIMEOUT=\"0\" is not 1 to 86400 seconds" && [ $(wc -l <"$tmp/out") = 1 ]'
 check "spectrumd starts" start_daemon
 
 sp start a
