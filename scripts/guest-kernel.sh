@@ -4,7 +4,7 @@
 # guest-kernel.sh ARCH INIT_BINARY
 #
 # Builds the guest boot artefacts for ARCH (x86_64 | ppc64le) from Debian's
-# kernel package (see notes/guest-spec.md, "Boot artefacts"):
+# kernel package (the initramfs layout is in spectrum-init(8), FILES):
 #
 #   ${SPECTRUM_STATE_DIR:-/var/lib/spectrum}/kernels/ARCH/
 #     vmlinux     the kernel for QEMU -kernel (x86_64: the uncompressed ELF
