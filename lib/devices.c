@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Host devices a plan passes through must be there, and a PCI device must
- * already be bound to vfio-pci: say so in one line before starting a VMM
- * that would fail with a less helpful message.  SPECTRUM_SYSFS replaces
+ * already be bound to vfio-pci, with the rest of its IOMMU group free of
+ * host drivers: say so in one line before starting a VMM that would fail
+ * with a less helpful message.  SPECTRUM_SYSFS replaces
  * /sys, for tests.
  */
 #include <dirent.h>
@@ -91,11 +92,90 @@ static bool sp_usb_present(const struct sp_usb_id *u)
 	return sp_usb_find(u, dir, sizeof(dir));
 }
 
-static int sp_pci_check(const struct sp_plan_pci *pci, struct sp_err *err)
+/* The name of the driver bound to the device at `dir`, or "" for none. */
+static void sp_pci_driver(const char *dir, char *name, size_t len)
+{
+	char path[PATH_MAX + 16], link[PATH_MAX];
+	ssize_t n;
+
+	const char *base;
+	size_t blen;
+
+	snprintf(path, sizeof(path), "%s/driver", dir);
+	n = readlink(path, link, sizeof(link) - 1);
+	link[n > 0 ? n : 0] = '\0';
+	base = strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
+	/* Driver names are short; a longer one is cut, not trusted whole. */
+	blen = strnlen(base, len - 1);
+	memcpy(name, base, blen);
+	name[blen] = '\0';
+}
+
+/* The device's IOMMU group number, from its iommu_group link; -1 if none. */
+static int sp_pci_group(const char *address, char *group, size_t len)
 {
 	char path[PATH_MAX], link[PATH_MAX];
-	const char *driver;
+	const char *base;
 	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/iommu_group", sp_sysfs(), address);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return -1;
+	link[n] = '\0';
+	base = strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
+	if (strlen(base) >= len)
+		return -1;
+	memcpy(group, base, strlen(base) + 1);
+	return 0;
+}
+
+/*
+ * VFIO gives a guest a whole IOMMU group or nothing: the kernel refuses
+ * the group while any device in it is driven by a host driver (other than
+ * vfio-pci, pci-stub or a PCIe port's), and QEMU then fails with "group N
+ * is not viable".  Named here instead, with the device to bind.
+ */
+static int sp_pci_group_check(const struct sp_plan_pci *pci, struct sp_err *err)
+{
+	char path[PATH_MAX], group[32], driver[256];
+	struct dirent *e;
+	DIR *d;
+
+	if (sp_pci_group(pci->address, group, sizeof(group)) < 0) {
+		sp_err_set(err,
+			   "pci device %s (%s) is in no IOMMU group: the host runs without an IOMMU; enable it (intel_iommu=on or amd_iommu=on on the kernel command line, VT-d or AMD-Vi in the firmware)",
+			   pci->resource, pci->address);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/iommu_group/devices", sp_sysfs(),
+		 pci->address);
+	d = opendir(path);
+	if (!d)
+		return 0; /* the VMM reports what is wrong */
+	while ((e = readdir(d))) {
+		char dev[PATH_MAX + 300];
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(dev, sizeof(dev), "%s/%s", path, e->d_name);
+		sp_pci_driver(dev, driver, sizeof(driver));
+		if (!*driver || strcmp(driver, "vfio-pci") == 0 || strcmp(driver, "pci-stub") == 0 ||
+		    strcmp(driver, "pcieport") == 0)
+			continue;
+		sp_err_set(err,
+			   "pci device %s (%s): its IOMMU group %s also holds %s, bound to %s, and VFIO passes whole groups only; bind that one to vfio-pci too (driverctl set-override %s vfio-pci)",
+			   pci->resource, pci->address, group, e->d_name, driver, e->d_name);
+		closedir(d);
+		return -1;
+	}
+	closedir(d);
+	return 0;
+}
+
+static int sp_pci_check(const struct sp_plan_pci *pci, struct sp_err *err)
+{
+	char path[PATH_MAX], driver[256];
 
 	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s", sp_sysfs(), pci->address);
 	if (access(path, F_OK) < 0) {
@@ -103,17 +183,14 @@ static int sp_pci_check(const struct sp_plan_pci *pci, struct sp_err *err)
 			   pci->resource, pci->address);
 		return -1;
 	}
-	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/driver", sp_sysfs(), pci->address);
-	n = readlink(path, link, sizeof(link) - 1);
-	link[n > 0 ? n : 0] = '\0';
-	driver = strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
+	sp_pci_driver(path, driver, sizeof(driver));
 	if (strcmp(driver, "vfio-pci") != 0) {
 		sp_err_set(err,
 			   "pci device %s (%s) is bound to %s, not vfio-pci; bind it first (driverctl set-override %s vfio-pci)",
 			   pci->resource, pci->address, *driver ? driver : "no driver", pci->address);
 		return -1;
 	}
-	return 0;
+	return sp_pci_group_check(pci, err);
 }
 
 int sp_devices_check(const struct sp_plan *p, struct sp_err *err)
@@ -159,16 +236,10 @@ static int sp_usb_node(const struct sp_usb_id *u, char *node, size_t len)
 /* /dev/vfio/GROUP: what the VMM opens for a PCI device's IOMMU group. */
 static int sp_pci_node(const char *address, char *node, size_t len)
 {
-	char path[PATH_MAX], link[PATH_MAX];
-	const char *group;
-	ssize_t n;
+	char group[32];
 
-	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/iommu_group", sp_sysfs(), address);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n <= 0)
+	if (sp_pci_group(address, group, sizeof(group)) < 0)
 		return -1;
-	link[n] = '\0';
-	group = strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
 	snprintf(node, len, "%s/vfio/%s", sp_devfs(), group);
 	return 0;
 }

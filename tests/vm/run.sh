@@ -167,6 +167,24 @@ check "a PCI device not bound to vfio-pci is refused" has "bound to no driver, n
 SPECTRUM_SYSFS=$tmp/nosys run gpu "$tmp/dev.json"
 check "an absent PCI device is refused" has "pci device gpu (0000:01:00.0) does not exist"
 
+# Bound to vfio-pci, it still needs an IOMMU, and the rest of its IOMMU
+# group free of host drivers (the GPU's audio function, here).
+g=$tmp/sys/kernel/iommu_groups/12
+mkdir -p "$tmp/sys/bus/pci/drivers/vfio-pci" "$tmp/sys/bus/pci/drivers/snd_hda_intel" \
+	"$tmp/sys/bus/pci/devices/0000:01:00.1" "$g/devices"
+ln -s "$tmp/sys/bus/pci/drivers/vfio-pci" "$tmp/sys/bus/pci/devices/0000:01:00.0/driver"
+SPECTRUM_SYSFS=$tmp/sys run gpu "$tmp/dev.json"
+check "a PCI device in no IOMMU group is refused (no IOMMU)" \
+	has "pci device gpu (0000:01:00.0) is in no IOMMU group: the host runs without an IOMMU"
+ln -s "$g" "$tmp/sys/bus/pci/devices/0000:01:00.0/iommu_group"
+ln -s "$tmp/sys/bus/pci/devices/0000:01:00.0" "$g/devices/0000:01:00.0"
+ln -s "$tmp/sys/bus/pci/devices/0000:01:00.1" "$g/devices/0000:01:00.1"
+ln -s "$tmp/sys/bus/pci/drivers/snd_hda_intel" "$tmp/sys/bus/pci/devices/0000:01:00.1/driver"
+SPECTRUM_SYSFS=$tmp/sys run gpu "$tmp/dev.json"
+check "a group member bound to a host driver is named, with the fix" \
+	has "its IOMMU group 12 also holds 0000:01:00.1, bound to snd_hda_intel.*set-override 0000:01:00.1 vfio-pci"
+check "in one line (status 3)" eval '[ $rc = 3 ] && [ $(wc -l <"$tmp/out") = 1 ]'
+
 # crosvm and Cloud Hypervisor get command lines, not launches (yet): one
 # line that says so, before anything is made.
 for hv in crosvm cloud-hypervisor; do
