@@ -143,9 +143,10 @@ static int sp_pci_group_check(const struct sp_plan_pci *pci, struct sp_err *err)
 	DIR *d;
 
 	if (sp_pci_group(pci->address, group, sizeof(group)) < 0) {
-		sp_err_set(err,
-			   "pci device %s (%s) is in no IOMMU group: the host runs without an IOMMU; enable it (intel_iommu=on or amd_iommu=on on the kernel command line, VT-d or AMD-Vi in the firmware)",
-			   pci->resource, pci->address);
+		sp_err_set(
+			err,
+			"pci device %s (%s) is in no IOMMU group: the host runs without an IOMMU; enable it (intel_iommu=on or amd_iommu=on on the kernel command line, VT-d or AMD-Vi in the firmware)",
+			pci->resource, pci->address);
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/iommu_group/devices", sp_sysfs(),
@@ -160,12 +161,13 @@ static int sp_pci_group_check(const struct sp_plan_pci *pci, struct sp_err *err)
 			continue;
 		snprintf(dev, sizeof(dev), "%s/%s", path, e->d_name);
 		sp_pci_driver(dev, driver, sizeof(driver));
-		if (!*driver || strcmp(driver, "vfio-pci") == 0 || strcmp(driver, "pci-stub") == 0 ||
-		    strcmp(driver, "pcieport") == 0)
+		if (!*driver || strcmp(driver, "vfio-pci") == 0 ||
+		    strcmp(driver, "pci-stub") == 0 || strcmp(driver, "pcieport") == 0)
 			continue;
-		sp_err_set(err,
-			   "pci device %s (%s): its IOMMU group %s also holds %s, bound to %s, and VFIO passes whole groups only; bind that one to vfio-pci too (driverctl set-override %s vfio-pci)",
-			   pci->resource, pci->address, group, e->d_name, driver, e->d_name);
+		sp_err_set(
+			err,
+			"pci device %s (%s): its IOMMU group %s also holds %s, bound to %s, and VFIO passes whole groups only; bind that one to vfio-pci too (driverctl set-override %s vfio-pci)",
+			pci->resource, pci->address, group, e->d_name, driver, e->d_name);
 		closedir(d);
 		return -1;
 	}
