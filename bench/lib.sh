@@ -19,3 +19,13 @@ time_to_marker() {
 
 # median: of the numbers on standard input, one a line.
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
+# need_image: the build, and the test image the benchmarks boot (built into
+# $state when missing).
+need_image() {
+	[[ -x build/spectrum ]] || { echo "bench: run scripts/setup.sh first" >&2; exit 1; }
+	if [[ ! -f $state/images/test-x86.erofs ]]; then
+		SPECTRUM_STATE_DIR=$state build/spectrum-image build -n test-x86 -p busybox-static \
+			-d tests/vm/root >/dev/null
+	fi
+}

@@ -19,11 +19,7 @@ trap 'rm -rf "$tmp"' EXIT
 cfg=bench/bench.json
 marker=spectrum-bench-marker
 
-[[ -x build/spectrum ]] || { echo "bench: run scripts/setup.sh first" >&2; exit 1; }
-if [[ ! -f $state/images/test-x86.erofs ]]; then
-	SPECTRUM_STATE_DIR=$state build/spectrum-image build -n test-x86 -p busybox-static \
-		-d tests/vm/root >/dev/null
-fi
+need_image
 
 # initrd NAME [GROUP...]: the base initramfs plus the plan's guest
 # configuration, with a "modules GROUP" line for each GROUP after "root".

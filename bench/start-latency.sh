@@ -21,10 +21,7 @@ trap 'rm -rf "$tmp" "$SPECTRUM_RUN_DIR"' EXIT
 cfg=bench/bench.json
 marker=spectrum-bench-marker
 
-[[ -x build/spectrum ]] || { echo "bench: run scripts/setup.sh first" >&2; exit 1; }
-if [[ ! -f $state/images/test-x86.erofs ]]; then
-	build/spectrum-image build -n test-x86 -p busybox-static -d tests/vm/root >/dev/null
-fi
+need_image
 
 # The floor boots the very initramfs spectrum would (base + guest config);
 # its control port goes to a file, which QEMU opens at once (a null
