@@ -392,7 +392,7 @@ int sp_cmd_run(int argc, char **argv)
 	struct sp_plans *plans;
 	struct sp_config *cfg;
 	int timeout = 0, c, rc = SP_EXIT_OK;
-	char *end;
+	unsigned long secs;
 	const char *pos[2] = {NULL, NULL};
 	size_t npos = 0;
 
@@ -407,9 +407,9 @@ int sp_cmd_run(int argc, char **argv)
 		}
 		if (c != 't')
 			return sp_usage_error("run", "unknown option '%s'", argv[optind - 1]);
-		timeout = (int)strtol(optarg, &end, 10);
-		if (*end || timeout <= 0 || timeout > 86400)
+		if (!sp_uint_parse(optarg, 1, 86400, &secs))
 			return sp_usage_error("run", "--timeout takes seconds, 1 to 86400");
+		timeout = (int)secs;
 	}
 	if (npos != 2)
 		return sp_usage_error("run", "missing FILE or INSTANCE");

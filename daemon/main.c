@@ -216,21 +216,18 @@ static void sd_loop(struct sd *d)
 static int sd_ready_timeout(struct sd *d)
 {
 	const char *v = getenv("SPECTRUM_READY_TIMEOUT");
-	char *end;
-	long s;
+	unsigned long s;
 
 	d->ready_ms = 180000;
 	if (!v)
 		return 0;
-	errno = 0;
-	s = strtol(v, &end, 10);
-	if (errno || end == v || *end || s < 1 || s > 86400) {
+	if (!sp_uint_parse(v, 1, 86400, &s)) {
 		fprintf(stderr,
 			"spectrumd: SPECTRUM_READY_TIMEOUT=\"%s\" is not 1 to 86400 seconds; fix or unset it\n",
 			v);
 		return -1;
 	}
-	d->ready_ms = s * 1000;
+	d->ready_ms = (long)s * 1000;
 	return 0;
 }
 

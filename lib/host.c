@@ -137,9 +137,8 @@ int sp_host_detect(struct sp_host *host, struct sp_err *err)
 		}
 	}
 	if (tsc && *tsc) {
-		char *end;
-		unsigned long v = strtoul(tsc, &end, 10);
-		if (*end || v == 0 || v > 100000000) {
+		unsigned long v;
+		if (!sp_uint_parse(tsc, 1, 100000000, &v)) {
 			sp_err_set(err, "SPECTRUM_TSC_KHZ=\"%s\" is not a frequency in kHz, like 2600000",
 				   tsc);
 			return -1;
@@ -150,9 +149,9 @@ int sp_host_detect(struct sp_host *host, struct sp_err *err)
 	}
 	host->vmm_uid_base = geteuid() == 0 ? 524288 : 0;
 	if (getenv("SPECTRUM_VMM_UID_BASE") && *getenv("SPECTRUM_VMM_UID_BASE")) {
-		char *end;
-		unsigned long v = strtoul(getenv("SPECTRUM_VMM_UID_BASE"), &end, 10);
-		if (*end || (v && (v < 65536 || v > 4000000000ul))) {
+		unsigned long v;
+		if (!sp_uint_parse(getenv("SPECTRUM_VMM_UID_BASE"), 0, 4000000000ul, &v) ||
+		    (v && v < 65536)) {
 			sp_err_set(err,
 				   "SPECTRUM_VMM_UID_BASE=\"%s\" is not 0 or a uid from 65536 to 4000000000",
 				   getenv("SPECTRUM_VMM_UID_BASE"));

@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,6 +318,23 @@ uint64_t sp_hash64(const char *s, uint64_t seed)
 		h *= 0x100000001b3ull;
 	}
 	return h;
+}
+
+bool sp_uint_parse(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+	unsigned long v = 0;
+
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (ULONG_MAX - (unsigned long)(*s - '0')) / 10)
+			return false;
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+	if (v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
 }
 
 long sp_now_ms(void)

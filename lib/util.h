@@ -94,6 +94,10 @@ bool sp_path_within(const char *inner, const char *outer);
 /* Edit distance for "did you mean" suggestions (bounded inputs). */
 unsigned sp_edit_distance(const char *a, const char *b);
 
+/* A decimal number from lo to hi, digits only (no sign, space or base
+ * prefix), into *out; false if it is not one. */
+bool sp_uint_parse(const char *s, unsigned long lo, unsigned long hi, unsigned long *out);
+
 /* Milliseconds on the monotonic clock: deadlines and timeouts. */
 long sp_now_ms(void);
 

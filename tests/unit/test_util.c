@@ -87,6 +87,27 @@ static void test_paths(void)
 	       "within");
 }
 
+static void test_uint(void)
+{
+	static const struct {
+		const char *s;
+		bool ok;
+		unsigned long v;
+	} cases[] = {
+		{"1", true, 1},		 {"86400", true, 86400}, {"0", false, 0},
+		{"86401", false, 0},	 {"", false, 0},	 {" 5", false, 0},
+		{"+5", false, 0},	 {"-1", false, 0},	 {"5s", false, 0},
+		{"0x10", false, 0},	 {"4294967297", false, 0},
+		{"99999999999999999999999", false, 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned long v = 0;
+		bool ok = sp_uint_parse(cases[i].s, 1, 86400, &v);
+		TAP_OK(ok == cases[i].ok && (!ok || v == cases[i].v), "number \"%s\" in 1..86400",
+		       cases[i].s);
+	}
+}
+
 static void test_distance(void)
 {
 	TAP_OK(sp_edit_distance("memory", "memroy") == 1, "swap is one edit");
@@ -138,6 +159,7 @@ static void test_argv(void)
 
 int main(void)
 {
+	test_uint();
 	test_sizes();
 	test_names();
 	test_paths();
