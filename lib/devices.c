@@ -92,33 +92,19 @@ static bool sp_usb_present(const struct sp_usb_id *u)
 	return sp_usb_find(u, dir, sizeof(dir));
 }
 
-/* The name of the driver bound to the device at `dir`, or "" for none. */
-static void sp_pci_driver(const char *dir, char *name, size_t len)
+/*
+ * The last component of the symbolic link dir/entry (a driver's or an
+ * IOMMU group's name): 0, or -1 with "" when there is no link or the name
+ * does not fit (sysfs names are short; a longer one is not trusted).
+ */
+static int sp_link_name(const char *dir, const char *entry, char *name, size_t len)
 {
-	char path[PATH_MAX + 16], link[PATH_MAX];
-	ssize_t n;
-
-	const char *base;
-	size_t blen;
-
-	snprintf(path, sizeof(path), "%s/driver", dir);
-	n = readlink(path, link, sizeof(link) - 1);
-	link[n > 0 ? n : 0] = '\0';
-	base = strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
-	/* Driver names are short; a longer one is cut, not trusted whole. */
-	blen = strnlen(base, len - 1);
-	memcpy(name, base, blen);
-	name[blen] = '\0';
-}
-
-/* The device's IOMMU group number, from its iommu_group link; -1 if none. */
-static int sp_pci_group(const char *address, char *group, size_t len)
-{
-	char path[PATH_MAX], link[PATH_MAX];
+	char path[PATH_MAX + 300], link[PATH_MAX];
 	const char *base;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/iommu_group", sp_sysfs(), address);
+	name[0] = '\0';
+	snprintf(path, sizeof(path), "%s/%s", dir, entry);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n <= 0)
 		return -1;
@@ -126,8 +112,24 @@ static int sp_pci_group(const char *address, char *group, size_t len)
 	base = strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
 	if (strlen(base) >= len)
 		return -1;
-	memcpy(group, base, strlen(base) + 1);
+	memcpy(name, base, strlen(base) + 1);
 	return 0;
+}
+
+/* The name of the driver bound to the device at `dir`, or "" for none;
+ * `name` holds PATH_MAX bytes, so any link's last component fits. */
+static void sp_pci_driver(const char *dir, char *name, size_t len)
+{
+	sp_link_name(dir, "driver", name, len);
+}
+
+/* The device's IOMMU group number, from its iommu_group link; -1 if none. */
+static int sp_pci_group(const char *address, char *group, size_t len)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s/bus/pci/devices/%s", sp_sysfs(), address);
+	return sp_link_name(dir, "iommu_group", group, len);
 }
 
 /*
@@ -138,7 +140,7 @@ static int sp_pci_group(const char *address, char *group, size_t len)
  */
 static int sp_pci_group_check(const struct sp_plan_pci *pci, struct sp_err *err)
 {
-	char path[PATH_MAX], group[32], driver[256];
+	char path[PATH_MAX], group[32], driver[PATH_MAX];
 	struct dirent *e;
 	DIR *d;
 
@@ -177,7 +179,7 @@ static int sp_pci_group_check(const struct sp_plan_pci *pci, struct sp_err *err)
 
 static int sp_pci_check(const struct sp_plan_pci *pci, struct sp_err *err)
 {
-	char path[PATH_MAX], driver[256];
+	char path[PATH_MAX], driver[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s", sp_sysfs(), pci->address);
 	if (access(path, F_OK) < 0) {
