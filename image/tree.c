@@ -202,6 +202,38 @@ static const char *si_special(mode_t m)
 	return "a file of unknown type";
 }
 
+typedef int si_dir_fn(struct si_walk *w, int sfd, int dfd, unsigned depth);
+
+/*
+ * Into the directory `name` of both trees: `fn` on the pair, then the
+ * source's mode on the destination (last, so that a read-only directory
+ * is still filled).  `show_src` names the source tree in a failure (a
+ * tree given with -d; an unpacked package's directory means nothing).
+ */
+static int si_descend(struct si_walk *w, int sfd, int dfd, const char *name, mode_t mode,
+		      unsigned depth, si_dir_fn *fn, bool show_src)
+{
+	int s2 = openat(sfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int d2 = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int ret;
+
+	if (s2 < 0 || d2 < 0)
+		ret = show_src ? si_fail(w->e, SI_EXIT_SYSTEM, "cannot open %s/%s: %s", w->src, w->rel,
+					 strerror(errno))
+			       : si_fail(w->e, SI_EXIT_SYSTEM, "cannot open /%s: %s", w->rel,
+					 strerror(errno));
+	else
+		ret = fn(w, s2, d2, depth + 1);
+	if (ret == 0 && fchmod(d2, mode & 07777) != 0)
+		ret = si_fail(w->e, SI_EXIT_SYSTEM, "cannot set the mode of /%s: %s", w->rel,
+			      strerror(errno));
+	if (s2 >= 0)
+		close(s2);
+	if (d2 >= 0)
+		close(d2);
+	return ret;
+}
+
 static int si_copy_dir(struct si_walk *w, int sfd, int dfd, unsigned depth)
 {
 	size_t rellen = strlen(w->rel);
@@ -229,7 +261,6 @@ static int si_copy_dir(struct si_walk *w, int sfd, int dfd, unsigned depth)
 			ret = si_fail(w->e, SI_EXIT_SYSTEM, "cannot read %s/%s: %s", w->src, w->rel, strerror(errno));
 		} else if (S_ISDIR(st.st_mode)) {
 			struct stat dst;
-			int s2, d2;
 
 			si_hash_rec(w, "d %04o %zu:%s\n", (unsigned)(st.st_mode & 07777), strlen(w->rel), w->rel);
 			if (fstatat(dfd, name, &dst, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(dst.st_mode)) {
@@ -241,21 +272,8 @@ static int si_copy_dir(struct si_walk *w, int sfd, int dfd, unsigned depth)
 					break;
 				}
 			}
-			s2 = openat(sfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			d2 = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (s2 < 0 || d2 < 0)
-				ret = si_fail(w->e, SI_EXIT_SYSTEM, "cannot open %s/%s: %s", w->src, w->rel,
-					      strerror(errno));
-			else
-				ret = si_copy_dir(w, s2, d2, depth + 1);
 			/* the mode last: a read-only directory is still filled */
-			if (ret == 0 && fchmod(d2, st.st_mode & 07777) != 0)
-				ret = si_fail(w->e, SI_EXIT_SYSTEM, "cannot set the mode of /%s: %s", w->rel,
-					      strerror(errno));
-			if (s2 >= 0)
-				close(s2);
-			if (d2 >= 0)
-				close(d2);
+			ret = si_descend(w, sfd, dfd, name, st.st_mode, depth, si_copy_dir, true);
 		} else if (S_ISREG(st.st_mode)) {
 			ret = si_copy_file(w, sfd, dfd, name, &st);
 		} else if (S_ISLNK(st.st_mode)) {
@@ -319,21 +337,8 @@ static int si_move_dir(struct si_walk *w, int sfd, int dfd, unsigned depth)
 				      strerror(errno));
 		} else if (S_ISDIR(st.st_mode) && fstatat(dfd, name, &dst, AT_SYMLINK_NOFOLLOW) == 0 &&
 			   S_ISDIR(dst.st_mode)) {
-			int s2 = openat(sfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			int d2 = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-			if (s2 < 0 || d2 < 0)
-				ret = si_fail(w->e, SI_EXIT_SYSTEM, "cannot open /%s: %s", w->rel, strerror(errno));
-			else
-				ret = si_move_dir(w, s2, d2, depth + 1);
 			/* as tar would: the later package's mode */
-			if (ret == 0 && fchmod(d2, st.st_mode & 07777) != 0)
-				ret = si_fail(w->e, SI_EXIT_SYSTEM, "cannot set the mode of /%s: %s", w->rel,
-					      strerror(errno));
-			if (s2 >= 0)
-				close(s2);
-			if (d2 >= 0)
-				close(d2);
+			ret = si_descend(w, sfd, dfd, name, st.st_mode, depth, si_move_dir, false);
 		} else if (si_clear(w, dfd, name) != 0) {
 			ret = -1;
 		} else if (renameat(sfd, name, dfd, name) != 0) {
