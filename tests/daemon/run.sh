@@ -22,15 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-n=0
-fail=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $*"; }
-check() {
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else not_ok "$name"; sed 's/^/# /' "$tmp/out" | head -20; fi
-}
+. "$src/tests/tap.sh"
 sp() { "$spectrum" "$@" >"$tmp/out" 2>&1; rc=$?; }
 has() { grep -q -- "$1" "$tmp/out"; }
 jqok() { jq -e "$@" >/dev/null; }
@@ -205,5 +197,4 @@ sleep 2
 sp status crasher --json
 check "a stop ends the restarts" jqok '.state == "stopped" or .state == "failed"' "$tmp/out"
 
-echo "1..$n"
-[ "$fail" -eq 0 ]
+tap_end

@@ -42,16 +42,9 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-n=0
-fail=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $*"; }
 out=$tmp/out
-check() { # check NAME COMMAND...: passes if the command succeeds; shows $out if not
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else not_ok "$name"; sed 's/^/# /' "$out" | head -30; fi
-}
+TAP_SHOW=30
+. "$src/tests/tap.sh"
 has() { grep -q -- "$2" "$tmp/$1.out"; }
 show() { out=$tmp/$1.out; }
 # run INSTANCE: boots it in the host namespace, output in $tmp/INSTANCE.out
@@ -248,5 +241,4 @@ kill "$daemon"
 wait "$daemon" 2>/dev/null
 daemon=
 
-echo "1..$n"
-[ "$fail" -eq 0 ]
+tap_end

@@ -21,15 +21,7 @@ chmod 755 "$SPECTRUM_RUN_DIR" # as /run/spectrum: the unprivileged VMMs reach th
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp" "$SPECTRUM_RUN_DIR"' EXIT INT TERM
 
-n=0
-fail=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $*"; }
-check() { # check NAME COMMAND...: passes if the command succeeds
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else not_ok "$name"; sed 's/^/# /' "$tmp/out" | head -20; fi
-}
+. "$src/tests/tap.sh"
 
 # run INSTANCE [CONFIG]: boots it, output (console and errors) in $tmp/out,
 # status in $rc.
@@ -249,5 +241,4 @@ check "a read-only binding sees the files" has "^11$"
 check "and cannot write to the directory" has "ro-write=1"
 check "nothing was written on the host" [ ! -e "$tmp/shared/intruder" ]
 
-echo "1..$n"
-[ "$fail" -eq 0 ]
+tap_end
