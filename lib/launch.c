@@ -22,6 +22,7 @@
 #include "backend.h"
 #include "guest.h"
 #include "net.h"
+#include "uid.h"
 
 static int sp_mkdir_p(const char *path, mode_t mode)
 {
@@ -206,7 +207,7 @@ int sp_launch_prepare(const struct sp_plan *p, int *lock_fd, struct sp_err *err)
 	    sp_need_file("base initramfs", p->base_initrd, arch_fix, err) < 0 ||
 	    sp_need_file("root image", p->root.image,
 			 "build it with 'spectrum image build' or fix the application's image", err) < 0 ||
-	    sp_devices_check(p, err) < 0)
+	    sp_devices_check(p, err) < 0 || sp_uid_check_free(p->vmm_uid, p->instance, err) < 0)
 		return -1;
 	if (sp_mkdir_p(p->run_dir, 0700) < 0) {
 		sp_err_set(err, "cannot create %s: %s", p->run_dir, strerror(errno));

@@ -13,6 +13,7 @@
 
 #include "backend.h"
 #include "plan.h"
+#include "uid.h"
 
 /* virtiofs limits a mount tag to 36 bytes. */
 #define SP_TAG_MAX 36
@@ -240,8 +241,6 @@ static int sp_plan_sockets(struct sp_arena *a, struct sp_plan *p, const struct s
 	p->qmp_socket = sp_arena_printf(a, "%s/qmp.sock", p->run_dir);
 	p->console_log = sp_arena_printf(a, "%s/console.log", p->run_dir);
 	p->pid_file = sp_arena_printf(a, "%s/pid", p->run_dir);
-	if (host->vmm_uid_base)
-		p->vmm_uid = host->vmm_uid_base + (uint32_t)(sp_hash64(p->instance, 0) % 65536);
 	const char *longest = p->console_socket;
 
 	for (size_t i = 0; i < p->nshares; i++)
@@ -301,11 +300,26 @@ static void sp_plans_error_instance(struct sp_err *err, const char *instance)
 	snprintf(err->place, sizeof(err->place), "instances.%s", instance);
 }
 
+/* The VMM uids of all the file's instances, even when one is planned: an
+ * instance's uid depends on the names of the others (lib/uid.h). */
+static uint32_t *sp_plan_uids(struct sp_arena *a, const struct sp_config *cfg,
+			      const struct sp_host *host)
+{
+	const char **names = sp_arena_array(a, cfg->ninstances, sizeof(*names));
+	uint32_t *uids = sp_arena_array(a, cfg->ninstances, sizeof(*uids));
+
+	for (size_t i = 0; i < cfg->ninstances; i++)
+		names[i] = cfg->instances[i].name;
+	sp_uid_assign(names, cfg->ninstances, host->vmm_uid_base, uids);
+	return uids;
+}
+
 struct sp_plans *sp_plan_compile(const struct sp_config *cfg, const struct sp_host *host,
 				 const char *only, int hv_override, struct sp_err *err)
 {
 	struct sp_arena *a;
 	struct sp_plans *plans;
+	uint32_t *uids;
 
 	if (only && !sp_config_instance(cfg, only)) {
 		sp_err_set(err, "%s has no instance named \"%s\"; `spectrum plan %s` lists them", cfg->file,
@@ -316,10 +330,12 @@ struct sp_plans *sp_plan_compile(const struct sp_config *cfg, const struct sp_ho
 	plans = sp_arena_alloc(a, sizeof(*plans));
 	plans->arena = a;
 	plans->v = sp_arena_array(a, cfg->ninstances, sizeof(struct sp_plan));
+	uids = sp_plan_uids(a, cfg, host);
 	for (size_t i = 0; i < cfg->ninstances; i++) {
 		const struct sp_instance *inst = &cfg->instances[i];
 		if (only && strcmp(only, inst->name) != 0)
 			continue;
+		plans->v[plans->n].vmm_uid = uids[i];
 		if (sp_plan_one(a, &plans->v[plans->n], cfg, inst, host, hv_override, err) < 0) {
 			sp_plans_error_instance(err, inst->name);
 			sp_arena_free(a);

@@ -28,9 +28,10 @@ struct sp_host {
 	bool accel_forced; /* SPECTRUM_ACCEL was set: use `forced` for native guests */
 	enum sp_accel forced;
 	uint32_t tsc_khz;  /* host TSC frequency, 0 if unknown */
-	/* VMMs run as uid = gid = vmm_uid_base + a hash of the instance name,
-	 * a range no account uses, so each instance's VMM is alone in its
-	 * uid; 0 keeps the caller's (when not root, or disabled). */
+	/* VMMs run as uid = gid = vmm_uid_base + a slot below 65536 distinct
+	 * for each instance of the file (lib/uid.h), a range no account uses,
+	 * so each instance's VMM is alone in its uid; 0 keeps the caller's
+	 * (when not root, or disabled). */
 	uint32_t vmm_uid_base;
 	const char *state_dir; /* images, kernels, volumes: /var/lib/spectrum */
 	const char *run_dir;   /* sockets and pid files: /run/spectrum */

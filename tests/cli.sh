@@ -80,6 +80,31 @@ else
 	echo "ok $n - plan --json # SKIP jq not installed"
 fi
 
+# Each instance's VMM has a uid of its own (e0 and e181 had one under the
+# hash of old), the same whatever the order of the instances in the file.
+n=$((n + 1))
+uids_file() { # NAME...: a file of instances NAME..., in that order
+	printf '{"applications": {"a": {"image": "a", "command": ["/bin/true"]}}, "instances": {'
+	sep=
+	for i; do printf '%s"%s": {"application": "a"}' "$sep" "$i"; sep=', '; done
+	printf '}}\n'
+}
+uids_file e0 e181 >"$tmp/uids.json"
+uids_file e181 e0 >"$tmp/uids-rev.json"
+if command -v jq >/dev/null 2>&1; then
+	uids() { SPECTRUM_VMM_UID_BASE=524288 sp plan "$1" --json 2>&1 | jq -r 'sort_by(.instance) | .[] | "\(.instance)=\(.vmm.uid)"' | paste -sd ' '; }
+	a=$(uids "$tmp/uids.json") b=$(uids "$tmp/uids-rev.json")
+	u0=$(echo "$a" | sed -n 's/.*e0=\([0-9]*\).*/\1/p') u181=$(echo "$a" | sed -n 's/.*e181=\([0-9]*\).*/\1/p')
+	if [ -n "$u0" ] && [ -n "$u181" ] && [ "$u0" != "$u181" ] && [ "$a" = "$b" ]; then
+		echo "ok $n - e0 and e181 get distinct VMM uids ($a), in either order"
+	else
+		echo "not ok $n - e0 and e181 get distinct VMM uids (got '$a', reversed '$b')"
+		fail=$((fail + 1))
+	fi
+else
+	echo "ok $n - distinct VMM uids # SKIP jq not installed"
+fi
+
 # --argv output is valid shell: each block evaluates to the same words.
 n=$((n + 1))
 sp plan "$ex/minimal.json" --argv 2>/dev/null | grep -v '^#' >"$tmp/argv.sh"

@@ -1,0 +1,73 @@
+#!/bin/sh
+# A VMM uid is never taken while a process holds it: `spectrum run` refuses
+# in one line naming the process, before it makes anything (TAP).  Root
+# only (it starts processes of other uids); nothing boots.
+#
+#   uid.sh SPECTRUM
+set -u
+spectrum=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+if [ "$(id -u)" != 0 ]; then
+	echo "1..0 # SKIP not root"
+	exit 0
+fi
+if ! command -v setpriv >/dev/null 2>&1; then
+	echo "1..0 # SKIP setpriv (util-linux) not installed"
+	exit 0
+fi
+tmp=$(mktemp -d)
+holder=
+trap '[ -z "$holder" ] || kill "$holder" 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+. "$(dirname "$0")/tap.sh"
+
+# The checks before the uid's pass: a kernel, initramfs and image exist.
+state=$tmp/state
+mkdir -p "$state/kernels/x86_64" "$state/images"
+touch "$state/kernels/x86_64/vmlinux" "$state/kernels/x86_64/initrd.img" "$state/images/a.erofs"
+# A base of its own, far from the uids of VMs that run on this host.
+export SPECTRUM_STATE_DIR="$state" SPECTRUM_RUN_DIR="$tmp/run" SPECTRUM_ACCEL=tcg \
+	SPECTRUM_VMM_UID_BASE=3900000000
+cat >"$tmp/c.json" <<'EOF'
+{"applications": {"a": {"image": "a", "command": ["/bin/true"]}},
+ "instances": {"e0": {"application": "a"}, "e181": {"application": "a"}}}
+EOF
+sp() { ${SPECTRUM_EXE_WRAPPER:-} "$spectrum" "$@"; }
+uid=$(sp plan "$tmp/c.json" e0 --json | sed -n 's/.*"uid": \([0-9]*\).*/\1/p')
+has_uid() { [ -n "$uid" ] && [ "$uid" -ge 3900000000 ]; }
+check "e0 has a VMM uid ($uid)" has_uid
+
+# hold ARGS...: a sleep with setpriv's ARGS as credentials, in $holder.
+hold() {
+	setpriv "$@" --clear-groups sleep 60 &
+	holder=$!
+	# Until it is sleep, of the uid, and not setpriv.
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		grep -q '^Name:.sleep' "/proc/$holder/status" 2>/dev/null && break
+		sleep 0.1
+	done
+}
+release() {
+	kill "$holder"
+	wait "$holder" 2>/dev/null
+	holder=
+}
+
+# refused WHAT: `spectrum run` exits 3 with one line naming $holder, and
+# has made no run directory.
+refused() {
+	timeout 60 ${SPECTRUM_EXE_WRAPPER:-} "$spectrum" run "$tmp/c.json" e0 >"$tmp/out" 2>&1 </dev/null
+	rc=$?
+	[ "$rc" -eq 3 ] && [ "$(wc -l <"$tmp/out")" -eq 1 ] &&
+		grep -q "spectrum: e0: $1 $uid of instance e0 is in use by process $holder (sleep); stop it first" "$tmp/out" &&
+		[ ! -e "$tmp/run/e0" ] || { echo "exit $rc" >>"$tmp/out"; false; }
+}
+
+hold --reuid="$uid" --regid="$uid"
+check "run refuses the uid of a running process, naming it" refused uid
+release
+
+# A process of another uid but of the VMM's gid could open its files.
+hold --reuid=3899999999 --regid="$uid"
+check "run refuses a uid that a process holds as its gid" refused gid
+release
+
+tap_end
