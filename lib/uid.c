@@ -21,10 +21,10 @@ uint32_t sp_uid_slot(const char *name)
 {
 	uint64_t h = sp_hash64(name, 0x756964); /* "uid" */
 
-	/* FNV-1a leaves its low bits poorly mixed (names that differ in
-	 * their last characters often agree in them); a 64-bit finaliser
-	 * spreads every input bit over the whole word, of which the top 16
-	 * bits are the slot. */
+	/* FNV-1a's multiplications carry bits only upward: its low 16 bits
+	 * depend on nothing above them, and names collide there far more
+	 * often than by chance (e0 and e181).  A 64-bit finaliser spreads
+	 * every bit over the whole word, of which the top 16 are the slot. */
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;
@@ -245,13 +245,15 @@ static bool sp_no_capabilities(void)
  */
 static void sp_uid_killer(uint32_t uid)
 {
+	uid_t r, e, s;
 	sigset_t all;
 
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
-	close_range(3, ~0U, 0);
+	close_range(0, ~0U, 0);
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
-	    setresgid(uid, uid, uid) < 0 || setresuid(uid, uid, uid) < 0 || !sp_no_capabilities())
+	    setresgid(uid, uid, uid) < 0 || setresuid(uid, uid, uid) < 0 ||
+	    getresuid(&r, &e, &s) < 0 || r != uid || e != uid || s != uid || !sp_no_capabilities())
 		_exit(1);
 	if (kill(-1, SIGKILL) < 0 && errno != ESRCH) /* ESRCH: there was none */
 		_exit(1);
@@ -264,8 +266,10 @@ int sp_uid_kill_all(uint32_t uid)
 	pid_t pid;
 	int st;
 
-	/* Its own uid would end the caller, and uid 0 everything. */
-	if (uid == 0 || getresuid(&r, &e, &s) < 0 || uid == r || uid == e || uid == s)
+	/* Its own uid would end the caller, and uid 0 everything; -1 is
+	 * "unchanged" to setresuid. */
+	if (uid == 0 || uid == (uint32_t)-1 || getresuid(&r, &e, &s) < 0 || uid == r || uid == e ||
+	    uid == s)
 		return -1;
 	pid = fork();
 	if (pid < 0)

@@ -225,13 +225,14 @@ static void test_in_use(void)
 	TAP_OK(sp_uid_check_free(0, "e0", &err) == 0,
 	       "uid 0 (the caller's credentials) is not checked");
 	TAP_OK(sp_uid_kill_all(0) < 0, "kill_all refuses uid 0");
+	TAP_OK(sp_uid_kill_all(UINT32_MAX) < 0, "kill_all refuses uid -1 (\"unchanged\")");
 	TAP_OK(sp_uid_kill_all(getuid()) < 0, "kill_all refuses the caller's uid");
 	if (getuid() != 0) {
 		/* Our own uid is held by this very process. */
 		TAP_OK(sp_uid_check_free(getuid(), "e0", &err) < 0 &&
 			       strstr(err.msg, "is in use by process"),
 		       "our uid is in use: %s", err.msg);
-		for (int i = 0; i < 8; i++)
+		for (int i = 0; i < 9; i++)
 			TAP_OK(1, "a process of a spare uid # SKIP not root");
 		return;
 	}
@@ -266,6 +267,24 @@ static void test_in_use(void)
 	       "a process whose first thread ended holds the uid: %s", err.msg);
 	TAP_OK(sp_uid_kill_all(spare) == 0 && becomes_free(spare),
 	       "kill_all ends its other thread too");
+	waitpid(pid, NULL, 0);
+
+	/* A hostile process that stops every process of its uid, the
+	 * killer too once it has the uid: kill_all never hangs, and wins. */
+	pid = fork();
+	if (pid == 0) {
+		if (setresgid(spare, spare, spare) < 0 || setresuid(spare, spare, spare) < 0)
+			_exit(1);
+		for (;;)
+			kill(-1, SIGSTOP);
+	}
+	nanosleep(&t, NULL);
+	int tries = 0, rc = -1;
+	while (rc < 0 && tries++ < 50)
+		rc = sp_uid_kill_all(spare);
+	TAP_OK(rc == 0 && becomes_free(spare),
+	       "kill_all ends a process that stops its peers (%d tries)", tries);
+	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 }
 
