@@ -29,22 +29,34 @@ struct sp_ctl_opts {
 	bool follow;
 };
 
-static int sp_ctl_connect(void)
+/*
+ * Connects to the daemon's socket: its descriptor, or -1 with *rc set.
+ * The socket's mode (spectrumd(8)) keeps out whom the daemon would
+ * refuse, so a connection refused for its mode is a refusal too (status
+ * 4), not an unreachable daemon.
+ */
+static int sp_ctl_connect(int *rc)
 {
 	const char *dir = getenv("SPECTRUM_RUN_DIR");
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd;
+	int fd, e;
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/spectrumd.sock", dir && *dir ? dir : "/run/spectrum");
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return fd;
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	*rc = e == EACCES ? SP_EXIT_DENIED : SP_EXIT_SYSTEM;
+	if (e == EACCES)
+		sp_warnx("permission denied: uid %d may not open %s; "
+			 "root and the spectrum group may",
+			 (int)getuid(), sa.sun_path);
+	else
 		sp_warnx("cannot reach spectrumd at %s: %s; start it with 'spectrumd -c FILE'",
-			 sa.sun_path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
+			 sa.sun_path, strerror(e));
+	return -1;
 }
 
 /* Sends the request; returns the reply status, the body on stdout or
@@ -60,13 +72,15 @@ static int sp_ctl_call(const struct sp_request *rq, int *passed, char **body_out
 	struct sp_err err = {0};
 	const char *body;
 	ssize_t n;
-	int fd = sp_ctl_connect();
+	int rc = SP_EXIT_SYSTEM;
+	int fd = sp_ctl_connect(&rc);
 
 	*passed = -1;
 	if (fd < 0)
-		return SP_EXIT_SYSTEM;
-	/* A refused peer gets its answer before the daemon reads anything,
-	 * so a failed send may still be followed by a reply to read. */
+		return rc;
+	/* A refused peer is answered when the daemon accepts the connection,
+	 * before it reads anything; the daemon then shuts the connection, so
+	 * our send may fail (EPIPE) with the reply still there to read. */
 	int sent = send(fd, rq, sizeof(*rq), MSG_NOSIGNAL) == (ssize_t)sizeof(*rq) ? 0 : errno;
 	n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
 	if (n <= 0 && sent) {
