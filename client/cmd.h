@@ -2,6 +2,8 @@
 #ifndef SPECTRUM_CMD_H
 #define SPECTRUM_CMD_H
 
+#include <stdio.h>
+
 #include "diag.h"
 #include "model.h"
 #include "plan.h"
@@ -23,9 +25,14 @@ struct sp_cmd {
 	const char *help;    /* the rest of `spectrum help NAME` */
 };
 
+/* The commands run here; spectrumd's verbs are in sp_verbs (proto.h). */
 extern const struct sp_cmd sp_cmds[];
 
-const struct sp_cmd *sp_cmd_find(const char *name);
+/* Fills *out with the command or verb called `name`; false if none is. */
+bool sp_cmd_find(const char *name, struct sp_cmd *out);
+
+/* Lists every command and verb with its summary. */
+void sp_cmds_print(FILE *f);
 
 int sp_cmd_check(int argc, char **argv);
 int sp_cmd_plan(int argc, char **argv);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The subcommands that talk to spectrumd(8): up, down, start, stop,
- * restart, list, status, console, logs.  Each sends one fixed-size request
- * (lib/proto.h) and prints the daemon's answer.
+ * The subcommands that talk to spectrumd(8), the verbs of sp_verbs
+ * (lib/proto.c).  Each sends one fixed-size request (lib/proto.h) and
+ * prints the daemon's answer.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,22 +29,34 @@ struct sp_ctl_opts {
 	bool follow;
 };
 
-static int sp_ctl_connect(void)
+/*
+ * Connects to the daemon's socket: its descriptor, or -1 with *rc set.
+ * The socket's mode (spectrumd(8)) keeps out whom the daemon would
+ * refuse, so a connection refused for its mode is a refusal too (status
+ * 4), not an unreachable daemon.
+ */
+static int sp_ctl_connect(int *rc)
 {
 	const char *dir = getenv("SPECTRUM_RUN_DIR");
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd;
+	int fd, e;
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/spectrumd.sock", dir && *dir ? dir : "/run/spectrum");
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return fd;
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	*rc = e == EACCES ? SP_EXIT_DENIED : SP_EXIT_SYSTEM;
+	if (e == EACCES)
+		sp_warnx("permission denied: uid %d may not open %s; "
+			 "root and the spectrum group may",
+			 (int)getuid(), sa.sun_path);
+	else
 		sp_warnx("cannot reach spectrumd at %s: %s; start it with 'spectrumd -c FILE'",
-			 sa.sun_path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
+			 sa.sun_path, strerror(e));
+	return -1;
 }
 
 /* Sends the request; returns the reply status, the body on stdout or
@@ -60,13 +72,15 @@ static int sp_ctl_call(const struct sp_request *rq, int *passed, char **body_out
 	struct sp_err err = {0};
 	const char *body;
 	ssize_t n;
-	int fd = sp_ctl_connect();
+	int rc = SP_EXIT_SYSTEM;
+	int fd = sp_ctl_connect(&rc);
 
 	*passed = -1;
 	if (fd < 0)
-		return SP_EXIT_SYSTEM;
-	/* A refused peer gets its answer before the daemon reads anything,
-	 * so a failed send may still be followed by a reply to read. */
+		return rc;
+	/* A refused peer is answered when the daemon accepts the connection,
+	 * before it reads anything; the daemon then shuts the connection, so
+	 * our send may fail (EPIPE) with the reply still there to read. */
 	int sent = send(fd, rq, sizeof(*rq), MSG_NOSIGNAL) == (ssize_t)sizeof(*rq) ? 0 : errno;
 	n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
 	if (n <= 0 && sent) {
@@ -144,18 +158,6 @@ static int sp_ctl_logs(int fd, bool follow)
 	}
 }
 
-static const struct {
-	const char *cmd;
-	enum sp_op op;
-	bool needs_name;
-} sp_ctl_ops[] = {
-	{"up", SP_OP_UP, false},	 {"down", SP_OP_DOWN, false},
-	{"start", SP_OP_START, true},	 {"stop", SP_OP_STOP, true},
-	{"restart", SP_OP_RESTART, true}, {"list", SP_OP_LIST, false},
-	{"status", SP_OP_STATUS, true},	 {"console", SP_OP_CONSOLE, true},
-	{"logs", SP_OP_LOGS, true},
-};
-
 static int sp_ctl_parse(int argc, char **argv, struct sp_ctl_opts *o)
 {
 	static const struct option longopts[] = {
@@ -197,31 +199,30 @@ static int sp_ctl_parse(int argc, char **argv, struct sp_ctl_opts *o)
 
 int sp_cmd_ctl(int argc, char **argv)
 {
+	const struct sp_verb *verb = sp_verb_find(argv[0]);
 	struct sp_ctl_opts o = {0};
 	struct sp_request rq;
 	char *body = NULL;
 	int passed, rc;
-	size_t i;
 
+	if (!verb)
+		return sp_usage_error(NULL, "unknown command '%s'", argv[0]);
 	if (sp_ctl_parse(argc, argv, &o) != 0)
 		return SP_EXIT_USAGE;
-	for (i = 0; i < sizeof(sp_ctl_ops) / sizeof(sp_ctl_ops[0]); i++)
-		if (strcmp(sp_ctl_ops[i].cmd, o.cmd) == 0)
-			break;
-	if (sp_ctl_ops[i].needs_name && !o.name)
+	if (verb->needs_name && !o.name)
 		return sp_usage_error(o.cmd, "missing INSTANCE");
-	if (!sp_ctl_ops[i].needs_name && o.name)
+	if (!verb->needs_name && o.name)
 		return sp_usage_error(o.cmd, "unexpected argument '%s'", o.name);
 	if (o.name && !sp_name_valid(o.name))
 		return sp_usage_error(o.cmd, "'%s' is not an instance name", o.name);
-	if (sp_request_make(&rq, sp_ctl_ops[i].op, o.flags, o.name) < 0)
+	if (sp_request_make(&rq, verb->op, o.flags, o.name) < 0)
 		return sp_usage_error(o.cmd, "invalid request");
 	rc = sp_ctl_call(&rq, &passed, &body);
 	if (body && *body)
 		fputs(body, rc == SP_EXIT_OK ? stdout : stderr);
 	if (rc == SP_EXIT_OK && passed >= 0) {
-		rc = sp_ctl_ops[i].op == SP_OP_CONSOLE ? sp_ctl_console(passed)
-							     : sp_ctl_logs(passed, o.follow);
+		rc = verb->op == SP_OP_CONSOLE ? sp_ctl_console(passed) :
+						 sp_ctl_logs(passed, o.follow);
 		close(passed);
 	}
 	return rc;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * spectrum: the command-line client.  Each subcommand lives in its own
- * file and is dispatched through the table below.
+ * file and is dispatched through the table below; the verbs that spectrumd
+ * carries out come from the protocol's table (sp_verbs, lib/proto.c) and
+ * all go to sp_cmd_ctl.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +12,7 @@
 
 #include "cmd.h"
 #include "nix.h"
+#include "proto.h"
 
 const struct sp_cmd sp_cmds[] = {
 	{"check", sp_cmd_check, "FILE", "validate a data file",
@@ -38,36 +41,35 @@ const struct sp_cmd sp_cmds[] = {
 	 "Runs spectrum-image(1): 'spectrum image build -n NAME -p PACKAGE -d DIR' makes a\n"
 	 "reproducible erofs root image, 'spectrum image verify NAME' rebuilds it and\n"
 	 "compares, 'spectrum image list' shows the images.\n"},
-	{"up", sp_cmd_ctl, "[--all]", "start the autostart instances (--all: every one)",
-	 "Asks spectrumd to start every instance marked autostart, or every instance.\n"},
-	{"down", sp_cmd_ctl, "[--kill]", "stop every running instance",
-	 "Asks spectrumd to stop every running instance.\n"},
-	{"start", sp_cmd_ctl, "INSTANCE", "start an instance under spectrumd",
-	 "Starts INSTANCE and waits until its application runs.  Refused, naming the\n"
-	 "holder, when a volume or device it binds is held by a running instance.\n"},
-	{"stop", sp_cmd_ctl, "INSTANCE [--kill]", "stop an instance",
-	 "Asks the guest to stop its application and power off, and waits; the VM is\n"
-	 "killed if it does not stop in time, or at once with --kill.\n"},
-	{"restart", sp_cmd_ctl, "INSTANCE", "stop, then start an instance", ""},
-	{"list", sp_cmd_ctl, "[--json]", "list instances and their state",
-	 "One line per instance: state, pid, uptime, memory; --json for a JSON array.\n"},
-	{"status", sp_cmd_ctl, "INSTANCE [--json]", "show one instance",
-	 "State, pid, uptime, memory, the resources it holds and why it last stopped.\n"},
-	{"console", sp_cmd_ctl, "INSTANCE", "attach to an instance's console",
-	 "Attaches the terminal to the guest's console; Ctrl-] detaches.\n"},
-	{"logs", sp_cmd_ctl, "INSTANCE [-f]", "print an instance's console log",
-	 "Prints everything the instance's console showed; -f keeps following it.\n"},
 	{"help", sp_cmd_help, "[COMMAND]", "show help for a command",
 	 "Without COMMAND lists the commands; with it, explains COMMAND.\n"},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 
-const struct sp_cmd *sp_cmd_find(const char *name)
+bool sp_cmd_find(const char *name, struct sp_cmd *out)
 {
+	const struct sp_verb *v;
+
 	for (const struct sp_cmd *c = sp_cmds; c->name; c++)
-		if (strcmp(c->name, name) == 0)
-			return c;
-	return NULL;
+		if (strcmp(c->name, name) == 0) {
+			*out = *c;
+			return true;
+		}
+	v = sp_verb_find(name);
+	if (!v)
+		return false;
+	*out = (struct sp_cmd){v->name, sp_cmd_ctl, v->args, v->summary, v->help};
+	return true;
+}
+
+void sp_cmds_print(FILE *f)
+{
+	fputs("commands:\n", f);
+	for (const struct sp_cmd *c = sp_cmds; c->name; c++)
+		fprintf(f, "  %-8s %s\n", c->name, c->summary);
+	fputs("\ncommands that spectrumd carries out:\n", f);
+	for (const struct sp_verb *v = sp_verbs; v->name; v++)
+		fprintf(f, "  %-8s %s\n", v->name, v->summary);
 }
 
 void sp_warnx(const char *fmt, ...)
@@ -205,16 +207,15 @@ struct sp_plans *sp_compile_file(const char *file, const char *instance, int hv,
 
 static void sp_main_usage(FILE *f)
 {
-	fputs("usage: spectrum [--version] [-h | --help] COMMAND [ARGS]\n\ncommands:\n", f);
-	for (const struct sp_cmd *c = sp_cmds; c->name; c++)
-		fprintf(f, "  %-8s %s\n", c->name, c->summary);
+	fputs("usage: spectrum [--version] [-h | --help] COMMAND [ARGS]\n\n", f);
+	sp_cmds_print(f);
 	fputs("\n'spectrum help COMMAND' shows a command's arguments; see spectrum(1) and\n"
 	      "spectrum.json(5).\n", f);
 }
 
 int main(int argc, char **argv)
 {
-	const struct sp_cmd *cmd;
+	struct sp_cmd cmd;
 
 	if (argc < 2) {
 		sp_main_usage(stderr);
@@ -228,8 +229,7 @@ int main(int argc, char **argv)
 		printf("spectrum %s\n", SPECTRUM_VERSION);
 		return SP_EXIT_OK;
 	}
-	cmd = sp_cmd_find(argv[1]);
-	if (!cmd)
+	if (!sp_cmd_find(argv[1], &cmd))
 		return sp_usage_error(NULL, "unknown command '%s'", argv[1]);
-	return cmd->run(argc - 1, argv + 1);
+	return cmd.run(argc - 1, argv + 1);
 }

@@ -3,6 +3,7 @@
 #ifndef SPECTRUMD_H
 #define SPECTRUMD_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <sys/types.h>
 #include <time.h>
@@ -47,6 +48,23 @@ struct sd_vm {
 	unsigned waiter_op;
 };
 
+/*
+ * Control connections that were accepted from an allowed peer and wait
+ * for their one request.  The loop polls them and never waits on one: a
+ * peer that sends nothing holds a slot until its deadline and delays no
+ * other connection, and one uid holds at most SD_PENDING_PER_UID slots,
+ * so it cannot fill the table for the others.
+ */
+#define SD_PENDING_MAX 64    /* connections waiting, of all uids */
+#define SD_PENDING_PER_UID 4 /* of one uid */
+#define SD_PENDING_MS 1000   /* from accept to the request */
+
+struct sd_conn {
+	int fd;	       /* non-blocking */
+	uid_t uid;     /* the peer's, from SO_PEERCRED */
+	long deadline; /* ms: answered "bad request" and closed if silent by then */
+};
+
 struct sd {
 	struct sp_config *cfg;
 	struct sp_plans *plans;
@@ -56,6 +74,8 @@ struct sd {
 	int listen;
 	int sigfd;
 	char sock_path[256];
+	struct sd_conn pending[SD_PENDING_MAX];
+	size_t npending;
 	long ready_ms; /* a start fails without "ready" in this time */
 	bool quit;
 };
@@ -79,7 +99,15 @@ int sd_rules_check(struct sd *d, const struct sd_vm *vm, char *why, size_t len);
 
 /* server.c */
 int sd_server_open(struct sd *d);
-void sd_server_accept(struct sd *d);
+/* New connections: a refused peer is answered at once, an allowed one
+ * joins d->pending. */
+void sd_server_accept(struct sd *d, long now);
+/* One pollfd per pending connection, in the table's order; their count. */
+size_t sd_server_pollfds(const struct sd *d, struct pollfd *fds);
+/* Serves those that the poll found readable or that are at their deadline. */
+void sd_server_pending(struct sd *d, const struct pollfd *fds, long now);
+/* The earlier of `next` and the first deadline of a pending connection. */
+long sd_server_deadline(const struct sd *d, long next);
 void sd_server_settle(struct sd *d, struct sd_vm *vm);
 
 #endif

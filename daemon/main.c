@@ -3,7 +3,8 @@
  * spectrumd -c FILE [-n]: the supervisor.  It compiles FILE itself (it
  * never takes plans or paths from clients), runs in the foreground for a
  * service manager, and handles one event at a time: requests, guest
- * control lines, VMM exits, timers.
+ * control lines, VMM exits, timers.  It waits only in poll(): never on a
+ * client, whose connection waits in a table until its request is readable.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -130,7 +131,7 @@ static long sd_next_deadline(struct sd *d, long now)
 		if (vm->restart_at && vm->restart_at < next)
 			next = vm->restart_at;
 	}
-	return next;
+	return sd_server_deadline(d, next);
 }
 
 static void sd_signal(struct sd *d)
@@ -147,62 +148,85 @@ static void sd_signal(struct sd *d)
 		sd_vm_reap_helpers(d);
 }
 
+/* One pollfd per VM descriptor, from fds[n] on, with its VM in owner[];
+ * returns the new count. */
+static size_t sd_vm_pollfds(struct sd *d, struct pollfd *fds, struct sd_vm **owner, size_t n)
+{
+	for (size_t i = 0; i < d->nvms; i++) {
+		struct sd_vm *vm = &d->vms[i];
+		if (vm->pidfd >= 0) {
+			owner[n] = vm;
+			fds[n++] = (struct pollfd){vm->pidfd, POLLIN, 0};
+		}
+		if (vm->control >= 0) {
+			owner[n] = vm;
+			fds[n++] = (struct pollfd){vm->control, POLLIN, 0};
+		}
+	}
+	return n;
+}
+
+/* A VM's descriptor is ready: its guest said something, or its VMM exited. */
+static void sd_vm_event(struct sd *d, struct sd_vm *vm, int fd)
+{
+	if (fd == vm->control && vm->control >= 0) {
+		enum sd_state before = vm->state;
+		sd_vm_control_read(vm);
+		if (vm->state != before)
+			sd_server_settle(d, vm);
+	} else if (fd == vm->pidfd && vm->pidfd >= 0) {
+		/* Drain what the guest said last (its exit status). */
+		while (vm->control >= 0) {
+			struct pollfd p = {vm->control, POLLIN, 0};
+			if (poll(&p, 1, 0) <= 0)
+				break;
+			sd_vm_control_read(vm);
+		}
+		sd_vm_exited(d, vm);
+	}
+}
+
+static void sd_vm_ticks(struct sd *d, long now)
+{
+	for (size_t i = 0; i < d->nvms; i++) {
+		enum sd_state before = d->vms[i].state;
+		sd_vm_tick(d, &d->vms[i], now);
+		if (d->vms[i].state != before)
+			sd_server_settle(d, &d->vms[i]);
+	}
+}
+
+/*
+ * The poll set is the listening socket, the signals, the connections
+ * waiting for their request (fds[2] to fds[2 + np - 1]), then the VMs'
+ * descriptors.  The pending connections are served before new ones are
+ * accepted, which is what sd_server_pending needs.
+ */
 static void sd_loop(struct sd *d)
 {
-	size_t max = 2 + 2 * d->nvms;
+	size_t max = 2 + SD_PENDING_MAX + 2 * d->nvms;
 	struct pollfd *fds = sp_xmalloc(max * sizeof(*fds));
 	struct sd_vm **owner = sp_xmalloc(max * sizeof(*owner));
 
 	while (!d->quit) {
 		long now = sp_now_ms();
-		size_t n = 0;
-		fds[n++] = (struct pollfd){d->listen, POLLIN, 0};
-		fds[n++] = (struct pollfd){d->sigfd, POLLIN, 0};
-		for (size_t i = 0; i < d->nvms; i++) {
-			struct sd_vm *vm = &d->vms[i];
-			if (vm->pidfd >= 0) {
-				owner[n] = vm;
-				fds[n++] = (struct pollfd){vm->pidfd, POLLIN, 0};
-			}
-			if (vm->control >= 0) {
-				owner[n] = vm;
-				fds[n++] = (struct pollfd){vm->control, POLLIN, 0};
-			}
-		}
+		size_t np, n;
+		fds[0] = (struct pollfd){d->listen, POLLIN, 0};
+		fds[1] = (struct pollfd){d->sigfd, POLLIN, 0};
+		np = sd_server_pollfds(d, fds + 2);
+		n = sd_vm_pollfds(d, fds, owner, 2 + np);
 		long wait = sd_next_deadline(d, now) - now;
 		if (poll(fds, n, wait > 0 ? (int)wait : 0) < 0 && errno != EINTR)
 			break;
-		if (fds[0].revents)
-			sd_server_accept(d);
 		if (fds[1].revents)
 			sd_signal(d);
-		for (size_t i = 2; i < n; i++) {
-			struct sd_vm *vm = owner[i];
-			if (!fds[i].revents)
-				continue;
-			if (fds[i].fd == vm->control && vm->control >= 0) {
-				enum sd_state before = vm->state;
-				sd_vm_control_read(vm);
-				if (vm->state != before)
-					sd_server_settle(d, vm);
-			} else if (fds[i].fd == vm->pidfd && vm->pidfd >= 0) {
-				/* Drain what the guest said last (its exit status). */
-				while (vm->control >= 0) {
-					struct pollfd p = {vm->control, POLLIN, 0};
-					if (poll(&p, 1, 0) <= 0)
-						break;
-					sd_vm_control_read(vm);
-				}
-				sd_vm_exited(d, vm);
-			}
-		}
-		now = sp_now_ms();
-		for (size_t i = 0; i < d->nvms; i++) {
-			enum sd_state before = d->vms[i].state;
-			sd_vm_tick(d, &d->vms[i], now);
-			if (d->vms[i].state != before)
-				sd_server_settle(d, &d->vms[i]);
-		}
+		sd_server_pending(d, fds + 2, sp_now_ms());
+		for (size_t i = 2 + np; i < n; i++)
+			if (fds[i].revents)
+				sd_vm_event(d, owner[i], fds[i].fd);
+		if (fds[0].revents)
+			sd_server_accept(d, sp_now_ms());
+		sd_vm_ticks(d, sp_now_ms());
 	}
 	free(fds);
 	free(owner);

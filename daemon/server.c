@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The control socket.  Trust boundary: any local process may connect, so
- * the peer is identified by SO_PEERCRED (root, or a member of the
- * "spectrum" group, may control), each request is one fixed-size datagram
- * checked field by field (sp_request_check), and the daemon never waits
- * on a client for long (a receive timeout bounds a silent peer).
+ * The control socket.  Trust boundary: whoever the socket's mode lets in
+ * may connect (root, and the "spectrum" group when it exists), so the
+ * daemon identifies each peer itself, by SO_PEERCRED, when it accepts the
+ * connection and before it reads anything (root, or a member of the group,
+ * may control), and answers any other peer at once.  An allowed
+ * connection waits in a bounded table (daemon.h) for its one fixed-size
+ * request, checked field by field (sp_request_check); the event loop polls
+ * it and never waits on a client.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,11 +27,26 @@
 
 #define SD_GROUP "spectrum"
 
+/*
+ * With the spectrum group, its members reach the socket (0660, group
+ * spectrum); without it, or if the socket cannot be given to it, root only
+ * (0600): never everyone.  The daemon still checks every peer itself.
+ */
+static void sd_server_share(const char *path)
+{
+	struct group *g = getgrnam(SD_GROUP);
+
+	if (g && chown(path, 0, g->gr_gid) == 0)
+		chmod(path, 0660);
+	else
+		chmod(path, 0600);
+}
+
 int sd_server_open(struct sd *d)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct group *g;
-	int fd;
+	mode_t mask;
+	int fd, rc;
 
 	snprintf(d->sock_path, sizeof(d->sock_path), "%s/spectrumd.sock", d->host.run_dir);
 	if (strlen(d->sock_path) >= sizeof(sa.sun_path)) {
@@ -36,21 +54,21 @@ int sd_server_open(struct sd *d)
 		return -1;
 	}
 	memcpy(sa.sun_path, d->sock_path, strlen(d->sock_path) + 1);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	/* Non-blocking: sd_server_accept takes connections until none is left. */
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;
 	unlink(d->sock_path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+	/* Bound as 0600, so that nobody else connects before
+	 * sd_server_share gives the socket its mode. */
+	mask = umask(0177);
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(mask);
+	if (rc < 0 || listen(fd, 16) < 0) {
 		close(fd);
 		return -1;
 	}
-	/* Members of the spectrum group reach the socket; the daemon still
-	 * checks every peer's credentials itself. */
-	g = getgrnam(SD_GROUP);
-	if (g && chown(d->sock_path, 0, g->gr_gid) == 0)
-		chmod(d->sock_path, 0660);
-	else
-		chmod(d->sock_path, 0666);
+	sd_server_share(d->sock_path);
 	d->listen = fd;
 	return 0;
 }
@@ -108,9 +126,30 @@ static void sd_reply(int fd, unsigned status, const char *body, int pass_fd)
 		c->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
 	}
-	/* A client that went away is no concern of ours. */
+	/* A client that went away is no concern of ours.  The socket is
+	 * non-blocking, and this is the one datagram we send on it, so it fits
+	 * the peer's empty queue. */
 	if (sendmsg(fd, &msg, MSG_NOSIGNAL) < 0) {
 	}
+}
+
+/*
+ * Answers a connection whose request is not to be read, and closes it.
+ * The peer may have sent its request already, and closing a SOCK_SEQPACKET
+ * socket with data unread makes the peer's next receive fail with
+ * ECONNRESET (our reply queued behind the error).  So: reply; shut both
+ * ways, after which the peer's sends fail (EPIPE) and add nothing; drop
+ * what it sent before, which ends (0) without waiting; close.
+ */
+static void sd_refuse(int fd, unsigned status, const char *msg)
+{
+	char byte;
+
+	sd_reply(fd, status, msg, -1);
+	shutdown(fd, SHUT_RDWR);
+	while (recv(fd, &byte, 1, MSG_DONTWAIT | MSG_TRUNC) > 0) {
+	}
+	close(fd);
 }
 
 static json_t *sd_vm_json(const struct sd_vm *vm, const struct sp_config *cfg)
@@ -353,38 +392,126 @@ static void sd_dispatch(struct sd *d, int fd, const struct sp_request *rq)
 	close(fd);
 }
 
-void sd_server_accept(struct sd *d)
+/* How many connections of `uid` wait for their request. */
+static size_t sd_pending_of(const struct sd *d, uid_t uid)
 {
-	struct timeval tv = {.tv_sec = 1};
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->npending; i++)
+		n += d->pending[i].uid == uid;
+	return n;
+}
+
+/*
+ * A new connection.  The peer is checked now: SO_PEERCRED needs nothing
+ * from it, so a refused peer is answered before a byte of its is read,
+ * and never waited for.  An allowed one waits in the table for its
+ * request, if the bounds leave room: one uid's silent connections cannot
+ * fill the table, nor make another uid's wait.
+ */
+static void sd_conn_admit(struct sd *d, int fd, long now)
+{
+	char msg[200];
+	uid_t uid = (uid_t)-1;
+
+	if (!sd_peer_allowed(fd, &uid)) {
+		snprintf(msg, sizeof(msg),
+			 "permission denied: uid %d is neither root nor in the %s group\n",
+			 (int)uid, SD_GROUP);
+		sd_refuse(fd, SP_REPLY_DENIED, msg);
+	} else if (d->npending >= SD_PENDING_MAX) {
+		snprintf(msg, sizeof(msg),
+			 "too many connections: %d wait for their request; try again\n",
+			 SD_PENDING_MAX);
+		sd_refuse(fd, SP_REPLY_REFUSED, msg);
+	} else if (sd_pending_of(d, uid) >= SD_PENDING_PER_UID) {
+		snprintf(msg, sizeof(msg),
+			 "too many connections: %d of uid %d wait for their request; try again\n",
+			 SD_PENDING_PER_UID, (int)uid);
+		sd_refuse(fd, SP_REPLY_REFUSED, msg);
+	} else {
+		d->pending[d->npending++] = (struct sd_conn){fd, uid, now + SD_PENDING_MS};
+	}
+}
+
+/*
+ * Takes the waiting connections, at most a table's worth per call so
+ * that a flood of them does not starve the loop's other events.
+ */
+void sd_server_accept(struct sd *d, long now)
+{
+	for (int i = 0; i < SD_PENDING_MAX; i++) {
+		int fd = accept4(d->listen, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0)
+			return;
+		sd_conn_admit(d, fd, now);
+	}
+}
+
+/*
+ * A pending connection is readable, or at its deadline: reads its request
+ * if it came, without waiting, and answers it.  Returns false if the
+ * connection is to wait longer, true once it is answered, handed on or
+ * closed.
+ */
+static bool sd_conn_serve(struct sd *d, const struct sd_conn *c, long now)
+{
 	struct sp_request rq;
 	struct sp_err err = {0};
 	unsigned char buf[sizeof(rq) + 1];
 	char msg[sizeof(err.msg) + 64];
-	uid_t uid = (uid_t)-1;
-	ssize_t n;
-	int fd = accept4(d->listen, NULL, NULL, SOCK_CLOEXEC);
+	/* One byte more than a request: a longer datagram is seen as such
+	 * (MSG_TRUNC gives its length), never silently cut to size. */
+	ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
 
-	if (fd < 0)
-		return;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	/* The request is read before anything is answered: closing a socket
-	 * with unread data would reset the peer before it reads our reply.
-	 * One byte more than a request: a longer datagram is seen as such
-	 * (MSG_TRUNC), never silently cut to size. */
-	n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
-	if (!sd_peer_allowed(fd, &uid)) {
-		snprintf(msg, sizeof(msg),
-			 "permission denied: uid %d is neither root nor in the %s group\n", (int)uid,
-			 SD_GROUP);
-		sd_reply(fd, SP_REPLY_DENIED, msg, -1);
-		close(fd);
-		return;
+	if (n < 0 && errno == EAGAIN) {
+		if (now < c->deadline)
+			return false;
+		sd_refuse(c->fd, SP_REPLY_BAD, "bad request: none arrived within one second\n");
+		return true;
 	}
-	if (n < 0 || sp_request_check(buf, (size_t)n, &rq, &err) < 0) {
-		snprintf(msg, sizeof(msg), "bad request: %s\n", n < 0 ? strerror(errno) : err.msg);
-		sd_reply(fd, SP_REPLY_BAD, msg, -1);
-		close(fd);
-		return;
+	if (n < 0) {
+		close(c->fd); /* the peer is gone */
+		return true;
 	}
-	sd_dispatch(d, fd, &rq);
+	if (sp_request_check(buf, (size_t)n, &rq, &err) < 0) {
+		snprintf(msg, sizeof(msg), "bad request: %s\n", err.msg);
+		sd_refuse(c->fd, SP_REPLY_BAD, msg);
+		return true;
+	}
+	sd_dispatch(d, c->fd, &rq);
+	return true;
+}
+
+size_t sd_server_pollfds(const struct sd *d, struct pollfd *fds)
+{
+	for (size_t i = 0; i < d->npending; i++)
+		fds[i] = (struct pollfd){d->pending[i].fd, POLLIN, 0};
+	return d->npending;
+}
+
+/*
+ * After a poll: serves the pending connections that became readable or
+ * reached their deadline, and keeps the others, in order.  `fds` is what
+ * sd_server_pollfds filled; nothing is accepted in between.
+ */
+void sd_server_pending(struct sd *d, const struct pollfd *fds, long now)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < d->npending; i++) {
+		struct sd_conn c = d->pending[i];
+		if ((fds[i].revents || now >= c.deadline) && sd_conn_serve(d, &c, now))
+			continue;
+		d->pending[kept++] = c;
+	}
+	d->npending = kept;
+}
+
+long sd_server_deadline(const struct sd *d, long next)
+{
+	for (size_t i = 0; i < d->npending; i++)
+		if (d->pending[i].deadline < next)
+			next = d->pending[i].deadline;
+	return next;
 }

@@ -3,26 +3,55 @@
 
 #include <string.h>
 
-static const char *const sp_op_names[SP_OP_MAX + 1] = {
-	[SP_OP_LIST] = "list",	     [SP_OP_STATUS] = "status", [SP_OP_START] = "start",
-	[SP_OP_STOP] = "stop",	     [SP_OP_RESTART] = "restart", [SP_OP_UP] = "up",
-	[SP_OP_DOWN] = "down",	     [SP_OP_CONSOLE] = "console", [SP_OP_LOGS] = "logs",
+const struct sp_verb sp_verbs[] = {
+	{"up", SP_OP_UP, false, "[--all]", "start the autostart instances (--all: every one)",
+	 "Asks spectrumd to start every instance marked autostart, or every instance.\n"},
+	{"down", SP_OP_DOWN, false, "[--kill]", "stop every running instance",
+	 "Asks spectrumd to stop every running instance.\n"},
+	{"start", SP_OP_START, true, "INSTANCE", "start an instance under spectrumd",
+	 "Starts INSTANCE and waits until its application runs.  Refused, naming the\n"
+	 "holder, when a volume or device it binds is held by a running instance.\n"},
+	{"stop", SP_OP_STOP, true, "INSTANCE [--kill]", "stop an instance",
+	 "Asks the guest to stop its application and power off, and waits; the VM is\n"
+	 "killed if it does not stop in time, or at once with --kill.\n"},
+	{"restart", SP_OP_RESTART, true, "INSTANCE", "stop, then start an instance", ""},
+	{"list", SP_OP_LIST, false, "[--json]", "list instances and their state",
+	 "One line per instance: state, pid, uptime, memory; --json for a JSON array.\n"},
+	{"status", SP_OP_STATUS, true, "INSTANCE [--json]", "show one instance",
+	 "State, pid, uptime, memory, the resources it holds and why it last stopped.\n"},
+	{"console", SP_OP_CONSOLE, true, "INSTANCE", "attach to an instance's console",
+	 "Attaches the terminal to the guest's console; Ctrl-] detaches.\n"},
+	{"logs", SP_OP_LOGS, true, "INSTANCE [-f]", "print an instance's console log",
+	 "Prints everything the instance's console showed; -f keeps following it.\n"},
+	{NULL, 0, false, NULL, NULL, NULL},
 };
+
+const struct sp_verb *sp_verb_find(const char *name)
+{
+	for (const struct sp_verb *v = sp_verbs; v->name; v++)
+		if (strcmp(v->name, name) == 0)
+			return v;
+	return NULL;
+}
+
+const struct sp_verb *sp_verb_of(unsigned op)
+{
+	for (const struct sp_verb *v = sp_verbs; v->name; v++)
+		if ((unsigned)v->op == op)
+			return v;
+	return NULL;
+}
 
 const char *sp_op_name(enum sp_op op)
 {
-	return (unsigned)op <= SP_OP_MAX && sp_op_names[op] ? sp_op_names[op] : "?";
-}
-
-static bool sp_op_needs_name(unsigned op)
-{
-	return op != SP_OP_LIST && op != SP_OP_UP && op != SP_OP_DOWN;
+	const struct sp_verb *v = sp_verb_of(op);
+	return v ? v->name : "?";
 }
 
 int sp_request_make(struct sp_request *rq, enum sp_op op, unsigned flags, const char *name)
 {
 	memset(rq, 0, sizeof(*rq));
-	if ((unsigned)op == 0 || (unsigned)op > SP_OP_MAX || (flags & ~SP_FLAGS_KNOWN))
+	if (!sp_verb_of(op) || (flags & ~SP_FLAGS_KNOWN))
 		return -1;
 	if (name && strlen(name) >= sizeof(rq->name))
 		return -1;
@@ -36,6 +65,7 @@ int sp_request_make(struct sp_request *rq, enum sp_op op, unsigned flags, const 
 
 int sp_request_check(const void *buf, size_t len, struct sp_request *out, struct sp_err *err)
 {
+	const struct sp_verb *verb;
 	size_t nlen;
 
 	if (len != sizeof(*out)) {
@@ -47,7 +77,7 @@ int sp_request_check(const void *buf, size_t len, struct sp_request *out, struct
 		sp_err_set(err, "not a Spectrum request (bad magic); client and daemon versions differ?");
 		return -1;
 	}
-	if (out->op == 0 || out->op > SP_OP_MAX) {
+	if (!(verb = sp_verb_of(out->op))) {
 		sp_err_set(err, "unknown operation %u", out->op);
 		return -1;
 	}
@@ -70,9 +100,9 @@ int sp_request_check(const void *buf, size_t len, struct sp_request *out, struct
 			sp_err_set(err, "instance name is not NUL-padded");
 			return -1;
 		}
-	if (sp_op_needs_name(out->op) ? !sp_name_valid(out->name) : nlen != 0) {
-		sp_err_set(err, sp_op_needs_name(out->op) ? "invalid instance name"
-							   : "this operation takes no instance name");
+	if (verb->needs_name ? !sp_name_valid(out->name) : nlen != 0) {
+		sp_err_set(err, verb->needs_name ? "invalid instance name" :
+						   "this operation takes no instance name");
 		return -1;
 	}
 	return 0;

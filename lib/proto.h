@@ -74,6 +74,29 @@ int sp_request_check(const void *buf, size_t len, struct sp_request *out, struct
 int sp_reply_check(const void *buf, size_t len, struct sp_reply_header *hdr, const char **body,
 		   struct sp_err *err);
 
+/*
+ * The verbs of the protocol, as spectrum(1) names them: the one table of
+ * them, from which the client dispatches, prints its help and builds
+ * requests, and by which the daemon knows which operations name an
+ * instance.  Every operation 1 to SP_OP_MAX has exactly one verb.
+ */
+struct sp_verb {
+	const char *name;
+	enum sp_op op;
+	bool needs_name;     /* the request names an instance */
+	const char *args;    /* the synopsis after the verb */
+	const char *summary; /* one line */
+	const char *help;    /* the rest of `spectrum help VERB` */
+};
+
+/* Ends with an entry whose name is NULL. */
+extern const struct sp_verb sp_verbs[];
+
+/* The verb called `name`, or of operation `op`; NULL if there is none. */
+const struct sp_verb *sp_verb_find(const char *name);
+const struct sp_verb *sp_verb_of(unsigned op);
+
+/* The verb's name of `op`, or "?". */
 const char *sp_op_name(enum sp_op op);
 
 #endif

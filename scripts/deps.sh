@@ -1,12 +1,24 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# Installs every Debian 12 package that building and testing Spectrum needs.
-# Idempotent and quiet: when everything is already installed, apt is not run
-# at all.  Must run as root (sudo bash scripts/deps.sh).
+# Installs every Debian 12 package that building and testing Spectrum needs,
+# and creates the group spectrum.  Idempotent and quiet: when everything is
+# already there, apt is not run at all.  Must run as root (sudo bash
+# scripts/deps.sh).
 set -euo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
+
+# The group whose members may use spectrumd's control socket; without it
+# the socket is root's only (spectrumd(8)).
+if ! getent group spectrum >/dev/null; then
+	if [[ $(id -u) -ne 0 ]]; then
+		echo "deps.sh: the group spectrum is missing; run as root (sudo bash scripts/deps.sh)" >&2
+		exit 1
+	fi
+	groupadd --system spectrum
+	echo "deps.sh: created the group spectrum"
+fi
 
 native_arch=$(dpkg --print-architecture)
 

@@ -1,0 +1,156 @@
+#!/bin/bash
+# The supervisor's control socket, without VMs: its mode with and without
+# the spectrum group; an unauthorised peer answered at once, in one line,
+# even when it sent its request before the daemon read anything; silent
+# connections that delay nobody; at most four of them per uid.  TAP; root
+# only (other uids, a mount and a network namespace).
+#
+#   ctl.sh BUILD_DIR SOURCE_ROOT CTL_PEER
+#
+# The daemon runs in namespaces of its own: /etc/group is bind-mounted
+# from a file made here, with or without the spectrum group, whatever the
+# host has; and its start-up sweep of network objects sees an empty
+# network namespace, not the host's.
+set -u
+build=$(cd "$1" && pwd)
+src=$(cd "$2" && pwd)
+peer=$3
+spectrum=$build/spectrum
+cfg=$src/tests/daemon/daemon.json
+
+if [ "$(id -u)" != 0 ]; then
+	echo "1..0 # SKIP needs root (other uids, namespaces)"
+	exit 0
+fi
+for t in unshare setpriv timeout stat; do
+	command -v "$t" >/dev/null || { echo "1..0 # SKIP needs $t"; exit 0; }
+done
+
+tmp=$(mktemp -d)
+chmod 755 "$tmp" # as /run: everyone may reach the socket, if its mode lets them
+export SPECTRUM_RUN_DIR=$tmp/run SPECTRUM_STATE_DIR=$tmp/state
+sock=$SPECTRUM_RUN_DIR/spectrumd.sock
+mkdir -m 755 "$SPECTRUM_RUN_DIR"
+daemon=
+held=
+cleanup() {
+	[ -n "$held" ] && kill "$held" 2>/dev/null
+	[ -n "$daemon" ] && kill -CONT "$daemon" 2>/dev/null && kill "$daemon" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+. "$src/tests/tap.sh"
+has() { grep -q -- "$1" "$tmp/out"; }
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+
+# A free gid for the spectrum group of the daemon's /etc/group.
+gid=60000
+while getent group "$gid" >/dev/null; do gid=$((gid + 1)); done
+grep -v '^spectrum:' /etc/group >"$tmp/group.none"
+{ cat "$tmp/group.none"; echo "spectrum:x:$gid:"; } >"$tmp/group.with"
+chmod 644 "$tmp"/group.*
+
+# start_daemon GROUP-FILE: spectrumd with that /etc/group; ok once it answers.
+start_daemon() {
+	unshare --mount --net sh -c 'mount --bind "$1" /etc/group && exec "$2" -c "$3"' \
+		sh "$1" "$build/spectrumd" "$cfg" >>"$tmp/daemon.log" 2>&1 &
+	daemon=$!
+	for _ in $(seq 100); do "$spectrum" list >/dev/null 2>&1 && return 0; sleep 0.1; done
+	cp "$tmp/daemon.log" "$tmp/out"
+	return 1
+}
+stop_daemon() {
+	kill "$daemon"
+	wait "$daemon" 2>/dev/null
+	daemon=
+}
+# wait_for FILE PATTERN: up to 5 s for a line of FILE to match.
+wait_for() {
+	for _ in $(seq 50); do grep -q -- "$2" "$1" && return 0; sleep 0.1; done
+	cp "$1" "$tmp/out"
+	return 1
+}
+one_line() { [ "$(wc -l <"$tmp/out")" = 1 ]; }
+
+check "spectrumd starts without VM images or the spectrum group" start_daemon "$tmp/group.none"
+stat -c '%a %U' "$sock" >"$tmp/out"
+check "with no spectrum group the socket is root's only (0600)" has "^600 root$"
+as_nobody "$spectrum" list >"$tmp/out" 2>&1
+rc=$?
+check "another uid cannot open it: permission denied (status 4), in one line" \
+	eval '[ $rc = 4 ] && has "permission denied: uid 65534 may not open" && one_line'
+
+# As if the socket's mode let every uid in: the daemon checks the peer itself.
+chmod 666 "$sock"
+as_nobody "$spectrum" list >"$tmp/out" 2>&1
+rc=$?
+check "the daemon refuses an unauthorised peer: permission denied (status 4), in one line" \
+	eval '[ $rc = 4 ] && has "^permission denied: uid 65534 is neither root nor in the spectrum group" && one_line'
+
+# Ten silent connections of uid 65534, and an eleventh that sends a list
+# request, all made while the daemon is stopped: it finds the request
+# there when it accepts the connection, answers without reading it, and
+# the peer reads the answer only after the daemon has closed.
+kill -STOP "$daemon"
+as_nobody "$peer" "$sock" 10 500 3 >"$tmp/peer" 2>&1 &
+held=$!
+wait_for "$tmp/peer" "^sent"
+kill -CONT "$daemon"
+timeout 3 "$spectrum" list >"$tmp/out" 2>&1
+rc=$?
+check "root's list answers within 3 s while 10 silent connections of uid 65534 are open" \
+	eval '[ $rc = 0 ] && has "^a  *stopped"'
+wait_for "$tmp/peer" "^silent"
+grep '^reply' "$tmp/peer" >"$tmp/out"
+check "their uid's request is answered at once: permission denied (status 4), in one line" \
+	has "^reply 4 1: permission denied: uid 65534 is neither root nor in the spectrum group$"
+grep '^silent' "$tmp/peer" >"$tmp/out"
+check "and so was each silent connection, with nothing sent" \
+	has "^silent: 4 4 4 4 4 4 4 4 4 4$"
+kill "$held" 2>/dev/null
+wait "$held" 2>/dev/null
+held=
+
+# Root, allowed: four silent connections wait for their request, a fifth
+# is refused at once; a second later the four are dropped.
+timeout 5 "$peer" "$sock" 4 0 2 >"$tmp/peer" 2>&1
+grep '^reply' "$tmp/peer" >"$tmp/out"
+check "a fifth connection of one uid beyond four waiting is refused (status 1), in one line" \
+	has "^reply 1 1: too many connections: 4 of uid 0 wait for their request; try again$"
+grep '^silent' "$tmp/peer" >"$tmp/out"
+check "while the four wait, unanswered" has "^silent: - - - -$"
+grep '^later' "$tmp/peer" >"$tmp/out"
+check "and are dropped after a second, as bad requests (status 2)" has "^later: 2 2 2 2$"
+"$spectrum" list >"$tmp/out" 2>&1
+rc=$?
+check "and then root's list answers again" eval '[ $rc = 0 ] && has "^a  *stopped"'
+stop_daemon
+
+check "spectrumd starts with the spectrum group" start_daemon "$tmp/group.with"
+stat -c '%a %U %g' "$sock" >"$tmp/out"
+check "the socket is 0660, owner root, group spectrum" has "^660 root $gid$"
+setpriv --reuid=65534 --regid="$gid" --clear-groups "$spectrum" list >"$tmp/out" 2>&1
+rc=$?
+check "a peer whose group is spectrum may list" eval '[ $rc = 0 ] && has "^a  *stopped"'
+# A member's silent connections wait in the daemon's table: they delay
+# nobody, and a fifth of its uid is refused.
+setpriv --reuid=65534 --regid="$gid" --clear-groups "$peer" "$sock" 4 0 2 >"$tmp/peer" 2>&1 &
+held=$!
+wait_for "$tmp/peer" "^sent"
+timeout 3 "$spectrum" list >"$tmp/out" 2>&1
+rc=$?
+check "root's list answers while 4 silent connections of a member wait" \
+	eval '[ $rc = 0 ] && has "^a  *stopped"'
+wait "$held"
+held=
+grep '^reply' "$tmp/peer" >"$tmp/out"
+check "and the member's fifth is refused (status 1)" \
+	has "^reply 1 1: too many connections: 4 of uid 65534 wait for their request; try again$"
+as_nobody "$spectrum" list >"$tmp/out" 2>&1
+rc=$?
+check "another uid cannot open it (status 4)" \
+	eval '[ $rc = 4 ] && has "permission denied: uid 65534 may not open" && one_line'
+stop_daemon
+
+tap_end
