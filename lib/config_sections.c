@@ -797,9 +797,10 @@ static void sp_check_device_names(struct sp_reader *r, size_t ri)
 		snprintf(name, sizeof(name), "%s", res->pci_address);
 	sp_rd_push(r, "resources");
 	sp_rd_push(r, res->name);
-	sp_diag_warn(r->diags, r->place,
-		     "%s device %s is also named by resource \"%s\"; a device is passed to one running instance at a time, whichever resource names it: bind \"%s\" instead and remove this one",
-		     sp_res_type_name(res->type), name, first->name, first->name);
+	sp_diag_warn(
+		r->diags, r->place,
+		"%s device %s is also named by resource \"%s\"; a device is passed to one running instance at a time, whichever resource names it: bind \"%s\" instead and remove this one",
+		sp_res_type_name(res->type), name, first->name, first->name);
 	sp_rd_pop(r);
 	sp_rd_pop(r);
 }
@@ -809,7 +810,8 @@ void sp_check_sharing(struct sp_reader *r)
 	for (size_t i = 0; i < r->cfg->nresources; i++) {
 		if (r->cfg->resources[i].type != SP_RES_DIRECTORY)
 			sp_check_resource_sharing(r, i);
-		if (r->cfg->resources[i].type == SP_RES_USB || r->cfg->resources[i].type == SP_RES_PCI)
+		if (r->cfg->resources[i].type == SP_RES_USB ||
+		    r->cfg->resources[i].type == SP_RES_PCI)
 			sp_check_device_names(r, i);
 	}
 }
