@@ -545,9 +545,9 @@ static int sp_records_check(int dirfd, const char *dir, const char *ours, const 
 	DIR *d;
 
 	if (fd < 0 || !(d = fdopendir(fd))) {
+		sp_err_set(err, "%s: %s", dir, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		sp_err_set(err, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
 	rewinddir(d);
@@ -584,8 +584,10 @@ static int sp_record_write(int dirfd, const char *dir, const char *name, const s
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 || !(f = fdopen(fd, "w"))) {
 		sp_err_set(err, "%s/%s: %s", dir, tmp, strerror(errno));
-		if (fd >= 0)
+		if (fd >= 0) {
 			close(fd);
+			unlinkat(dirfd, tmp, 0);
+		}
 		return -1;
 	}
 	ok = true;
