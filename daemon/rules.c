@@ -5,10 +5,18 @@
  * "ro"; a "rw" binding is exclusive; USB and PCI devices are exclusive.
  * The daemon handles one request at a time, so two clients starting
  * conflicting instances at once cannot both pass this check.
+ *
+ * A device is held, not the resource that names it: two resources may
+ * name one device (a PCI address with and without its domain, one USB
+ * device by vendor:product and by port, two functions of one IOMMU
+ * group), so devices are compared as the host resolves them
+ * (sp_devices_exclusive).  sp_devices_grant checks the node records again
+ * at launch, for starts outside this daemon.
  */
 #include <stdio.h>
 
 #include "daemon.h"
+#include "launch.h"
 
 static const struct sp_binding *sd_binding_of(const struct sp_instance *inst, size_t res)
 {
@@ -24,14 +32,31 @@ static bool sd_conflict(const struct sp_resource *r, const struct sp_binding *mi
 	switch (r->type) {
 	case SP_RES_BLOCK:
 		return mine->mode == SP_MODE_RW || theirs->mode == SP_MODE_RW;
-	case SP_RES_USB:
+	case SP_RES_USB: /* by device: sd_rules_devices */
 	case SP_RES_PCI:
-		return true;
 	case SP_RES_DIRECTORY: /* the host file system arbitrates */
 	case SP_RES_NET:       /* a segment is for sharing */
 		return false;
 	}
 	return true;
+}
+
+static int sd_rules_devices(struct sd *d, const struct sd_vm *vm, char *why, size_t len)
+{
+	struct sp_err err = {0};
+
+	if (!vm->plan->nusb && !vm->plan->npci)
+		return 0;
+	for (size_t j = 0; j < d->nvms; j++) {
+		const struct sd_vm *other = &d->vms[j];
+		if (other == vm || !sd_vm_active(other))
+			continue;
+		if (sp_devices_exclusive(vm->plan, other->plan, &err) < 0) {
+			snprintf(why, len, "%s", err.msg);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int sd_rules_check(struct sd *d, const struct sd_vm *vm, char *why, size_t len)
@@ -49,19 +74,14 @@ int sd_rules_check(struct sd *d, const struct sd_vm *vm, char *why, size_t len)
 			theirs = sd_binding_of(other->inst, mine->resource);
 			if (!theirs || !sd_conflict(r, mine, theirs))
 				continue;
-			if (r->type == SP_RES_BLOCK)
-				snprintf(why, len,
-					 "resource %s is held %s by running instance %s; %s",
-					 r->name, sp_mode_name(theirs->mode), other->inst->name,
-					 theirs->mode == SP_MODE_RW
-						 ? "a writable volume is exclusive: stop that instance first"
-						 : "it cannot be opened read-write while others read it: stop them first");
-			else
-				snprintf(why, len,
-					 "%s device %s is held by running instance %s; stop that instance first",
-					 sp_res_type_name(r->type), r->name, other->inst->name);
+			snprintf(
+				why, len, "resource %s is held %s by running instance %s; %s",
+				r->name, sp_mode_name(theirs->mode), other->inst->name,
+				theirs->mode == SP_MODE_RW ?
+					"a writable volume is exclusive: stop that instance first" :
+					"it cannot be opened read-write while others read it: stop them first");
 			return -1;
 		}
 	}
-	return 0;
+	return sd_rules_devices(d, vm, why, len);
 }

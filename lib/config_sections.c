@@ -763,9 +763,55 @@ static void sp_check_resource_sharing(struct sp_reader *r, size_t ri)
 	sp_rd_pop(r);
 }
 
+/* Whether two device resources name one host device (a PCI address is
+ * stored in its long form, so "01:00.0" and "0000:01:00.0" compare equal). */
+static bool sp_same_device(const struct sp_resource *a, const struct sp_resource *b)
+{
+	if (a->type != b->type)
+		return false;
+	if (a->type == SP_RES_USB)
+		return sp_usb_id_same(&a->usb, &b->usb);
+	return a->type == SP_RES_PCI && a->pci_address && b->pci_address &&
+	       strcmp(a->pci_address, b->pci_address) == 0;
+}
+
+/*
+ * A device is held by one running instance, whichever resource names it:
+ * a second resource for it does not make it shareable, it only hides
+ * from the "bound into N instances" warning that those instances cannot
+ * run together.  Said once, at the later resource, naming the first.
+ */
+static void sp_check_device_names(struct sp_reader *r, size_t ri)
+{
+	const struct sp_resource *res = &r->cfg->resources[ri], *first = NULL;
+	char name[64];
+
+	for (size_t i = 0; i < ri && !first; i++)
+		if (sp_same_device(&r->cfg->resources[i], res))
+			first = &r->cfg->resources[i];
+	if (!first)
+		return;
+	if (res->type == SP_RES_USB)
+		sp_usb_id_name(&res->usb, name, sizeof(name));
+	else
+		snprintf(name, sizeof(name), "%s", res->pci_address);
+	sp_rd_push(r, "resources");
+	sp_rd_push(r, res->name);
+	sp_diag_warn(
+		r->diags, r->place,
+		"%s device %s is also named by resource \"%s\"; a device is passed to one running instance at a time, whichever resource names it: bind \"%s\" instead and remove this one",
+		sp_res_type_name(res->type), name, first->name, first->name);
+	sp_rd_pop(r);
+	sp_rd_pop(r);
+}
+
 void sp_check_sharing(struct sp_reader *r)
 {
-	for (size_t i = 0; i < r->cfg->nresources; i++)
+	for (size_t i = 0; i < r->cfg->nresources; i++) {
 		if (r->cfg->resources[i].type != SP_RES_DIRECTORY)
 			sp_check_resource_sharing(r, i);
+		if (r->cfg->resources[i].type == SP_RES_USB ||
+		    r->cfg->resources[i].type == SP_RES_PCI)
+			sp_check_device_names(r, i);
+	}
 }

@@ -3,8 +3,10 @@
  * Host devices a plan passes through must be there, and a PCI device must
  * already be bound to vfio-pci, with the rest of its IOMMU group free of
  * host drivers: say so in one line before starting a VMM that would fail
- * with a less helpful message.  SPECTRUM_SYSFS replaces
- * /sys, for tests.
+ * with a less helpful message.  A device is held by one instance at a
+ * time, whichever resource names it: it is compared as the host resolves
+ * it, and its node is handed to one VMM at a time.  SPECTRUM_SYSFS
+ * replaces /sys and SPECTRUM_DEVFS /dev, for tests.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -217,56 +220,413 @@ int sp_devices_check(const struct sp_plan *p, struct sp_err *err)
 	return 0;
 }
 
-/* --- handing device nodes to an unprivileged VMM, and taking them back --- */
+/* --- which host device each passed-through device is --- */
 
-/* /dev/bus/usb/BBB/DDD: what the VMM's libusb opens. */
-static int sp_usb_node(const struct sp_usb_id *u, char *node, size_t len)
+/* A device node's path: the device directory and a few short names. */
+#define SP_NODE_MAX 512
+
+/*
+ * One device a plan passes through, as the configuration names it and as
+ * the host resolves it now: the node its VMM opens (for a PCI device, its
+ * IOMMU group's), and for USB the vendor:product of the device found.
+ */
+struct sp_dev {
+	const char *kind; /* "usb" or "pci" */
+	const char *resource;
+	char name[64];		  /* 1050:0407, bus 3 port 2.1, 0000:01:00.0 */
+	char node[SP_NODE_MAX];	  /* "" when not found */
+	char group[32];		  /* pci: the IOMMU group, else "" */
+	bool by_id;		  /* usb: named by vendor:product */
+	unsigned vendor, product; /* usb: 0x10000 when not known */
+};
+
+/* /dev/bus/usb/BBB/DDD, what the VMM's libusb opens, and the device's
+ * vendor:product (a device named by its port has one too). */
+static void sp_usb_resolve(const struct sp_usb_id *u, struct sp_dev *dev)
 {
 	char dir[PATH_MAX + 300], f[PATH_MAX + 400];
-	unsigned bus, dev;
+	unsigned bus, num;
+	int n;
 
+	dev->vendor = u->by_id ? u->vendor : 0x10000;
+	dev->product = u->by_id ? u->product : 0x10000;
 	if (!sp_usb_find(u, dir, sizeof(dir)))
-		return -1;
+		return;
+	if (!u->by_id) {
+		snprintf(f, sizeof(f), "%s/idVendor", dir);
+		dev->vendor = sp_read_hex(f);
+		snprintf(f, sizeof(f), "%s/idProduct", dir);
+		dev->product = sp_read_hex(f);
+	}
 	snprintf(f, sizeof(f), "%s/busnum", dir);
 	bus = sp_read_dec(f);
 	snprintf(f, sizeof(f), "%s/devnum", dir);
-	dev = sp_read_dec(f);
-	if (!bus || !dev)
-		return -1;
-	snprintf(node, len, "%s/bus/usb/%03u/%03u", sp_devfs(), bus, dev);
-	return 0;
+	num = sp_read_dec(f);
+	if (!bus || !num || bus > 999 || num > 999)
+		return;
+	n = snprintf(dev->node, sizeof(dev->node), "%s/bus/usb/%03u/%03u", sp_devfs(), bus, num);
+	if (n < 0 || (size_t)n >= sizeof(dev->node))
+		dev->node[0] = '\0';
 }
 
 /* /dev/vfio/GROUP: what the VMM opens for a PCI device's IOMMU group. */
-static int sp_pci_node(const char *address, char *node, size_t len)
+static void sp_pci_resolve(const char *address, struct sp_dev *dev)
 {
-	char group[32];
+	int n;
 
-	if (sp_pci_group(address, group, sizeof(group)) < 0)
-		return -1;
-	snprintf(node, len, "%s/vfio/%s", sp_devfs(), group);
+	if (sp_pci_group(address, dev->group, sizeof(dev->group)) < 0)
+		return;
+	n = snprintf(dev->node, sizeof(dev->node), "%s/vfio/%s", sp_devfs(), dev->group);
+	if (n < 0 || (size_t)n >= sizeof(dev->node))
+		dev->node[0] = '\0';
+}
+
+/* The plan's devices, USB first; at most SP_LIMIT_BINDINGS (one per
+ * binding). */
+static size_t sp_plan_devs(const struct sp_plan *p, struct sp_dev *devs)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->nusb && n < SP_LIMIT_BINDINGS; i++, n++) {
+		devs[n] = (struct sp_dev){
+			.kind = "usb", .resource = p->usb[i].resource, .by_id = p->usb[i].id.by_id};
+		sp_usb_id_name(&p->usb[i].id, devs[n].name, sizeof(devs[n].name));
+		sp_usb_resolve(&p->usb[i].id, &devs[n]);
+	}
+	for (size_t i = 0; i < p->npci && n < SP_LIMIT_BINDINGS; i++, n++) {
+		devs[n] = (struct sp_dev){.kind = "pci", .resource = p->pci[i].resource};
+		snprintf(devs[n].name, sizeof(devs[n].name), "%s", p->pci[i].address);
+		sp_pci_resolve(p->pci[i].address, &devs[n]);
+	}
+	return n;
+}
+
+/*
+ * Whether our device `m` is one the running instance `holder` passes as
+ * `h`: the same name (a PCI address is always in its long form); the same
+ * node (one USB device named two ways, or one IOMMU group: VFIO passes
+ * whole groups); or one vendor:product where either names the device by
+ * it, as the VMM then takes whichever such device it finds first.
+ */
+static bool sp_dev_clash(const struct sp_dev *m, const struct sp_dev *h, const char *holder,
+			 struct sp_err *err)
+{
+	char as[128] = "";
+
+	if (strcmp(m->kind, h->kind) != 0)
+		return false;
+	if (strcmp(m->resource, h->resource) != 0)
+		snprintf(as, sizeof(as), " (as resource %s)", h->resource);
+	if (strcmp(m->name, h->name) == 0) {
+		sp_err_set(
+			err,
+			"%s device %s (resource %s) is held by running instance %s%s; a device is passed to one instance at a time: stop that instance first",
+			m->kind, m->name, m->resource, holder, as);
+		return true;
+	}
+	if (*m->group && strcmp(m->node, h->node) == 0) {
+		sp_err_set(
+			err,
+			"pci device %s (resource %s) is held by running instance %s: it is in IOMMU group %s with %s (resource %s), and VFIO passes whole groups; stop that instance first",
+			m->name, m->resource, holder, m->group, h->name, h->resource);
+		return true;
+	}
+	if (*m->group)
+		return false;
+	if ((*m->node && strcmp(m->node, h->node) == 0) ||
+	    ((m->by_id || h->by_id) && m->vendor < 0x10000 && m->product < 0x10000 &&
+	     m->vendor == h->vendor && m->product == h->product)) {
+		sp_err_set(
+			err,
+			"usb device %s (resource %s) is held by running instance %s, as %s (resource %s): %s; stop that instance first",
+			m->name, m->resource, holder, h->name, h->resource,
+			*m->node && strcmp(m->node, h->node) == 0 ?
+				"both are the same device" :
+				"the VMM takes the first device of a vendor:product, so one such device is passed at a time");
+		return true;
+	}
+	return false;
+}
+
+int sp_devices_exclusive(const struct sp_plan *p, const struct sp_plan *holder, struct sp_err *err)
+{
+	struct sp_dev mine[SP_LIMIT_BINDINGS], theirs[SP_LIMIT_BINDINGS];
+	size_t nmine, ntheirs;
+
+	if (!(p->nusb + p->npci) || !(holder->nusb + holder->npci))
+		return 0;
+	nmine = sp_plan_devs(p, mine);
+	ntheirs = sp_plan_devs(holder, theirs);
+	for (size_t i = 0; i < nmine; i++)
+		for (size_t j = 0; j < ntheirs; j++)
+			if (sp_dev_clash(&mine[i], &theirs[j], holder->instance, err))
+				return -1;
 	return 0;
 }
+
+/* --- handing device nodes to an unprivileged VMM, and taking them back --- */
 
 /*
  * Each node's owner is recorded before it changes, so whoever sees the VM
  * end (spectrum run, spectrumd, or a spectrumd that adopted it) gives it
  * back.  The record is RUN_DIR.devices, beside the instance's directory
  * and not in it: that directory belongs to the VMM, which must not be able
- * to write the list of nodes we chown.
+ * to write the list of nodes we chown.  All instances' records are in one
+ * directory, so a grant sees every node already handed to another VMM.
  */
-static int sp_grant_one(const struct sp_plan *p, FILE *rec, const char *node, struct sp_err *err)
+#define SP_RECORD_SUFFIX ".devices"
+#define SP_RECORD_LINES 64
+
+struct sp_grant {
+	const struct sp_dev *dev;
+	char node[SP_NODE_MAX];
+	unsigned uid, gid;
+};
+
+/* The directory of the records and our record's name in it. */
+static int sp_record_place(const char *run_dir, char *dir, size_t dlen, char *name, size_t nlen)
+{
+	const char *slash = strrchr(run_dir, '/');
+	int n;
+
+	if (!slash || !slash[1])
+		return -1;
+	n = snprintf(dir, dlen, "%.*s", (int)(slash - run_dir), run_dir);
+	if (n < 0 || (size_t)n >= dlen)
+		return -1;
+	if (!*dir)
+		snprintf(dir, dlen, "/");
+	n = snprintf(name, nlen, "%s%s", slash + 1, SP_RECORD_SUFFIX);
+	return n < 0 || (size_t)n >= nlen ? -1 : 0;
+}
+
+/*
+ * Grants and releases of every instance, by spectrum run or spectrumd,
+ * take turns on a lock on the records' directory: a grant reads the
+ * others' records and writes its own as one step, so two starts at once
+ * cannot both hand out one node.  Returns the directory's fd, which holds
+ * the lock until closed.
+ */
+static int sp_records_lock(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	return fd;
+}
+
+/*
+ * A record is what we chown by, so it is only believed if it is a regular
+ * file of ours that no one else may write, opened without following a
+ * link or blocking on a FIFO.
+ */
+static FILE *sp_record_open(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 022) || !(f = fdopen(fd, "r"))) {
+		close(fd);
+		return NULL;
+	}
+	return f;
+}
+
+/* A node we may hand out or give back: under the device directory, with
+ * no ".." to climb out of it. */
+static bool sp_node_ours(const char *node)
+{
+	size_t len = strlen(sp_devfs());
+
+	return strncmp(node, sp_devfs(), len) == 0 && node[len] == '/' && !strstr(node, "/..");
+}
+
+/* One line of a record: "UID GID NODE". */
+static bool sp_record_line(const char *line, struct sp_grant *g)
+{
+	g->node[0] = '\0';
+	return sscanf(line, "%u %u %511s", &g->uid, &g->gid, g->node) == 3 && sp_node_ours(g->node);
+}
+
+/* Gives back the nodes a record lists, then removes it. */
+static void sp_record_restore(int dirfd, const char *name)
+{
+	char line[SP_NODE_MAX + 64];
+	struct sp_grant g;
+	FILE *f = sp_record_open(dirfd, name);
+
+	if (!f)
+		return;
+	for (int n = 0; n < SP_RECORD_LINES && fgets(line, sizeof(line), f); n++)
+		if (sp_record_line(line, &g) &&
+		    fchownat(AT_FDCWD, g.node, g.uid, g.gid, AT_SYMLINK_NOFOLLOW) < 0) {
+			/* the device may be gone: nothing to give back */
+		}
+	fclose(f);
+	unlinkat(dirfd, name, 0);
+}
+
+/*
+ * The nodes to hand over, each once (the functions of a GPU share one
+ * VFIO group node; handing it over twice would record the VMM as its
+ * owner), with their owners now.
+ */
+static int sp_grants_collect(const struct sp_dev *devs, size_t n, struct sp_grant *g, size_t *ng,
+			     struct sp_err *err)
 {
 	struct stat st;
+	bool seen;
 
-	if (stat(node, &st) < 0) {
-		sp_err_set(err, "device node %s: %s", node, strerror(errno));
+	*ng = 0;
+	for (size_t i = 0; i < n; i++) {
+		seen = false;
+		for (size_t j = 0; j < *ng && !seen; j++)
+			seen = strcmp(g[j].node, devs[i].node) == 0;
+		if (seen)
+			continue;
+		if (lstat(devs[i].node, &st) < 0) {
+			sp_err_set(err, "device node %s: %s", devs[i].node, strerror(errno));
+			return -1;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			sp_err_set(err, "device node %s is a symbolic link; not handing it out",
+				   devs[i].node);
+			return -1;
+		}
+		g[*ng] = (struct sp_grant){.dev = &devs[i], .uid = st.st_uid, .gid = st.st_gid};
+		snprintf(g[*ng].node, sizeof(g[*ng].node), "%s", devs[i].node);
+		(*ng)++;
+	}
+	return 0;
+}
+
+/* Does a record list one of our nodes?  Names the device and holder. */
+static bool sp_record_holds(FILE *f, const char *name, const struct sp_grant *g, size_t ng,
+			    const char *dir, struct sp_err *err)
+{
+	char line[SP_NODE_MAX + 64];
+	struct sp_grant r;
+
+	for (int n = 0; n < SP_RECORD_LINES && fgets(line, sizeof(line), f); n++) {
+		if (!sp_record_line(line, &r))
+			continue;
+		for (size_t i = 0; i < ng; i++) {
+			if (strcmp(r.node, g[i].node) != 0)
+				continue;
+			sp_err_set(
+				err,
+				"%s device %s (resource %s) is held by instance %.*s: %s is handed to its VMM (%s/%s); stop that instance first",
+				g[i].dev->kind, g[i].dev->name, g[i].dev->resource,
+				(int)(strlen(name) - strlen(SP_RECORD_SUFFIX)), name, g[i].node,
+				dir, name);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Refuses nodes that another instance's record lists. */
+static int sp_records_check(int dirfd, const char *dir, const char *ours, const struct sp_grant *g,
+			    size_t ng, struct sp_err *err)
+{
+	int fd = dup(dirfd);
+	struct dirent *e;
+	bool held = false;
+	DIR *d;
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		sp_err_set(err, "%s: %s", dir, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
-	if (fprintf(rec, "%u %u %s\n", (unsigned)st.st_uid, (unsigned)st.st_gid, node) < 0 ||
-	    fflush(rec) != 0 || fsync(fileno(rec)) < 0 ||
-	    chown(node, p->vmm_uid, st.st_gid) < 0) {
-		sp_err_set(err, "handing %s to the VMM: %s", node, strerror(errno));
+	rewinddir(d);
+	while (!held && (e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		FILE *f;
+
+		if (len <= strlen(SP_RECORD_SUFFIX) ||
+		    strcmp(e->d_name + len - strlen(SP_RECORD_SUFFIX), SP_RECORD_SUFFIX) != 0 ||
+		    strcmp(e->d_name, ours) == 0 || !(f = sp_record_open(dirfd, e->d_name)))
+			continue;
+		held = sp_record_holds(f, e->d_name, g, ng, dir, err);
+		fclose(f);
+	}
+	closedir(d);
+	return held ? -1 : 0;
+}
+
+/*
+ * Writes the record whole under a temporary name (made new: O_EXCL, no
+ * link followed, 0600) and renames it into place, so a record is never
+ * read half-written.
+ */
+static int sp_record_write(int dirfd, const char *dir, const char *name, const struct sp_grant *g,
+			   size_t ng, struct sp_err *err)
+{
+	char tmp[NAME_MAX + 8];
+	FILE *f;
+	int fd;
+	bool ok;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", name);
+	unlinkat(dirfd, tmp, 0); /* left by a crash: records change under the lock only */
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		sp_err_set(err, "%s/%s: %s", dir, tmp, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlinkat(dirfd, tmp, 0);
+		}
+		return -1;
+	}
+	ok = true;
+	for (size_t i = 0; i < ng && ok; i++)
+		ok = fprintf(f, "%u %u %s\n", g[i].uid, g[i].gid, g[i].node) > 0;
+	ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
+	ok = fclose(f) == 0 && ok;
+	if (!ok || renameat(dirfd, tmp, dirfd, name) < 0) {
+		sp_err_set(err, "writing %s/%s: %s", dir, name, strerror(errno));
+		unlinkat(dirfd, tmp, 0);
+		return -1;
+	}
+	return 0;
+}
+
+/* Each node's owner is recorded, so handing it to the VMM's uid (keeping
+ * its group) can be undone. */
+static int sp_grants_hand(const struct sp_grant *g, size_t ng, uid_t uid, struct sp_err *err)
+{
+	for (size_t i = 0; i < ng; i++)
+		if (fchownat(AT_FDCWD, g[i].node, uid, g[i].gid, AT_SYMLINK_NOFOLLOW) < 0) {
+			sp_err_set(err, "handing %s to the VMM: %s", g[i].node, strerror(errno));
+			return -1;
+		}
+	return 0;
+}
+
+/* Every device must have a node to hand over. */
+static int sp_devs_found(const struct sp_dev *devs, size_t n, struct sp_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (*devs[i].node)
+			continue;
+		if (*devs[i].kind == 'u')
+			sp_err_set(err, "usb device %s: cannot find its device node",
+				   devs[i].resource);
+		else
+			sp_err_set(err, "pci device %s: no IOMMU group; is the IOMMU enabled?",
+				   devs[i].resource);
 		return -1;
 	}
 	return 0;
@@ -274,67 +634,46 @@ static int sp_grant_one(const struct sp_plan *p, FILE *rec, const char *node, st
 
 int sp_devices_grant(const struct sp_plan *p, struct sp_err *err)
 {
-	char path[PATH_MAX], node[PATH_MAX + 64];
-	FILE *rec;
-	int rc = 0;
+	struct sp_dev devs[SP_LIMIT_BINDINGS];
+	struct sp_grant g[SP_LIMIT_BINDINGS];
+	char dir[PATH_MAX], name[NAME_MAX + 1];
+	size_t n, ng;
+	int dirfd, rc = -1;
 
 	if (!p->vmm_uid || (!p->nusb && !p->npci))
 		return 0;
-	snprintf(path, sizeof(path), "%s.devices", p->run_dir);
-	rec = fopen(path, "we");
-	if (!rec) {
-		sp_err_set(err, "%s: %s", path, strerror(errno));
+	n = sp_plan_devs(p, devs);
+	if (sp_devs_found(devs, n, err) < 0)
+		return -1;
+	if (sp_record_place(p->run_dir, dir, sizeof(dir), name, sizeof(name)) < 0 ||
+	    (dirfd = sp_records_lock(dir)) < 0) {
+		sp_err_set(err, "cannot record the device owners beside %s: %s", p->run_dir,
+			   strerror(errno));
 		return -1;
 	}
-	for (size_t i = 0; i < p->nusb && rc == 0; i++) {
-		if (sp_usb_node(&p->usb[i].id, node, sizeof(node)) < 0) {
-			sp_err_set(err, "usb device %s: cannot find its device node", p->usb[i].resource);
-			rc = -1;
-		} else {
-			rc = sp_grant_one(p, rec, node, err);
-		}
+	/* A record of ours now is one whose VMM ended unseen (we hold the
+	 * instance lock, which a VMM keeps for life): give its nodes back
+	 * first, so the owners recorded below are their own, not that VMM's. */
+	sp_record_restore(dirfd, name);
+	if (sp_grants_collect(devs, n, g, &ng, err) == 0 &&
+	    sp_records_check(dirfd, dir, name, g, ng, err) == 0 &&
+	    sp_record_write(dirfd, dir, name, g, ng, err) == 0) {
+		rc = sp_grants_hand(g, ng, p->vmm_uid, err);
+		if (rc < 0)
+			sp_record_restore(dirfd, name);
 	}
-	for (size_t i = 0; i < p->npci && rc == 0; i++) {
-		if (sp_pci_node(p->pci[i].address, node, sizeof(node)) < 0) {
-			sp_err_set(err, "pci device %s: no IOMMU group; is the IOMMU enabled?",
-				   p->pci[i].resource);
-			rc = -1;
-		} else {
-			rc = sp_grant_one(p, rec, node, err);
-		}
-	}
-	fclose(rec);
-	if (rc < 0)
-		sp_devices_release(p->run_dir);
+	close(dirfd);
 	return rc;
 }
 
 void sp_devices_release(const char *run_dir)
 {
-	char path[PATH_MAX], line[PATH_MAX + 64], node[PATH_MAX + 64];
-	unsigned uid, gid;
-	FILE *rec;
+	char dir[PATH_MAX], name[NAME_MAX + 1];
+	int dirfd;
 
-	struct stat st;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s.devices", run_dir);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
+	if (sp_record_place(run_dir, dir, sizeof(dir), name, sizeof(name)) < 0 ||
+	    (dirfd = sp_records_lock(dir)) < 0)
 		return;
-	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || !(rec = fdopen(fd, "r"))) {
-		close(fd);
-		return;
-	}
-	/* Even so, only paths under the device directory are given back. */
-	for (int n = 0; n < 64 && fgets(line, sizeof(line), rec); n++) {
-		node[0] = '\0';
-		if (sscanf(line, "%u %u %4159s", &uid, &gid, node) == 3 &&
-		    strncmp(node, sp_devfs(), strlen(sp_devfs())) == 0 && !strstr(node, "/../"))
-			if (chown(node, uid, gid) < 0) {
-				/* the device may be gone: nothing to give back */
-			}
-	}
-	fclose(rec);
-	unlink(path);
+	sp_record_restore(dirfd, name);
+	close(dirfd);
 }

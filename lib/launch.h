@@ -71,9 +71,19 @@ int sp_launch_shares(const struct sp_plan *p, pid_t *pids, struct sp_err *err);
 int sp_devices_check(const struct sp_plan *p, struct sp_err *err);
 
 /*
+ * One line if plan `p` passes through a USB or PCI device that `holder`,
+ * the plan of a running instance, passes through: one PCI address, one
+ * IOMMU group, one USB device (as the host resolves it now), or one USB
+ * vendor:product where either names its device by it.  Reads sysfs.
+ */
+int sp_devices_exclusive(const struct sp_plan *p, const struct sp_plan *holder, struct sp_err *err);
+
+/*
  * An unprivileged VMM cannot open the USB and VFIO device nodes it passes
  * through: they are handed to its uid for the VM's life (owners recorded
- * in RUN_DIR/devices) and given back by sp_devices_release when it ends.
+ * in RUN_DIR.devices) and given back by sp_devices_release when it ends.
+ * A node another instance's record lists is refused: a node is handed to
+ * one VMM at a time, so its recorded owner is always its own.
  */
 int sp_devices_grant(const struct sp_plan *p, struct sp_err *err);
 void sp_devices_release(const char *run_dir);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "model.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char *const sp_arch_names[SP_ARCH_COUNT] = {
@@ -65,6 +66,23 @@ const char *sp_res_type_name(enum sp_res_type t)
 const char *sp_mode_name(enum sp_mode m)
 {
 	return m == SP_MODE_RW ? "rw" : "ro";
+}
+
+bool sp_usb_id_same(const struct sp_usb_id *a, const struct sp_usb_id *b)
+{
+	if (a->by_id != b->by_id)
+		return false;
+	if (a->by_id)
+		return a->vendor == b->vendor && a->product == b->product;
+	return a->bus == b->bus && a->port && b->port && strcmp(a->port, b->port) == 0;
+}
+
+void sp_usb_id_name(const struct sp_usb_id *u, char *buf, size_t len)
+{
+	if (u->by_id)
+		snprintf(buf, len, "%04x:%04x", u->vendor, u->product);
+	else
+		snprintf(buf, len, "bus %u port %s", u->bus, u->port ? u->port : "?");
 }
 
 const struct sp_instance *sp_config_instance(const struct sp_config *cfg, const char *name)

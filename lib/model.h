@@ -100,6 +100,16 @@ struct sp_usb_id {
 	char *port;		/* "1" or "1.4.2" */
 };
 
+/*
+ * A USB device's identity as the configuration gives it: two ids are the
+ * same device when they name the same vendor:product (the VMM takes the
+ * first device that matches, so two such devices are one to it) or the
+ * same bus and port.  Named as messages show it: "1050:0407" or "bus 3
+ * port 2.1".
+ */
+bool sp_usb_id_same(const struct sp_usb_id *a, const struct sp_usb_id *b);
+void sp_usb_id_name(const struct sp_usb_id *u, char *buf, size_t len);
+
 struct sp_resource {
 	char *name;
 	enum sp_res_type type;

@@ -197,4 +197,44 @@ sleep 2
 sp status crasher --json
 check "a stop ends the restarts" jqok '.state == "stopped" or .state == "failed"' "$tmp/out"
 
+# A device is held, not the resource that names it: one USB device (fake
+# /sys and /dev; QEMU's usb-host waits for a device it cannot open, so the
+# VM still runs) named by vendor:product twice and by its port.
+kill "$daemon"
+wait "$daemon" 2>/dev/null
+daemon=
+mkdir -p "$tmp/sys/bus/usb/devices/1-1" "$tmp/dev/bus/usb/001"
+echo 1050 >"$tmp/sys/bus/usb/devices/1-1/idVendor"
+echo 0407 >"$tmp/sys/bus/usb/devices/1-1/idProduct"
+echo 1 >"$tmp/sys/bus/usb/devices/1-1/busnum"
+echo 2 >"$tmp/sys/bus/usb/devices/1-1/devnum"
+: >"$tmp/dev/bus/usb/001/002"
+cat >"$tmp/dev.json" <<JSON
+{"applications": {"idle": {"image": "test-x86", "memory": "128M",
+   "command": ["/bin/sh", "-c", "while :; do sleep 1; done"]}},
+ "resources": {"key": {"type": "usb", "vendor": "1050", "product": "0407"},
+               "key2": {"type": "usb", "vendor": "1050", "product": "0407"},
+               "port": {"type": "usb", "bus": 1, "port": "1"}},
+ "instances": {"key": {"application": "idle", "bindings": {"key": {}}},
+               "key2": {"application": "idle", "bindings": {"key2": {}}},
+               "port": {"application": "idle", "bindings": {"port": {}}}}}
+JSON
+cfg=$tmp/dev.json
+export SPECTRUM_SYSFS=$tmp/sys SPECTRUM_DEVFS=$tmp/dev
+check "a daemon with a USB device starts" start_daemon
+sp start key
+check "an instance with the device starts" [ "$rc" = 0 ]
+sp start key2
+check "another naming it through a second resource is refused, naming the holder" \
+	has "usb device 1050:0407 (resource key2) is held by running instance key (as resource key)"
+sp start port
+check "so is one naming it by its port" \
+	has "usb device bus 1 port 1 (resource port) is held by running instance key, as 1050:0407 (resource key): both are the same device"
+check "the node stays the holder's" [ "$(stat -c %u "$tmp/dev/bus/usb/001/002")" -ge 524288 ]
+sp stop key
+check "and is its owner's again after" [ "$(stat -c %u "$tmp/dev/bus/usb/001/002")" = 0 ]
+sp start key2
+check "then the second resource's instance starts" [ "$rc" = 0 ]
+sp stop key2
+
 tap_end

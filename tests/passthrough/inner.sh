@@ -82,10 +82,11 @@ cat >$w/pt.json <<JSON
  "applications": {"lister": {"image": "test-x86", "memory": "256M", "command": ["/bin/sh", "-c",
    "i=0; while [ \$i -lt 240 ] && ! grep -qs 1209 /sys/bus/usb/devices/*/idVendor; do sleep 0.5; i=\$((i+1)); done; for d in /sys/bus/usb/devices/*; do [ -f \$d/idVendor ] && echo usb=\$(cat \$d/idVendor):\$(cat \$d/idProduct) \$(cat \$d/product); done; for d in /sys/bus/pci/devices/*; do echo pci=\$(cat \$d/vendor):\$(cat \$d/device); done; echo listed; exec sleep 3600"]}},
  "resources": {"gadget": {"type": "usb", "vendor": "1209", "product": "0001"},
+               "gadget2": {"type": "usb", "vendor": "1209", "product": "0001"},
                "absent": {"type": "usb", "vendor": "1209", "product": "0002"},
                "edu": {"type": "pci", "address": "$pci"}},
  "instances": {"both": {"application": "lister", "bindings": {"gadget": {}, "edu": {}}},
-               "second": {"application": "lister", "bindings": {"gadget": {}}},
+               "second": {"application": "lister", "bindings": {"gadget2": {}}},
                "missing": {"application": "lister", "bindings": {"absent": {}}}}}
 JSON
 
@@ -122,8 +123,12 @@ check "the VFIO group belongs to the VMM's uid while it runs" \
 	eval '[ "$(stat -c %u "/dev/vfio/$group")" -ge 524288 ]'
 "$spectrum" start second >$w/out 2>&1 </dev/null
 rc=$?
-check "another instance wanting the USB device is refused, naming the holder" \
-	eval '[ $rc != 0 ] && has "usb device gadget is held by running instance both"'
+check "another instance naming the USB device through another resource is refused, naming the holder" \
+	eval '[ $rc != 0 ] && has "usb device 1209:0001 (resource gadget2) is held by running instance both"'
+"$spectrum" run $w/pt.json second --timeout 60 >$w/out 2>&1 </dev/null
+rc=$?
+check "so is spectrum run, by the node the daemon handed out (status 3)" \
+	eval '[ $rc = 3 ] && has "usb device 1209:0001 (resource gadget2) is held by instance both"'
 for _ in $(seq 400); do
 	"$spectrum" logs both >$w/out 2>&1 </dev/null
 	has '^listed' && break

@@ -198,8 +198,12 @@ echo 0407 >"$tmp/sys2/bus/usb/devices/1-1/idProduct"
 echo 1 >"$tmp/sys2/bus/usb/devices/1-1/busnum"
 echo 2 >"$tmp/sys2/bus/usb/devices/1-1/devnum"
 : >"$tmp/dev2/bus/usb/001/002"
-sed 's|"/bin/true"|"/bin/sh", "-c", "sleep 4"|' "$tmp/dev.json" >"$tmp/dev2.json"
-SPECTRUM_SYSFS=$tmp/sys2 SPECTRUM_DEVFS=$tmp/dev2 "$spectrum" run "$tmp/dev2.json" key --timeout 120 >"$tmp/out" 2>&1 &
+# A second resource naming the same device does not make it shareable.
+sed 's|"/bin/true"|"/bin/sh", "-c", "sleep 4"|;
+     s|"port": {"type"|"key2": {"type": "usb", "vendor": "1050", "product": "0407"},\n               &|;
+     s|"port": {"application"|"key2": {"application": "a", "bindings": {"key2": {}}},\n               &|' \
+	"$tmp/dev.json" >"$tmp/dev2.json"
+SPECTRUM_SYSFS=$tmp/sys2 SPECTRUM_DEVFS=$tmp/dev2 "$spectrum" run "$tmp/dev2.json" key --timeout 120 >"$tmp/holder" 2>&1 &
 holder=$!
 owner=0
 for _ in $(seq 200); do
@@ -208,7 +212,12 @@ for _ in $(seq 200); do
 	sleep 0.1
 done
 check "a USB node belongs to the VMM's uid while it runs" [ "$owner" -ge 524288 ]
+SPECTRUM_SYSFS=$tmp/sys2 SPECTRUM_DEVFS=$tmp/dev2 run key2 "$tmp/dev2.json"
+check "another instance naming it through another resource is refused, naming the holder" \
+	eval 'has "usb device 1050:0407 (resource key2) is held by instance key" && [ $rc = 3 ]'
+check "and leaves the node to the VMM that has it" [ "$(stat -c %u "$tmp/dev2/bus/usb/001/002")" = "$owner" ]
 wait $holder
+cp "$tmp/holder" "$tmp/out"
 check "and to its owner again after" [ "$(stat -c %u "$tmp/dev2/bus/usb/001/002")" = 0 ]
 
 # A directory resource: two instances write to it at once and both
