@@ -35,6 +35,7 @@
 struct sp_run {
 	const struct sp_plan *plan;
 	pid_t vmm;
+	pid_t logger; /* keeps the console log (lib/logger.h) */
 	int console;
 	int control;
 	int vmm_err; /* read end of the VMM's stderr */
@@ -328,11 +329,17 @@ static int sp_run_start(struct sp_run *r, const struct sp_argv *argv)
 		return -1;
 	}
 	r->nfs = r->plan->nshares;
-	if (sp_launch_spawn(r->plan, argv, errpipe[1], -1, &r->vmm, &err) < 0) {
+	struct sp_spawn_opts o = {.stderr_fd = errpipe[1], .keep_fd = -1, .die_with_parent = true};
+	struct sp_vmm_proc proc;
+	int rc = sp_launch_spawn(r->plan, argv, &o, &proc, &err);
+	r->vmm = proc.pid;
+	r->logger = proc.logger;
+	close(errpipe[1]);
+	if (rc < 0) {
 		sp_warnx("%s: %s", r->plan->instance, err.msg);
+		close(errpipe[0]);
 		return -1;
 	}
-	close(errpipe[1]);
 	r->vmm_err = errpipe[0];
 	/* Console first: the guest starts its application only after the
 	 * control port is connected, so no output is lost. */
@@ -344,7 +351,7 @@ static int sp_run_start(struct sp_run *r, const struct sp_argv *argv)
 
 static int sp_run_plan(const struct sp_plan *p, int timeout_s)
 {
-	struct sp_run r = {.plan = p, .console = -1, .control = -1, .vmm_err = -1, .status = -1};
+	struct sp_run r = {.plan = p, .vmm = -1, .logger = -1, .console = -1, .control = -1, .vmm_err = -1, .status = -1};
 	struct sp_err err = {0};
 	struct sp_argv argv;
 	int lock = -1, rc;
@@ -372,12 +379,7 @@ static int sp_run_plan(const struct sp_plan *p, int timeout_s)
 		kill(r.fs_pids[i], SIGTERM);
 		waitpid(r.fs_pids[i], NULL, 0);
 	}
-	/* The VMM is gone, and its taps with it: a segment no other
-	 * instance uses goes too. */
-	if (p->vmm_uid && r.vmm > 0)
-		sp_net_release(p);
-	sp_devices_release(p->run_dir);
-	unlink(p->initrd);
+	sp_launch_cleanup(p, r.logger);
 	close(lock);
 	sp_argv_free(&argv);
 	return rc;

@@ -24,6 +24,7 @@ struct sd_vm {
 	struct sp_plan *plan;
 	enum sd_state state;
 	pid_t pid;
+	pid_t logger; /* its logger, if our child, else -1 */
 	int pidfd;   /* readable when the VMM exits, child or adopted */
 	int control; /* the guest's control port, -1 until connected */
 	bool child;  /* ours to reap; an adopted VMM is init's */

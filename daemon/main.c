@@ -77,7 +77,7 @@ static int sd_load(struct sd *d, const char *file)
 	d->vms = sp_xmalloc((d->nvms + 1) * sizeof(*d->vms));
 	for (size_t i = 0; i < d->nvms; i++) {
 		d->vms[i] = (struct sd_vm){.inst = &d->cfg->instances[i], .plan = &d->plans->v[i],
-					   .pidfd = -1, .control = -1, .waiter = -1, .status = -1};
+					   .pidfd = -1, .logger = -1, .control = -1, .waiter = -1, .status = -1};
 	}
 	return SD_EXIT_OK;
 }

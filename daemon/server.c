@@ -24,6 +24,7 @@
 
 #include "daemon.h"
 #include "proto.h"
+#include "rundir.h"
 
 #define SD_GROUP "spectrum"
 
@@ -333,7 +334,9 @@ static void sd_pass(struct sd_vm *vm, int fd, unsigned op)
 	int pass = -1;
 
 	if (op == SP_OP_LOGS) {
-		pass = open(vm->plan->console_log, O_RDONLY | O_CLOEXEC);
+		/* Root's file in root's run directory (rundir.h), still opened
+		 * without following links or blocking on anything but a file. */
+		pass = sp_rundir_open_read(vm->plan->console_log);
 	} else if (sd_vm_active(vm)) {
 		struct sockaddr_un sa = {.sun_family = AF_UNIX};
 		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", vm->plan->console_socket);

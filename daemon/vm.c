@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * One VMM process per running instance.  The VMM is started in a session
- * of its own and holds the instance lock, its console log and its pid
- * file itself, so that it keeps running, and stays findable, when the
- * daemon dies; a restarted daemon adopts it (sd_vm_adopt_all).
+ * of its own and holds the instance lock, and its logger keeps its console
+ * log, so that it keeps running, and logging, when the daemon dies; its
+ * pid file lets a restarted daemon adopt it (sd_vm_adopt_all).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +23,7 @@
 #include "guest.h"
 #include "launch.h"
 #include "net.h"
+#include "rundir.h"
 
 #define SD_CONNECT_MS 15000
 #define SD_POWEROFF_MS 20000 /* the guest's own stop: SIGTERM, 5 s, SIGKILL */
@@ -61,32 +62,27 @@ static int sd_vm_control_connect(struct sd_vm *vm)
 static int sd_vm_spawn(struct sd_vm *vm, int lock, char *why, size_t len)
 {
 	const struct sp_plan *p = vm->plan;
+	/* The VMM's own messages go to vmm.log through its logger, so that
+	 * they outlive the daemon and stay bounded. */
+	struct sp_spawn_opts o = {.stderr_fd = -1, .keep_fd = lock, .die_with_parent = false};
+	struct sp_vmm_proc proc;
 	struct sp_err err = {0};
 	struct sp_argv argv;
-	char log[4096];
-	int logfd, rc = -1;
+	int rc = -1;
 
 	sp_argv_init(&argv);
 	if (sp_backend_get(p->hypervisor)->build(p, &argv, &err) < 0) {
 		snprintf(why, len, "%s", err.msg);
 		goto out;
 	}
-	/* The VMM's own messages go to a file that outlives the daemon. */
-	snprintf(log, sizeof(log), "%s/vmm.log", p->run_dir);
-	logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (logfd < 0) {
-		snprintf(why, len, "%s: %s", log, strerror(errno));
-		goto out;
-	}
-	unlink(p->pid_file);
 	if (sp_launch_shares(p, vm->fs_pids, &err) < 0) {
 		snprintf(why, len, "%s", err.msg);
-		close(logfd);
 		goto out;
 	}
 	vm->nfs = p->nshares;
-	rc = sp_launch_spawn(p, &argv, logfd, lock, &vm->pid, &err);
-	close(logfd);
+	rc = sp_launch_spawn(p, &argv, &o, &proc, &err);
+	vm->pid = proc.pid;
+	vm->logger = proc.logger;
 	if (rc < 0)
 		snprintf(why, len, "%s", err.msg);
 out:
@@ -243,13 +239,10 @@ void sd_vm_exited(struct sd *d, struct sd_vm *vm)
 	vm->pid = 0;
 	vm->kill_at = 0;
 	vm->kill_phase = 0;
-	unlink(vm->plan->pid_file);
-	unlink(vm->plan->initrd);
-	sp_devices_release(vm->plan->run_dir);
-	/* Its taps went with the VMM; a segment whose bridge has no port
-	 * left (the last instance on it stopped) is removed. */
-	if (vm->plan->vmm_uid)
-		sp_net_release(vm->plan);
+	/* Ends what is left of the compartment's uid, gives devices back,
+	 * removes a segment whose bridge has no port left. */
+	sp_launch_cleanup(vm->plan, vm->child ? vm->logger : -1);
+	vm->logger = -1;
 	sd_vm_maybe_restart(vm);
 	sd_server_settle(d, vm);
 }
@@ -283,48 +276,19 @@ void sd_vm_tick(struct sd *d, struct sd_vm *vm, long now)
 	}
 }
 
-/* Is `pid` the VMM of this plan?  Its command line names the instance and
- * our pid file, so a recycled pid is never mistaken for it. */
-static bool sd_is_our_vmm(pid_t pid, const struct sp_plan *p)
-{
-	char path[64], buf[8192];
-	bool name = false, pidfile = false;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	for (char *a = buf; a < buf + n; a += strlen(a) + 1) {
-		char *next = a + strlen(a) + 1;
-		if (next >= buf + n)
-			break;
-		if (strcmp(a, "-name") == 0 && strcmp(next, p->instance) == 0)
-			name = true;
-		if (strcmp(a, "-pidfile") == 0 && strcmp(next, p->pid_file) == 0)
-			pidfile = true;
-	}
-	return name && pidfile;
-}
-
+/*
+ * The VMMs a dead daemon left running: each one's pid file (root's,
+ * rundir.h) names its pid and start time, which must still match, and it
+ * must run as the instance's VMM uid, so a recycled pid is never taken
+ * for it.
+ */
 void sd_vm_adopt_all(struct sd *d)
 {
 	for (size_t i = 0; i < d->nvms; i++) {
 		struct sd_vm *vm = &d->vms[i];
-		FILE *f = fopen(vm->plan->pid_file, "re");
-		int pid = 0;
-		if (!f)
-			continue;
-		if (fscanf(f, "%d", &pid) != 1)
-			pid = 0;
-		fclose(f);
-		if (pid <= 0 || !sd_is_our_vmm(pid, vm->plan))
+		time_t started;
+		pid_t pid = sp_rundir_pid_read(vm->plan, &started);
+		if (pid <= 0)
 			continue;
 		vm->pid = pid;
 		vm->pidfd = sd_pidfd_open(pid);
@@ -332,13 +296,12 @@ void sd_vm_adopt_all(struct sd *d)
 			continue;
 		vm->child = false;
 		vm->adopted = true;
+		vm->logger = -1; /* not ours to reap */
 		vm->state = SD_RUNNING; /* its guest said "ready" to the last daemon */
 		vm->status = -1;
-		/* QEMU wrote the pid file as it started. */
-		struct stat st;
-		vm->started_at = stat(vm->plan->pid_file, &st) == 0 ? st.st_mtime : time(NULL);
+		vm->started_at = started;
 		sd_vm_control_connect(vm);
-		fprintf(stderr, "spectrumd: adopted %s (pid %d)\n", vm->inst->name, pid);
+		fprintf(stderr, "spectrumd: adopted %s (pid %d)\n", vm->inst->name, (int)pid);
 	}
 }
 
@@ -346,6 +309,9 @@ void sd_vm_adopt_all(struct sd *d)
  * which wants their status). */
 void sd_vm_reap_helpers(struct sd *d)
 {
+	for (size_t i = 0; i < d->nvms; i++)
+		if (d->vms[i].logger > 0 && waitpid(d->vms[i].logger, NULL, WNOHANG) == d->vms[i].logger)
+			d->vms[i].logger = -1;
 	for (size_t i = 0; i < d->nvms; i++)
 		for (size_t j = 0; j < d->vms[i].nfs; j++)
 			if (d->vms[i].fs_pids[j] > 0 &&

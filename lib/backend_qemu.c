@@ -161,28 +161,25 @@ static void sp_qemu_boot(struct sp_qemu *q)
 	free(cmdline);
 }
 
-/* Console, guest control port and QMP: all UNIX sockets in the run dir. */
+/*
+ * Console, guest control port and QMP: listening sockets the launcher binds
+ * in root's run directory and hands over as descriptors (SP_FD_*), so the
+ * VMM needs no directory of its own on the host.  The console's log goes
+ * to a pipe read by Spectrum's logger, which bounds what a guest can make
+ * the host store; there is no pid file: the launcher records the pid.
+ */
 static void sp_qemu_channels(struct sp_qemu *q)
 {
-	const struct sp_plan *p = q->p;
-	char *con = sp_qemu_esc(p->console_socket), *ctl = sp_qemu_esc(p->control_socket);
-	char *qmp = sp_qemu_esc(p->qmp_socket), *log = sp_qemu_esc(p->console_log);
-	char *pid = sp_qemu_esc(p->pid_file);
-
-	/* QEMU keeps the console log itself, so it survives the supervisor. */
+	sp_argv_opt(q->a, "-add-fd", "fd=%d,set=%d", SP_FD_CONSOLE_LOG, SP_FD_CONSOLE_LOG);
 	sp_argv_opt(q->a, "-chardev",
-		    "socket,id=console,path=%s,server=on,wait=off,logfile=%s,logappend=on", con, log);
+		    "socket,id=console,fd=%d,server=on,wait=off,logfile=/dev/fdset/%d,logappend=on",
+		    SP_FD_CONSOLE, SP_FD_CONSOLE_LOG);
 	sp_argv_opt(q->a, "-serial", "chardev:console");
-	sp_argv_opt(q->a, "-chardev", "socket,id=control,path=%s,server=on,wait=off", ctl);
+	sp_argv_opt(q->a, "-chardev", "socket,id=control,fd=%d,server=on,wait=off", SP_FD_CONTROL);
 	sp_argv_opt(q->a, "-device", "virtio-serial-%s", sp_qemu_bus(q));
 	sp_argv_opt(q->a, "-device", "virtserialport,chardev=control,name=spectrum.control");
-	sp_argv_opt(q->a, "-qmp", "unix:%s,server=on,wait=off", qmp);
-	sp_argv_opt(q->a, "-pidfile", "%s", pid);
-	free(log);
-	free(pid);
-	free(con);
-	free(ctl);
-	free(qmp);
+	sp_argv_opt(q->a, "-chardev", "socket,id=qmp,fd=%d,server=on,wait=off", SP_FD_QMP);
+	sp_argv_opt(q->a, "-mon", "chardev=qmp,mode=control");
 }
 
 /*

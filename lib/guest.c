@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rundir.h"
+
 struct sp_buf {
 	char *s;
 	size_t len, cap;
@@ -216,40 +218,49 @@ static int sp_copy_fd(int in, int out)
 	return 0;
 }
 
-int sp_guest_initrd(const struct sp_plan *p, const char *base, const char *out, struct sp_err *err)
+/*
+ * Written by root in root's run directory (rundir.h): a temporary made
+ * with O_EXCL|O_NOFOLLOW, given to the VMM's group through its descriptor
+ * (the VMM reads it by path, and may not change it), then renamed.
+ */
+int sp_guest_initrd(const struct sp_plan *p, int dirfd, struct sp_err *err)
 {
-	char tmp[4096];
+	const char *name = strrchr(p->initrd, '/') + 1;
+	char tmp[64];
 	char *cfg = sp_guest_config(p);
 	int in = -1, fd = -1, rc = -1;
 	off_t end;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", out);
-	in = open(base, O_RDONLY | O_CLOEXEC);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
+	in = open(p->base_initrd, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (in < 0) {
 		sp_err_set(err, "base initramfs %s: %s; install the guest kernel first (scripts/guest-kernel.sh)",
-			   base, strerror(errno));
+			   p->base_initrd, strerror(errno));
 		goto out;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || sp_copy_fd(in, fd) < 0) {
-		sp_err_set(err, "writing %s: %s", tmp, strerror(errno));
+	fd = sp_rundir_create(dirfd, tmp, O_WRONLY, 0600, err);
+	if (fd < 0)
+		goto out;
+	if (sp_copy_fd(in, fd) < 0 ||
+	    (p->vmm_uid && (fchown(fd, geteuid(), (gid_t)p->vmm_uid) < 0 || fchmod(fd, 0640) < 0))) {
+		sp_err_set(err, "writing %s/%s: %s", p->run_dir, tmp, strerror(errno));
 		goto out;
 	}
 	/* The kernel looks for the next archive at a 4-byte boundary. */
 	end = lseek(fd, 0, SEEK_END);
 	if (end < 0 || sp_write_all(fd, "\0\0\0", (size_t)((4 - end % 4) % 4)) < 0 ||
 	    sp_cpio_write_file(fd, "spectrum/config", cfg, strlen(cfg)) < 0 || fsync(fd) < 0) {
-		sp_err_set(err, "writing %s: %s", tmp, strerror(errno));
+		sp_err_set(err, "writing %s/%s: %s", p->run_dir, tmp, strerror(errno));
 		goto out;
 	}
-	if (rename(tmp, out) < 0) {
-		sp_err_set(err, "renaming %s: %s", tmp, strerror(errno));
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		sp_err_set(err, "renaming %s/%s: %s", p->run_dir, tmp, strerror(errno));
 		goto out;
 	}
 	rc = 0;
 out:
 	if (rc < 0 && fd >= 0)
-		unlink(tmp);
+		unlinkat(dirfd, tmp, 0);
 	if (fd >= 0)
 		close(fd);
 	if (in >= 0)

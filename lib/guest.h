@@ -28,12 +28,13 @@ int sp_guest_stage_status(const char *stage);
 char *sp_guest_config(const struct sp_plan *p);
 
 /*
- * Writes the per-instance initramfs to `out`: the base initramfs followed
+ * Writes the per-instance initramfs (p->initrd, in the run directory open
+ * as `dirfd`): the base initramfs followed
  * by an uncompressed newc cpio holding spectrum/config.  The kernel unpacks
  * concatenated archives in order.  Written to a temporary file and renamed,
  * so a failure leaves nothing behind.  Returns -1 with `err` set.
  */
-int sp_guest_initrd(const struct sp_plan *p, const char *base, const char *out, struct sp_err *err);
+int sp_guest_initrd(const struct sp_plan *p, int dirfd, struct sp_err *err);
 
 /* Appends a newc cpio archive of one regular file (plus its parent
  * directories) and the trailer to `fd`. */

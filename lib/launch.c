@@ -12,6 +12,7 @@
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -21,7 +22,9 @@
 
 #include "backend.h"
 #include "guest.h"
+#include "logger.h"
 #include "net.h"
+#include "rundir.h"
 #include "uid.h"
 
 static int sp_mkdir_p(const char *path, mode_t mode)
@@ -169,19 +172,29 @@ static int sp_need_file(const char *what, const char *path, const char *fix, str
 	return -1;
 }
 
-static int sp_take_lock(const struct sp_plan *p, int *lock_fd, struct sp_err *err)
+/*
+ * The instance lock, in root's run directory.  Opened read-only: the VMM
+ * inherits it (and holds the lock for its life), and a descriptor it
+ * could write through would be one more thing to think about.
+ */
+static int sp_take_lock(const struct sp_plan *p, int dirfd, int *lock_fd, struct sp_err *err)
 {
-	char path[4096];
-	int fd;
+	struct stat st;
+	int fd = openat(dirfd, "lock", O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
 
-	snprintf(path, sizeof(path), "%s/lock", p->run_dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		sp_err_set(err, "%s: %s", path, strerror(errno));
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+		sp_err_set(err, "%s/lock: %s", p->run_dir, fd < 0 ? strerror(errno) : "not a file of ours");
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		sp_err_set(err, "instance %s is already running; stop it first", p->instance);
+		pid_t pid = sp_rundir_pid_read(p, NULL);
+		if (pid > 0)
+			sp_err_set(err, "instance %s is already running (pid %d); stop it first",
+				   p->instance, (int)pid);
+		else
+			sp_err_set(err, "instance %s is already running; stop it first", p->instance);
 		close(fd);
 		return -1;
 	}
@@ -189,7 +202,7 @@ static int sp_take_lock(const struct sp_plan *p, int *lock_fd, struct sp_err *er
 	return 0;
 }
 
-int sp_launch_prepare(const struct sp_plan *p, int *lock_fd, struct sp_err *err)
+static int sp_launch_checks(const struct sp_plan *p, struct sp_err *err)
 {
 	const struct sp_backend *be = sp_backend_get(p->hypervisor);
 	char arch_fix[256];
@@ -207,73 +220,94 @@ int sp_launch_prepare(const struct sp_plan *p, int *lock_fd, struct sp_err *err)
 	    sp_need_file("base initramfs", p->base_initrd, arch_fix, err) < 0 ||
 	    sp_need_file("root image", p->root.image,
 			 "build it with 'spectrum image build' or fix the application's image", err) < 0 ||
-	    sp_devices_check(p, err) < 0 || sp_uid_check_free(p->vmm_uid, p->instance, err) < 0)
+	    sp_devices_check(p, err) < 0)
 		return -1;
-	if (sp_mkdir_p(p->run_dir, 0700) < 0) {
-		sp_err_set(err, "cannot create %s: %s", p->run_dir, strerror(errno));
+	return 0;
+}
+
+int sp_launch_prepare(const struct sp_plan *p, int *lock_fd, struct sp_err *err)
+{
+	int dirfd;
+
+	*lock_fd = -1;
+	if (sp_launch_checks(p, err) < 0)
+		return -1;
+	dirfd = sp_rundir_open(p, err);
+	if (dirfd < 0)
+		return -1;
+	if (sp_take_lock(p, dirfd, lock_fd, err) < 0) {
+		close(dirfd);
 		return -1;
 	}
-	if (sp_take_lock(p, lock_fd, err) < 0)
-		return -1;
-	if (sp_devices_grant(p, err) < 0)
+	/* After the lock: a second start of a running instance is told
+	 * so, not that its uid is busy. */
+	if (sp_uid_check_free(p->vmm_uid, p->instance, err) < 0 || sp_devices_grant(p, err) < 0)
 		goto fail;
 	for (size_t i = 0; i < p->ndisks; i++)
 		if (sp_volume_prepare(&p->disks[i], err) < 0)
 			goto fail;
-	/* Stale sockets of an earlier run would make connects fail oddly. */
-	unlink(p->console_socket);
-	unlink(p->control_socket);
-	unlink(p->qmp_socket);
-	if (sp_guest_initrd(p, p->base_initrd, p->initrd, err) < 0)
+	if (sp_guest_initrd(p, dirfd, err) < 0)
 		goto fail;
-	/* An unprivileged VMM writes its sockets, pid file and logs here,
-	 * and reads its initramfs; nothing else of ours is its to touch. */
-	if (p->vmm_uid && (chown(p->run_dir, p->vmm_uid, p->vmm_uid) < 0 ||
-			   chown(p->initrd, p->vmm_uid, p->vmm_uid) < 0 ||
-			   (chown(p->console_log, p->vmm_uid, p->vmm_uid) < 0 && errno != ENOENT))) {
-		sp_err_set(err, "cannot hand %s to the VMM's uid: %s", p->run_dir, strerror(errno));
-		goto fail;
-	}
+	close(dirfd);
 	return 0;
 fail:
 	sp_devices_release(p->run_dir);
+	close(dirfd);
 	close(*lock_fd);
 	*lock_fd = -1;
 	return -1;
 }
 
-/* The descriptors an unprivileged VMM inherits: fds[i] goes to want[i].
- * The root needs one, each binding at most two (a read-write disk under
- * QEMU; a tap is one). */
+/* The descriptors a VMM inherits: fds[i] goes to want[i].  Its four
+ * channels; the root needs one, each binding at most two (a read-write
+ * disk under QEMU; a tap is one). */
 struct sp_vmm_fds {
-	int fds[2 + 2 * SP_LIMIT_BINDINGS];
-	int want[2 + 2 * SP_LIMIT_BINDINGS];
+	int fds[5 + 2 * SP_LIMIT_BINDINGS];
+	int want[5 + 2 * SP_LIMIT_BINDINGS];
 	size_t n;
+	int log_in[2];	/* read ends for the logger: console, VMM stderr */
+	int log_out[2]; /* the log files */
+	size_t nlogs;
+	int err_w;	/* the VMM's stderr, if the logger keeps it */
 };
 
+static void sp_vmm_add(struct sp_vmm_fds *v, int fd, int want)
+{
+	v->fds[v->n] = fd;
+	v->want[v->n++] = want;
+}
+
+/*
+ * A disk or root image root opens for the VMM.  Its path comes from the
+ * configuration and may run through a directory the desktop's user
+ * writes: the last component is never followed, and the file must be a
+ * regular file with one link (a hard link to a file of root's would hand
+ * it to the guest) or a block device.
+ */
 static int sp_vmm_open(struct sp_vmm_fds *v, const char *path, int flags, int want,
 		       struct sp_err *err)
 {
-	int fd = open(path, flags | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	int fd = open(path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 
 	if (fd < 0) {
-		sp_err_set(err, "%s: %s", path, strerror(errno));
+		sp_err_set(err, "%s: %s", path, errno == ELOOP ? "is a symbolic link" : strerror(errno));
 		return -1;
 	}
-	v->fds[v->n] = fd;
-	v->want[v->n++] = want;
+	if (fstat(fd, &st) < 0 || !(S_ISBLK(st.st_mode) || (S_ISREG(st.st_mode) && st.st_nlink == 1))) {
+		sp_err_set(err, "%s is not a regular file with one link, nor a block device", path);
+		close(fd);
+		return -1;
+	}
+	fcntl(fd, F_SETFL, 0); /* O_NONBLOCK was for the open only */
+	sp_vmm_add(v, fd, want);
 	return 0;
 }
 
-/* Opens what the plan's back end takes as descriptors (struct sp_backend):
- * its disks, if it takes them so, and the taps, which every back end does. */
-static int sp_vmm_fds_open(const struct sp_plan *p, struct sp_vmm_fds *v, struct sp_err *err)
+static int sp_vmm_disks_open(const struct sp_plan *p, struct sp_vmm_fds *v, struct sp_err *err)
 {
 	const struct sp_backend *be = sp_backend_get(p->hypervisor);
 
-	v->n = 0;
-	if (!p->vmm_uid)
-		return 0;
 	if (be->root_fd && !p->root.shared &&
 	    sp_vmm_open(v, p->root.image, O_RDONLY, SP_FD_ROOT, err) < 0)
 		return -1;
@@ -286,16 +320,81 @@ static int sp_vmm_fds_open(const struct sp_plan *p, struct sp_vmm_fds *v, struct
 		    sp_vmm_open(v, d->image, O_RDONLY, SP_FD_DISK_RO(i), err) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+/* The listening sockets, bound here in root's run directory. */
+static int sp_vmm_channels_open(const struct sp_plan *p, struct sp_vmm_fds *v, struct sp_err *err)
+{
+	const char *paths[] = {p->console_socket, p->control_socket, p->qmp_socket};
+	const int want[] = {SP_FD_CONSOLE, SP_FD_CONTROL, SP_FD_QMP};
+
+	for (size_t i = 0; i < 3; i++) {
+		int fd = sp_rundir_listen(paths[i], err);
+		if (fd < 0)
+			return -1;
+		sp_vmm_add(v, fd, want[i]);
+	}
+	return 0;
+}
+
+/* A pipe whose read end goes to the logger, writing log `name`. */
+static int sp_vmm_log_pipe(struct sp_vmm_fds *v, int dirfd, const char *name, int *w,
+			   struct sp_err *err)
+{
+	int pfd[2], out = sp_rundir_open_log(dirfd, name, err);
+
+	if (out < 0)
+		return -1;
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		sp_err_set(err, "pipe: %s", strerror(errno));
+		close(out);
+		return -1;
+	}
+	v->log_in[v->nlogs] = pfd[0];
+	v->log_out[v->nlogs++] = out;
+	*w = pfd[1];
+	return 0;
+}
+
+static int sp_vmm_logs_open(const struct sp_plan *p, struct sp_vmm_fds *v, bool keep_stderr,
+			    struct sp_err *err)
+{
+	int dirfd = sp_rundir_open(p, err), w, rc = -1;
+
+	if (dirfd < 0)
+		return -1;
+	if (sp_vmm_log_pipe(v, dirfd, "console.log", &w, err) < 0)
+		goto out;
+	sp_vmm_add(v, w, SP_FD_CONSOLE_LOG);
+	if (keep_stderr && sp_vmm_log_pipe(v, dirfd, "vmm.log", &v->err_w, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	close(dirfd);
+	return rc;
+}
+
+/* Opens what the VMM inherits: its channels and logs, then what its back
+ * end takes as descriptors (struct sp_backend) when it is unprivileged:
+ * its disks, if it takes them so, and the taps, which every back end does. */
+static int sp_vmm_fds_open(const struct sp_plan *p, struct sp_vmm_fds *v, bool keep_stderr,
+			   struct sp_err *err)
+{
+	if (sp_vmm_channels_open(p, v, err) < 0 || sp_vmm_logs_open(p, v, keep_stderr, err) < 0)
+		return -1;
+	if (!p->vmm_uid)
+		return 0;
+	if (sp_vmm_disks_open(p, v, err) < 0)
+		return -1;
 	/* Last, so that nothing after it can fail: the taps, on their
 	 * segments' bridges. */
 	if (p->nnics) {
 		int taps[SP_LIMIT_BINDINGS];
 		if (sp_net_open(p, taps, err) < 0)
 			return -1;
-		for (size_t i = 0; i < p->nnics; i++) {
-			v->fds[v->n] = taps[i];
-			v->want[v->n++] = SP_FD_NIC(i);
-		}
+		for (size_t i = 0; i < p->nnics; i++)
+			sp_vmm_add(v, taps[i], SP_FD_NIC(i));
 	}
 	return 0;
 }
@@ -304,13 +403,47 @@ static void sp_vmm_fds_close(struct sp_vmm_fds *v)
 {
 	for (size_t i = 0; i < v->n; i++)
 		close(v->fds[i]);
-	v->n = 0;
+	for (size_t i = 0; i < v->nlogs; i++) {
+		close(v->log_in[i]);
+		close(v->log_out[i]);
+	}
+	if (v->err_w >= 0)
+		close(v->err_w);
+	v->n = v->nlogs = 0;
+	v->err_w = -1;
+}
+
+/* Drops to the VMM's uid and gid, with no supplementary groups and no way
+ * back: if root could be regained, refuse to run at all. */
+static int sp_vmm_drop(const struct sp_plan *p)
+{
+	gid_t gid = (gid_t)p->vmm_uid;
+	uid_t uid = (uid_t)p->vmm_uid;
+
+	if (p->npci) {
+		/* VFIO pins all guest memory; the sandbox forbids QEMU to
+		 * raise the limit itself, so it is raised here. */
+		struct rlimit rl;
+		rl.rlim_cur = rl.rlim_max = (rlim_t)(p->memory_mib + 1024) << 20;
+		if (setrlimit(RLIMIT_MEMLOCK, &rl) < 0) {
+			dprintf(2, "cannot raise RLIMIT_MEMLOCK for VFIO to %llu MiB: %s\n",
+				(unsigned long long)(p->memory_mib + 1024), strerror(errno));
+			return -1;
+		}
+	}
+	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0 ||
+	    setuid(0) == 0) {
+		dprintf(2, "cannot drop to the VMM's uid %u: %s\n", uid, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* In the child: descriptors to their numbers, then drop to the VMM's uid.
  * Everything is moved above the target range first, so no dup2 can
  * overwrite a descriptor still to be placed. */
-static int sp_vmm_child_setup(const struct sp_plan *p, struct sp_vmm_fds *v, int *keep_fd)
+static int sp_vmm_child_setup(const struct sp_plan *p, struct sp_vmm_fds *v, int *keep_fd,
+			      pid_t parent, bool die_with_parent)
 {
 	/* The copies close at exec; dup2 gives the targets no FD_CLOEXEC. */
 	for (size_t i = 0; i < v->n; i++)
@@ -321,67 +454,115 @@ static int sp_vmm_child_setup(const struct sp_plan *p, struct sp_vmm_fds *v, int
 	for (size_t i = 0; i < v->n; i++)
 		if (dup2(v->fds[i], v->want[i]) < 0)
 			return -1;
-	if (!p->vmm_uid)
-		return 0;
-	if (p->npci) {
-		/* VFIO pins all guest memory; the sandbox forbids QEMU to
-		 * raise the limit itself, so it is raised here. */
-		struct rlimit rl;
-		rl.rlim_cur = rl.rlim_max = (rlim_t)(p->memory_mib + 1024) << 20;
-		if (setrlimit(RLIMIT_MEMLOCK, &rl) < 0)
-			return -1;
-	}
-	gid_t gid = (gid_t)p->vmm_uid;
-	uid_t uid = (uid_t)p->vmm_uid;
-	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+	if (p->vmm_uid && sp_vmm_drop(p) < 0)
 		return -1;
-	/* No way back: if root could be regained, refuse to run at all. */
-	if (setuid(0) == 0)
+	/* After the uid change, which clears it: a `spectrum run` killed
+	 * outright takes its VM with it instead of orphaning it. */
+	if (die_with_parent &&
+	    (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent))
 		return -1;
 	return 0;
 }
 
-int sp_launch_spawn(const struct sp_plan *p, const struct sp_argv *argv, int stderr_fd,
-		    int keep_fd, pid_t *pid, struct sp_err *err)
+static void sp_vmm_child(const struct sp_plan *p, const struct sp_argv *argv, int stderr_fd,
+			 struct sp_vmm_fds *v, const struct sp_spawn_opts *o, pid_t parent)
 {
-	struct sp_vmm_fds v;
-	pid_t child;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int keep_fd = o->keep_fd;
+	sigset_t none;
 
-	if (sp_vmm_fds_open(p, &v, err) < 0) {
-		sp_vmm_fds_close(&v);
-		return -1;
+	sp_child_cloexec_all();
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setsid();
+	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(stderr_fd, 2) < 0)
+		_exit(127);
+	if (sp_vmm_child_setup(p, v, &keep_fd, parent, o->die_with_parent) < 0) {
+		dprintf(2, "cannot prepare the VMM's descriptors and credentials: %s\n",
+			strerror(errno));
+		_exit(127);
 	}
+	if (keep_fd >= 0)
+		fcntl(keep_fd, F_SETFD, 0);
+	execvp(argv->v[0], argv->v);
+	dprintf(2, "cannot run %s: %s\n", argv->v[0], strerror(errno));
+	_exit(127);
+}
+
+static pid_t sp_vmm_logger(const struct sp_plan *p, struct sp_vmm_fds *v, struct sp_err *err)
+{
+	struct sp_log_stream s[2];
+
+	for (size_t i = 0; i < v->nlogs; i++)
+		s[i] = (struct sp_log_stream){v->log_in[i], v->log_out[i],
+					      i == 0 ? SP_LOG_CONSOLE_MAX : SP_LOG_VMM_MAX};
+	return sp_logger_spawn(p, s, v->nlogs, err);
+}
+
+int sp_launch_spawn(const struct sp_plan *p, const struct sp_argv *argv,
+		    const struct sp_spawn_opts *o, struct sp_vmm_proc *out, struct sp_err *err)
+{
+	struct sp_vmm_fds v = {.err_w = -1};
+	pid_t parent = getpid(), child;
+
+	out->pid = out->logger = -1;
+	if (sp_vmm_fds_open(p, &v, o->stderr_fd < 0, err) < 0)
+		goto fail;
+	out->logger = sp_vmm_logger(p, &v, err);
+	if (out->logger < 0)
+		goto fail;
 	child = fork();
 	if (child < 0) {
 		sp_err_set(err, "fork: %s", strerror(errno));
-		sp_vmm_fds_close(&v);
-		if (p->vmm_uid)
-			sp_net_release(p);
+		goto fail;
+	}
+	if (child == 0)
+		sp_vmm_child(p, argv, o->stderr_fd < 0 ? v.err_w : o->stderr_fd, &v, o, parent);
+	/* Only the VMM holds the pipes' write ends now: the logger sees
+	 * their end when it ends. */
+	sp_vmm_fds_close(&v);
+	out->pid = child;
+	if (sp_rundir_pid_write(p, child, err) < 0) {
+		kill(child, SIGKILL);
 		return -1;
 	}
-	if (child == 0) {
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		sigset_t none;
-		sp_child_cloexec_all();
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		setsid();
-		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(stderr_fd, 2) < 0)
-			_exit(127);
-		if (sp_vmm_child_setup(p, &v, &keep_fd) < 0) {
-			dprintf(2, "cannot prepare the VMM's descriptors and credentials: %s\n",
-				strerror(errno));
-			_exit(127);
-		}
-		if (keep_fd >= 0)
-			fcntl(keep_fd, F_SETFD, 0);
-		execvp(argv->v[0], argv->v);
-		dprintf(2, "cannot run %s: %s\n", argv->v[0], strerror(errno));
-		_exit(127);
-	}
-	sp_vmm_fds_close(&v);
-	*pid = child;
 	return 0;
+fail:
+	sp_vmm_fds_close(&v);
+	if (p->vmm_uid)
+		sp_net_release(p);
+	return -1;
+}
+
+void sp_launch_cleanup(const struct sp_plan *p, pid_t logger)
+{
+	char path[4096];
+
+	/* The logger ends as soon as it has drained the VMM's last words;
+	 * a moment is enough. */
+	for (int i = 0; logger > 0 && i < 50; i++) {
+		pid_t w = waitpid(logger, NULL, WNOHANG);
+		if (w == logger || (w < 0 && errno == ECHILD))
+			break;
+		usleep(10000);
+	}
+	if (p->vmm_uid) {
+		/* Whatever a taken-over VMM left running as its uid (a
+		 * logger that did not end included) goes now, so that the
+		 * uid is free for the next start. */
+		sp_uid_kill_all(p->vmm_uid);
+		if (logger > 0)
+			waitpid(logger, NULL, WNOHANG);
+		/* Its taps went with the VMM; a segment no other instance
+		 * uses goes too. */
+		sp_net_release(p);
+	}
+	sp_devices_release(p->run_dir);
+	/* Root's directory: these paths are root's to remove (rundir.h). */
+	unlink(p->initrd);
+	unlink(p->pid_file);
+	snprintf(path, sizeof(path), "%s.tmp", p->pid_file);
+	unlink(path);
 }
 
 #define SP_VIRTIOFSD "/usr/lib/qemu/virtiofsd"

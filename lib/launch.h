@@ -23,32 +23,58 @@
 int sp_volume_prepare(const struct sp_plan_disk *d, struct sp_err *err);
 
 /*
- * Checks the kernel, base initramfs and root image, creates the run
- * directory and takes the instance lock (one VM per instance: the lock fd
- * is returned in *lock_fd and held for the VM's life), prepares every
- * volume and writes the per-instance initramfs.  On failure nothing new is
- * left on disk except the run directory itself.
+ * Checks the kernel, base initramfs and root image, opens (creating it)
+ * the instance's run directory (lib/rundir.h: root's, never the VMM's),
+ * takes the instance lock (one VM per instance: the lock fd is returned
+ * in *lock_fd and held for the VM's life), checks that no process runs
+ * with the instance's VMM uid, hands passed-through devices over,
+ * prepares every volume and writes the per-instance initramfs.  On
+ * failure nothing new is left on disk except the run directory itself.
  */
 int sp_launch_prepare(const struct sp_plan *p, int *lock_fd, struct sp_err *err);
 
+struct sp_spawn_opts {
+	/* The VMM's stderr; -1: the logger keeps it in vmm.log (capped). */
+	int stderr_fd;
+	/* Inherited by the VMM, or -1: the instance lock, which the VMM
+	 * then holds for as long as it lives. */
+	int keep_fd;
+	/* The VMM is killed if its parent dies (`spectrum run`); not for
+	 * the supervisor's VMMs, which outlive it. */
+	bool die_with_parent;
+};
+
+struct sp_vmm_proc {
+	pid_t pid;    /* the VMM, a child of the caller */
+	pid_t logger; /* its logger (lib/logger.h), a child of the caller */
+};
+
 /*
- * Starts the VMM: stdin and stdout on /dev/null, stderr on `stderr_fd`, in
- * a session of its own so that neither a terminal's Ctrl-C nor the end of
- * its parent reaches it.  `keep_fd` (or -1) is inherited: the instance
- * lock, which the VMM then holds for as long as it lives.
+ * Starts the VMM: stdin and stdout on /dev/null, in a session of its own
+ * so that a terminal's Ctrl-C does not reach it, and its logger.  Its
+ * pid and start time go to the pid file (rundir.h).
  *
- * With p->vmm_uid set, the VMM runs as that uid and gid with no
- * supplementary groups: it cannot open the state directory's files, so
- * its root image and volumes are opened here, as far as its back end
- * takes them as descriptors (struct sp_backend), and inherited at the
- * descriptor numbers the back end named (SP_FD_*); its run directory is
- * its own.  So are its network interfaces, under every back end: taps
- * made here on their segments' bridges (sp_net_open), which vanish when
- * the VMM ends; the caller then calls sp_net_release(p) to remove
- * segments left unused.
+ * The VMM gets its channels as descriptors: listening sockets for the
+ * console, the control port and QMP, bound here in root's run directory,
+ * and the write end of its console log's pipe.  With p->vmm_uid set, it
+ * runs as that uid and gid with no supplementary groups: it cannot open
+ * the state directory's files, so its root image and volumes are opened
+ * here (O_NOFOLLOW), as far as its back end takes them as descriptors
+ * (struct sp_backend), and inherited at the descriptor numbers the back
+ * end named (SP_FD_*).  So are its network interfaces, under every back
+ * end: taps made here on their segments' bridges (sp_net_open), which
+ * vanish when the VMM ends.
  */
-int sp_launch_spawn(const struct sp_plan *p, const struct sp_argv *argv, int stderr_fd,
-		    int keep_fd, pid_t *pid, struct sp_err *err);
+int sp_launch_spawn(const struct sp_plan *p, const struct sp_argv *argv,
+		    const struct sp_spawn_opts *o, struct sp_vmm_proc *out, struct sp_err *err);
+
+/*
+ * After the VMM has ended: waits a moment for its logger (`logger`, or -1
+ * if it is not our child), ends every process still running as the VMM's
+ * uid, removes network segments left unused, gives passed-through devices
+ * back, and removes the initramfs and pid file.
+ */
+void sp_launch_cleanup(const struct sp_plan *p, pid_t logger);
 
 /*
  * Connects to a UNIX socket the VMM creates, retrying until it appears or

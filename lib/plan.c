@@ -240,6 +240,7 @@ static int sp_plan_sockets(struct sp_arena *a, struct sp_plan *p, const struct s
 	p->control_socket = sp_arena_printf(a, "%s/control.sock", p->run_dir);
 	p->qmp_socket = sp_arena_printf(a, "%s/qmp.sock", p->run_dir);
 	p->console_log = sp_arena_printf(a, "%s/console.log", p->run_dir);
+	p->vmm_log = sp_arena_printf(a, "%s/vmm.log", p->run_dir);
 	p->pid_file = sp_arena_printf(a, "%s/pid", p->run_dir);
 	const char *longest = p->console_socket;
 

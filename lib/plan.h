@@ -128,13 +128,15 @@ struct sp_plan {
 	const struct sp_env *env;
 	size_t nenv;
 
-	/* Host-side endpoints, all under run_dir/INSTANCE/. */
+	/* Host-side endpoints, all in run_dir = RUN_DIR/INSTANCE, a directory
+	 * only root writes (lib/rundir.h says who owns what there). */
 	char *run_dir;
-	char *console_socket;
-	char *control_socket;
+	char *console_socket; /* listening sockets made by the launcher and */
+	char *control_socket; /* handed to the VMM as descriptors */
 	char *qmp_socket;
-	char *console_log; /* everything the console printed, kept by the VMM */
-	char *pid_file;	   /* the VMM's pid, so a restarted supervisor finds it */
+	char *console_log; /* the console's newest bytes, kept by the logger */
+	char *vmm_log;	   /* the VMM's own messages (spectrumd's VMMs) */
+	char *pid_file;	   /* "PID START-TIME": a restarted supervisor finds it */
 	/* Unprivileged VMM: its uid and gid (0: unchanged).  It then gets
 	 * its taps, and its disks where its back end can take them so, as
 	 * inherited file descriptors (SP_FD_*), not paths. */
@@ -146,6 +148,13 @@ struct sp_plan {
 #define SP_FD_ROOT 10
 #define SP_FD_DISK(i) (11 + 2 * (int)(i))    /* read-write, or the only one for ro */
 #define SP_FD_DISK_RO(i) (12 + 2 * (int)(i)) /* read-only twin of a rw disk */
+/* Its channels, for every back end that Spectrum launches: listening
+ * sockets bound by the launcher (the VMM owns no directory on the host),
+ * and the write end of the pipe its console log goes through. */
+#define SP_FD_CONSOLE 3
+#define SP_FD_CONTROL 4
+#define SP_FD_QMP 5
+#define SP_FD_CONSOLE_LOG 6
 /* ... and its network interfaces: a tap made by the privileged side
  * (lib/net.c), so that the VMM needs no network privilege. */
 #define SP_FD_NIC(i) (11 + 2 * SP_LIMIT_BINDINGS + (int)(i))
