@@ -82,15 +82,17 @@ check "an instance with no bindings sees only its root" has "disks=vda$"
 run disks-two
 check "an instance with two bindings sees three disks" has "disks=vda vdb vdc$"
 
-# A console log left by an earlier run as root is handed to the VMM too.
+# A console log of an earlier run is kept; the next run adds to it.
 mkdir -p "$SPECTRUM_RUN_DIR/exit7"
-echo old >"$SPECTRUM_RUN_DIR/exit7/console.log"
-chown 0:0 "$SPECTRUM_RUN_DIR/exit7/console.log"
+echo old-run >"$SPECTRUM_RUN_DIR/exit7/console.log"
 
 # The application's exit status is spectrum run's.
 run exit7
 check "the exit status comes back" [ "$rc" = 7 ]
 check "the application's output is shown" has "about to exit 7"
+check "the console log keeps the earlier run's lines and adds this one's" \
+	eval '[ "$(head -n 1 "$SPECTRUM_RUN_DIR/exit7/console.log")" = old-run ] &&
+		grep -q "about to exit 7" "$SPECTRUM_RUN_DIR/exit7/console.log"'
 
 # A ppc64le guest under qemu-system-ppc64 (pseries).
 run ppc
@@ -99,11 +101,20 @@ check "its host name is the instance name" has "host=ppc"
 check "its root is read-only too" has "root-write=1"
 
 # A VMM that fails at once is reported, not waited for.
+mkdir -p "$tmp/fakebin"
+printf '#!/bin/sh\necho "qemu-system-x86_64: -chardev socket,id=console: boom" >&2\nexit 1\n' \
+	>"$tmp/fakebin/qemu-system-x86_64"
+chmod 755 "$tmp/fakebin" "$tmp/fakebin/qemu-system-x86_64"
+PATH=$tmp/fakebin:$PATH run exit7
+check "a VMM that fails at start gives one line" has "the VMM failed: .*boom"
+check "and status 3" [ "$rc" = 3 ]
+
+# A console log that is not a plain file of root's is refused, not used.
 rm -f "$SPECTRUM_RUN_DIR/exit7/console.log"
 mkdir "$SPECTRUM_RUN_DIR/exit7/console.log"
 run exit7
-check "a VMM that fails at start gives one line" has "the VMM failed: .*console.log"
-check "and status 3" [ "$rc" = 3 ]
+check "an unusable console log is refused in one line (status 3)" \
+	eval '[ "$rc" = 3 ] && has "console.log" && [ "$(wc -l <"$tmp/out")" = 1 ]'
 rmdir "$SPECTRUM_RUN_DIR/exit7/console.log"
 
 # Bad guest set-ups: one line, no hang.
