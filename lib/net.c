@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/ethtool.h>
 #include <linux/if_tun.h>
 #include <linux/sockios.h>
 #include <net/if.h>
@@ -347,6 +348,18 @@ static int sp_net_isolate(const char *bridge, struct sp_err *err)
 	return 0;
 }
 
+/* Is the interface a bridge?  A tap's name can look like a bridge's
+ * ("sp" and 13 hex digits, the first a b); its driver is tun. */
+static bool sp_net_is_bridge(int sock, const char *name)
+{
+	struct ethtool_drvinfo info = {.cmd = ETHTOOL_GDRVINFO};
+	struct ifreq ifr;
+
+	sp_ifr(&ifr, name);
+	ifr.ifr_data = (char *)&info;
+	return ioctl(sock, SIOCETHTOOL, &ifr) == 0 && strcmp(info.driver, "bridge") == 0;
+}
+
 /*
  * Every isolated segment's bridge on the host (in this network namespace),
  * isolated again.  A segment's bridge without an IPv4 address is
@@ -366,7 +379,7 @@ static int sp_net_isolate_all(int sock, struct sp_err *err)
 	}
 	for (struct if_nameindex *i = ifs; rc == 0 && i->if_index; i++) {
 		struct ifreq ifr;
-		if (!sp_net_bridge_name(i->if_name))
+		if (!sp_net_bridge_name(i->if_name) || !sp_net_is_bridge(sock, i->if_name))
 			continue;
 		sp_ifr(&ifr, i->if_name);
 		if (ioctl(sock, SIOCGIFADDR, &ifr) == 0 || errno != EADDRNOTAVAIL)
