@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/ethtool.h>
 #include <linux/if_tun.h>
 #include <linux/sockios.h>
 #include <net/if.h>
@@ -294,6 +295,19 @@ static int sp_net_nft_nat(const struct sp_plan_nic *n, struct sp_err *err)
 	return sp_net_nft(rs, err);
 }
 
+/*
+ * Routing between a NAT segment and the host's other networks.  Linux
+ * routes an IPv4 packet only if the interface it came in on forwards
+ * (net.ipv4.conf.IF.forwarding), so the segment's own bridge forwarding
+ * is enough for what leaves it, but not for the replies: they come in on
+ * the host's uplink, whichever it is now or later (Wi-Fi, Ethernet, a
+ * VPN coming up).  The host-wide switch is what turns forwarding on for
+ * every interface, and, through conf/default, for those made later;
+ * writing it changes nothing when it is already on.  It stays on: other
+ * users of the host may rely on it too.  But it also turns forwarding on
+ * for the isolated segments' bridges: sp_net_isolate_all() turns it off
+ * again, under the same lock.
+ */
 static int sp_net_ip_forward(struct sp_err *err)
 {
 	int fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
@@ -306,6 +320,77 @@ static int sp_net_ip_forward(struct sp_err *err)
 	}
 	close(fd);
 	return 0;
+}
+
+/* Is this a segment's bridge: "spb" and 12 hex digits (see plan.c)? */
+static bool sp_net_bridge_name(const char *name)
+{
+	return strlen(name) == 15 && strncmp(name, "spb", 3) == 0 &&
+	       strspn(name + 3, "0123456789abcdef") == 12;
+}
+
+/*
+ * An isolated segment's bridge routes nothing: IPv4 forwarding off on it
+ * (a packet that came in on it is never routed, whatever the host's other
+ * interfaces do), and IPv6 off (IPv6 forwarding is host-wide only, the
+ * per-interface value is host or router behaviour; a packet that comes in
+ * on an interface with IPv6 disabled is dropped before routing).  Both
+ * are per-interface values that a host-wide write sets on every
+ * interface (net.ipv4.ip_forward, net.ipv6.conf.all.disable_ipv6), so
+ * they are set again on every segment set-up, not only when the bridge
+ * is made.
+ */
+static int sp_net_isolate(const char *bridge, struct sp_err *err)
+{
+	if (sp_net_sysctl("ipv4", bridge, "forwarding", "0", false, err) < 0 ||
+	    sp_net_sysctl("ipv6", bridge, "disable_ipv6", "1", true, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* Is the interface a bridge?  A tap's name can look like a bridge's
+ * ("sp" and 13 hex digits, the first a b); its driver is tun. */
+static bool sp_net_is_bridge(int sock, const char *name)
+{
+	struct ethtool_drvinfo info = {.cmd = ETHTOOL_GDRVINFO};
+	struct ifreq ifr;
+
+	sp_ifr(&ifr, name);
+	ifr.ifr_data = (char *)&info;
+	return ioctl(sock, SIOCETHTOOL, &ifr) == 0 && strcmp(info.driver, "bridge") == 0;
+}
+
+/*
+ * Every isolated segment's bridge on the host (in this network namespace),
+ * isolated again.  A segment's bridge without an IPv4 address is
+ * isolated: only a NAT segment's gets one, its gateway, before it ever
+ * forwards.  A bridge that a crash left without one is taken for isolated,
+ * which is the safe side: its next start as a NAT segment turns its
+ * forwarding back on.
+ */
+static int sp_net_isolate_all(int sock, struct sp_err *err)
+{
+	struct if_nameindex *ifs = if_nameindex();
+	int rc = 0;
+
+	if (!ifs) {
+		sp_err_set(err, "cannot list the network interfaces: %s", strerror(errno));
+		return -1;
+	}
+	for (struct if_nameindex *i = ifs; rc == 0 && i->if_index; i++) {
+		struct ifreq ifr;
+		if (!sp_net_bridge_name(i->if_name) || !sp_net_is_bridge(sock, i->if_name))
+			continue;
+		sp_ifr(&ifr, i->if_name);
+		if (ioctl(sock, SIOCGIFADDR, &ifr) == 0 || errno != EADDRNOTAVAIL)
+			continue;
+		rc = sp_net_isolate(i->if_name, err);
+		/* Gone since it was listed: nothing left to isolate. */
+		if (rc < 0 && if_nametoindex(i->if_name) == 0)
+			rc = 0;
+	}
+	if_freenameindex(ifs);
+	return rc;
 }
 
 static int sp_net_bridge_delete(int sock, const char *bridge)
@@ -362,9 +447,6 @@ static int sp_net_segment(int sock, const struct sp_plan_nic *n, struct sp_err *
 				  err) < 0 ||
 		    sp_net_sysctl("ipv4", n->bridge, "send_redirects", "0", false, err) < 0)
 			goto fail;
-		/* An isolated segment is never routed to or from. */
-		if (!n->nat && sp_net_sysctl("ipv4", n->bridge, "forwarding", "0", false, err) < 0)
-			goto fail;
 	}
 	if (n->nat) {
 		/* The gateway: the bridge's address is .1 of the subnet (the
@@ -375,11 +457,14 @@ static int sp_net_segment(int sock, const struct sp_plan_nic *n, struct sp_err *
 		if (sp_net_set_in_addr(sock, SIOCSIFADDR, n->bridge, n->gateway, err) < 0 ||
 		    sp_net_set_in_addr(sock, SIOCSIFNETMASK, n->bridge, mask, err) < 0)
 			goto fail;
-		/* Routing between the segment and the host's other networks.
-		 * The switch is host-wide (per network namespace) and stays
-		 * on: other users of the host may rely on it too. */
-		if (sp_net_ip_forward(err) < 0 ||
-		    sp_net_sysctl("ipv4", n->bridge, "forwarding", "1", false, err) < 0)
+		/* Routing between the segment and the host's other networks:
+		 * on for this bridge and the host's uplinks, off again for
+		 * the isolated segments (see sp_net_ip_forward).  IPv4 only:
+		 * IPv6 stays off on the bridge, whatever a host-wide write
+		 * (conf/all/disable_ipv6) did since it was made. */
+		if (sp_net_ip_forward(err) < 0 || sp_net_isolate_all(sock, err) < 0 ||
+		    sp_net_sysctl("ipv4", n->bridge, "forwarding", "1", false, err) < 0 ||
+		    sp_net_sysctl("ipv6", n->bridge, "disable_ipv6", "1", true, err) < 0)
 			goto fail;
 		/* Replaced on every start: a table lost in a crash comes back. */
 		if (sp_net_nft_nat(n, err) < 0) {
@@ -388,6 +473,12 @@ static int sp_net_segment(int sock, const struct sp_plan_nic *n, struct sp_err *
 			sp_err_set(err, "segment %s: NAT rules: %s", n->resource, why);
 			goto fail;
 		}
+	} else if (sp_net_isolate_all(sock, err) < 0) {
+		/* An isolated segment is never routed to or from: neither
+		 * this one, made with the host's defaults (forwarding is on
+		 * by default where the host routes), nor the others, which
+		 * a host-wide switch may have turned on since. */
+		goto fail;
 	}
 	if (sp_net_set_up(sock, n->bridge, true, err) < 0)
 		goto fail;
@@ -567,7 +658,7 @@ void sp_net_sweep(const char *run_dir)
 		if (strncmp(line, prefix, strlen(prefix)) != 0)
 			continue;
 		name = line + strlen(prefix);
-		if (strlen(name) != 15 || strncmp(name, "spb", 3) != 0)
+		if (!sp_net_bridge_name(name))
 			continue;
 		snprintf(bridge, sizeof(bridge), "%s", name);
 		if (sp_net_ports(bridge) > 0)

@@ -4,7 +4,9 @@
  * privileged caller (spectrum run or spectrumd as root): one Linux bridge
  * per segment, one tap per interface of an instance, and on a NAT segment
  * the bridge's gateway address, IPv4 forwarding and an nftables table of
- * our own.  The unprivileged VMM gets only its taps' descriptors.
+ * our own.  Only a NAT segment's bridge forwards: every isolated one is
+ * set not to again at each segment set-up.  The unprivileged VMM gets only
+ * its taps' descriptors.
  *
  * Every object is named from the plan (sp_plan_nic), so any process can
  * find and remove what another one made.  Lifetimes:

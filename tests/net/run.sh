@@ -3,7 +3,8 @@
 # on one segment reach each other and nothing else; an instance without a
 # segment has no network; a NAT segment reaches "the outside" and nothing
 # reaches in; no bridge, tap or nftables table outlives its instances,
-# even across a kill -9 of spectrumd.  TAP.
+# even across a kill -9 of spectrumd; an isolated segment's bridge never
+# forwards, even after a NAT segment turned the host's routing on.  TAP.
 #
 #   run.sh BUILD_DIR SOURCE_ROOT      (after tests/vm/run.sh set up build/vm-state)
 #
@@ -11,7 +12,9 @@
 # spectrum and spectrumd run (so the bridges, taps, nftables tables and IP
 # forwarding are the namespace's, never the machine's), and "out", which
 # stands in for the outside world, joined to "host" by a veth pair in
-# 198.18.0.0/15 (the benchmarking range).  No packet leaves them.
+# 198.18.0.0/15 (the benchmarking range).  Two more, "iso" and "natg",
+# stand in for guests where the test needs a shell on a segment while
+# another instance runs.  No packet leaves them.
 set -u
 build=$(cd "$1" && pwd)
 src=$(cd "$2" && pwd)
@@ -23,6 +26,8 @@ chmod 755 "$SPECTRUM_RUN_DIR"
 tmp=$(mktemp -d)
 ns_host=spnet-host-$$
 ns_out=spnet-out-$$
+ns_iso=spnet-iso-$$
+ns_natg=spnet-natg-$$
 daemon=
 
 in_host() { ip netns exec "$ns_host" "$@"; }
@@ -31,13 +36,14 @@ in_out() { ip netns exec "$ns_out" "$@"; }
 cleanup() {
 	# Every process in the two namespaces is this test's: spectrum,
 	# spectrumd, the VMMs, the stand-in servers.
-	for ns in "$ns_host" "$ns_out"; do
+	for ns in "$ns_host" "$ns_out" "$ns_iso" "$ns_natg"; do
 		pids=$(ip netns pids "$ns" 2>/dev/null)
 		[ -n "$pids" ] && kill -9 $pids 2>/dev/null
 	done
 	sleep 0.2
-	ip netns del "$ns_host" 2>/dev/null
-	ip netns del "$ns_out" 2>/dev/null
+	for ns in "$ns_host" "$ns_out" "$ns_iso" "$ns_natg"; do
+		ip netns del "$ns" 2>/dev/null
+	done
 	rm -rf "$tmp" "$SPECTRUM_RUN_DIR"
 }
 trap cleanup EXIT INT TERM
@@ -129,7 +135,8 @@ cat >"$tmp/net.json.in" <<'JSON'
   "intruder": {"application": "intruder", "bindings": {"other": {}}},
   "loner": {"application": "loner"},
   "web": {"application": "web", "bindings": {"web": {}}},
-  "idle": {"application": "idle", "bindings": {"web": {}}}}}
+  "idle": {"application": "idle", "bindings": {"web": {}}},
+  "hermit": {"application": "idle", "bindings": {"other": {}}}}}
 JSON
 cfg=$tmp/net.json.in
 addr() { "$spectrum" plan "$cfg" "$1" --json | jq -r ".[0].nics[0].$2" | sed 's|/.*||'; }
@@ -237,6 +244,105 @@ check "and removes the stale bridge and table" none_left
 "$spectrum" start idle >"$tmp/out" 2>&1
 "$spectrum" stop idle >>"$tmp/out" 2>&1
 check "a start and stop through spectrumd leave nothing" none_left
+
+# (e) Only a NAT segment's bridge forwards.  On a host that does not
+# route yet, an isolated segment comes up first; the host then turns IPv6
+# back on everywhere and routes IPv6 (host-wide writes, which reach every
+# interface, the bridge too); then a NAT segment comes up, which turns
+# IPv4 routing on host-wide.  Stand-ins for guests, veth ends in
+# namespaces of their own made ports of the two bridges, then try to get
+# through the host; what they send is counted where it would arrive.
+sysw() { in_host sh -c "echo $2 >/proc/sys/net/$1"; } # sysw KEY VALUE
+sysr() { in_host cat "/proc/sys/net/$1"; }
+isobr=$(addr hermit bridge)
+iso=$(addr hermit address)
+natbr=$(addr idle bridge)
+natgw=$(addr idle gateway)
+out=$tmp/out
+sysw ipv4/ip_forward 0
+"$spectrum" start hermit >"$tmp/out" 2>&1
+check "an isolated segment comes up on a host that does not route" counts 1 1 0
+sysw ipv6/conf/all/disable_ipv6 0
+sysw ipv6/conf/all/forwarding 1
+"$spectrum" start idle >>"$tmp/out" 2>&1
+check "then a NAT segment" counts 2 2 1
+check "which turns IPv4 routing on host-wide (net.ipv4.ip_forward)" [ "$(sysr ipv4/ip_forward)" = 1 ]
+check "the NAT segment's bridge forwards" [ "$(sysr "ipv4/conf/$natbr/forwarding")" = 1 ]
+check "the isolated segment's bridge, made before, does not" \
+	[ "$(sysr "ipv4/conf/$isobr/forwarding")" = 0 ]
+check "and has IPv6 off again" [ "$(sysr "ipv6/conf/$isobr/disable_ipv6")" = 1 ]
+in_host ip route get 198.18.0.2 from "${iso%.*}.200" iif "$isobr" >"$out" 2>&1
+check "the host routes nothing that comes in on it (no route to host)" \
+	grep -q "No route to host" "$out"
+
+# standin NS PORT BRIDGE: a namespace whose eth0 is the peer of PORT, a
+# port of BRIDGE
+standin() {
+	ip netns add "$1" &&
+		ip link add "$2" netns "$ns_host" type veth peer name eth0 netns "$1" &&
+		in_host ip link set "$2" master "$3" up &&
+		ip netns exec "$1" ip link set lo up && ip netns exec "$1" ip link set eth0 up
+}
+in_iso() { ip netns exec "$ns_iso" "$@"; }
+in_natg() { ip netns exec "$ns_natg" "$@"; }
+# snmp NS GROUP NAME: a counter of NS's /proc/net/snmp (GROUP Ip, Icmp)
+snmp() {
+	ip netns exec "$1" awk -v g="$2:" -v f="$3" '$1 == g { if (!c) {
+		for (i = 2; i <= NF; i++) if ($i == f) c = i } else print $c }' /proc/net/snmp
+}
+# snmp6 NS NAME [INTERFACE]: an IPv6 counter of NS, or of one interface
+snmp6() {
+	ip netns exec "$1" awk -v f="$2" '$1 == f { print $2 }' \
+		"/proc/net/${3:+dev_}snmp6${3:+/$3}"
+}
+# The NAT stand-in routes through its gateway; the isolated one, hostile,
+# sends to the bridge's MAC address whatever it wants routed, over IPv4
+# and IPv6 (the outside gets 2001:db8:18::2).
+standins() {
+	local mac
+	mac=$(in_host cat "/sys/class/net/$isobr/address") &&
+		standin "$ns_natg" sptest-natg "$natbr" &&
+		in_natg ip addr add "${natgw%.*}.200/24" dev eth0 &&
+		in_natg ip route add default via "$natgw" &&
+		standin "$ns_iso" sptest-iso "$isobr" &&
+		in_iso ip addr add "${iso%.*}.200/24" dev eth0 &&
+		in_iso ip route add default dev eth0 &&
+		in_iso ip neigh replace 198.18.0.2 lladdr "$mac" dev eth0 nud permanent &&
+		in_iso ip neigh replace "${natgw%.*}.200" lladdr "$mac" dev eth0 nud permanent &&
+		in_iso ip -6 addr add 2001:db8:99::200/64 dev eth0 nodad &&
+		in_iso ip -6 route add default dev eth0 &&
+		in_iso ip -6 neigh replace 2001:db8:18::2 lladdr "$mac" dev eth0 nud permanent &&
+		in_host ip -6 addr add 2001:db8:18::1/64 dev sptest-h nodad &&
+		in_out ip -6 addr add 2001:db8:18::2/64 dev sptest-o nodad
+}
+out=$tmp/out
+standins >"$out" 2>&1
+check "stand-ins for guests on both segments" [ $? = 0 ]
+in_natg busybox ping -c 2 -W 2 198.18.0.2 >"$out" 2>&1
+check "the NAT stand-in reaches the outside (the host routes)" [ $? = 0 ]
+out4=$(snmp "$ns_out" Icmp InEchos) natg4=$(snmp "$ns_natg" Icmp InEchos)
+out6=$(snmp6 "$ns_out" Icmp6InEchos)
+host4=$(snmp "$ns_host" Ip InAddrErrors) host6=$(snmp6 "$ns_host" Ip6InDiscards "$isobr")
+in_iso busybox ping -c 3 -W 1 198.18.0.2 >"$out" 2>&1
+in_iso busybox ping -c 3 -W 1 "${natgw%.*}.200" >>"$out" 2>&1
+in_iso busybox ping -6 -c 3 -W 1 2001:db8:18::2 >>"$out" 2>&1
+# The host got them, and dropped them for coming in on an interface that
+# does not forward (IPv4) or has no IPv6, not for another reason.
+check "the host drops the isolated stand-in's IPv4 as unroutable (Ip InAddrErrors)" \
+	[ "$(snmp "$ns_host" Ip InAddrErrors)" -ge $((host4 + 6)) ]
+check "and its IPv6 as received on a bridge with IPv6 off (its Ip6InDiscards)" \
+	[ "$(snmp6 "$ns_host" Ip6InDiscards "$isobr")" -ge $((host6 + 3)) ]
+check "nothing from it reaches the outside over IPv4" [ "$(snmp "$ns_out" Icmp InEchos)" = "$out4" ]
+check "nor the NAT segment" [ "$(snmp "$ns_natg" Icmp InEchos)" = "$natg4" ]
+check "nor the outside over IPv6, which the host routes" \
+	[ "$(snmp6 "$ns_out" Icmp6InEchos)" = "$out6" ]
+# Their ports first: a bridge with a port is kept.
+in_host ip link del sptest-iso
+in_host ip link del sptest-natg
+"$spectrum" stop hermit >"$tmp/out" 2>&1
+"$spectrum" stop idle >>"$tmp/out" 2>&1
+check "and they leave nothing" none_left
+
 kill "$daemon"
 wait "$daemon" 2>/dev/null
 daemon=
