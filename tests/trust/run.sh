@@ -44,7 +44,7 @@ cfg=$tmp/trust.json
 cat >"$cfg" <<'JSON'
 {"applications": {
    "once": {"image": "test-x86", "memory": "128M",
-            "command": ["/bin/sh", "-c", "echo victim-ran; echo data >> /data/log"]},
+            "command": ["/bin/sh", "-c", "echo victim-ran; echo data >> /home/data/log"]},
    "idle": {"image": "test-x86", "memory": "128M",
             "command": ["/bin/sh", "-c", "echo idle-up; exec sleep 600"]},
    "flood": {"image": "test-x86", "memory": "128M",
@@ -52,7 +52,7 @@ cat >"$cfg" <<'JSON'
  "resources": {"victim-data": {"type": "block", "size": "16M"}},
  "instances": {
    "victim": {"application": "once",
-              "bindings": {"victim-data": {"path": "/data", "mode": "rw"}}},
+              "bindings": {"victim-data": {"path": "/home/data", "mode": "rw"}}},
    "idle": {"application": "idle"},
    "flood": {"application": "flood"}}}
 JSON

@@ -104,6 +104,7 @@ check "its root is read-only too" has "root-write=1"
 mkdir -p "$tmp/fakebin"
 printf '#!/bin/sh\necho "qemu-system-x86_64: -chardev socket,id=console: boom" >&2\nexit 1\n' \
 	>"$tmp/fakebin/qemu-system-x86_64"
+chmod 711 "$tmp" # the VMM execs it as its own uid
 chmod 755 "$tmp/fakebin" "$tmp/fakebin/qemu-system-x86_64"
 PATH=$tmp/fakebin:$PATH run exit7
 check "a VMM that fails at start gives one line" has "the VMM failed: .*boom"
