@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "guestproto.h"
 
 struct sp_qemu {
 	const struct sp_plan *p;
@@ -175,7 +176,7 @@ static void sp_qemu_channels(struct sp_qemu *q)
 	sp_argv_opt(q->a, "-serial", "chardev:console");
 	sp_argv_opt(q->a, "-chardev", "socket,id=control,path=%s,server=on,wait=off", ctl);
 	sp_argv_opt(q->a, "-device", "virtio-serial-%s", sp_qemu_bus(q));
-	sp_argv_opt(q->a, "-device", "virtserialport,chardev=control,name=spectrum.control");
+	sp_argv_opt(q->a, "-device", "virtserialport,chardev=control,name=" SP_GP_PORT);
 	sp_argv_opt(q->a, "-qmp", "unix:%s,server=on,wait=off", qmp);
 	sp_argv_opt(q->a, "-pidfile", "%s", pid);
 	free(log);
