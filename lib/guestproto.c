@@ -81,8 +81,10 @@ static bool sp_gp_error(const char *arg, struct sp_gp_event *ev)
 	if (*text == ' ')
 		text++;
 	/* The line is at most SP_GP_LINE_MAX bytes, so the text fits. */
-	for (; text[i] && i < SP_GP_LINE_MAX; i++)
-		ev->text[i] = (unsigned char)text[i] >= 0x20 && text[i] < 0x7f ? text[i] : '?';
+	for (; text[i] && i < SP_GP_LINE_MAX; i++) {
+		unsigned char c = (unsigned char)text[i];
+		ev->text[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
 	ev->text[i] = '\0';
 	return true;
 }
