@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The control port: a virtio-serial port named "spectrum.control", a line
- * protocol.  Guest to host: "ready", "exit N", "error STAGE TEXT".  Host to
- * guest: "poweroff".
+ * The control port: a virtio-serial port named SP_GP_PORT, a line protocol
+ * (guestproto.h).  Guest to host: "ready", "exit N", "error STAGE TEXT".
+ * Host to guest: "poweroff".
  *
  * The port is non-blocking and every wait is a bounded poll: while the
  * host is not connected, virtio_console reports POLLHUP at once instead of
@@ -16,15 +16,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "guest.h"
+#include "init.h"
 
-#define PORT_NAME "spectrum.control"
 #define PORTS_DIR "/sys/class/virtio-ports"
 
 static int ctl_fd = -1;
 static bool searched;
 /* A partial line from the host; longer lines are discarded. */
-static char inbuf[128];
+static char inbuf[SP_GP_LINE_MAX + 1];
 static size_t inlen;
 static bool discarding;
 
@@ -61,12 +60,12 @@ static bool try_open(void)
 			continue;
 		while (len > 0 && name[len - 1] == '\n')
 			name[--len] = '\0';
-		if (strcmp(name, PORT_NAME) != 0)
+		if (strcmp(name, SP_GP_PORT) != 0)
 			continue;
 		snprintf(dev, sizeof(dev), "/dev/%s", e->d_name);
 		ctl_fd = open(dev, O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 		if (ctl_fd < 0 && errno != ENOENT)
-			gi_fail(GI_STAGE_CONTROL, "%s: %s", dev, strerror(errno));
+			gi_fail(SP_GP_STAGE_CONTROL, "%s: %s", dev, strerror(errno));
 		found = ctl_fd >= 0;
 	}
 	closedir(d);
@@ -82,8 +81,8 @@ void gi_control_find(bool quiet)
 		if (gi_now_ms() >= deadline) {
 			/* A machine started by hand: it runs, unsupervised. */
 			if (!quiet)
-				gi_note(GI_STAGE_CONTROL,
-					"no port named " PORT_NAME
+				gi_note(SP_GP_STAGE_CONTROL,
+					"no port named " SP_GP_PORT
 					" after %d s; running without reports",
 					GI_CONTROL_WAIT_MS / 1000);
 			return;
@@ -134,9 +133,9 @@ void gi_control_ready(void)
 		return;
 	/* The host connects as soon as it has started the VM, long before this;
 	 * a host that never does has lost the instance. */
-	if (gi_control_send("ready\n", GI_CONNECT_WAIT_MS) < 0) {
+	if (gi_control_send(SP_GP_MSG_READY "\n", GI_CONNECT_WAIT_MS) < 0) {
 		gi_control_close();
-		gi_fail(GI_STAGE_CONTROL,
+		gi_fail(SP_GP_STAGE_CONTROL,
 			"the host did not connect to the control port within %d s",
 			GI_CONNECT_WAIT_MS / 1000);
 	}
@@ -144,7 +143,9 @@ void gi_control_ready(void)
 
 static int handle_line(const char *line)
 {
-	if (strcmp(line, "poweroff") == 0)
+	struct sp_gp_event ev;
+
+	if (sp_gp_line_parse(line, &ev) == SP_GP_POWEROFF)
 		return GI_CTL_POWEROFF;
 	/* Requests of a newer host are ignored, not fatal: the instance keeps
 	 * running. */

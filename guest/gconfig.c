@@ -6,6 +6,7 @@
  * and a few arrays, whatever its size.
  */
 #include "gconfig.h"
+#include "guestproto.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -281,8 +282,8 @@ static int kw_version(struct parser *p, char *value)
 {
 	char q[48];
 
-	if (strcmp(value, "1") != 0)
-		return fail(p, "guest protocol version \"%s\" is not 1",
+	if (strcmp(value, SP_GP_VERSION) != 0)
+		return fail(p, "guest protocol version \"%s\" is not " SP_GP_VERSION,
 			    quote(value, q, sizeof(q)));
 	return 0;
 }
@@ -302,9 +303,9 @@ static int kw_root(struct parser *p, char *value)
 {
 	char q[48];
 
-	if (strcmp(value, "disk") == 0)
+	if (strcmp(value, SP_GP_ROOT_DISK) == 0)
 		p->cfg->root = GI_ROOT_DISK;
-	else if (strcmp(value, "pmem") == 0)
+	else if (strcmp(value, SP_GP_ROOT_PMEM) == 0)
 		p->cfg->root = GI_ROOT_PMEM;
 	else
 		return fail(p, "root \"%s\" is neither disk nor pmem", quote(value, q, sizeof(q)));
@@ -566,17 +567,17 @@ static int kw_arg(struct parser *p, char *value)
 }
 
 static const struct keyword keywords[] = {
-	{"spectrum-guest", R_VERSION, true, true, kw_version},
-	{"hostname", R_HOSTNAME, true, true, kw_hostname},
-	{"root", R_ROOT, true, true, kw_root},
-	{"modules", R_MODULES, false, true, kw_modules},
-	{"scratch", R_SCRATCH, false, true, kw_scratch},
-	{"volume", R_VOLUME, false, true, kw_volume},
-	{"share", R_SHARE, false, true, kw_share},
-	{"net", R_NET, false, true, kw_net},
-	{"env", R_ENV, false, true, kw_env},
-	{"cmd", R_CMD, false, false, kw_cmd},
-	{"arg", R_CMD, false, true, kw_arg},
+	{SP_GP_KW_VERSION, R_VERSION, true, true, kw_version},
+	{SP_GP_KW_HOSTNAME, R_HOSTNAME, true, true, kw_hostname},
+	{SP_GP_KW_ROOT, R_ROOT, true, true, kw_root},
+	{SP_GP_KW_MODULES, R_MODULES, false, true, kw_modules},
+	{SP_GP_KW_SCRATCH, R_SCRATCH, false, true, kw_scratch},
+	{SP_GP_KW_VOLUME, R_VOLUME, false, true, kw_volume},
+	{SP_GP_KW_SHARE, R_SHARE, false, true, kw_share},
+	{SP_GP_KW_NET, R_NET, false, true, kw_net},
+	{SP_GP_KW_ENV, R_ENV, false, true, kw_env},
+	{SP_GP_KW_CMD, R_CMD, false, false, kw_cmd},
+	{SP_GP_KW_ARG, R_CMD, false, true, kw_arg},
 };
 
 /* One line, NUL-terminated in the copy, without its newline. */

@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "guest.h"
+#include "init.h"
 
 #define CONFIG_PATH "/spectrum/config"
 
@@ -74,9 +74,9 @@ int gi_read_file(const char *path, char *buf, size_t size, size_t *len)
 }
 
 GI_PRINTF(4, 0)
-static void vformat(char *buf, size_t len, const char *stage, const char *fmt, va_list ap)
+static void vformat(char *buf, size_t len, enum sp_gp_stage stage, const char *fmt, va_list ap)
 {
-	int n = snprintf(buf, len, "%s: ", stage);
+	int n = snprintf(buf, len, "%s: ", sp_gp_stage_name(stage));
 
 	if (n > 0 && (size_t)n < len)
 		vsnprintf(buf + n, len - (size_t)n, fmt, ap);
@@ -91,7 +91,7 @@ static void say(const char *msg)
 	dprintf(STDERR_FILENO, "spectrum-init: %s\n", msg);
 }
 
-void gi_note(const char *stage, const char *fmt, ...)
+void gi_note(enum sp_gp_stage stage, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -122,9 +122,9 @@ _Noreturn static void power_off(void)
 	_exit(1);
 }
 
-void gi_fail(const char *stage, const char *fmt, ...)
+void gi_fail(enum sp_gp_stage stage, const char *fmt, ...)
 {
-	char msg[1024], line[1100];
+	char msg[1024], line[SP_GP_LINE_MAX + 2];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -139,8 +139,9 @@ void gi_fail(const char *stage, const char *fmt, ...)
 	 * the machine as soon as it has it. */
 	kill(-1, SIGKILL);
 	sync();
-	/* "error STAGE TEXT": vformat wrote "STAGE: TEXT". */
-	snprintf(line, sizeof(line), "error %s %s\n", stage, msg + strlen(stage) + 2);
+	/* "error STAGE TEXT": vformat wrote "STAGE: TEXT".  The line is cut
+	 * to what the host reads, which discards a longer one whole. */
+	sp_gp_error_line(line, sizeof(line), stage, msg + strlen(sp_gp_stage_name(stage)) + 2);
 	gi_control_send(line, GI_REPORT_WAIT_MS);
 	power_off();
 }
@@ -152,10 +153,10 @@ static void read_config(struct gi_config *cfg)
 	size_t len;
 
 	if (gi_read_file(CONFIG_PATH, buf, sizeof(buf), &len) < 0)
-		gi_fail(GI_STAGE_CONFIG, CONFIG_PATH ": %s",
+		gi_fail(SP_GP_STAGE_CONFIG, CONFIG_PATH ": %s",
 			errno == EFBIG ? "larger than 1 MiB" : strerror(errno));
 	if (gi_config_parse(buf, len, cfg, err, sizeof(err)) < 0)
-		gi_fail(GI_STAGE_CONFIG, CONFIG_PATH ": %s", err);
+		gi_fail(SP_GP_STAGE_CONFIG, CONFIG_PATH ": %s", err);
 }
 
 struct child {
@@ -173,10 +174,10 @@ static pid_t start(const struct gi_cmd *cmd, char **env)
 	pid_t pid;
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		gi_fail(GI_STAGE_EXEC, "pipe: %s", strerror(errno));
+		gi_fail(SP_GP_STAGE_EXEC, "pipe: %s", strerror(errno));
 	pid = fork();
 	if (pid < 0)
-		gi_fail(GI_STAGE_EXEC, "fork: %s", strerror(errno));
+		gi_fail(SP_GP_STAGE_EXEC, "fork: %s", strerror(errno));
 	if (pid == 0) {
 		sigset_t none;
 		int fd;
@@ -204,7 +205,7 @@ static pid_t start(const struct gi_cmd *cmd, char **env)
 	while (n < 0 && errno == EINTR);
 	close(pipefd[0]);
 	if (n == sizeof(err))
-		gi_fail(GI_STAGE_EXEC, "%s: %s", cmd->argv[0], strerror(err));
+		gi_fail(SP_GP_STAGE_EXEC, "%s: %s", cmd->argv[0], strerror(err));
 	return pid;
 }
 
@@ -267,7 +268,7 @@ static void supervise(struct child *ch, size_t n, int sigfd)
 		if (until >= 0)
 			timeout = until <= now ? 0 : (int)(until - now);
 		if (poll(fds, nfds, timeout) < 0 && errno != EINTR)
-			gi_fail(GI_STAGE_EXEC, "poll: %s", strerror(errno));
+			gi_fail(SP_GP_STAGE_EXEC, "poll: %s", strerror(errno));
 		if (fds[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			while (read(sigfd, &si, sizeof(si)) > 0)
@@ -341,7 +342,7 @@ int main(void)
 	for (size_t i = 0; i < cfg.ngroups; i++)
 		gi_modules_load(cfg.groups[i]);
 	if (sethostname(cfg.hostname, strlen(cfg.hostname)) < 0)
-		gi_fail(GI_STAGE_CONFIG, "sethostname %s: %s", cfg.hostname, strerror(errno));
+		gi_fail(SP_GP_STAGE_CONFIG, "sethostname %s: %s", cfg.hostname, strerror(errno));
 
 	deadline = gi_now_ms() + GI_DEVICE_WAIT_MS;
 	gi_mount_root(&cfg, deadline);
@@ -351,10 +352,10 @@ int main(void)
 
 	sigfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (sigfd < 0)
-		gi_fail(GI_STAGE_EXEC, "signalfd: %s", strerror(errno));
+		gi_fail(SP_GP_STAGE_EXEC, "signalfd: %s", strerror(errno));
 	ch = calloc(cfg.ncmds, sizeof(*ch));
 	if (!ch)
-		gi_fail(GI_STAGE_EXEC, "%s", strerror(ENOMEM));
+		gi_fail(SP_GP_STAGE_EXEC, "%s", strerror(ENOMEM));
 
 	/* Blocks until the host is there to see what the commands print. */
 	gi_control_ready();
@@ -372,7 +373,7 @@ int main(void)
 	gi_mounts_quiesce(&cfg);
 	/* Synced before the report: the host may stop the VM on it. */
 	sync();
-	snprintf(line, sizeof(line), "exit %d\n", ch[0].status);
+	sp_gp_exit_line(line, sizeof(line), ch[0].status);
 	gi_control_send(line, GI_REPORT_WAIT_MS);
 	power_off();
 }

@@ -13,7 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "guest.h"
+#include "init.h"
 
 #define MODULES_LIST "/etc/spectrum/modules"
 #define MODULES_DIR "/lib/modules"
@@ -105,21 +105,21 @@ static void load(const char *list, const char *file, const char *cmdline)
 		}
 	}
 	if (!namelen || strchr(file, '/') || strlen(file) > 255)
-		gi_fail(GI_STAGE_MODULES, "%s: \"%s\" is not a module file name", list, file);
+		gi_fail(SP_GP_STAGE_MODULES, "%s: \"%s\" is not a module file name", list, file);
 	params_for(cmdline, file, namelen, params, sizeof(params));
 	snprintf(path, sizeof(path), MODULES_DIR "/%s", file);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT && loaded(file, namelen))
 		return; /* by an earlier group, which needed it too */
 	if (fd < 0)
-		gi_fail(GI_STAGE_MODULES, "%s: %s", path, strerror(errno));
+		gi_fail(SP_GP_STAGE_MODULES, "%s: %s", path, strerror(errno));
 	/*
 	 * EEXIST: built in, or loaded already.  ENODEV: the module found
 	 * nothing to drive (a CPU feature, say); if the machine needed it,
 	 * a later stage fails with a clearer message.
 	 */
 	if (syscall(SYS_finit_module, fd, params, flags) < 0 && errno != EEXIST && errno != ENODEV)
-		gi_fail(GI_STAGE_MODULES, "loading %s: %s", path, strerror(errno));
+		gi_fail(SP_GP_STAGE_MODULES, "loading %s: %s", path, strerror(errno));
 	close(fd);
 	/* The initramfs is RAM that nothing frees: drop what is done with. */
 	unlink(path);
@@ -139,10 +139,10 @@ void gi_modules_load(const char *group)
 		snprintf(path, sizeof(path), MODULES_LIST);
 	if (gi_read_file(path, list, sizeof(list), &len) < 0) {
 		if (group && errno == ENOENT)
-			gi_fail(GI_STAGE_MODULES,
+			gi_fail(SP_GP_STAGE_MODULES,
 				"%s: no such file: this initramfs has no %s drivers (rebuild it with scripts/guest-kernel.sh)",
 				path, group);
-		gi_fail(GI_STAGE_MODULES, "%s: %s", path, strerror(errno));
+		gi_fail(SP_GP_STAGE_MODULES, "%s: %s", path, strerror(errno));
 	}
 	if (gi_read_file("/proc/cmdline", cmdline, sizeof(cmdline), &len) < 0)
 		cmdline[0] = '\0';

@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "guest.h"
+#include "init.h"
 
 #define NEWROOT "/newroot"
 
@@ -29,7 +29,7 @@ void gi_mount_kernel_fs(void)
 
 	/* EBUSY: a kernel with CONFIG_DEVTMPFS_MOUNT that mounted it already. */
 	if (mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755") < 0 && errno != EBUSY)
-		gi_fail(GI_STAGE_MOUNT, "mounting devtmpfs on /dev: %s", strerror(errno));
+		gi_fail(SP_GP_STAGE_MOUNT, "mounting devtmpfs on /dev: %s", strerror(errno));
 	/* Before this the console had no node (the initramfs has an empty
 	 * /dev), so this is the first point where a failure can be seen. */
 	fd = open("/dev/console", O_RDWR | O_NOCTTY);
@@ -48,9 +48,9 @@ void gi_mount_kernel_fs(void)
 			close(fd);
 	}
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		gi_fail(GI_STAGE_MOUNT, "mounting proc on /proc: %s", strerror(errno));
+		gi_fail(SP_GP_STAGE_MOUNT, "mounting proc on /proc: %s", strerror(errno));
 	if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		gi_fail(GI_STAGE_MOUNT, "mounting sysfs on /sys: %s", strerror(errno));
+		gi_fail(SP_GP_STAGE_MOUNT, "mounting sysfs on /sys: %s", strerror(errno));
 }
 
 /* The node of the virtio disk whose serial is `serial`, if it is there yet. */
@@ -83,7 +83,7 @@ static bool find_disk(const char *serial, char *dev, size_t len)
 	return found;
 }
 
-static void wait_disk(const char *stage, const char *serial, char *dev, size_t len,
+static void wait_disk(enum sp_gp_stage stage, const char *serial, char *dev, size_t len,
 		      int64_t deadline)
 {
 	while (!find_disk(serial, dev, len)) {
@@ -99,11 +99,11 @@ void gi_mount_root(const struct gi_config *cfg, int64_t deadline)
 	char dev[300] = "/dev/pmem0";
 
 	if (cfg->root == GI_ROOT_DISK) {
-		wait_disk(GI_STAGE_ROOT, "root", dev, sizeof(dev), deadline);
+		wait_disk(SP_GP_STAGE_ROOT, "root", dev, sizeof(dev), deadline);
 	} else {
 		while (access(dev, F_OK) < 0) {
 			if (gi_now_ms() >= deadline)
-				gi_fail(GI_STAGE_ROOT, "%s did not appear within %d s", dev,
+				gi_fail(SP_GP_STAGE_ROOT, "%s did not appear within %d s", dev,
 					GI_DEVICE_WAIT_MS / 1000);
 			gi_sleep_ms(GI_POLL_MS);
 		}
@@ -111,7 +111,7 @@ void gi_mount_root(const struct gi_config *cfg, int64_t deadline)
 	/* The page cache of a pmem root is the host's (DAX): every guest
 	 * sharing the image shares its memory. */
 	if (mount(dev, NEWROOT, "erofs", MS_RDONLY, cfg->root == GI_ROOT_PMEM ? "dax" : NULL) < 0)
-		gi_fail(GI_STAGE_ROOT, "mounting %s (erofs) on " NEWROOT ": %s", dev,
+		gi_fail(SP_GP_STAGE_ROOT, "mounting %s (erofs) on " NEWROOT ": %s", dev,
 			strerror(errno));
 }
 
@@ -123,14 +123,14 @@ void gi_switch_root(void)
 		char target[32];
 		snprintf(target, sizeof(target), NEWROOT "%s", kernel_fs[i]);
 		if (mount(kernel_fs[i], target, NULL, MS_MOVE, NULL) < 0)
-			gi_fail(GI_STAGE_ROOT, "moving %s to %s: %s", kernel_fs[i], target,
+			gi_fail(SP_GP_STAGE_ROOT, "moving %s to %s: %s", kernel_fs[i], target,
 				strerror(errno));
 	}
 	/* The initramfs cannot be unmounted (nor pivot_root'ed): the new root
 	 * is moved over it, as switch_root(8) does. */
 	if (chdir(NEWROOT) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
 	    chdir("/") < 0)
-		gi_fail(GI_STAGE_ROOT, "switching the root to " NEWROOT ": %s", strerror(errno));
+		gi_fail(SP_GP_STAGE_ROOT, "switching the root to " NEWROOT ": %s", strerror(errno));
 }
 
 /* mkdir -p of the part of `path` below the scratch directory `base`. */
@@ -145,7 +145,7 @@ static void make_dirs(const char *path, const char *base)
 		char c = *s;
 		*s = '\0';
 		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			gi_fail(GI_STAGE_MOUNT, "creating %s: %s", buf, strerror(errno));
+			gi_fail(SP_GP_STAGE_MOUNT, "creating %s: %s", buf, strerror(errno));
 		*s = c;
 		if (!c)
 			break;
@@ -161,11 +161,11 @@ static void mount_point(const struct gi_config *cfg, size_t index)
 
 	if (stat(path, &st) == 0) {
 		if (!S_ISDIR(st.st_mode))
-			gi_fail(GI_STAGE_MOUNT, "%s: %s", path, strerror(ENOTDIR));
+			gi_fail(SP_GP_STAGE_MOUNT, "%s: %s", path, strerror(ENOTDIR));
 		return;
 	}
 	if (errno != ENOENT)
-		gi_fail(GI_STAGE_MOUNT, "%s: %s", path, strerror(errno));
+		gi_fail(SP_GP_STAGE_MOUNT, "%s: %s", path, strerror(errno));
 	for (size_t i = 0; i < index; i++) {
 		if (cfg->mounts[i].kind == GI_MOUNT_SCRATCH &&
 		    gi_path_below(path, cfg->mounts[i].path)) {
@@ -173,7 +173,8 @@ static void mount_point(const struct gi_config *cfg, size_t index)
 			return;
 		}
 	}
-	gi_fail(GI_STAGE_MOUNT, "%s: not in the root image, nor below a scratch directory", path);
+	gi_fail(SP_GP_STAGE_MOUNT, "%s: not in the root image, nor below a scratch directory",
+		path);
 }
 
 static void mount_share(const struct gi_mount *m, unsigned long flags, int64_t deadline)
@@ -183,8 +184,8 @@ static void mount_share(const struct gi_mount *m, unsigned long flags, int64_t d
 	while (mount(m->source, m->path, "virtiofs", flags, NULL) < 0) {
 		int e = errno;
 		if ((e != EINVAL && e != ENOENT && e != ENODEV) || gi_now_ms() >= deadline)
-			gi_fail(GI_STAGE_MOUNT, "mounting share %s on %s: %s", m->source, m->path,
-				strerror(e));
+			gi_fail(SP_GP_STAGE_MOUNT, "mounting share %s on %s: %s", m->source,
+				m->path, strerror(e));
 		gi_sleep_ms(GI_POLL_MS);
 	}
 }
@@ -202,16 +203,16 @@ void gi_mount_all(const struct gi_config *cfg, int64_t deadline)
 		case GI_MOUNT_SCRATCH:
 			snprintf(opts, sizeof(opts), "mode=%04o", m->mode);
 			if (mount("tmpfs", m->path, "tmpfs", flags, opts) < 0)
-				gi_fail(GI_STAGE_MOUNT, "mounting tmpfs on %s: %s", m->path,
+				gi_fail(SP_GP_STAGE_MOUNT, "mounting tmpfs on %s: %s", m->path,
 					strerror(errno));
 			break;
 		case GI_MOUNT_VOLUME:
-			wait_disk(GI_STAGE_MOUNT, m->source, dev, sizeof(dev), deadline);
+			wait_disk(SP_GP_STAGE_MOUNT, m->source, dev, sizeof(dev), deadline);
 			/* A read-only disk is read-only in the hypervisor too:
 			 * replaying its journal would fail. */
 			if (mount(dev, m->path, m->fstype, flags, m->readonly ? "noload" : NULL) <
 			    0)
-				gi_fail(GI_STAGE_MOUNT, "mounting %s (%s, serial %s) on %s: %s",
+				gi_fail(SP_GP_STAGE_MOUNT, "mounting %s (%s, serial %s) on %s: %s",
 					dev, m->fstype, m->source, m->path, strerror(errno));
 			break;
 		case GI_MOUNT_SHARE:

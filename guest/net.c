@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "guest.h"
+#include "init.h"
 
 #define NET_DIR "/sys/class/net"
 
@@ -64,10 +64,10 @@ static void interface_up(int fd, const char *name)
 
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-		gi_fail(GI_STAGE_NET, "%s: reading its flags: %s", name, strerror(errno));
+		gi_fail(SP_GP_STAGE_NET, "%s: reading its flags: %s", name, strerror(errno));
 	ifr.ifr_flags |= IFF_UP;
 	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-		gi_fail(GI_STAGE_NET, "%s: bringing it up: %s", name, strerror(errno));
+		gi_fail(SP_GP_STAGE_NET, "%s: bringing it up: %s", name, strerror(errno));
 }
 
 static void configure(int fd, const struct gi_net *n, const char *name, bool *have_default)
@@ -78,10 +78,10 @@ static void configure(int fd, const struct gi_net *n, const char *name, bool *ha
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 	set_in_addr(&ifr.ifr_addr, n->address);
 	if (ioctl(fd, SIOCSIFADDR, &ifr) < 0)
-		gi_fail(GI_STAGE_NET, "%s: setting its address: %s", name, strerror(errno));
+		gi_fail(SP_GP_STAGE_NET, "%s: setting its address: %s", name, strerror(errno));
 	set_in_addr(&ifr.ifr_netmask, mask);
 	if (ioctl(fd, SIOCSIFNETMASK, &ifr) < 0)
-		gi_fail(GI_STAGE_NET, "%s: setting its netmask: %s", name, strerror(errno));
+		gi_fail(SP_GP_STAGE_NET, "%s: setting its netmask: %s", name, strerror(errno));
 	interface_up(fd, name);
 	/* One default route: the first segment with a gateway (a NAT one). */
 	if (n->gateway && !*have_default) {
@@ -92,7 +92,7 @@ static void configure(int fd, const struct gi_net *n, const char *name, bool *ha
 		rt.rt_flags = RTF_UP | RTF_GATEWAY;
 		rt.rt_dev = ifr.ifr_name;
 		if (ioctl(fd, SIOCADDRT, &rt) < 0)
-			gi_fail(GI_STAGE_NET, "%s: default route: %s", name, strerror(errno));
+			gi_fail(SP_GP_STAGE_NET, "%s: default route: %s", name, strerror(errno));
 		*have_default = true;
 	}
 }
@@ -103,7 +103,7 @@ void gi_net_setup(const struct gi_config *cfg, int64_t deadline)
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
-		gi_fail(GI_STAGE_NET, "socket: %s", strerror(errno));
+		gi_fail(SP_GP_STAGE_NET, "socket: %s", strerror(errno));
 	/* Programs expect localhost even without a network. */
 	interface_up(fd, "lo");
 	for (size_t i = 0; i < cfg->nnets; i++) {
@@ -113,7 +113,7 @@ void gi_net_setup(const struct gi_config *cfg, int64_t deadline)
 		 * devices are probed. */
 		while (!find_interface(n->mac, name, sizeof(name))) {
 			if (gi_now_ms() > deadline)
-				gi_fail(GI_STAGE_NET, "no network interface with MAC address %s",
+				gi_fail(SP_GP_STAGE_NET, "no network interface with MAC address %s",
 					n->mac);
 			gi_sleep_ms(GI_POLL_MS);
 		}

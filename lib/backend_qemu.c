@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "guestproto.h"
 
 struct sp_qemu {
 	const struct sp_plan *p;
@@ -177,7 +178,7 @@ static void sp_qemu_channels(struct sp_qemu *q)
 	sp_argv_opt(q->a, "-serial", "chardev:console");
 	sp_argv_opt(q->a, "-chardev", "socket,id=control,fd=%d,server=on,wait=off", SP_FD_CONTROL);
 	sp_argv_opt(q->a, "-device", "virtio-serial-%s", sp_qemu_bus(q));
-	sp_argv_opt(q->a, "-device", "virtserialport,chardev=control,name=spectrum.control");
+	sp_argv_opt(q->a, "-device", "virtserialport,chardev=control,name=" SP_GP_PORT);
 	sp_argv_opt(q->a, "-chardev", "socket,id=qmp,fd=%d,server=on,wait=off", SP_FD_QMP);
 	sp_argv_opt(q->a, "-mon", "chardev=qmp,mode=control");
 }

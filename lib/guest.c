@@ -122,19 +122,9 @@ char *sp_guest_config(const struct sp_plan *p)
 
 int sp_guest_stage_status(const char *stage)
 {
-	static const struct {
-		const char *name;
-		int status;
-	} stages[] = {
-		{"config", SP_STAGE_CONFIG}, {"modules", SP_STAGE_MODULES},
-		{"root", SP_STAGE_ROOT},     {"mount", SP_STAGE_MOUNT},
-		{"control", SP_STAGE_CONTROL}, {"exec", SP_STAGE_EXEC},
-		{"net", SP_STAGE_NET},
-	};
-	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++)
-		if (strcmp(stage, stages[i].name) == 0)
-			return stages[i].status;
-	return SP_STAGE_CONFIG;
+	int status = sp_gp_stage_find(stage);
+
+	return status < 0 ? SP_GP_STAGE_CONFIG : status;
 }
 
 static int sp_write_all(int fd, const void *data, size_t len)

@@ -9,19 +9,12 @@
 
 #include <stddef.h>
 
+#include "guestproto.h"
 #include "plan.h"
 #include "util.h"
 
-/* Exit statuses spectrum-init reports for its failure stages. */
-enum sp_guest_stage {
-	SP_STAGE_CONFIG = 120,
-	SP_STAGE_MODULES = 121,
-	SP_STAGE_ROOT = 122,
-	SP_STAGE_MOUNT = 123,
-	SP_STAGE_CONTROL = 124,
-	SP_STAGE_EXEC = 125,
-	SP_STAGE_NET = 119,
-};
+/* The exit status of a stage's name (SP_GP_STAGE_CONFIG for an unknown
+ * one).  sp_gp_line_parse() gives it with the rest of an error line. */
 int sp_guest_stage_status(const char *stage);
 
 /* The guest configuration text of a plan (caller frees). */

@@ -5,28 +5,17 @@
  * return to, so a stage that fails calls gi_fail(), which reports and
  * powers the machine off; the functions below return only on success.
  */
-#ifndef GI_GUEST_H
-#define GI_GUEST_H
+#ifndef GI_INIT_H
+#define GI_INIT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "gconfig.h"
+#include "guestproto.h"
 
 #define GI_PRINTF(f, a) __attribute__((format(printf, f, a)))
-
-/*
- * Stage names, as printed and reported.  The host maps them to the exit
- * status of `spectrum run` (documented in spectrum-init(8)).
- */
-#define GI_STAGE_CONFIG "config"   /* 120 */
-#define GI_STAGE_MODULES "modules" /* 121 */
-#define GI_STAGE_ROOT "root"	   /* 122 */
-#define GI_STAGE_MOUNT "mount"	   /* 123 */
-#define GI_STAGE_CONTROL "control" /* 124 */
-#define GI_STAGE_EXEC "exec"	   /* 125 */
-#define GI_STAGE_NET "net"	   /* 119 */
 
 /* Bounds of every wait of the boot. */
 #define GI_POLL_MS 10		 /* interval of every polling loop */
@@ -39,10 +28,11 @@
 
 /* init.c */
 /* Prints "spectrum-init: STAGE: MESSAGE", reports "error STAGE MESSAGE",
- * powers off. */
-_Noreturn void gi_fail(const char *stage, const char *fmt, ...) GI_PRINTF(2, 3);
+ * powers off.  The host maps the stage to the exit status of `spectrum
+ * run` (guestproto.h). */
+_Noreturn void gi_fail(enum sp_gp_stage stage, const char *fmt, ...) GI_PRINTF(2, 3);
 /* Prints "spectrum-init: STAGE: MESSAGE" and carries on. */
-void gi_note(const char *stage, const char *fmt, ...) GI_PRINTF(2, 3);
+void gi_note(enum sp_gp_stage stage, const char *fmt, ...) GI_PRINTF(2, 3);
 int64_t gi_now_ms(void);
 void gi_sleep_ms(int ms);
 /*
