@@ -232,6 +232,16 @@ int sp_launch_prepare(const struct sp_plan *p, int *lock_fd, struct sp_err *err)
 	*lock_fd = -1;
 	if (sp_launch_checks(p, err) < 0)
 		return -1;
+	/* Before anything is made: a running instance is named as such,
+	 * and a uid in use is refused with nothing left behind. */
+	pid_t running = sp_rundir_pid_read(p, NULL);
+	if (running > 0) {
+		sp_err_set(err, "instance %s is already running (pid %d); stop it first",
+			   p->instance, (int)running);
+		return -1;
+	}
+	if (sp_uid_check_free(p->vmm_uid, p->instance, err) < 0)
+		return -1;
 	dirfd = sp_rundir_open(p, err);
 	if (dirfd < 0)
 		return -1;
@@ -239,9 +249,7 @@ int sp_launch_prepare(const struct sp_plan *p, int *lock_fd, struct sp_err *err)
 		close(dirfd);
 		return -1;
 	}
-	/* After the lock: a second start of a running instance is told
-	 * so, not that its uid is busy. */
-	if (sp_uid_check_free(p->vmm_uid, p->instance, err) < 0 || sp_devices_grant(p, err) < 0)
+	if (sp_devices_grant(p, err) < 0)
 		goto fail;
 	for (size_t i = 0; i < p->ndisks; i++)
 		if (sp_volume_prepare(&p->disks[i], err) < 0)
