@@ -3,10 +3,9 @@
  * spectrum run FILE INSTANCE: boots one instance in the foreground, copies
  * its console to standard output and exits with the application's status.
  *
- * The guest's control port carries a tiny line protocol (spectrum-init(8)):
- * "ready", "exit N", "error STAGE TEXT" from the guest, "poweroff" to it.
- * Everything read from the guest is untrusted: lines are bounded and
- * parsed strictly; anything else is ignored.
+ * The VM's life (start, the guest's control lines, stop, clean-up) is
+ * lib/vm.h's, the same as spectrumd's; this file waits on the terminal
+ * and the console, and turns the outcome into an exit status.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,26 +22,18 @@
 
 #include "backend.h"
 #include "cmd.h"
-#include "guest.h"
 #include "launch.h"
-#include "net.h"
+#include "vm.h"
 
 /* Exit statuses of `spectrum run` besides the application's own. */
 #define SP_RUN_NO_REPORT 126 /* the VM stopped without reporting a status */
 
-#define SP_CTL_LINE 256
-
 struct sp_run {
 	const struct sp_plan *plan;
-	pid_t vmm;
-	pid_t logger; /* keeps the console log (lib/logger.h) */
+	struct sp_vm vm; /* the VM's life (lib/vm.h) */
 	int console;
-	int control;
 	int vmm_err; /* read end of the VMM's stderr */
 	int sigfd;
-	char line[SP_CTL_LINE + 1];
-	size_t line_len;
-	bool line_overflow;
 	/* Console output before spectrum-init's "ready" line (firmware,
 	 * kernel, init): held back, shown only if the guest never started. */
 	char pre[16384];
@@ -50,15 +41,8 @@ struct sp_run {
 	bool started;
 	char errbuf[4096]; /* the VMM's stderr, for explaining failures */
 	size_t errlen;
-	int status; /* -1 until the guest reports */
-	char stage[32];
-	char reason[200];
-	bool stopping;
-	long kill_at; /* monotonic ms, 0 = none */
 	int vmm_status;
 	bool vmm_done;
-	pid_t fs_pids[SP_LIMIT_BINDINGS]; /* virtiofsd per directory share */
-	size_t nfs;
 };
 
 static void sp_write_out(const char *buf, size_t n)
@@ -71,52 +55,6 @@ static void sp_write_out(const char *buf, size_t n)
 			return; /* stdout gone: keep running the VM regardless */
 		buf += w;
 		n -= (size_t)w;
-	}
-}
-
-/* One complete line from the guest. */
-static void sp_control_line(struct sp_run *r, const char *line)
-{
-	int n, end = 0;
-
-	if (sscanf(line, "exit %d%n", &n, &end) == 1 && line[end] == '\0' && n >= 0 && n <= 255) {
-		r->status = n;
-	} else if (strncmp(line, "error ", 6) == 0) {
-		const char *stage = line + 6, *sp = strchr(stage, ' ');
-		size_t slen = sp ? (size_t)(sp - stage) : strlen(stage);
-		if (slen >= sizeof(r->stage))
-			slen = sizeof(r->stage) - 1;
-		memcpy(r->stage, stage, slen);
-		r->stage[slen] = '\0';
-		snprintf(r->reason, sizeof(r->reason), "%s", sp ? sp + 1 : "");
-		r->status = sp_guest_stage_status(r->stage);
-	}
-	/* "ready" and unknown lines: nothing to do. */
-}
-
-static void sp_control_read(struct sp_run *r)
-{
-	char buf[512];
-	ssize_t n = read(r->control, buf, sizeof(buf));
-
-	if (n <= 0) {
-		close(r->control);
-		r->control = -1;
-		return;
-	}
-	for (ssize_t i = 0; i < n; i++) {
-		char c = buf[i];
-		if (c == '\n') {
-			r->line[r->line_len] = '\0';
-			if (!r->line_overflow)
-				sp_control_line(r, r->line);
-			r->line_len = 0;
-			r->line_overflow = false;
-		} else if (r->line_len < SP_CTL_LINE && c != '\0') {
-			r->line[r->line_len++] = c;
-		} else {
-			r->line_overflow = true;
-		}
 	}
 }
 
@@ -181,18 +119,10 @@ static void sp_vmm_err_read(struct sp_run *r)
 }
 
 /* First Ctrl-C: ask the guest to stop its application and power off.
- * Second, or no answer in time: stop the VMM. */
+ * Second, or no answer in time: stop the VMM (lib/vm.h's grace periods). */
 static void sp_request_stop(struct sp_run *r)
 {
-	if (r->stopping || r->control < 0) {
-		kill(r->vmm, SIGTERM);
-		r->kill_at = sp_now_ms() + 5000;
-		return;
-	}
-	r->stopping = true;
-	if (write(r->control, "poweroff\n", 9) != 9)
-		kill(r->vmm, SIGTERM);
-	r->kill_at = sp_now_ms() + 15000;
+	sp_vm_stop(&r->vm, r->vm.stopping);
 }
 
 static void sp_signal(struct sp_run *r)
@@ -203,9 +133,9 @@ static void sp_signal(struct sp_run *r)
 	if (read(r->sigfd, &si, sizeof(si)) != sizeof(si))
 		return;
 	if (si.ssi_signo == SIGCHLD) {
-		pid_t w = waitpid(r->vmm, &st, WNOHANG);
+		pid_t w = waitpid(r->vm.pid, &st, WNOHANG);
 		/* ECHILD: already reaped; either way the VMM is gone. */
-		if (w == r->vmm || (w < 0 && errno == ECHILD)) {
+		if (w == r->vm.pid || (w < 0 && errno == ECHILD)) {
 			r->vmm_done = true;
 			r->vmm_status = st;
 		}
@@ -222,7 +152,7 @@ static int sp_run_loop(struct sp_run *r, int timeout_s)
 		struct pollfd fds[4] = {
 			{r->sigfd, POLLIN, 0},
 			{r->console, POLLIN, 0},
-			{r->control, POLLIN, 0},
+			{r->vm.control, POLLIN, 0},
 			{r->vmm_err, POLLIN, 0},
 		};
 		long now = sp_now_ms();
@@ -230,13 +160,10 @@ static int sp_run_loop(struct sp_run *r, int timeout_s)
 			fprintf(stderr, "spectrum: %s: no result after %d s; stopping the VM\n",
 				r->plan->instance, timeout_s);
 			deadline = 0;
-			sp_request_stop(r);
-			r->stopping = true;
+			sp_vm_stop(&r->vm, false);
 		}
-		if (r->kill_at && now > r->kill_at && !r->vmm_done) {
-			kill(r->vmm, SIGKILL);
-			r->kill_at = 0;
-		}
+		if (!r->vmm_done)
+			sp_vm_tick(&r->vm, now);
 		/* After the VMM is gone only drain what is buffered. */
 		if (poll(fds, 4, r->vmm_done ? 0 : 200) < 0 && errno != EINTR)
 			return -1;
@@ -245,10 +172,10 @@ static int sp_run_loop(struct sp_run *r, int timeout_s)
 		if (fds[1].revents)
 			sp_console_read(r);
 		if (fds[2].revents)
-			sp_control_read(r);
+			sp_vm_control_read(&r->vm);
 		if (fds[3].revents)
 			sp_vmm_err_read(r);
-		if (r->vmm_done && !(fds[1].revents | fds[3].revents))
+		if (r->vmm_done && !(fds[1].revents | fds[2].revents | fds[3].revents))
 			break;
 	}
 	return 0;
@@ -271,29 +198,24 @@ static int sp_run_result(struct sp_run *r)
 	char why[1024];
 	int rc = SP_EXIT_SYSTEM;
 
-	if (r->stage[0]) {
-		fprintf(stderr, "spectrum: %s: the guest failed at %s: %s\n", r->plan->instance,
-			r->stage, r->reason);
-		return r->status;
+	if (r->vm.stage[0]) {
+		fprintf(stderr, "spectrum: %s: %s\n", r->plan->instance, r->vm.reason);
+		return r->vm.status;
 	}
-	if (r->status >= 0)
-		return r->status;
+	if (r->vm.status >= 0)
+		return r->vm.status;
 	if (sp_launch_explain(r->plan, r->errbuf, why, sizeof(why))) {
 		fprintf(stderr, "spectrum: %s: %s\n", r->plan->instance, why);
 		return SP_EXIT_SYSTEM;
 	}
-	if (r->vmm_done && WIFSIGNALED(r->vmm_status) && WTERMSIG(r->vmm_status) == SIGSYS)
-		fprintf(stderr,
-			"spectrum: %s: the VMM was killed by its sandbox (SIGSYS: a system call -sandbox forbids)\n",
-			r->plan->instance);
-	else if (r->vmm_done && WIFSIGNALED(r->vmm_status) && !r->stopping)
-		fprintf(stderr, "spectrum: %s: the VMM was killed by signal %d (%s)\n",
-			r->plan->instance, WTERMSIG(r->vmm_status),
-			strsignal(WTERMSIG(r->vmm_status)));
-	else if (r->errlen)
+	if (r->vmm_done && WIFSIGNALED(r->vmm_status) &&
+	    (WTERMSIG(r->vmm_status) == SIGSYS || !r->vm.stopping)) {
+		sp_vm_exit_reason(&r->vm, r->vmm_status, why, sizeof(why));
+		fprintf(stderr, "spectrum: %s: %s\n", r->plan->instance, why);
+	} else if (r->errlen) {
 		fprintf(stderr, "spectrum: %s: the VMM failed: %s\n", r->plan->instance,
 			sp_last_line(r->errbuf, r->errlen));
-	else {
+	} else {
 		fprintf(stderr, "spectrum: %s: the VM stopped without reporting a status\n",
 			r->plan->instance);
 		rc = SP_RUN_NO_REPORT;
@@ -307,10 +229,8 @@ static int sp_run_result(struct sp_run *r)
 	return rc;
 }
 
-static int sp_run_start(struct sp_run *r, const struct sp_argv *argv)
+static int sp_run_signals(struct sp_run *r)
 {
-	struct sp_err err = {0};
-	int errpipe[2];
 	sigset_t mask;
 
 	sigemptyset(&mask);
@@ -320,68 +240,55 @@ static int sp_run_start(struct sp_run *r, const struct sp_argv *argv)
 	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	r->sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	if (r->sigfd < 0 || pipe2(errpipe, O_CLOEXEC) < 0) {
+	return r->sigfd;
+}
+
+/* The VM, with its stderr on a pipe of ours and killed if we are. */
+static int sp_run_start(struct sp_run *r, int *rc)
+{
+	struct sp_err err = {0};
+	int errpipe[2];
+	int started;
+
+	if (sp_run_signals(r) < 0 || pipe2(errpipe, O_CLOEXEC) < 0) {
 		sp_warnx("%s", strerror(errno));
+		*rc = SP_EXIT_SYSTEM;
 		return -1;
 	}
-	if (sp_launch_shares(r->plan, r->fs_pids, &err) < 0) {
-		sp_warnx("%s: %s", r->plan->instance, err.msg);
-		return -1;
-	}
-	r->nfs = r->plan->nshares;
 	struct sp_spawn_opts o = {.stderr_fd = errpipe[1], .keep_fd = -1, .die_with_parent = true};
-	struct sp_vmm_proc proc;
-	int rc = sp_launch_spawn(r->plan, argv, &o, &proc, &err);
-	r->vmm = proc.pid;
-	r->logger = proc.logger;
+	started = sp_vm_start(&r->vm, &o, &err);
 	close(errpipe[1]);
-	if (rc < 0) {
-		sp_warnx("%s: %s", r->plan->instance, err.msg);
+	if (started < 0) {
+		fprintf(stderr, "spectrum: %s: %s\n", r->plan->instance, err.msg);
 		close(errpipe[0]);
+		*rc = started == SP_VM_ERR_PLAN ? SP_EXIT_INVALID : SP_EXIT_SYSTEM;
 		return -1;
 	}
 	r->vmm_err = errpipe[0];
-	/* Console first: the guest starts its application only after the
-	 * control port is connected, so no output is lost. */
-	r->console = sp_unix_connect_wait(r->plan->console_socket, 10000, r->vmm, &err);
-	if (r->console >= 0)
-		r->control = sp_unix_connect_wait(r->plan->control_socket, 10000, r->vmm, &err);
+	/* The guest starts its application only after the control port is
+	 * connected, and the console is connected before: no output is
+	 * lost. */
+	r->console = sp_unix_connect_wait(r->plan->console_socket, 10000, r->vm.pid, &err);
 	return 0;
 }
 
 static int sp_run_plan(const struct sp_plan *p, int timeout_s)
 {
-	struct sp_run r = {.plan = p, .vmm = -1, .logger = -1, .console = -1, .control = -1, .vmm_err = -1, .status = -1};
-	struct sp_err err = {0};
-	struct sp_argv argv;
-	int lock = -1, rc;
+	struct sp_run r = {.plan = p, .console = -1, .vmm_err = -1, .sigfd = -1};
+	int rc;
 
-	sp_argv_init(&argv);
-	if (sp_backend_get(p->hypervisor)->build(p, &argv, &err) < 0) {
-		fprintf(stderr, "spectrum: %s: %s\n", p->instance, err.msg);
-		sp_argv_free(&argv);
-		return SP_EXIT_INVALID;
-	}
-	if (sp_launch_prepare(p, &lock, &err) < 0) {
-		fprintf(stderr, "spectrum: %s: %s\n", p->instance, err.msg);
-		sp_argv_free(&argv);
-		return SP_EXIT_SYSTEM;
-	}
-	if (sp_run_start(&r, &argv) < 0 || sp_run_loop(&r, timeout_s) < 0)
+	sp_vm_init(&r.vm, p);
+	if (sp_run_start(&r, &rc) < 0)
+		return rc;
+	if (sp_run_loop(&r, timeout_s) < 0)
 		rc = SP_EXIT_SYSTEM;
 	else
 		rc = sp_run_result(&r);
-	if (!r.vmm_done && r.vmm > 0) {
-		kill(r.vmm, SIGKILL);
-		waitpid(r.vmm, NULL, 0);
+	if (!r.vmm_done) {
+		kill(r.vm.pid, SIGKILL);
+		waitpid(r.vm.pid, NULL, 0);
 	}
-	for (size_t i = 0; i < r.nfs; i++) {
-		kill(r.fs_pids[i], SIGTERM);
-		waitpid(r.fs_pids[i], NULL, 0);
-	}
-	sp_launch_cleanup(p, r.logger);
-	close(lock);
-	sp_argv_free(&argv);
+	sp_vm_ended(&r.vm);
 	return rc;
 }
 

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One VM's life, the same for `spectrum run` and spectrumd: start (the
+ * back end's command line, the host's preparation, the file servers, the
+ * VMM and its logger), the guest's control lines, a graceful stop with
+ * one grace period, and the clean-up once the VMM has ended.  The callers
+ * only wait, each in its own way: `spectrum run` on its terminal and the
+ * console, spectrumd on many VMs and its clients.
+ */
+#ifndef SP_VM_H
+#define SP_VM_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "guestproto.h"
+#include "launch.h"
+#include "plan.h"
+#include "util.h"
+
+/*
+ * A stop asks the guest to power off; spectrum-init gives its commands
+ * SIGTERM, then SIGKILL 5 s later, then powers off, so 20 s is plenty.
+ * After that the VMM gets SIGTERM, and SIGKILL every SP_VM_TERM_MS.
+ */
+#define SP_VM_POWEROFF_MS 20000
+#define SP_VM_TERM_MS 5000
+
+/* sp_vm_start's failures: the host (status 3), or the plan itself. */
+#define SP_VM_ERR_SYSTEM (-1)
+#define SP_VM_ERR_PLAN (-2)
+
+struct sp_vm {
+	const struct sp_plan *plan;
+	pid_t pid;	/* the VMM, 0 when none */
+	pid_t logger;	/* its logger if it is our child, else -1 */
+	int lock;	/* the instance lock until the VMM holds it, else -1 */
+	int control;	/* the guest's control port, -1 when closed */
+	pid_t fs_pids[SP_LIMIT_BINDINGS]; /* virtiofsd per directory share */
+	size_t nfs;
+
+	/* What the guest said on its control port. */
+	bool ready;
+	int status;	/* the application's status, a stage's code, or -1 */
+	char stage[SP_GP_STAGE_NAME_MAX + 1]; /* the stage that failed, or "" */
+	char reason[300];
+
+	/* A stop in progress: the next escalation is due at kill_at (ms). */
+	bool stopping;
+	long kill_at;
+	int kill_phase; /* 0: poweroff asked, 1: SIGTERM sent, 2: SIGKILL */
+
+	char line[SP_GP_LINE_MAX + 1];
+	size_t line_len;
+	bool line_overflow;
+};
+
+void sp_vm_init(struct sp_vm *vm, const struct sp_plan *p);
+
+/*
+ * Builds the VMM's command line, prepares the host (sp_launch_prepare),
+ * starts the file servers, the logger and the VMM, and connects the
+ * control port.  o->keep_fd is ignored: the VMM inherits the instance
+ * lock.  On failure nothing is left running.  Returns 0, SP_VM_ERR_PLAN
+ * (the back end cannot run the plan) or SP_VM_ERR_SYSTEM.
+ */
+int sp_vm_start(struct sp_vm *vm, const struct sp_spawn_opts *o, struct sp_err *err);
+
+/* Connects the control port again (after the supervisor restarted). */
+int sp_vm_control_connect(struct sp_vm *vm);
+
+/*
+ * Reads what the control port holds, without blocking, and acts on its
+ * complete lines (sp_gp_line_parse): "ready", "exit N", "error STAGE
+ * TEXT"; anything else is ignored.  Lines are bounded; an over-long one is
+ * dropped whole.  Returns true if ready or status changed.  The port is
+ * closed (control = -1) at its end.
+ */
+bool sp_vm_control_read(struct sp_vm *vm);
+
+/* Asks the guest to power off (or, with `now` or no control port, sends
+ * SIGTERM at once) and arms the escalation. */
+void sp_vm_stop(struct sp_vm *vm, bool now);
+
+/* Escalates a stop that is due: SIGTERM, then SIGKILL every 5 s. */
+void sp_vm_tick(struct sp_vm *vm, long now);
+
+/* The reason a VMM's end gives when the guest reported nothing:
+ * `wstatus` as waitpid gave it. */
+void sp_vm_exit_reason(struct sp_vm *vm, int wstatus, char *out, size_t len);
+
+/*
+ * After the VMM has exited (and been reaped, if ours): ends the file
+ * servers, cleans up (sp_launch_cleanup) and closes what is left open.
+ */
+void sp_vm_ended(struct sp_vm *vm);
+
+#endif
