@@ -10,6 +10,7 @@
 
 #include "model.h"
 #include "plan.h"
+#include "vm.h"
 
 enum sd_state {
 	SD_STOPPED,
@@ -17,35 +18,36 @@ enum sd_state {
 	SD_RUNNING,
 	SD_STOPPING,
 	SD_FAILED, /* stopped on its own with a failure */
+	SD_NSTATES,
+};
+
+/* What happens to an instance; vm.c's table says what each does in each
+ * state. */
+enum sd_event {
+	SD_EV_START,   /* a client's start, an up, a due on-failure restart */
+	SD_EV_STOP,    /* a client's stop: the guest is asked to power off */
+	SD_EV_KILL,    /* a stop with the kill flag: SIGTERM at once */
+	SD_EV_READY,   /* the guest's "ready" */
+	SD_EV_EXITED,  /* the VMM ended (its pidfd) */
+	SD_EV_TIMEOUT, /* no "ready" within the ready timeout */
+	SD_NEVENTS,
 };
 
 struct sd_vm {
 	const struct sp_instance *inst;
 	struct sp_plan *plan;
+	struct sp_vm core; /* the VM's life (lib/vm.h): pid, control, status */
 	enum sd_state state;
-	pid_t pid;
-	pid_t logger; /* its logger, if our child, else -1 */
-	int pidfd;   /* readable when the VMM exits, child or adopted */
-	int control; /* the guest's control port, -1 until connected */
-	bool child;  /* ours to reap; an adopted VMM is init's */
-	bool adopted;
+	int pidfd;	    /* readable when the VMM exits, child or adopted */
+	bool adopted;	    /* a dead daemon's: not our child */
 	bool stop_requested;
-	time_t started_at;
-	long connect_until; /* ms: give up connecting the control port */
-	long ready_until;   /* ms: give up waiting for the guest's "ready" */
 	bool start_failed;  /* stopped by us because it never came up */
-	long kill_at;	    /* ms: escalate a stop */
-	int kill_phase;
-	long restart_at; /* ms: on-failure restart due */
+	time_t started_at;
+	long ready_until;   /* ms: give up waiting for the guest's "ready" */
+	long restart_at;    /* ms: on-failure restart due */
 	long restart_times[5];
-	int status; /* the application's reported status, -1 unknown */
-	char reason[256];
-	char line[257];
-	size_t line_len;
-	bool line_overflow;
-	pid_t fs_pids[SP_LIMIT_BINDINGS]; /* virtiofsd per directory share */
-	size_t nfs;
-	int waiter; /* a client waiting for start/stop to settle, or -1 */
+	char refusal[600];  /* why the last start was refused */
+	int waiter;	    /* a client waiting for start/stop to settle, or -1 */
 	unsigned waiter_op;
 };
 
@@ -81,17 +83,18 @@ struct sd {
 	bool quit;
 };
 
+/* vm.c */
 const char *sd_state_name(enum sd_state s);
 struct sd_vm *sd_vm_find(struct sd *d, const char *name);
-
-/* vm.c */
-int sd_vm_start(struct sd *d, struct sd_vm *vm, char *why, size_t len);
-void sd_vm_stop(struct sd_vm *vm, bool kill_now);
-void sd_vm_adopt_all(struct sd *d);
-void sd_vm_exited(struct sd *d, struct sd_vm *vm);
-void sd_vm_control_read(struct sd_vm *vm);
-void sd_vm_tick(struct sd *d, struct sd_vm *vm, long now);
 bool sd_vm_active(const struct sd_vm *vm);
+/* Runs actions[state][event]; -1 if the event was refused (a start:
+ * vm->refusal says why).  Waiting clients are settled here. */
+int sd_vm_event(struct sd *d, struct sd_vm *vm, enum sd_event ev);
+void sd_vm_control(struct sd *d, struct sd_vm *vm); /* its control port is readable */
+void sd_vm_pidfd(struct sd *d, struct sd_vm *vm);   /* its VMM exited */
+void sd_vm_tick(struct sd *d, struct sd_vm *vm, long now);
+long sd_vm_deadline(const struct sd_vm *vm, long next);
+void sd_vm_adopt_all(struct sd *d);
 long sd_vm_rss_kib(const struct sd_vm *vm);
 void sd_vm_reap_helpers(struct sd *d);
 

@@ -30,20 +30,6 @@ enum {
 	SD_EXIT_SYSTEM = 3,
 };
 
-const char *sd_state_name(enum sd_state s)
-{
-	static const char *const names[] = {"stopped", "starting", "running", "stopping", "failed"};
-	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
-}
-
-struct sd_vm *sd_vm_find(struct sd *d, const char *name)
-{
-	for (size_t i = 0; i < d->nvms; i++)
-		if (strcmp(d->vms[i].inst->name, name) == 0)
-			return &d->vms[i];
-	return NULL;
-}
-
 static int sd_load(struct sd *d, const char *file)
 {
 	struct sp_diags diags;
@@ -77,7 +63,7 @@ static int sd_load(struct sd *d, const char *file)
 	d->vms = sp_xmalloc((d->nvms + 1) * sizeof(*d->vms));
 	for (size_t i = 0; i < d->nvms; i++) {
 		d->vms[i] = (struct sd_vm){.inst = &d->cfg->instances[i], .plan = &d->plans->v[i],
-					   .pidfd = -1, .logger = -1, .control = -1, .waiter = -1, .status = -1};
+					   .pidfd = -1, .waiter = -1};
 	}
 	return SD_EXIT_OK;
 }
@@ -122,15 +108,8 @@ static long sd_next_deadline(struct sd *d, long now)
 {
 	long next = now + 1000;
 
-	for (size_t i = 0; i < d->nvms; i++) {
-		struct sd_vm *vm = &d->vms[i];
-		if (vm->state == SD_STARTING && vm->control < 0 && now + 50 < next)
-			next = now + 50; /* connecting to a fresh VMM: poll soon */
-		if (vm->kill_at && vm->kill_at < next)
-			next = vm->kill_at;
-		if (vm->restart_at && vm->restart_at < next)
-			next = vm->restart_at;
-	}
+	for (size_t i = 0; i < d->nvms; i++)
+		next = sd_vm_deadline(&d->vms[i], next);
 	return sd_server_deadline(d, next);
 }
 
@@ -158,42 +137,27 @@ static size_t sd_vm_pollfds(struct sd *d, struct pollfd *fds, struct sd_vm **own
 			owner[n] = vm;
 			fds[n++] = (struct pollfd){vm->pidfd, POLLIN, 0};
 		}
-		if (vm->control >= 0) {
+		if (vm->core.control >= 0) {
 			owner[n] = vm;
-			fds[n++] = (struct pollfd){vm->control, POLLIN, 0};
+			fds[n++] = (struct pollfd){vm->core.control, POLLIN, 0};
 		}
 	}
 	return n;
 }
 
 /* A VM's descriptor is ready: its guest said something, or its VMM exited. */
-static void sd_vm_event(struct sd *d, struct sd_vm *vm, int fd)
+static void sd_vm_ready_fd(struct sd *d, struct sd_vm *vm, int fd)
 {
-	if (fd == vm->control && vm->control >= 0) {
-		enum sd_state before = vm->state;
-		sd_vm_control_read(vm);
-		if (vm->state != before)
-			sd_server_settle(d, vm);
-	} else if (fd == vm->pidfd && vm->pidfd >= 0) {
-		/* Drain what the guest said last (its exit status). */
-		while (vm->control >= 0) {
-			struct pollfd p = {vm->control, POLLIN, 0};
-			if (poll(&p, 1, 0) <= 0)
-				break;
-			sd_vm_control_read(vm);
-		}
-		sd_vm_exited(d, vm);
-	}
+	if (fd == vm->core.control && vm->core.control >= 0)
+		sd_vm_control(d, vm);
+	else if (fd == vm->pidfd && vm->pidfd >= 0)
+		sd_vm_pidfd(d, vm);
 }
 
 static void sd_vm_ticks(struct sd *d, long now)
 {
-	for (size_t i = 0; i < d->nvms; i++) {
-		enum sd_state before = d->vms[i].state;
+	for (size_t i = 0; i < d->nvms; i++)
 		sd_vm_tick(d, &d->vms[i], now);
-		if (d->vms[i].state != before)
-			sd_server_settle(d, &d->vms[i]);
-	}
 }
 
 /*
@@ -223,7 +187,7 @@ static void sd_loop(struct sd *d)
 		sd_server_pending(d, fds + 2, sp_now_ms());
 		for (size_t i = 2 + np; i < n; i++)
 			if (fds[i].revents)
-				sd_vm_event(d, owner[i], fds[i].fd);
+				sd_vm_ready_fd(d, owner[i], fds[i].fd);
 		if (fds[0].revents)
 			sd_server_accept(d, sp_now_ms());
 		sd_vm_ticks(d, sp_now_ms());

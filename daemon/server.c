@@ -169,16 +169,16 @@ static json_t *sd_vm_json(const struct sd_vm *vm, const struct sp_config *cfg)
 		      sd_state_name(vm->state), "hypervisor", sp_hv_name(vm->plan->hypervisor),
 		      "arch", sp_arch_name(vm->plan->arch));
 	if (sd_vm_active(vm)) {
-		json_object_set_new(o, "pid", json_integer(vm->pid));
+		json_object_set_new(o, "pid", json_integer(vm->core.pid));
 		json_object_set_new(o, "uptime_s", json_integer((json_int_t)(time(NULL) - vm->started_at)));
 		json_object_set_new(o, "rss_kib", json_integer(sd_vm_rss_kib(vm)));
 		json_object_set_new(o, "adopted", json_boolean(vm->adopted));
 	}
 	json_object_set_new(o, "memory_mib", json_integer((json_int_t)vm->plan->memory_mib));
-	if (vm->status >= 0)
-		json_object_set_new(o, "status", json_integer(vm->status));
-	if (vm->reason[0])
-		json_object_set_new(o, "reason", json_string(vm->reason));
+	if (vm->core.status >= 0)
+		json_object_set_new(o, "status", json_integer(vm->core.status));
+	if (vm->core.reason[0])
+		json_object_set_new(o, "reason", json_string(vm->core.reason));
 	json_object_set_new(o, "resources", res);
 	json_object_set_new(o, "autostart", json_boolean(vm->inst->autostart));
 	return o;
@@ -191,7 +191,7 @@ static void sd_vm_text(const struct sd_vm *vm, const struct sp_config *cfg, char
 
 	o += (size_t)snprintf(buf + o, len - o, "%-20s %-9s", vm->inst->name, sd_state_name(vm->state));
 	if (sd_vm_active(vm) && o < len)
-		o += (size_t)snprintf(buf + o, len - o, " pid %-7d up %lds rss %ldM", (int)vm->pid,
+		o += (size_t)snprintf(buf + o, len - o, " pid %-7d up %lds rss %ldM", (int)vm->core.pid,
 				      (long)(time(NULL) - vm->started_at), sd_vm_rss_kib(vm) / 1024);
 	if (detail && o < len) {
 		for (size_t i = 0; i < vm->inst->nbindings && o < len; i++) {
@@ -199,8 +199,8 @@ static void sd_vm_text(const struct sd_vm *vm, const struct sp_config *cfg, char
 			o += (size_t)snprintf(buf + o, len - o, "%s %s(%s)", i ? "," : " holds",
 					      cfg->resources[b->resource].name, sp_mode_name(b->mode));
 		}
-		if (vm->reason[0] && o < len)
-			o += (size_t)snprintf(buf + o, len - o, "\n  %s", vm->reason);
+		if (vm->core.reason[0] && o < len)
+			o += (size_t)snprintf(buf + o, len - o, "\n  %s", vm->core.reason);
 	}
 	if (o < len)
 		snprintf(buf + o, len - o, "\n");
@@ -231,33 +231,32 @@ static char *sd_format(struct sd *d, const struct sd_vm *only, bool json)
 	return s;
 }
 
-/* Replies now, or parks the client until the VM settles. */
+/* Replies now, or parks the client until the VM settles (the state
+ * machine calls sd_server_settle when it does). */
 static void sd_start_or_stop(struct sd *d, struct sd_vm *vm, int fd, unsigned op, unsigned flags)
 {
-	char why[600];
+	char why[700];
 
 	if (vm->waiter >= 0) {
 		sd_reply(fd, SP_REPLY_REFUSED, "another request for this instance is in progress\n", -1);
 		close(fd);
 		return;
 	}
-	if (op == SP_OP_STOP || op == SP_OP_RESTART) {
-		if (!sd_vm_active(vm) && op == SP_OP_STOP) {
-			vm->restart_at = 0; /* a pending on-failure restart is off too */
-			snprintf(why, sizeof(why), "%s is not running\n", vm->inst->name);
-			sd_reply(fd, SP_REPLY_OK, why, -1);
-			close(fd);
-			return;
-		}
-		if (sd_vm_active(vm)) {
-			sd_vm_stop(vm, flags & SP_FLAG_KILL);
-			vm->waiter = fd;
-			vm->waiter_op = op;
-			return;
-		}
+	if (op == SP_OP_STOP && !sd_vm_active(vm)) {
+		sd_vm_event(d, vm, SD_EV_STOP); /* a pending on-failure restart is off too */
+		snprintf(why, sizeof(why), "%s is not running\n", vm->inst->name);
+		sd_reply(fd, SP_REPLY_OK, why, -1);
+		close(fd);
+		return;
 	}
-	if (sd_vm_start(d, vm, why, sizeof(why) - 1) < 0) {
-		strcat(why, "\n");
+	if ((op == SP_OP_STOP || op == SP_OP_RESTART) && sd_vm_active(vm)) {
+		sd_vm_event(d, vm, flags & SP_FLAG_KILL ? SD_EV_KILL : SD_EV_STOP);
+		vm->waiter = fd;
+		vm->waiter_op = op;
+		return;
+	}
+	if (sd_vm_event(d, vm, SD_EV_START) < 0) {
+		snprintf(why, sizeof(why), "%s\n", vm->refusal);
 		sd_reply(fd, SP_REPLY_REFUSED, why, -1);
 		close(fd);
 		return;
@@ -269,13 +268,12 @@ static void sd_start_or_stop(struct sd *d, struct sd_vm *vm, int fd, unsigned op
 void sd_server_settle(struct sd *d, struct sd_vm *vm)
 {
 	char msg[700];
-	char why[600];
 
 	if (vm->waiter < 0)
 		return;
 	if (vm->waiter_op == SP_OP_RESTART && !sd_vm_active(vm)) {
-		if (sd_vm_start(d, vm, why, sizeof(why)) < 0) {
-			snprintf(msg, sizeof(msg), "%s\n", why);
+		if (sd_vm_event(d, vm, SD_EV_START) < 0) {
+			snprintf(msg, sizeof(msg), "%s\n", vm->refusal);
 			sd_reply(vm->waiter, SP_REPLY_REFUSED, msg, -1);
 			close(vm->waiter);
 			vm->waiter = -1;
@@ -285,10 +283,10 @@ void sd_server_settle(struct sd *d, struct sd_vm *vm)
 		return;
 	}
 	if (vm->waiter_op == SP_OP_START && vm->state == SD_RUNNING) {
-		snprintf(msg, sizeof(msg), "%s started (pid %d)\n", vm->inst->name, (int)vm->pid);
+		snprintf(msg, sizeof(msg), "%s started (pid %d)\n", vm->inst->name, (int)vm->core.pid);
 		sd_reply(vm->waiter, SP_REPLY_OK, msg, -1);
 	} else if (vm->waiter_op == SP_OP_START && !sd_vm_active(vm)) {
-		snprintf(msg, sizeof(msg), "%s did not start: %s\n", vm->inst->name, vm->reason);
+		snprintf(msg, sizeof(msg), "%s did not start: %s\n", vm->inst->name, vm->core.reason);
 		sd_reply(vm->waiter, SP_REPLY_SYSTEM, msg, -1);
 	} else if (vm->waiter_op == SP_OP_STOP && !sd_vm_active(vm)) {
 		snprintf(msg, sizeof(msg), "%s stopped\n", vm->inst->name);
@@ -302,7 +300,7 @@ void sd_server_settle(struct sd *d, struct sd_vm *vm)
 
 static void sd_all(struct sd *d, int fd, unsigned op, unsigned flags)
 {
-	char out[SP_PROTO_BODY_MAX], why[600];
+	char out[SP_PROTO_BODY_MAX];
 	size_t o = 0;
 	unsigned status = SP_REPLY_OK;
 
@@ -311,14 +309,15 @@ static void sd_all(struct sd *d, int fd, unsigned op, unsigned flags)
 		struct sd_vm *vm = &d->vms[i];
 		if (op == SP_OP_DOWN) {
 			if (sd_vm_active(vm))
-				sd_vm_stop(vm, flags & SP_FLAG_KILL);
+				sd_vm_event(d, vm, flags & SP_FLAG_KILL ? SD_EV_KILL : SD_EV_STOP);
 			continue;
 		}
 		if (sd_vm_active(vm) || !(vm->inst->autostart || (flags & SP_FLAG_ALL)))
 			continue;
-		if (sd_vm_start(d, vm, why, sizeof(why)) < 0) {
+		if (sd_vm_event(d, vm, SD_EV_START) < 0) {
 			status = SP_REPLY_REFUSED;
-			o += (size_t)snprintf(out + o, sizeof(out) - o, "%s: %s\n", vm->inst->name, why);
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "%s: %s\n", vm->inst->name,
+					      vm->refusal);
 		} else {
 			o += (size_t)snprintf(out + o, sizeof(out) - o, "%s: starting\n", vm->inst->name);
 		}

@@ -1,38 +1,43 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * One VMM process per running instance.  The VMM is started in a session
- * of its own and holds the instance lock, and its logger keeps its console
- * log, so that it keeps running, and logging, when the daemon dies; its
- * pid file lets a restarted daemon adopt it (sd_vm_adopt_all).
+ * The supervisor's view of one instance: a state machine written as a
+ * table of actions, actions[state][event], driven by sd_vm_event and by
+ * nothing else, over the VM life of lib/vm.h (start, control lines, stop,
+ * clean-up), which `spectrum run` shares.
+ *
+ * The VMM is started in a session of its own and holds the instance lock,
+ * and its logger keeps its console log, so that it keeps running, and
+ * logging, when the daemon dies; its pid file lets a restarted daemon
+ * adopt it (sd_vm_adopt_all).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "backend.h"
 #include "daemon.h"
-#include "guest.h"
-#include "launch.h"
-#include "net.h"
 #include "rundir.h"
 
-#define SD_CONNECT_MS 15000
-#define SD_POWEROFF_MS 20000 /* the guest's own stop: SIGTERM, 5 s, SIGKILL */
-#define SD_TERM_MS 5000
 #define SD_RESTART_DELAY_MS 1000
 
-static int sd_pidfd_open(pid_t pid)
+const char *sd_state_name(enum sd_state s)
 {
-	return (int)syscall(SYS_pidfd_open, pid, 0);
+	static const char *const names[] = {"stopped", "starting", "running", "stopping", "failed"};
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}
+
+struct sd_vm *sd_vm_find(struct sd *d, const char *name)
+{
+	for (size_t i = 0; i < d->nvms; i++)
+		if (strcmp(d->vms[i].inst->name, name) == 0)
+			return &d->vms[i];
+	return NULL;
 }
 
 bool sd_vm_active(const struct sd_vm *vm)
@@ -40,168 +45,101 @@ bool sd_vm_active(const struct sd_vm *vm)
 	return vm->state == SD_STARTING || vm->state == SD_RUNNING || vm->state == SD_STOPPING;
 }
 
-static int sd_vm_control_connect(struct sd_vm *vm)
+static int sd_pidfd_open(pid_t pid)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd;
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
 
-	if (vm->control >= 0)
-		return 0;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", vm->plan->control_socket);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		close(fd);
-		return -1;
-	}
-	vm->control = fd;
+/* ---- actions: each is one cell's worth of work; -1 refuses the event. */
+
+static int sd_act_none(struct sd *d, struct sd_vm *vm)
+{
 	return 0;
 }
 
-static int sd_vm_spawn(struct sd_vm *vm, int lock, char *why, size_t len)
+static int sd_act_start(struct sd *d, struct sd_vm *vm)
 {
-	const struct sp_plan *p = vm->plan;
-	/* The VMM's own messages go to vmm.log through its logger, so that
-	 * they outlive the daemon and stay bounded. */
-	struct sp_spawn_opts o = {.stderr_fd = -1, .keep_fd = lock, .die_with_parent = false};
-	struct sp_vmm_proc proc;
+	struct sp_spawn_opts o = {.stderr_fd = -1, .keep_fd = -1, .die_with_parent = false};
 	struct sp_err err = {0};
-	struct sp_argv argv;
-	int rc = -1;
 
-	sp_argv_init(&argv);
-	if (sp_backend_get(p->hypervisor)->build(p, &argv, &err) < 0) {
-		snprintf(why, len, "%s", err.msg);
-		goto out;
-	}
-	if (sp_launch_shares(p, vm->fs_pids, &err) < 0) {
-		snprintf(why, len, "%s", err.msg);
-		goto out;
-	}
-	vm->nfs = p->nshares;
-	rc = sp_launch_spawn(p, &argv, &o, &proc, &err);
-	vm->pid = proc.pid;
-	vm->logger = proc.logger;
-	if (rc < 0)
-		snprintf(why, len, "%s", err.msg);
-out:
-	sp_argv_free(&argv);
-	return rc;
-}
-
-int sd_vm_start(struct sd *d, struct sd_vm *vm, char *why, size_t len)
-{
-	struct sp_err err = {0};
-	int lock = -1;
-
-	if (sd_vm_active(vm)) {
-		snprintf(why, len, "instance %s is already %s", vm->inst->name, sd_state_name(vm->state));
+	if (sd_rules_check(d, vm, vm->refusal, sizeof(vm->refusal)) < 0)
+		return -1;
+	sp_vm_init(&vm->core, vm->plan);
+	if (sp_vm_start(&vm->core, &o, &err) < 0) {
+		snprintf(vm->refusal, sizeof(vm->refusal), "%s", err.msg);
 		return -1;
 	}
-	if (sd_rules_check(d, vm, why, len) < 0)
-		return -1;
-	if (sp_launch_prepare(vm->plan, &lock, &err) < 0) {
-		snprintf(why, len, "%s", err.msg);
-		return -1;
-	}
-	if (sd_vm_spawn(vm, lock, why, len) < 0) {
-		close(lock);
-		return -1;
-	}
-	close(lock); /* the VMM holds it now */
-	vm->pidfd = sd_pidfd_open(vm->pid);
-	vm->child = true;
+	vm->pidfd = sd_pidfd_open(vm->core.pid);
 	vm->adopted = false;
 	vm->stop_requested = false;
+	vm->start_failed = false;
 	vm->state = SD_STARTING;
 	vm->started_at = time(NULL);
-	vm->connect_until = sp_now_ms() + SD_CONNECT_MS;
 	vm->ready_until = sp_now_ms() + d->ready_ms;
-	vm->start_failed = false;
 	vm->restart_at = 0;
-	vm->kill_at = 0;
-	vm->kill_phase = 0;
-	vm->status = -1;
-	vm->reason[0] = '\0';
-	vm->line_len = 0;
 	return 0;
 }
 
-void sd_vm_stop(struct sd_vm *vm, bool kill_now)
+static int sd_act_stop(struct sd *d, struct sd_vm *vm)
 {
-	if (!sd_vm_active(vm))
-		return;
 	vm->stop_requested = true;
 	vm->restart_at = 0;
 	vm->state = SD_STOPPING;
-	if (!kill_now && vm->control >= 0 && write(vm->control, "poweroff\n", 9) == 9) {
-		vm->kill_at = sp_now_ms() + SD_POWEROFF_MS;
-		vm->kill_phase = 0;
-		return;
-	}
-	kill(vm->pid, SIGTERM);
-	vm->kill_at = sp_now_ms() + SD_TERM_MS;
-	vm->kill_phase = 1;
+	sp_vm_stop(&vm->core, false);
+	return 0;
 }
 
-static void sd_vm_line(struct sd_vm *vm, const char *line)
+static int sd_act_kill(struct sd *d, struct sd_vm *vm)
 {
-	int n, end = 0;
-
-	if (strcmp(line, "ready") == 0) {
-		if (vm->state == SD_STARTING)
-			vm->state = SD_RUNNING;
-	} else if (sscanf(line, "exit %d%n", &n, &end) == 1 && line[end] == '\0' && n >= 0 &&
-		   n <= 255) {
-		vm->status = n;
-		snprintf(vm->reason, sizeof(vm->reason), "the application exited with status %d", n);
-	} else if (strncmp(line, "error ", 6) == 0) {
-		char stage[32] = "";
-		sscanf(line + 6, "%31s", stage);
-		vm->status = sp_guest_stage_status(stage);
-		/* Guest text: bounded by the line length, printable by the
-		 * client's own escaping (JSON or plain). */
-		snprintf(vm->reason, sizeof(vm->reason), "the guest failed: %.200s", line + 6);
-	}
+	vm->stop_requested = true;
+	vm->restart_at = 0;
+	vm->state = SD_STOPPING;
+	sp_vm_stop(&vm->core, true);
+	return 0;
 }
 
-void sd_vm_control_read(struct sd_vm *vm)
+/* A start of an instance that runs is refused, not queued. */
+static int sd_act_busy(struct sd *d, struct sd_vm *vm)
 {
-	char buf[512];
-	ssize_t n = read(vm->control, buf, sizeof(buf));
+	snprintf(vm->refusal, sizeof(vm->refusal), "instance %s is already %s", vm->inst->name,
+		 sd_state_name(vm->state));
+	return -1;
+}
 
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		close(vm->control);
-		vm->control = -1;
-		return;
-	}
-	for (ssize_t i = 0; i < n; i++) {
-		if (buf[i] == '\n') {
-			vm->line[vm->line_len] = '\0';
-			if (!vm->line_overflow)
-				sd_vm_line(vm, vm->line);
-			vm->line_len = 0;
-			vm->line_overflow = false;
-		} else if (vm->line_len < sizeof(vm->line) - 1 && buf[i]) {
-			vm->line[vm->line_len++] = buf[i];
-		} else {
-			vm->line_overflow = true;
-		}
-	}
+/* A stop of a stopped or failed instance: a pending restart is off. */
+static int sd_act_cancel(struct sd *d, struct sd_vm *vm)
+{
+	vm->restart_at = 0;
+	return 0;
+}
+
+static int sd_act_ready(struct sd *d, struct sd_vm *vm)
+{
+	vm->state = SD_RUNNING;
+	return 0;
+}
+
+static int sd_act_timeout(struct sd *d, struct sd_vm *vm)
+{
+	snprintf(vm->core.reason, sizeof(vm->core.reason),
+		 "the guest did not report ready within %d s (see spectrum logs %s)",
+		 (int)(d->ready_ms / 1000), vm->inst->name);
+	vm->start_failed = true;
+	vm->state = SD_STOPPING;
+	sp_vm_stop(&vm->core, true);
+	return 0;
 }
 
 /* An on-failure restart, at most five in any minute. */
 static void sd_vm_maybe_restart(struct sd_vm *vm)
 {
+	struct sp_vm *c = &vm->core;
 	long now = sp_now_ms();
 
 	if (!vm->inst->restart_on_failure || vm->stop_requested || vm->state != SD_FAILED)
 		return;
 	if (vm->restart_times[0] && now - vm->restart_times[0] < 60000) {
-		snprintf(vm->reason + strlen(vm->reason), sizeof(vm->reason) - strlen(vm->reason),
+		snprintf(c->reason + strlen(c->reason), sizeof(c->reason) - strlen(c->reason),
 			 "; not restarted: it failed 5 times within a minute");
 		return;
 	}
@@ -210,77 +148,105 @@ static void sd_vm_maybe_restart(struct sd_vm *vm)
 	vm->restart_at = now + SD_RESTART_DELAY_MS;
 }
 
-void sd_vm_exited(struct sd *d, struct sd_vm *vm)
+static int sd_act_exited(struct sd *d, struct sd_vm *vm)
 {
+	struct sp_vm *c = &vm->core;
 	int st = 0;
 
-	if (vm->child && waitpid(vm->pid, &st, WNOHANG) == vm->pid && vm->status < 0 &&
-	    !vm->reason[0]) {
-		if (WIFSIGNALED(st))
-			snprintf(vm->reason, sizeof(vm->reason), "the VMM was killed by signal %d",
-				 WTERMSIG(st));
-		else if (WEXITSTATUS(st))
-			snprintf(vm->reason, sizeof(vm->reason), "the VMM exited with status %d (see %s/vmm.log)",
-				 WEXITSTATUS(st), vm->plan->run_dir);
-	}
-	if (vm->status < 0 && !vm->reason[0])
-		snprintf(vm->reason, sizeof(vm->reason), "the VM stopped without reporting a status");
+	/* An adopted VMM is init's child: no status, and its logger is not
+	 * ours to wait for. */
+	if (!vm->adopted && waitpid(c->pid, &st, WNOHANG) == c->pid && c->status < 0 &&
+	    !c->reason[0] && (WIFSIGNALED(st) || WEXITSTATUS(st)))
+		sp_vm_exit_reason(c, st, c->reason, sizeof(c->reason));
+	if (c->status < 0 && !c->reason[0])
+		snprintf(c->reason, sizeof(c->reason), "the VM stopped without reporting a status");
 	if (vm->pidfd >= 0)
 		close(vm->pidfd);
-	if (vm->control >= 0)
-		close(vm->control);
-	/* The file servers end with their VMM's connection; make sure. */
-	for (size_t i = 0; i < vm->nfs; i++)
-		if (vm->fs_pids[i] > 0)
-			kill(vm->fs_pids[i], SIGTERM);
-	vm->pidfd = vm->control = -1;
-	vm->state = (vm->stop_requested || vm->status == 0) && !vm->start_failed ? SD_STOPPED
-										 : SD_FAILED;
-	vm->pid = 0;
-	vm->kill_at = 0;
-	vm->kill_phase = 0;
-	/* Ends what is left of the compartment's uid, gives devices back,
-	 * removes a segment whose bridge has no port left. */
-	sp_launch_cleanup(vm->plan, vm->child ? vm->logger : -1);
-	vm->logger = -1;
+	vm->pidfd = -1;
+	sp_vm_ended(c);
+	vm->state = (vm->stop_requested || c->status == 0) && !vm->start_failed ? SD_STOPPED
+									       : SD_FAILED;
 	sd_vm_maybe_restart(vm);
-	sd_server_settle(d, vm);
+	return 0;
+}
+
+typedef int sd_action(struct sd *d, struct sd_vm *vm);
+
+/*
+ * What each event does in each state.  Events that a state cannot see
+ * (a guest's "ready" with no VM) or that change nothing there (a second
+ * stop while stopping: the escalation is already armed) are sd_act_none.
+ */
+static sd_action *const sd_actions[SD_NSTATES][SD_NEVENTS] = {
+	/*                START          STOP           KILL           READY          EXITED         TIMEOUT */
+	[SD_STOPPED] = {sd_act_start, sd_act_cancel, sd_act_cancel, sd_act_none, sd_act_none, sd_act_none},
+	[SD_STARTING] = {sd_act_busy, sd_act_stop, sd_act_kill, sd_act_ready, sd_act_exited, sd_act_timeout},
+	[SD_RUNNING] = {sd_act_busy, sd_act_stop, sd_act_kill, sd_act_none, sd_act_exited, sd_act_none},
+	[SD_STOPPING] = {sd_act_busy, sd_act_none, sd_act_kill, sd_act_none, sd_act_exited, sd_act_none},
+	[SD_FAILED] = {sd_act_start, sd_act_cancel, sd_act_cancel, sd_act_none, sd_act_none, sd_act_none},
+};
+
+int sd_vm_event(struct sd *d, struct sd_vm *vm, enum sd_event ev)
+{
+	enum sd_state before = vm->state;
+	int rc = sd_actions[vm->state][ev](d, vm);
+
+	/* The one place where a waiting client learns of a change. */
+	if (vm->state != before)
+		sd_server_settle(d, vm);
+	return rc;
+}
+
+/* ---- what the loop sees of a VM */
+
+void sd_vm_control(struct sd *d, struct sd_vm *vm)
+{
+	if (sp_vm_control_read(&vm->core) && vm->core.ready)
+		sd_vm_event(d, vm, SD_EV_READY);
+}
+
+void sd_vm_pidfd(struct sd *d, struct sd_vm *vm)
+{
+	/* Drain what the guest said last (its exit status). */
+	while (vm->core.control >= 0) {
+		struct pollfd p = {vm->core.control, POLLIN, 0};
+		if (poll(&p, 1, 0) <= 0)
+			break;
+		sp_vm_control_read(&vm->core);
+	}
+	sd_vm_event(d, vm, SD_EV_EXITED);
 }
 
 void sd_vm_tick(struct sd *d, struct sd_vm *vm, long now)
 {
-	char why[512];
-
-	if (vm->state == SD_STARTING && vm->control < 0) {
-		if (sd_vm_control_connect(vm) < 0 && now > vm->connect_until) {
-			snprintf(vm->reason, sizeof(vm->reason), "the VMM never opened its control socket");
-			sd_vm_stop(vm, true);
-			vm->start_failed = true;
-		}
-	} else if (vm->state == SD_STARTING && now > vm->ready_until) {
-		snprintf(vm->reason, sizeof(vm->reason),
-			 "the guest did not report ready within %d s (see spectrum logs %s)",
-			 (int)(d->ready_ms / 1000), vm->inst->name);
-		sd_vm_stop(vm, true);
-		vm->start_failed = true;
-	}
-	if (vm->kill_at && now >= vm->kill_at && sd_vm_active(vm)) {
-		kill(vm->pid, vm->kill_phase == 0 ? SIGTERM : SIGKILL);
-		vm->kill_phase++;
-		vm->kill_at = now + SD_TERM_MS;
-	}
-	if (vm->restart_at && now >= vm->restart_at && !sd_vm_active(vm)) {
+	if (vm->state == SD_STARTING && now > vm->ready_until)
+		sd_vm_event(d, vm, SD_EV_TIMEOUT);
+	if (sd_vm_active(vm))
+		sp_vm_tick(&vm->core, now);
+	if (vm->restart_at && now >= vm->restart_at && vm->state == SD_FAILED) {
 		vm->restart_at = 0;
-		if (sd_vm_start(d, vm, why, sizeof(why)) < 0)
-			snprintf(vm->reason, sizeof(vm->reason), "restart failed: %.200s", why);
+		if (sd_vm_event(d, vm, SD_EV_START) < 0)
+			snprintf(vm->core.reason, sizeof(vm->core.reason), "restart failed: %.200s",
+				 vm->refusal);
 	}
+}
+
+long sd_vm_deadline(const struct sd_vm *vm, long next)
+{
+	if (vm->state == SD_STARTING && vm->ready_until < next)
+		next = vm->ready_until;
+	if (sd_vm_active(vm) && vm->core.kill_at && vm->core.kill_at < next)
+		next = vm->core.kill_at;
+	if (vm->restart_at && vm->restart_at < next)
+		next = vm->restart_at;
+	return next;
 }
 
 /*
  * The VMMs a dead daemon left running: each one's pid file (root's,
  * rundir.h) names its pid and start time, which must still match, and it
  * must run as the instance's VMM uid, so a recycled pid is never taken
- * for it.
+ * for it.  Nothing of the back end's command line is read.
  */
 void sd_vm_adopt_all(struct sd *d)
 {
@@ -290,33 +256,31 @@ void sd_vm_adopt_all(struct sd *d)
 		pid_t pid = sp_rundir_pid_read(vm->plan, &started);
 		if (pid <= 0)
 			continue;
-		vm->pid = pid;
 		vm->pidfd = sd_pidfd_open(pid);
 		if (vm->pidfd < 0)
 			continue;
-		vm->child = false;
+		sp_vm_init(&vm->core, vm->plan);
+		vm->core.pid = pid;
 		vm->adopted = true;
-		vm->logger = -1; /* not ours to reap */
 		vm->state = SD_RUNNING; /* its guest said "ready" to the last daemon */
-		vm->status = -1;
 		vm->started_at = started;
-		sd_vm_control_connect(vm);
+		sp_vm_control_connect(&vm->core);
 		fprintf(stderr, "spectrumd: adopted %s (pid %d)\n", vm->inst->name, (int)pid);
 	}
 }
 
-/* On SIGCHLD: reap the file servers (the VMMs are reaped by sd_vm_exited,
- * which wants their status). */
+/* On SIGCHLD: reap the loggers and file servers (the VMMs are reaped by
+ * sd_act_exited, which wants their status). */
 void sd_vm_reap_helpers(struct sd *d)
 {
-	for (size_t i = 0; i < d->nvms; i++)
-		if (d->vms[i].logger > 0 && waitpid(d->vms[i].logger, NULL, WNOHANG) == d->vms[i].logger)
-			d->vms[i].logger = -1;
-	for (size_t i = 0; i < d->nvms; i++)
-		for (size_t j = 0; j < d->vms[i].nfs; j++)
-			if (d->vms[i].fs_pids[j] > 0 &&
-			    waitpid(d->vms[i].fs_pids[j], NULL, WNOHANG) == d->vms[i].fs_pids[j])
-				d->vms[i].fs_pids[j] = 0;
+	for (size_t i = 0; i < d->nvms; i++) {
+		struct sp_vm *c = &d->vms[i].core;
+		if (c->logger > 0 && waitpid(c->logger, NULL, WNOHANG) == c->logger)
+			c->logger = -1;
+		for (size_t j = 0; j < c->nfs; j++)
+			if (c->fs_pids[j] > 0 && waitpid(c->fs_pids[j], NULL, WNOHANG) == c->fs_pids[j])
+				c->fs_pids[j] = 0;
+	}
 }
 
 long sd_vm_rss_kib(const struct sd_vm *vm)
@@ -325,7 +289,7 @@ long sd_vm_rss_kib(const struct sd_vm *vm)
 	long kib = -1;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)vm->pid);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)vm->core.pid);
 	f = fopen(path, "re");
 	if (!f)
 		return -1;

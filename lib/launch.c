@@ -558,9 +558,8 @@ void sp_launch_cleanup(const struct sp_plan *p, pid_t logger)
 		/* Whatever a taken-over VMM left running as its uid (a
 		 * logger that did not end included) goes now, so that the
 		 * uid is free for the next start. */
-		sp_uid_kill_all(p->vmm_uid);
-		if (logger > 0)
-			waitpid(logger, NULL, WNOHANG);
+		if (sp_uid_kill_all(p->vmm_uid) == 0 && logger > 0)
+			waitpid(logger, NULL, 0); /* killed if it was still there */
 		/* Its taps went with the VMM; a segment no other instance
 		 * uses goes too. */
 		sp_net_release(p);
