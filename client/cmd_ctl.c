@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -148,8 +149,13 @@ static int sp_ctl_logs(int fd, bool follow)
 		if (n < 0)
 			return SP_EXIT_SYSTEM;
 		if (n == 0) {
+			struct stat st;
 			if (!follow)
 				return SP_EXIT_OK;
+			/* The logger keeps the log under its cap by moving its
+			 * newest half to the start: read it from there. */
+			if (fstat(fd, &st) == 0 && st.st_size < lseek(fd, 0, SEEK_CUR))
+				lseek(fd, 0, SEEK_SET);
 			usleep(200000);
 			continue;
 		}
