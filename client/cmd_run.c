@@ -26,6 +26,7 @@
 #include "guest.h"
 #include "launch.h"
 #include "net.h"
+#include "share.h"
 
 /* Exit statuses of `spectrum run` besides the application's own. */
 #define SP_RUN_NO_REPORT 126 /* the VM stopped without reporting a status */

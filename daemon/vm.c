@@ -23,6 +23,7 @@
 #include "guest.h"
 #include "launch.h"
 #include "net.h"
+#include "share.h"
 
 #define SD_CONNECT_MS 15000
 #define SD_POWEROFF_MS 20000 /* the guest's own stop: SIGTERM, 5 s, SIGKILL */
