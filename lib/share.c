@@ -23,14 +23,15 @@
  *                other guest uid is mapped, so files the guest makes as
  *                another uid fail (EINVAL), and so does a chown to one.
  *
- * The idmapped mount is made here, by root, and put in place over D in a
- * mount namespace the child makes while it is still root; only then does
- * it enter its user namespace.  When virtiofsd makes its own mount
+ * The idmapped mount is made here, by root, and put in place (over the
+ * instance's run directory, which V can reach) in a mount namespace the
+ * child makes while it is still root; only then does it enter its user
+ * namespace.  When virtiofsd makes its own mount
  * namespace (-o sandbox=namespace) from that less privileged user
  * namespace, the kernel locks what it copies: the mount over D cannot be
  * unmounted to reveal D itself, and its flags (read-only for a read-only
  * share; nosuid, nodev and noexec always) cannot be cleared.  virtiofsd
- * then bind-mounts D onto itself, pivots into it and keeps only the
+ * then bind-mounts it onto itself, pivots into it and keeps only the
  * capabilities it needs for files, under its own seccomp filter; ours,
  * installed first, refuses set-user-ID and set-group-ID modes and
  * extended attributes.
@@ -399,15 +400,21 @@ sp_child_fail(const struct sp_share_child *c, const char *what)
 	_exit(127);
 }
 
-/* Root, in a mount namespace of its own, puts the directory's idmapped
- * mount over it.  Private first, so that nothing propagates to the host. */
+/*
+ * Root, in a mount namespace of its own, puts the directory's idmapped
+ * mount over the instance's run directory, where virtiofsd will find it:
+ * the VMM's uid can reach that one (/run/spectrum is searchable, the run
+ * directory its own), not always the directory's own path (a home of mode
+ * 0700 above it).  Private first, so that nothing propagates to the host.
+ * Only root's names are followed: the run directory's parent is root's.
+ */
 static void sp_child_mount(const struct sp_share_child *c)
 {
 	if (unshare(CLONE_NEWNS) < 0)
 		sp_child_fail(c, "cannot make a mount namespace");
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		sp_child_fail(c, "cannot make its mounts private");
-	if (move_mount(c->tree, "", AT_FDCWD, c->sh->host_path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+	if (move_mount(c->tree, "", AT_FDCWD, c->p->run_dir, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		sp_child_fail(c, "cannot mount the directory's idmapped copy");
 	close(c->tree);
 }
@@ -467,7 +474,7 @@ static void __attribute__((noreturn)) sp_share_child_run(const struct sp_share_c
 		_exit(127);
 	}
 	snprintf(fdarg, sizeof(fdarg), "--fd=%d", c->sock);
-	snprintf(src, sizeof(src), "source=%s", c->sh->host_path);
+	snprintf(src, sizeof(src), "source=%s", c->p->run_dir);
 	execv(argv[0], argv);
 	sp_child_fail(c, "cannot run " SP_VIRTIOFSD);
 }
