@@ -213,7 +213,9 @@ check "and to its owner again after" [ "$(stat -c %u "$tmp/dev2/bus/usb/001/002"
 
 # A directory resource: two instances write to it at once and both
 # writes land; a read-only binding of it cannot write (host-enforced).
+# The directory is a user's: root's is refused (below).
 mkdir -p "$tmp/shared"
+chown 4242:4343 "$tmp/shared"
 cat >"$tmp/share.json" <<JSON
 {"applications": {
    "w": {"image": "test-x86", "memory": "128M", "command": ["/bin/sh", "-c",
@@ -240,5 +242,91 @@ run ro "$tmp/share.json"
 check "a read-only binding sees the files" has "^11$"
 check "and cannot write to the directory" has "ro-write=1"
 check "nothing was written on the host" [ ! -e "$tmp/shared/intruder" ]
+
+# Its file server, virtiofsd, speaks FUSE with the guest: it runs as the
+# instance's own uid, root of a user namespace of its own, sees its
+# directory only, and the files the guest makes there are the directory's
+# owner's, never set-user-ID or set-group-ID.  (The directories are below
+# $tmp, of mode 0700, which the instance's uid cannot search.)
+mkdir -p "$tmp/priv/rw" "$tmp/priv/ro" "$tmp/priv/root"
+echo marker >"$tmp/priv/rw/marker"
+echo old >"$tmp/priv/ro/f"
+chown -R 4242:4343 "$tmp/priv/rw" "$tmp/priv/ro"
+g=/home/user
+cat >"$tmp/priv.json" <<JSON
+{"applications": {
+   "p": {"image": "test-x86", "memory": "128M", "command": ["/bin/sh", "-c",
+     "cd $g/rw; echo x > new; echo create=\$?; echo owner=\$(stat -c %u:%g new); chmod u+s new; echo suid=\$?; chmod g+s new; echo sgid=\$?; chown 0:0 new; echo chown0=\$?; chown 1000 new; echo chown1000=\$?; mkdir open; chmod 777 open; su -s /bin/sh -c 'echo x > open/by1000' user; echo user-create=\$?; echo x > $g/ro/new; echo ro-create=\$?; echo y >> $g/ro/f; echo ro-append=\$?; echo up; sleep 12; echo done"]}},
+ "resources": {"rw": {"type": "directory", "path": "$tmp/priv/rw"},
+               "ro": {"type": "directory", "path": "$tmp/priv/ro"},
+               "root": {"type": "directory", "path": "$tmp/priv/root"}},
+ "instances": {
+   "p": {"application": "p", "bindings": {"rw": {"path": "$g/rw", "mode": "rw"}, "ro": {"path": "$g/ro"}}},
+   "root": {"application": "p", "bindings": {"root": {"path": "$g/rw", "mode": "rw"}}}}}
+JSON
+"$spectrum" run "$tmp/priv.json" p --timeout 180 >"$tmp/p" 2>&1 </dev/null &
+runner=$!
+for _ in $(seq 1500); do
+	grep -q '^up' "$tmp/p" && break
+	kill -0 $runner 2>/dev/null || break
+	sleep 0.1
+done
+cp "$tmp/p" "$tmp/out"
+vmm_uid=$(stat -c %u "$SPECTRUM_RUN_DIR/p")
+fsd=$(pgrep -f "virtiofsd .*source=$SPECTRUM_RUN_DIR/p " | tr '\n' ' ')
+# each_fsd TEST: TEST PID holds for every virtiofsd process of instance p.
+each_fsd() {
+	local p
+	[ -n "$fsd" ] || return 1
+	for p in $fsd; do "$@" "$p" || return 1; done
+}
+is_vmm_uid() {
+	local id="\s+$vmm_uid"
+	[ "$vmm_uid" -ge 524288 ] && grep -Eq "^Uid:$id$id$id$id$" "/proc/$1/status" &&
+		grep -Eq "^Gid:$id$id$id$id$" "/proc/$1/status"
+}
+own_userns() { [ "$(readlink "/proc/$1/ns/user")" != "$(readlink /proc/1/ns/user)" ]; }
+# Its root holds the share (marker or f) and nothing of the host's.
+root_is_share() { [ -e "/proc/$1/root/marker" -o -e "/proc/$1/root/f" ] && [ ! -e "/proc/$1/root/etc" ]; }
+# Its root is idmapped, nosuid, nodev, noexec, and ro for the ro share.
+root_mount() {
+	local mode=rw
+	[ -e "/proc/$1/root/f" ] && mode=ro
+	grep -Eq "^[0-9]+ [0-9]+ [^ ]+ [^ ]+ / $mode,nosuid,nodev,noexec,.*idmapped" "/proc/$1/mountinfo"
+}
+check "the guest is up with its shares" has "^up"
+check "a virtiofsd serves each share" [ "$(echo $fsd | wc -w)" -ge 2 ]
+check "virtiofsd runs as the instance's own uid and gid, not root" each_fsd is_vmm_uid
+check "in a user namespace other than the host's" each_fsd own_userns
+# Its CapEff counts in its own user namespace only.  Entered with every
+# capability of that namespace (more than virtiofsd keeps), a process
+# still cannot read a host file nor act on a host namespace.
+p1=${fsd%% *}
+check "its capabilities give nothing over host files" \
+	bash -c "! nsenter -t '$p1' -U -S 0 -G 0 cat /etc/shadow >/dev/null 2>&1"
+check "nor over the host's namespaces" \
+	bash -c "! nsenter -t '$p1' -U -S 0 -G 0 hostname \"\$(hostname)\" 2>/dev/null"
+check "its root is its directory: nothing else of the host is there" each_fsd root_is_share
+check "its directory is idmapped, nosuid, nodev, noexec, and ro if bound ro" each_fsd root_mount
+wait $runner
+rc=$?
+cp "$tmp/p" "$tmp/out"
+check "the guest ran to its end" eval '[ $rc = 0 ] && has "^done"'
+check "guest root creates files" has "^create=0"
+check "which it sees as its own" has "^owner=0:0"
+check "and which are the directory owner's on the host" [ "$(stat -c %u:%g "$tmp/priv/rw/new")" = 4242:4343 ]
+check "chmod u+s fails" has "^suid=1"
+check "chmod g+s fails" has "^sgid=1"
+check "the file is not set-ID on the host" [ "$(stat -c %a "$tmp/priv/rw/new")" = 644 ]
+check "chown to guest root changes nothing on the host" \
+	eval 'has "^chown0=0" && [ "$(stat -c %u:%g "$tmp/priv/rw/new")" = 4242:4343 ]'
+check "chown to another guest uid fails" has "^chown1000=1"
+check "another guest uid cannot create files (EINVAL: it is not mapped)" \
+	eval 'has "by1000: Invalid argument" && has "^user-create=1" && [ ! -e "$tmp/priv/rw/open/by1000" ]'
+check "a read-only share refuses a new file" eval 'has "^ro-create=1" && [ ! -e "$tmp/priv/ro/new" ]'
+check "and a write to an old one" eval 'has "^ro-append=1" && [ "$(cat "$tmp/priv/ro/f")" = old ]'
+run root "$tmp/priv.json"
+check "a directory of root's is refused in one line naming the fix" \
+	eval 'has "share root: $tmp/priv/root belongs to user root.*chown USER:GROUP" && [ $rc = 3 ] && [ $(wc -l <"$tmp/out") = 1 ]'
 
 tap_end
