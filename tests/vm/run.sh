@@ -273,7 +273,10 @@ for _ in $(seq 1500); do
 done
 cp "$tmp/p" "$tmp/out"
 vmm_uid=$(stat -c %u "$SPECTRUM_RUN_DIR/p")
-fsd=$(pgrep -f "virtiofsd .*source=$SPECTRUM_RUN_DIR/p " | tr '\n' ' ')
+# spectrum run's virtiofsd children, and theirs (the one in its own pid
+# namespace that serves).
+fsd=
+for o in $(pgrep -P $runner -x virtiofsd); do fsd="$fsd $o $(pgrep -P "$o" -x virtiofsd)"; done
 # each_fsd TEST: TEST PID holds for every virtiofsd process of instance p.
 each_fsd() {
 	local p
@@ -285,7 +288,8 @@ is_vmm_uid() {
 	[ "$vmm_uid" -ge 524288 ] && grep -Eq "^Uid:$id$id$id$id$" "/proc/$1/status" &&
 		grep -Eq "^Gid:$id$id$id$id$" "/proc/$1/status"
 }
-own_userns() { [ "$(readlink "/proc/$1/ns/user")" != "$(readlink /proc/1/ns/user)" ]; }
+# Not the user namespace of spectrum run, root's (this script's).
+own_userns() { [ "$(readlink "/proc/$1/ns/user")" != "$(readlink /proc/$$/ns/user)" ]; }
 # Its root holds the share (marker or f) and nothing of the host's.
 root_is_share() { [ -e "/proc/$1/root/marker" -o -e "/proc/$1/root/f" ] && [ ! -e "/proc/$1/root/etc" ]; }
 # Its root is idmapped, nosuid, nodev, noexec, and ro for the ro share.
@@ -297,15 +301,15 @@ root_mount() {
 check "the guest is up with its shares" has "^up"
 check "a virtiofsd serves each share" [ "$(echo $fsd | wc -w)" -ge 2 ]
 check "virtiofsd runs as the instance's own uid and gid, not root" each_fsd is_vmm_uid
-check "in a user namespace other than the host's" each_fsd own_userns
+check "in a user namespace other than root's" each_fsd own_userns
 # Its CapEff counts in its own user namespace only.  Entered with every
 # capability of that namespace (more than virtiofsd keeps), a process
 # still cannot read a host file nor act on a host namespace.
-p1=${fsd%% *}
+in_fsd_userns() { nsenter -t "$(echo $fsd | cut -d' ' -f1)" -U -S 0 -G 0 sh -c "$1" 2>/dev/null; }
 check "its capabilities give nothing over host files" \
-	bash -c "! nsenter -t '$p1' -U -S 0 -G 0 cat /etc/shadow >/dev/null 2>&1"
+	[ "$(in_fsd_userns 'cat /etc/shadow >/dev/null 2>&1; echo $?')" = 1 ]
 check "nor over the host's namespaces" \
-	bash -c "! nsenter -t '$p1' -U -S 0 -G 0 hostname \"\$(hostname)\" 2>/dev/null"
+	[ "$(in_fsd_userns 'hostname "$(hostname)" 2>/dev/null; echo $?')" = 1 ]
 check "its root is its directory: nothing else of the host is there" each_fsd root_is_share
 check "its directory is idmapped, nosuid, nodev, noexec, and ro if bound ro" each_fsd root_mount
 wait $runner
