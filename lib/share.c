@@ -375,7 +375,9 @@ int sp_share_filter_apply(struct sp_err *err)
 	 * what keeps an exec from ever gaining any. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
 	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0) {
-		sp_err_set(err, "cannot install the seccomp filter: %s", strerror(errno));
+		int e = errno;
+		sp_err_set(err, "cannot install the seccomp filter: %s", strerror(e));
+		errno = e;
 		return -1;
 	}
 	return 0;

@@ -40,6 +40,8 @@ int sp_share_owner(const struct sp_plan_share *sh, const struct stat *st, struct
  * bit (chmod, open and mknod families) fail with EPERM, and so do the
  * extended attribute calls; openat2 and io_uring, which pass modes where
  * a filter cannot see them, fail too.  Another architecture's calls kill.
+ * On failure errno is prctl's (EINVAL: no seccomp filters, as under
+ * qemu-user).
  */
 int sp_share_filter_apply(struct sp_err *err);
 

@@ -49,14 +49,17 @@ static const char *const filter_checks[] = {
 	"openat2 fails",
 };
 
-/* Under the filter: one bit per check that went wrong, or -1. */
+/* Under the filter: one bit per check that went wrong; -1 if it cannot be
+ * installed, -2 if the kernel has no seccomp filters (qemu-user has not). */
 static int filter_child(const char *dir)
 {
 	struct sp_err err = {0};
 	int bad = 0, fd, i = 0;
 
-	if (chdir(dir) < 0 || sp_share_filter_apply(&err) < 0)
+	if (chdir(dir) < 0)
 		return -1;
+	if (sp_share_filter_apply(&err) < 0)
+		return errno == EINVAL ? -2 : -1;
 #define CHECK(cond) (bad |= (cond) ? 0 : 1 << i, i++)
 	fd = open("f", O_WRONLY | O_CREAT | O_EXCL, 0644);
 	CHECK(chmod("f", 0755) == 0);
@@ -97,6 +100,11 @@ static void test_filter(void)
 		bad = -1;
 	close(fds[0]);
 	waitpid(pid, NULL, 0);
+	if (bad == -2) {
+		printf("ok %d - the filter # SKIP no seccomp filters here (qemu-user)\n", ++tap_n);
+		rmdir(dir);
+		return;
+	}
 	TAP_OK(bad != -1, "the filter installs without privilege");
 	for (size_t i = 0; i < sizeof(filter_checks) / sizeof(filter_checks[0]); i++)
 		TAP_OK(bad != -1 && !(bad & (1 << i)), "%s", filter_checks[i]);
