@@ -145,8 +145,8 @@ static int sp_write_file(const char *path, const char *text)
  * Writes the one-line uid and gid maps of process pid's user namespace:
  * `uid`/`gid` inside is `host` outside.  Only root may map another uid
  * than its own, which is why this runs in the parent.  setgroups is
- * denied first: the child has dropped its supplementary groups already,
- * and no one in the namespace may take any back or drop the one it has.
+ * denied before the gid map: the child has dropped its supplementary
+ * groups already, and no one in the namespace may take any back.
  */
 static int sp_share_maps(pid_t pid, uid_t uid, gid_t gid, uint32_t host)
 {
@@ -183,7 +183,9 @@ static size_t sp_read_all(int fd, char *buf, size_t size)
 /*
  * The idmapping of the mount: a user namespace in which the directory's
  * owner and group are the VMM's uid and gid, held by a process that only
- * makes it and waits to be killed.  Its descriptor keeps it after that.
+ * makes it and waits to be killed (a fork of root that runs nothing and
+ * reads nothing).  Its descriptor keeps the namespace after that; no
+ * process ever runs in it.
  */
 static int sp_share_idmap(const struct sp_plan *p, const struct sp_plan_share *sh,
 			  const struct stat *st, struct sp_err *err)
@@ -390,7 +392,7 @@ struct sp_share_child {
 	int sock;   /* listening, inherited by virtiofsd */
 	int log;    /* its stderr */
 	int tree;   /* the detached, idmapped mount of the directory */
-	int report; /* to the parent: "U" once in the user namespace, then
+	int report; /* to the parent: a NUL once in the user namespace, then
 		     * nothing (it closes at exec) or why it failed */
 	int go;	    /* from the parent: one byte once the maps are written */
 };
@@ -438,7 +440,7 @@ static void sp_child_userns(const struct sp_share_child *c)
 		sp_child_fail(c, "cannot drop the supplementary groups");
 	if (unshare(CLONE_NEWUSER) < 0)
 		sp_child_fail(c, "cannot make a user namespace");
-	if (write(c->report, "U", 1) != 1 || read(c->go, &go, 1) != 1)
+	if (write(c->report, "", 1) != 1 || read(c->go, &go, 1) != 1)
 		_exit(127); /* the parent gave up and says why */
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 		sp_child_fail(c, "cannot become root of the user namespace");
@@ -492,7 +494,7 @@ static int sp_share_parent(const struct sp_share_child *c, pid_t pid, int report
 	char buf[400];
 	size_t len = sp_read_all(report, buf, 1);
 
-	if (len == 1 && buf[0] == 'U') {
+	if (len == 1 && buf[0] == '\0') {
 		if (sp_share_maps(pid, 0, 0, c->p->vmm_uid) < 0) {
 			sp_err_set(err, "share %s: cannot map the file server's uid: %s",
 				   c->sh->resource, strerror(errno));
@@ -579,8 +581,9 @@ int sp_launch_shares(const struct sp_plan *p, pid_t *pids, struct sp_err *err)
 	}
 	for (size_t i = 0; i < p->nshares; i++) {
 		if (sp_share_start(p, &p->shares[i], &pids[i], err) < 0) {
+			/* Not connected yet, they hold nothing to save. */
 			for (size_t j = 0; j < i; j++) {
-				kill(pids[j], SIGTERM);
+				kill(pids[j], SIGKILL);
 				waitpid(pids[j], NULL, 0);
 			}
 			return -1;
