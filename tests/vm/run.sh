@@ -312,6 +312,16 @@ check "nor over the host's namespaces" \
 	[ "$(in_fsd_userns 'hostname "$(hostname)" 2>/dev/null; echo $?')" = 1 ]
 check "its root is its directory: nothing else of the host is there" each_fsd root_is_share
 check "its directory is idmapped, nosuid, nodev, noexec, and ro if bound ro" each_fsd root_mount
+# The read-only flag was set by root before virtiofsd made its mount
+# namespace: the kernel locks it, so even with every capability of
+# virtiofsd's user namespace the share stays read-only.
+ro_fsd=
+for p in $fsd; do [ -e "/proc/$p/root/f" ] && ro_fsd=$p; done
+"$build/tests/share-probe" "$ro_fsd" >"$tmp/out" 2>&1
+check "a taken-over virtiofsd cannot remount its ro share read-write" has "^remount=EPERM$"
+check "nor clear its read-only, nosuid, nodev, noexec flags" has "^setattr=EPERM$"
+check "nor unmount it" has "^umount=EINVAL$"
+check "nor create a file in it" has "^create=EROFS$"
 wait $runner
 rc=$?
 cp "$tmp/p" "$tmp/out"
