@@ -82,16 +82,6 @@ void sp_launch_cleanup(const struct sp_plan *p, pid_t logger);
  */
 int sp_unix_connect_wait(const char *path, int timeout_ms, pid_t pid, struct sp_err *err);
 
-/*
- * Starts a virtiofsd for each directory share of the plan, on a listening
- * socket made here (owned by the VMM's uid, so only that VMM may connect)
- * and passed with --fd.  A read-only share is served from a private mount
- * namespace in which the directory is bind-mounted read-only: the host
- * kernel, not the file server's goodwill, refuses the writes.  Each
- * virtiofsd ends when its VMM disconnects.  pids[] gets p->nshares pids.
- */
-int sp_launch_shares(const struct sp_plan *p, pid_t *pids, struct sp_err *err);
-
 /* One line if a USB or PCI device of the plan is absent, or a PCI device
  * is not bound to vfio-pci. */
 int sp_devices_check(const struct sp_plan *p, struct sp_err *err);

@@ -2,11 +2,13 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 void sp_err_set(struct sp_err *err, const char *fmt, ...)
 {
@@ -335,6 +337,14 @@ bool sp_uint_parse(const char *s, unsigned long lo, unsigned long hi, unsigned l
 		return false;
 	*out = v;
 	return true;
+}
+
+void sp_cloexec_from(int lowfd)
+{
+	if (close_range((unsigned)lowfd, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	for (int fd = lowfd; fd < 65536; fd++)
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
 long sp_now_ms(void)

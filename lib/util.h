@@ -98,6 +98,15 @@ unsigned sp_edit_distance(const char *a, const char *b);
  * prefix), into *out; false if it is not one. */
 bool sp_uint_parse(const char *s, unsigned long lo, unsigned long hi, unsigned long *out);
 
+/*
+ * In a child about to exec a VMM or a file server: every descriptor from
+ * `lowfd` up closes at exec, whatever the caller holds (a client
+ * connection, a lock, another VM's console), so the program inherits
+ * exactly the ones it is then given (by clearing FD_CLOEXEC or by dup2).
+ * The loop is for kernels before close_range (5.11).
+ */
+void sp_cloexec_from(int lowfd);
+
 /* Milliseconds on the monotonic clock: deadlines and timeouts. */
 long sp_now_ms(void);
 

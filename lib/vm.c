@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "share.h"
 
 void sp_vm_init(struct sp_vm *vm, const struct sp_plan *p)
 {

@@ -234,7 +234,9 @@ check "and to its owner again after" [ "$(stat -c %u "$tmp/dev2/bus/usb/001/002"
 
 # A directory resource: two instances write to it at once and both
 # writes land; a read-only binding of it cannot write (host-enforced).
+# The directory is a user's: root's is refused (below).
 mkdir -p "$tmp/shared"
+chown 4242:4343 "$tmp/shared"
 cat >"$tmp/share.json" <<JSON
 {"applications": {
    "w": {"image": "test-x86", "memory": "128M", "command": ["/bin/sh", "-c",
@@ -261,5 +263,105 @@ run ro "$tmp/share.json"
 check "a read-only binding sees the files" has "^11$"
 check "and cannot write to the directory" has "ro-write=1"
 check "nothing was written on the host" [ ! -e "$tmp/shared/intruder" ]
+
+# Its file server, virtiofsd, speaks FUSE with the guest: it runs as the
+# instance's own uid, root of a user namespace of its own, sees its
+# directory only, and the files the guest makes there are the directory's
+# owner's, never set-user-ID or set-group-ID.  (The directories are below
+# $tmp, of mode 0700, which the instance's uid cannot search.)
+mkdir -p "$tmp/priv/rw" "$tmp/priv/ro" "$tmp/priv/root"
+echo marker >"$tmp/priv/rw/marker"
+echo old >"$tmp/priv/ro/f"
+chown -R 4242:4343 "$tmp/priv/rw" "$tmp/priv/ro"
+g=/home/user
+cat >"$tmp/priv.json" <<JSON
+{"applications": {
+   "p": {"image": "test-x86", "memory": "128M", "command": ["/bin/sh", "-c",
+     "cd $g/rw; echo x > new; echo create=\$?; echo owner=\$(stat -c %u:%g new); chmod u+s new; echo suid=\$?; chmod g+s new; echo sgid=\$?; chown 0:0 new; echo chown0=\$?; chown 1000 new; echo chown1000=\$?; mkdir open; chmod 777 open; su -s /bin/sh -c 'echo x > open/by1000' user; echo user-create=\$?; echo x > $g/ro/new; echo ro-create=\$?; echo y >> $g/ro/f; echo ro-append=\$?; echo up; sleep 12; echo done"]}},
+ "resources": {"rw": {"type": "directory", "path": "$tmp/priv/rw"},
+               "ro": {"type": "directory", "path": "$tmp/priv/ro"},
+               "root": {"type": "directory", "path": "$tmp/priv/root"}},
+ "instances": {
+   "p": {"application": "p", "bindings": {"rw": {"path": "$g/rw", "mode": "rw"}, "ro": {"path": "$g/ro"}}},
+   "root": {"application": "p", "bindings": {"root": {"path": "$g/rw", "mode": "rw"}}}}}
+JSON
+"$spectrum" run "$tmp/priv.json" p --timeout 180 >"$tmp/p" 2>&1 </dev/null &
+runner=$!
+for _ in $(seq 1500); do
+	grep -q '^up' "$tmp/p" && break
+	kill -0 $runner 2>/dev/null || break
+	sleep 0.1
+done
+cp "$tmp/p" "$tmp/out"
+vmm_uid=$(stat -c %u "$SPECTRUM_RUN_DIR/p")
+# spectrum run's virtiofsd children, and theirs (the one in its own pid
+# namespace that serves).
+fsd=
+for o in $(pgrep -P $runner -x virtiofsd); do fsd="$fsd $o $(pgrep -P "$o" -x virtiofsd)"; done
+# each_fsd TEST: TEST PID holds for every virtiofsd process of instance p.
+each_fsd() {
+	local p
+	[ -n "$fsd" ] || return 1
+	for p in $fsd; do "$@" "$p" || return 1; done
+}
+is_vmm_uid() {
+	local id="\s+$vmm_uid"
+	[ "$vmm_uid" -ge 524288 ] && grep -Eq "^Uid:$id$id$id$id$" "/proc/$1/status" &&
+		grep -Eq "^Gid:$id$id$id$id$" "/proc/$1/status"
+}
+# Not the user namespace of spectrum run, root's (this script's).
+own_userns() { [ "$(readlink "/proc/$1/ns/user")" != "$(readlink /proc/$$/ns/user)" ]; }
+# Its root holds the share (marker or f) and nothing of the host's.
+root_is_share() { [ -e "/proc/$1/root/marker" -o -e "/proc/$1/root/f" ] && [ ! -e "/proc/$1/root/etc" ]; }
+# Its root is idmapped, nosuid, nodev, noexec, and ro for the ro share.
+root_mount() {
+	local mode=rw
+	[ -e "/proc/$1/root/f" ] && mode=ro
+	grep -Eq "^[0-9]+ [0-9]+ [^ ]+ [^ ]+ / $mode,nosuid,nodev,noexec,.*idmapped" "/proc/$1/mountinfo"
+}
+check "the guest is up with its shares" has "^up"
+check "a virtiofsd serves each share" [ "$(echo $fsd | wc -w)" -ge 2 ]
+check "virtiofsd runs as the instance's own uid and gid, not root" each_fsd is_vmm_uid
+check "in a user namespace other than root's" each_fsd own_userns
+# Its CapEff counts in its own user namespace only.  Entered with every
+# capability of that namespace (more than virtiofsd keeps), a process
+# still cannot read a host file nor act on a host namespace.
+in_fsd_userns() { nsenter -t "$(echo $fsd | cut -d' ' -f1)" -U -S 0 -G 0 sh -c "$1" 2>/dev/null; }
+check "its capabilities give nothing over host files" \
+	[ "$(in_fsd_userns 'cat /etc/shadow >/dev/null 2>&1; echo $?')" = 1 ]
+check "nor over the host's namespaces" \
+	[ "$(in_fsd_userns 'hostname "$(hostname)" 2>/dev/null; echo $?')" = 1 ]
+check "its root is its directory: nothing else of the host is there" each_fsd root_is_share
+check "its directory is idmapped, nosuid, nodev, noexec, and ro if bound ro" each_fsd root_mount
+# The read-only flag was set by root before virtiofsd made its mount
+# namespace: the kernel locks it, so even with every capability of
+# virtiofsd's user namespace the share stays read-only.
+ro_fsd=
+for p in $fsd; do [ -e "/proc/$p/root/f" ] && ro_fsd=$p; done
+"$build/tests/share-probe" "$ro_fsd" >"$tmp/out" 2>&1
+check "a taken-over virtiofsd cannot remount its ro share read-write" has "^remount=EPERM$"
+check "nor clear its read-only, nosuid, nodev, noexec flags" has "^setattr=EPERM$"
+check "nor unmount it" has "^umount=EINVAL$"
+check "nor create a file in it" has "^create=EROFS$"
+wait $runner
+rc=$?
+cp "$tmp/p" "$tmp/out"
+check "the guest ran to its end" eval '[ $rc = 0 ] && has "^done"'
+check "guest root creates files" has "^create=0"
+check "which it sees as its own" has "^owner=0:0"
+check "and which are the directory owner's on the host" [ "$(stat -c %u:%g "$tmp/priv/rw/new")" = 4242:4343 ]
+check "chmod u+s fails" has "^suid=1"
+check "chmod g+s fails" has "^sgid=1"
+check "the file is not set-ID on the host" [ "$(stat -c %a "$tmp/priv/rw/new")" = 644 ]
+check "chown to guest root changes nothing on the host" \
+	eval 'has "^chown0=0" && [ "$(stat -c %u:%g "$tmp/priv/rw/new")" = 4242:4343 ]'
+check "chown to another guest uid fails" has "^chown1000=1"
+check "another guest uid cannot create files (EINVAL: it is not mapped)" \
+	eval 'has "by1000: Invalid argument" && has "^user-create=1" && [ ! -e "$tmp/priv/rw/open/by1000" ]'
+check "a read-only share refuses a new file" eval 'has "^ro-create=1" && [ ! -e "$tmp/priv/ro/new" ]'
+check "and a write to an old one" eval 'has "^ro-append=1" && [ "$(cat "$tmp/priv/ro/f")" = old ]'
+run root "$tmp/priv.json"
+check "a directory of root's is refused in one line naming the fix" \
+	eval 'has "share root: $tmp/priv/root belongs to user root.*chown USER:GROUP" && [ $rc = 3 ] && [ $(wc -l <"$tmp/out") = 1 ]'
 
 tap_end
