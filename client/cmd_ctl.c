@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "paths.h"
 #include "proto.h"
 
 #define SP_DETACH_KEY 0x1d /* Ctrl-] */
@@ -38,11 +39,15 @@ struct sp_ctl_opts {
  */
 static int sp_ctl_connect(int *rc)
 {
-	const char *dir = getenv("SPECTRUM_RUN_DIR");
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sp_err err = {0};
 	int fd, e;
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/spectrumd.sock", dir && *dir ? dir : "/run/spectrum");
+	if (sp_daemon_socket(sa.sun_path, sizeof(sa.sun_path), &err) < 0) {
+		sp_warnx("%s", err.msg);
+		*rc = SP_EXIT_SYSTEM;
+		return -1;
+	}
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
 		return fd;

@@ -21,6 +21,7 @@
 
 #include "daemon.h"
 #include "net.h"
+#include "paths.h"
 
 /* Exit statuses, documented in spectrumd(8). */
 enum {
@@ -266,7 +267,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	d.sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (d.sigfd < 0 || sd_server_open(&d) < 0) {
-		fprintf(stderr, "spectrumd: cannot listen on %s/spectrumd.sock: %s\n", d.host.run_dir,
+		fprintf(stderr, "spectrumd: cannot listen on %s/%s: %s\n", d.host.run_dir, SP_DAEMON_SOCKET,
 			strerror(errno));
 		return SD_EXIT_SYSTEM;
 	}

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "paths.h"
 #include "proto.h"
 #include "rundir.h"
 
@@ -49,7 +50,7 @@ int sd_server_open(struct sd *d)
 	mode_t mask;
 	int fd, rc;
 
-	snprintf(d->sock_path, sizeof(d->sock_path), "%s/spectrumd.sock", d->host.run_dir);
+	snprintf(d->sock_path, sizeof(d->sock_path), "%s/%s", d->host.run_dir, SP_DAEMON_SOCKET);
 	if (strlen(d->sock_path) >= sizeof(sa.sun_path)) {
 		errno = ENAMETOOLONG;
 		return -1;

@@ -11,6 +11,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "paths.h"
 #include "plan.h"
 
 const char *sp_accel_name(enum sp_accel a)
@@ -90,22 +91,6 @@ static uint32_t sp_tsc_khz(void)
 	return mhz > 0 && mhz < 100000 ? (uint32_t)(mhz * 1000) : 0;
 }
 
-static int sp_env_dir(const char *var, const char *def, const char **out, struct sp_err *err)
-{
-	const char *v = getenv(var);
-
-	if (!v || !*v) {
-		*out = def;
-		return 0;
-	}
-	if (v[0] != '/') {
-		sp_err_set(err, "%s=\"%s\" is not an absolute path; set it to one or unset it", var, v);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
 int sp_host_detect(struct sp_host *host, struct sp_err *err)
 {
 	struct utsname u;
@@ -159,8 +144,12 @@ int sp_host_detect(struct sp_host *host, struct sp_err *err)
 		}
 		host->vmm_uid_base = (uint32_t)v;
 	}
-	if (sp_env_dir("SPECTRUM_STATE_DIR", "/var/lib/spectrum", &host->state_dir, err) < 0 ||
-	    sp_env_dir("SPECTRUM_RUN_DIR", "/run/spectrum", &host->run_dir, err) < 0)
+	if (sp_env_dir("SPECTRUM_STATE_DIR", SP_STATE_DIR_DEFAULT, host->state_buf,
+		       sizeof(host->state_buf), err) < 0 ||
+	    sp_env_dir("SPECTRUM_RUN_DIR", SP_RUN_DIR_DEFAULT, host->run_buf, sizeof(host->run_buf),
+		       err) < 0)
 		return -1;
+	host->state_dir = host->state_buf;
+	host->run_dir = host->run_buf;
 	return 0;
 }

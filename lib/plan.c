@@ -12,6 +12,7 @@
 #include <sys/un.h>
 
 #include "backend.h"
+#include "paths.h"
 #include "plan.h"
 #include "uid.h"
 
@@ -22,7 +23,7 @@ static char *sp_root_image(struct sp_arena *a, const struct sp_config *cfg,
 			   const struct sp_application *app, const struct sp_host *host)
 {
 	if (!app->image_is_path)
-		return sp_arena_printf(a, "%s/images/%s.erofs", host->state_dir, app->image);
+		return sp_image_path(a, host->state_dir, app->image);
 	if (app->image[0] == '/')
 		return sp_arena_strdup(a, app->image);
 	return sp_arena_printf(a, "%s/%s", cfg->base_dir, app->image);

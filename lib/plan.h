@@ -35,6 +35,7 @@ struct sp_host {
 	uint32_t vmm_uid_base;
 	const char *state_dir; /* images, kernels, volumes: /var/lib/spectrum */
 	const char *run_dir;   /* sockets and pid files: /run/spectrum */
+	char state_buf[4096], run_buf[4096]; /* absolute (lib/paths.h) */
 };
 
 struct sp_plan_root {
