@@ -34,9 +34,9 @@ enum {
  * line: the function that fails sets what failed and the fix, its callers
  * put what they were doing in front with sp_err_wrap ("building image
  * mail: unpacking libc6 2.36-9: ...").  The error's code is the exit
- * status, SI_EXIT_SYSTEM when none was given.
+ * status, SI_EXIT_SYSTEM when none was given.  si_fail sets the failure
+ * with its exit status and returns -1.
  */
-/* Sets the failure with its exit status and returns -1. */
 int si_fail(struct sp_err *e, int code, const char *fmt, ...) SP_PRINTF(3, 4);
 
 /* main.c */
