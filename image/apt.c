@@ -97,7 +97,7 @@ static void si_args_add(struct si_args *args, const char *s)
 }
 
 static int si_apt_args(struct sp_arena *a, struct si_args *args, const char *tool, enum sp_arch arch,
-		       struct si_err *e)
+		       struct sp_err *e)
 {
 	const char *da = si_deb_arch(arch);
 	char *dir = sp_arena_printf(a, "%s/apt", si_cache_dir());
@@ -297,7 +297,7 @@ static int si_cmp_str(const void *x, const void *y)
 static bool si_arch_configured(enum sp_arch arch)
 {
 	static const char *const opts[] = {"--print-architecture", "--print-foreign-architectures"};
-	struct si_err ignore = {0};
+	struct sp_err ignore = {0};
 	char path[4096];
 
 	snprintf(path, sizeof(path), "%s/arches.txt", si_tmp_dir());
@@ -319,7 +319,7 @@ static bool si_arch_configured(enum sp_arch arch)
 	return false;
 }
 
-static int si_unknown(enum sp_arch arch, const char *name, struct si_err *e)
+static int si_unknown(enum sp_arch arch, const char *name, struct sp_err *e)
 {
 	if (!si_arch_configured(arch))
 		return si_fail(e, SI_EXIT_FAIL,
@@ -332,7 +332,7 @@ static int si_unknown(enum sp_arch arch, const char *name, struct si_err *e)
 }
 
 /* Fills the versions, digests and file names from apt-cache show. */
-static int si_apt_show(struct sp_arena *a, enum sp_arch arch, struct si_pkg *pkgs, size_t n, struct si_err *e)
+static int si_apt_show(struct sp_arena *a, enum sp_arch arch, struct si_pkg *pkgs, size_t n, struct sp_err *e)
 {
 	struct si_args args = {0};
 	char *out = sp_arena_printf(a, "%s/show.txt", si_tmp_dir()), *text;
@@ -408,7 +408,7 @@ static int si_apt_show(struct sp_arena *a, enum sp_arch arch, struct si_pkg *pkg
 }
 
 int si_apt_resolve(struct sp_arena *a, enum sp_arch arch, char *const *names, size_t nnames,
-		   struct si_pkg **out, size_t *nout, struct si_err *e)
+		   struct si_pkg **out, size_t *nout, struct sp_err *e)
 {
 	struct si_args args = {0};
 	char *path = sp_arena_printf(a, "%s/depends.txt", si_tmp_dir()), *text;
@@ -510,7 +510,7 @@ int si_apt_resolve(struct sp_arena *a, enum sp_arch arch, char *const *names, si
 /* --- the cache ---------------------------------------------------------- */
 
 /* 1 if `path` holds the package, 0 if it is absent or damaged (removed). */
-static int si_cached(const char *path, const char *sha256, struct si_err *e)
+static int si_cached(const char *path, const char *sha256, struct sp_err *e)
 {
 	char hex[SI_SHA256_HEX];
 	struct stat st;
@@ -529,8 +529,32 @@ static int si_cached(const char *path, const char *sha256, struct si_err *e)
 	return 0;
 }
 
+/* Checks one package apt-get download wrote into `partial` and moves it
+ * into the cache. */
+static int si_fetched(struct sp_arena *a, const struct si_pkg *p, const char *partial,
+		      const char *debdir, struct sp_err *e)
+{
+	char *from = sp_arena_printf(a, "%s/%s", partial, p->file),
+	     *to = sp_arena_printf(a, "%s/%s", debdir, p->file);
+	char hex[SI_SHA256_HEX];
+
+	if (access(from, F_OK) != 0)
+		return si_fail(e, SI_EXIT_FAIL,
+			       "apt-get download did not write %s; run apt-get update", p->file);
+	if (si_file_sha256(from, hex, NULL, e) != 0)
+		return -1;
+	if (strcmp(hex, p->sha256) != 0)
+		return si_fail(
+			e, SI_EXIT_FAIL,
+			"the file does not match apt's SHA256; run apt-get update and build again");
+	if (rename(from, to) != 0)
+		return si_fail(e, SI_EXIT_SYSTEM, "cannot move '%s' into '%s': %s", from, debdir,
+			       strerror(errno));
+	return 0;
+}
+
 int si_apt_fetch(struct sp_arena *a, enum sp_arch arch, const struct si_pkg *pkgs, size_t n,
-		 const char *debdir, struct si_err *e)
+		 const char *debdir, struct sp_err *e)
 {
 	bool *missing = sp_arena_array(a, n ? n : 1, sizeof(bool));
 	size_t nmissing = 0;
@@ -580,30 +604,11 @@ int si_apt_fetch(struct sp_arena *a, enum sp_arch arch, const struct si_pkg *pkg
 			nmissing, si_run_stderr());
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		char *from, *to, hex[SI_SHA256_HEX];
-
-		if (!missing[i])
-			continue;
-		from = sp_arena_printf(a, "%s/%s", partial, pkgs[i].file);
-		to = sp_arena_printf(a, "%s/%s", debdir, pkgs[i].file);
-		if (access(from, F_OK) != 0) {
-			si_fail(e, SI_EXIT_FAIL, "apt-get download did not write %s for %s %s; run apt-get update",
-				pkgs[i].file, pkgs[i].name, pkgs[i].version);
+	for (size_t i = 0; i < n; i++)
+		if (missing[i] && si_fetched(a, &pkgs[i], partial, debdir, e) != 0) {
+			sp_err_wrap(e, "downloading %s %s", pkgs[i].name, pkgs[i].version);
 			goto out;
 		}
-		if (si_file_sha256(from, hex, NULL, e) != 0)
-			goto out;
-		if (strcmp(hex, pkgs[i].sha256) != 0) {
-			si_fail(e, SI_EXIT_FAIL, "the download of %s %s does not match apt's SHA256; run apt-get update and build again",
-				pkgs[i].name, pkgs[i].version);
-			goto out;
-		}
-		if (rename(from, to) != 0) {
-			si_fail(e, SI_EXIT_SYSTEM, "cannot move '%s' into '%s': %s", from, debdir, strerror(errno));
-			goto out;
-		}
-	}
 	ret = 0;
 out:
 	free(args.v);
@@ -612,7 +617,7 @@ out:
 }
 
 int si_cache_check(enum sp_arch arch, const struct si_pkg *pkgs, size_t n, const char *debdir,
-		   struct si_err *e)
+		   struct sp_err *e)
 {
 	for (size_t i = 0; i < n; i++) {
 		char path[4096], hex[SI_SHA256_HEX];

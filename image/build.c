@@ -48,7 +48,7 @@ static void si_uuid(const struct si_inputs *in, const struct si_image *img, char
 		 d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15]);
 }
 
-static int si_pad(const char *path, uint64_t *size, struct si_err *e)
+static int si_pad(const char *path, uint64_t *size, struct sp_err *e)
 {
 	int fd = open(path, O_RDWR | O_CLOEXEC);
 	struct stat st;
@@ -73,7 +73,7 @@ static int si_pad(const char *path, uint64_t *size, struct si_err *e)
 }
 
 int si_image_make(struct sp_arena *a, const struct si_inputs *in, const char *debdir, const char *out,
-		  struct si_image *img, struct si_err *e)
+		  struct si_image *img, struct sp_err *e)
 {
 	char *staging = sp_arena_printf(a, "%s/root", si_tmp_dir());
 	uint64_t bytes, size = 0;
@@ -82,9 +82,13 @@ int si_image_make(struct sp_arena *a, const struct si_inputs *in, const char *de
 	if (si_rmtree(staging) != 0 || mkdir(staging, 0755) != 0)
 		return si_fail(e, SI_EXIT_SYSTEM, "cannot create the staging tree %s: %s", staging, strerror(errno));
 	for (size_t i = 0; i < in->npkgs; i++) {
-		si_progress("unpacking %zu/%zu %s", i + 1, in->npkgs, in->pkgs[i].name);
-		if (si_unpack(sp_arena_printf(a, "%s/%s", debdir, in->pkgs[i].file), staging, e) != 0)
+		const struct si_pkg *p = &in->pkgs[i];
+
+		si_progress("unpacking %zu/%zu %s", i + 1, in->npkgs, p->name);
+		if (si_unpack(sp_arena_printf(a, "%s/%s", debdir, p->file), staging, e) != 0) {
+			sp_err_wrap(e, "unpacking %s %s", p->name, p->version);
 			return -1;
+		}
 	}
 	img->dir_sha256 = sp_arena_array(a, in->ndirs ? in->ndirs : 1, sizeof(*img->dir_sha256));
 	for (size_t i = 0; i < in->ndirs; i++) {
@@ -115,7 +119,7 @@ int si_image_make(struct sp_arena *a, const struct si_inputs *in, const char *de
 /* --- the command ------------------------------------------------------ */
 
 /* `path` made absolute (against the current directory) and normalized. */
-static char *si_abspath(struct sp_arena *a, const char *path, struct si_err *e)
+static char *si_abspath(struct sp_arena *a, const char *path, struct sp_err *e)
 {
 	char cwd[PATH_MAX], *joined, *norm;
 
@@ -173,7 +177,7 @@ static int si_fsync_dir_of(const char *path)
 int si_cmd_build(int argc, char **argv)
 {
 	struct sp_arena *a = sp_arena_new();
-	struct si_err e = {0};
+	struct sp_err e = {0};
 	struct si_inputs in = {.arch = SP_ARCH_X86_64};
 	struct si_image img = {0};
 	char **names = sp_arena_array(a, (size_t)argc, sizeof(char *));
@@ -360,6 +364,10 @@ fail:
 		unlink(man);
 	if (lockfd >= 0)
 		close(lockfd);
+	if (name)
+		sp_err_wrap(&e, "building image %s", name);
+	else
+		sp_err_wrap(&e, "building %s", file);
 	fprintf(stderr, "spectrum-image: %s\n", e.msg);
 	code = e.code ? e.code : SI_EXIT_SYSTEM;
 done:

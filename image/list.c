@@ -57,7 +57,7 @@ int si_cmd_list(int argc, char **argv)
 		char *path = sp_arena_printf(a, "%s/%s.erofs", dir, names[i]), size[32];
 		struct si_inputs in = {0};
 		struct si_image img = {0};
-		struct si_err e = {0};
+		struct sp_err e = {0};
 		const char *arch = "?";
 		struct stat st;
 

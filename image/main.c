@@ -119,7 +119,7 @@ const char *si_cache_dir(void)
 	return si_env_dir("SPECTRUM_CACHE_DIR", "/var/cache/spectrum", buf, sizeof(buf));
 }
 
-char *si_image_path(struct sp_arena *a, const char *arg, struct si_err *e)
+char *si_image_path(struct sp_arena *a, const char *arg, struct sp_err *e)
 {
 	if (strchr(arg, '/'))
 		return sp_arena_strdup(a, arg);

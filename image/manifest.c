@@ -36,7 +36,7 @@ static bool si_hex64(const char *s)
 }
 
 int si_manifest_write(const char *path, const struct si_inputs *in, const struct si_image *img,
-		      struct si_err *e)
+		      struct sp_err *e)
 {
 	json_t *root = json_object(), *pkgs = json_array(), *dirs = json_array();
 	char *text;
@@ -97,7 +97,7 @@ static const char *si_str(json_t *o, const char *key)
 }
 
 int si_manifest_read(struct sp_arena *a, const char *path, struct si_inputs *in, struct si_image *img,
-		     struct si_err *e)
+		     struct sp_err *e)
 {
 	json_error_t jerr;
 	json_t *root, *pkgs, *dirs, *v;

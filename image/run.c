@@ -64,16 +64,15 @@ static void si_nothing(int sig)
 	(void)sig;
 }
 
-int si_fail(struct si_err *e, int code, const char *fmt, ...)
+int si_fail(struct sp_err *e, int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (e->code)
-		return -1;
-	e->code = code;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	sp_err_vset(e, fmt, ap);
 	va_end(ap);
+	if (e)
+		e->code = code;
 	return -1;
 }
 
@@ -98,7 +97,7 @@ static bool si_is_stop(int sig)
 	return sig == SIGINT || sig == SIGTERM || sig == SIGHUP;
 }
 
-bool si_stopped(struct si_err *e)
+bool si_stopped(struct sp_err *e)
 {
 	sigset_t pending, stops;
 	struct timespec zero = {0, 0};
@@ -127,7 +126,7 @@ int si_stop_signal(void)
 	return si_stop;
 }
 
-int si_tmp_create(struct si_err *e)
+int si_tmp_create(struct sp_err *e)
 {
 	const char *base = getenv("TMPDIR");
 
@@ -178,7 +177,7 @@ int si_rmtree(const char *path)
 	return nftw(path, si_rm_one, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
-int si_mkdirs(const char *path, mode_t mode, struct si_err *e)
+int si_mkdirs(const char *path, mode_t mode, struct sp_err *e)
 {
 	char buf[PATH_MAX];
 	size_t len = strlen(path);
@@ -273,7 +272,7 @@ static const char *si_tool_package(const char *tool)
 	return tool;
 }
 
-int si_run(char *const argv[], const char *cwd, const char *out, struct si_err *e)
+int si_run(char *const argv[], const char *cwd, const char *out, struct sp_err *e)
 {
 	char errpath[PATH_MAX];
 	int pipefd[2], status, child_errno = 0;
@@ -342,7 +341,7 @@ int si_run(char *const argv[], const char *cwd, const char *out, struct si_err *
 	return WEXITSTATUS(status);
 }
 
-char *si_read_file(struct sp_arena *a, const char *path, size_t max, size_t *len, struct si_err *e)
+char *si_read_file(struct sp_arena *a, const char *path, size_t max, size_t *len, struct sp_err *e)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -378,7 +377,7 @@ char *si_read_file(struct sp_arena *a, const char *path, size_t max, size_t *len
 	return buf;
 }
 
-int si_file_sha256(const char *path, char hex[SI_SHA256_HEX], uint64_t *size, struct si_err *e)
+int si_file_sha256(const char *path, char hex[SI_SHA256_HEX], uint64_t *size, struct sp_err *e)
 {
 	static uint8_t buf[1 << 17];
 	struct si_sha256 c;

@@ -24,11 +24,12 @@
 #include "image.h"
 
 struct si_walk {
-	const char *src;     /* the -d directory, for messages */
+	const char *src;     /* the -d directory, for messages; "" for a package
+			      * (its caller names it) */
 	const char *staging; /* for removing a directory in the way */
 	char rel[PATH_MAX];  /* current path below both roots */
 	struct si_sha256 sha;
-	struct si_err *e;
+	struct sp_err *e;
 };
 
 static int si_cmp_name(const void *x, const void *y)
@@ -207,21 +208,18 @@ typedef int si_dir_fn(struct si_walk *w, int sfd, int dfd, unsigned depth);
 /*
  * Into the directory `name` of both trees: `fn` on the pair, then the
  * source's mode on the destination (last, so that a read-only directory
- * is still filled).  `show_src` names the source tree in a failure (a
- * tree given with -d; an unpacked package's directory means nothing).
+ * is still filled).
  */
 static int si_descend(struct si_walk *w, int sfd, int dfd, const char *name, mode_t mode,
-		      unsigned depth, si_dir_fn *fn, bool show_src)
+		      unsigned depth, si_dir_fn *fn)
 {
 	int s2 = openat(sfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	int d2 = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	int ret;
 
 	if (s2 < 0 || d2 < 0)
-		ret = show_src ? si_fail(w->e, SI_EXIT_SYSTEM, "cannot open %s/%s: %s", w->src, w->rel,
-					 strerror(errno))
-			       : si_fail(w->e, SI_EXIT_SYSTEM, "cannot open /%s: %s", w->rel,
-					 strerror(errno));
+		ret = si_fail(w->e, SI_EXIT_SYSTEM, "cannot open %s/%s: %s", w->src, w->rel,
+			      strerror(errno));
 	else
 		ret = fn(w, s2, d2, depth + 1);
 	if (ret == 0 && fchmod(d2, mode & 07777) != 0)
@@ -273,7 +271,7 @@ static int si_copy_dir(struct si_walk *w, int sfd, int dfd, unsigned depth)
 				}
 			}
 			/* the mode last: a read-only directory is still filled */
-			ret = si_descend(w, sfd, dfd, name, st.st_mode, depth, si_copy_dir, true);
+			ret = si_descend(w, sfd, dfd, name, st.st_mode, depth, si_copy_dir);
 		} else if (S_ISREG(st.st_mode)) {
 			ret = si_copy_file(w, sfd, dfd, name, &st);
 		} else if (S_ISLNK(st.st_mode)) {
@@ -320,7 +318,7 @@ static int si_move_dir(struct si_walk *w, int sfd, int dfd, unsigned depth)
 	int ret = 0;
 
 	if (depth > 256)
-		return si_fail(w->e, SI_EXIT_FAIL, "%s: /%s: directories nested too deeply", w->src, w->rel);
+		return si_fail(w->e, SI_EXIT_FAIL, "/%s: directories nested too deeply", w->rel);
 	if (!(names = si_names(sfd, w)))
 		return -1;
 	for (char **np = names; *np && ret == 0; np++) {
@@ -328,22 +326,23 @@ static int si_move_dir(struct si_walk *w, int sfd, int dfd, unsigned depth)
 		struct stat st, dst;
 
 		if (rellen + 1 + strlen(name) >= sizeof(w->rel)) {
-			ret = si_fail(w->e, SI_EXIT_FAIL, "%s: /%s/%s: path too long", w->src, w->rel, name);
+			ret = si_fail(w->e, SI_EXIT_FAIL, "/%s/%s: path too long", w->rel, name);
 			break;
 		}
 		snprintf(w->rel + rellen, sizeof(w->rel) - rellen, "%s%s", rellen ? "/" : "", name);
 		if (fstatat(sfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-			ret = si_fail(w->e, SI_EXIT_SYSTEM, "cannot read /%s of %s: %s", w->rel, w->src,
+			ret = si_fail(w->e, SI_EXIT_SYSTEM, "cannot read /%s: %s", w->rel,
 				      strerror(errno));
 		} else if (S_ISDIR(st.st_mode) && fstatat(dfd, name, &dst, AT_SYMLINK_NOFOLLOW) == 0 &&
 			   S_ISDIR(dst.st_mode)) {
 			/* as tar would: the later package's mode */
-			ret = si_descend(w, sfd, dfd, name, st.st_mode, depth, si_move_dir, false);
+			ret = si_descend(w, sfd, dfd, name, st.st_mode, depth, si_move_dir);
 		} else if (si_clear(w, dfd, name) != 0) {
 			ret = -1;
 		} else if (renameat(sfd, name, dfd, name) != 0) {
-			ret = si_fail(w->e, SI_EXIT_SYSTEM, "cannot move /%s of %s into the staging tree: %s", w->rel,
-				      w->src, strerror(errno));
+			ret = si_fail(w->e, SI_EXIT_SYSTEM,
+				      "cannot move /%s into the staging tree: %s", w->rel,
+				      strerror(errno));
 		}
 		w->rel[rellen] = '\0';
 	}
@@ -351,11 +350,10 @@ static int si_move_dir(struct si_walk *w, int sfd, int dfd, unsigned depth)
 	return ret;
 }
 
-int si_unpack(const char *deb, const char *staging, struct si_err *e)
+int si_unpack(const char *deb, const char *staging, struct sp_err *e)
 {
 	char pkgdir[PATH_MAX];
 	char *argv[] = {"dpkg-deb", "-x", (char *)deb, pkgdir, NULL};
-	const char *base = strrchr(deb, '/') ? strrchr(deb, '/') + 1 : deb;
 	struct si_walk *w;
 	int rc, sfd, dfd;
 
@@ -384,7 +382,7 @@ int si_unpack(const char *deb, const char *staging, struct si_err *e)
 	}
 	w = sp_xmalloc(sizeof(*w));
 	memset(w, 0, sizeof(*w));
-	w->src = base;
+	w->src = "";
 	w->staging = staging;
 	w->e = e;
 	rc = si_move_dir(w, sfd, dfd, 0);
@@ -395,7 +393,7 @@ int si_unpack(const char *deb, const char *staging, struct si_err *e)
 	return rc;
 }
 
-int si_overlay(const char *src, const char *staging, char digest[SI_SHA256_HEX], struct si_err *e)
+int si_overlay(const char *src, const char *staging, char digest[SI_SHA256_HEX], struct sp_err *e)
 {
 	struct si_walk *w = sp_xmalloc(sizeof(*w));
 	uint8_t d[SI_SHA256_LEN];
@@ -426,7 +424,7 @@ int si_overlay(const char *src, const char *staging, char digest[SI_SHA256_HEX],
 	return ret;
 }
 
-int si_mount_points(const char *staging, struct si_err *e)
+int si_mount_points(const char *staging, struct sp_err *e)
 {
 	static const struct {
 		const char *path;

@@ -15,7 +15,7 @@
 
 /* Offset of the first byte that differs, or -1 if the files are equal;
  * -2 on error. */
-static long long si_compare(const char *x, const char *y, struct si_err *e)
+static long long si_compare(const char *x, const char *y, struct sp_err *e)
 {
 	static char bx[1 << 16], by[1 << 16];
 	long long off = 0;
@@ -68,7 +68,7 @@ out:
 int si_cmd_verify(int argc, char **argv)
 {
 	struct sp_arena *a = sp_arena_new();
-	struct si_err e = {0};
+	struct sp_err e = {0};
 	struct si_inputs in = {0};
 	struct si_image want = {0}, got = {0};
 	const char *label;
@@ -136,6 +136,7 @@ int si_cmd_verify(int argc, char **argv)
 	code = SI_EXIT_OK;
 	goto done;
 fail:
+	sp_err_wrap(&e, "verifying %s", label);
 	fprintf(stderr, "spectrum-image: %s\n", e.msg);
 	code = e.code ? e.code : SI_EXIT_SYSTEM;
 done:

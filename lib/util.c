@@ -10,17 +10,116 @@
 #include <time.h>
 #include <unistd.h>
 
+static bool sp_utf8_cont(char c)
+{
+	return ((unsigned char)c & 0xc0) == 0x80;
+}
+
+/*
+ * Stores `text` (`len` bytes) as the message.  Too long, it keeps the first
+ * third of the room and as much of the end as fits, with "..." between;
+ * both cuts fall on a character boundary.
+ */
+static void sp_err_fit(struct sp_err *err, const char *text, size_t len)
+{
+	const size_t room = sizeof(err->msg) - 1;
+	size_t head = room / 3, tail;
+
+	if (len <= room) {
+		memcpy(err->msg, text, len);
+		err->msg[len] = '\0';
+		return;
+	}
+	while (head > 0 && sp_utf8_cont(text[head]))
+		head--;
+	tail = len - (room - head - 3);
+	while (tail < len && sp_utf8_cont(text[tail]))
+		tail++;
+	memcpy(err->msg, text, head);
+	memcpy(err->msg + head, "...", 3);
+	memcpy(err->msg + head + 3, text + tail, len - tail);
+	err->msg[head + 3 + len - tail] = '\0';
+}
+
+/*
+ * Formats into `buf` if the text fits, else into memory of its own that
+ * the caller frees (the whole text is needed to keep its end).
+ */
+static char *sp_vformat(char *buf, size_t cap, size_t *len, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	char *big;
+	int n;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(buf, cap, fmt, ap2);
+	va_end(ap2);
+	if (n < 0) {
+		buf[0] = '\0';
+		n = 0;
+	}
+	*len = (size_t)n;
+	if ((size_t)n < cap)
+		return buf;
+	big = sp_xmalloc((size_t)n + 1);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	return big;
+}
+
+void sp_err_vset(struct sp_err *err, const char *fmt, va_list ap)
+{
+	/* formatted apart: the arguments may point into err->msg */
+	char buf[sizeof(err->msg)], *text;
+	size_t len;
+
+	if (!err)
+		return;
+	text = sp_vformat(buf, sizeof(buf), &len, fmt, ap);
+	sp_err_fit(err, text, len);
+	if (text != buf)
+		free(text);
+	err->missing = false;
+	err->place[0] = '\0';
+	err->code = 0;
+}
+
 void sp_err_set(struct sp_err *err, const char *fmt, ...)
 {
 	va_list ap;
 
+	va_start(ap, fmt);
+	sp_err_vset(err, fmt, ap);
+	va_end(ap);
+}
+
+void sp_err_wrap(struct sp_err *err, const char *fmt, ...)
+{
+	char cbuf[sizeof(err->msg)], jbuf[2 * sizeof(err->msg) + 2];
+	char *ctx, *joined = jbuf;
+	size_t clen, mlen, jlen;
+	va_list ap;
+
 	if (!err)
 		return;
-	err->missing = false;
-	err->place[0] = '\0';
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	ctx = sp_vformat(cbuf, sizeof(cbuf), &clen, fmt, ap);
 	va_end(ap);
+	if (clen > 0) {
+		mlen = strnlen(err->msg, sizeof(err->msg) - 1);
+		jlen = clen + (mlen ? 2 + mlen : 0);
+		if (jlen >= sizeof(jbuf))
+			joined = sp_xmalloc(jlen + 1);
+		memcpy(joined, ctx, clen);
+		if (mlen) {
+			memcpy(joined + clen, ": ", 2);
+			memcpy(joined + clen + 2, err->msg, mlen);
+		}
+		sp_err_fit(err, joined, jlen);
+	}
+	if (joined != jbuf)
+		free(joined);
+	if (ctx != cbuf)
+		free(ctx);
 }
 
 static void sp_oom(void)

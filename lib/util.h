@@ -15,20 +15,43 @@
 #define SP_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
 /*
- * Error object of the library: a function that fails returns -1 (or NULL)
- * and leaves one line of text here.  The library never prints.
+ * Error object of the library and of the programs: a function that fails
+ * returns -1 (or NULL) and leaves one line of text here.  The library never
+ * prints.  The function that fails says what failed and what to do about it
+ * (sp_err_set); each caller that knows more of what was being done puts it
+ * in front (sp_err_wrap), so the line reads from the outermost context to
+ * the cause: "starting mail-work: volume mail-store: cannot create ...".
  */
 struct sp_err {
-	char msg[512];
+	char msg[1024];
 	/* Where in the configuration, as a diagnostic's place ("instances.a"),
 	 * or empty. */
 	char place[160];
 	/* The failure is a host file that does not exist yet (an image not
 	 * built): `spectrum check` reports it as a warning, start refuses. */
 	bool missing;
+	/* What kind of failure, for a program that reports kinds apart (an
+	 * exit status, a reply status); 0 when the function that failed did
+	 * not say.  The library leaves it 0. */
+	int code;
 };
 
+/*
+ * Sets the message and clears place, missing and code.  The arguments may
+ * point into err->msg.  A message longer than msg loses its middle, marked
+ * "...": its start says what failed and its end how to fix it.
+ */
 void sp_err_set(struct sp_err *err, const char *fmt, ...) SP_PRINTF(2, 3);
+void sp_err_vset(struct sp_err *err, const char *fmt, va_list ap) SP_PRINTF(2, 0);
+/*
+ * Puts a context in front of the message: "CONTEXT: message" (just
+ * "CONTEXT" if the message was empty; an empty context changes nothing).
+ * place, missing and code stay.  If the whole does not fit, its middle is
+ * cut as sp_err_set does: the outermost context and the end of the cause
+ * stay readable.  Both functions do nothing if err is NULL, and never cut
+ * a UTF-8 sequence.
+ */
+void sp_err_wrap(struct sp_err *err, const char *fmt, ...) SP_PRINTF(2, 3);
 
 /*
  * Arena: everything one parsed configuration or one set of plans owns is

@@ -157,6 +157,7 @@ check "no temporary files remain after verify" 'no_leftovers'
 
 run verify nothing-here
 check "verify of a missing image exits 3" '[ "$rc" -eq 3 ] && one_line'
+check "... saying what failed after what was being done" 'grep -q "^spectrum-image: verifying nothing-here: no image at " "$tmp/err"'
 
 run list
 check "list shows the image with its size and arch" 'grep -q "^first  *2M  x86_64$" "$tmp/out"'
@@ -167,12 +168,14 @@ rm -rf "$SPECTRUM_STATE_DIR"
 run build -d "$tmp/does-not-exist" -n missing
 check "a missing -d directory exits 3" '[ "$rc" -eq 3 ]'
 check "... with one line naming it" 'one_line && grep -q "does-not-exist" "$tmp/err"'
+check "... after the image being built" 'grep -q "^spectrum-image: building image missing: cannot use the directory " "$tmp/err"'
 check "... and writes nothing" 'empty_images'
 
 mkdir -p "$tmp/special"
 if mkfifo "$tmp/special/fifo" 2>/dev/null; then
 	run build -d "$tmp/special" -n special
 	check "a tree with a FIFO is refused" '[ "$rc" -eq 1 ] && one_line && grep -q "is a FIFO" "$tmp/err"'
+	check "... naming the image being built" 'grep -q "^spectrum-image: building image special: $tmp/special/fifo is a FIFO" "$tmp/err"'
 	check "... and nothing is written" 'empty_images'
 	check "... and no temporary files remain" 'no_leftovers'
 fi

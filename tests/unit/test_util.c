@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The value syntaxes of the data file, and the small helpers behind them. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "backend.h"
 #include "tap.h"
@@ -157,6 +159,115 @@ static void test_argv(void)
 	sp_argv_free(&a);
 }
 
+/* true if every multi-byte sequence in s is whole (no cut one). */
+static bool utf8_whole(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		int n = *p < 0x80	    ? 0 :
+			(*p & 0xe0) == 0xc0 ? 1 :
+			(*p & 0xf0) == 0xe0 ? 2 :
+			(*p & 0xf8) == 0xf0 ? 3 :
+					      -1;
+
+		if (n < 0)
+			return false;
+		p++;
+		for (int i = 0; i < n; i++, p++)
+			if ((*p & 0xc0) != 0x80)
+				return false;
+	}
+	return true;
+}
+
+static bool ends_with(const char *s, const char *end)
+{
+	size_t ls = strlen(s), le = strlen(end);
+
+	return ls >= le && strcmp(s + ls - le, end) == 0;
+}
+
+static void test_err_wrap(void)
+{
+	struct sp_err e = {0};
+	char big[3000];
+
+	sp_err_set(&e, "cannot create %s: %s", "/srv/mail", "No space left on device");
+	sp_err_wrap(&e, "volume %s", "mail-store");
+	TAP_STR(e.msg, "volume mail-store: cannot create /srv/mail: No space left on device",
+		"wrap puts the context in front");
+	sp_err_wrap(&e, "starting %s", "mail-work");
+	TAP_STR(e.msg,
+		"starting mail-work: volume mail-store: cannot create /srv/mail: No space left on device",
+		"wraps chain from the outermost context to the cause");
+
+	sp_err_set(&e, "image missing");
+	e.missing = true;
+	e.code = 3;
+	snprintf(e.place, sizeof(e.place), "instances.a");
+	sp_err_wrap(&e, "starting a");
+	TAP_OK(e.missing && e.code == 3 && strcmp(e.place, "instances.a") == 0,
+	       "wrap keeps place, missing and code");
+	sp_err_set(&e, "other");
+	TAP_OK(!e.missing && e.code == 0 && e.place[0] == '\0',
+	       "set clears place, missing and code");
+
+	sp_err_wrap(NULL, "nothing");
+	TAP_OK(true, "wrap of a NULL error does nothing");
+	e.msg[0] = '\0';
+	sp_err_wrap(&e, "starting %s", "a");
+	TAP_STR(e.msg, "starting a", "wrap of an empty message is the context alone");
+	sp_err_set(&e, "cause");
+	sp_err_wrap(&e, "%s", "");
+	TAP_STR(e.msg, "cause", "an empty context changes nothing");
+	sp_err_wrap(&e, "retrying after %s", e.msg);
+	TAP_STR(e.msg, "retrying after cause: cause", "the context may quote the message itself");
+	sp_err_set(&e, "again: %s", e.msg);
+	TAP_STR(e.msg, "again: retrying after cause: cause", "set may quote the message itself");
+
+	/* a cause as long as the message can be: its end survives a wrap */
+	memset(big, 'x', sizeof(e.msg) - 20);
+	strcpy(big + sizeof(e.msg) - 20, "; run apt-get update");
+	sp_err_set(&e, "%s", big);
+	TAP_OK(strlen(e.msg) == sizeof(e.msg) - 1 && ends_with(e.msg, "; run apt-get update"),
+	       "a cause that just fits is whole");
+	sp_err_wrap(&e, "building image %s", "mail");
+	TAP_OK(strlen(e.msg) == sizeof(e.msg) - 1,
+	       "a wrap that does not fit fills the message exactly");
+	TAP_OK(strncmp(e.msg, "building image mail: xxx", 24) == 0, "... keeps the context");
+	TAP_OK(strstr(e.msg, "x...x") != NULL, "... marks the cut in the middle");
+	TAP_OK(ends_with(e.msg, "; run apt-get update"), "... keeps the end of the cause, its fix");
+
+	/* a context longer than the whole message */
+	memset(big, 'c', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	sp_err_set(&e, "disk full; free some space");
+	sp_err_wrap(&e, "copying %s", big);
+	TAP_OK(strlen(e.msg) == sizeof(e.msg) - 1 && strncmp(e.msg, "copying ccc", 11) == 0 &&
+		       ends_with(e.msg, "c: disk full; free some space"),
+	       "a huge context is cut in its middle, the cause stays whole");
+
+	/* a too long message set at once keeps its head and its end */
+	memset(big, 'p', sizeof(big) - 1);
+	sp_err_set(&e, "cannot read %s; check the path", big);
+	TAP_OK(strlen(e.msg) == sizeof(e.msg) - 1 && strncmp(e.msg, "cannot read ppp", 15) == 0 &&
+		       strstr(e.msg, "p...p") && ends_with(e.msg, "p; check the path"),
+	       "a too long message set loses its middle, not its end");
+
+	/* cuts never split a UTF-8 sequence, at either end of the "..." */
+	big[0] = '\0';
+	for (size_t i = 0; i < 1100; i++)
+		strcat(big, i % 2 ? "\xc3\xa9" : "\xe2\x82\xac"); /* e acute, euro sign */
+	for (int shift = 0; shift < 4; shift++) {
+		sp_err_set(&e, "%.*s%s", shift, "abc", big);
+		TAP_OK(utf8_whole(e.msg) && strstr(e.msg, "..."),
+		       "UTF-8 stays whole when set cuts (shift %d)", shift);
+		sp_err_set(&e, "%s", big + 2000);
+		sp_err_wrap(&e, "%.*s%s", shift, "abc", big);
+		TAP_OK(utf8_whole(e.msg) && strstr(e.msg, "..."),
+		       "UTF-8 stays whole when wrap cuts (shift %d)", shift);
+	}
+}
+
 int main(void)
 {
 	test_uint();
@@ -167,5 +278,6 @@ int main(void)
 	test_quote();
 	test_hash();
 	test_argv();
+	test_err_wrap();
 	return tap_done();
 }
