@@ -46,7 +46,7 @@ struct sd_vm {
 	long ready_until;   /* ms: give up waiting for the guest's "ready" */
 	long restart_at;    /* ms: on-failure restart due */
 	long restart_times[5];
-	char refusal[600];  /* why the last start was refused */
+	struct sp_err refusal; /* why the last start was refused */
 	int waiter;	    /* a client waiting for start/stop to settle, or -1 */
 	unsigned waiter_op;
 };
@@ -99,7 +99,7 @@ long sd_vm_rss_kib(const struct sd_vm *vm);
 void sd_vm_reap_helpers(struct sd *d);
 
 /* rules.c */
-int sd_rules_check(struct sd *d, const struct sd_vm *vm, char *why, size_t len);
+int sd_rules_check(struct sd *d, const struct sd_vm *vm, struct sp_err *err);
 
 /* server.c */
 int sd_server_open(struct sd *d);

@@ -41,25 +41,21 @@ static bool sd_conflict(const struct sp_resource *r, const struct sp_binding *mi
 	return true;
 }
 
-static int sd_rules_devices(struct sd *d, const struct sd_vm *vm, char *why, size_t len)
+static int sd_rules_devices(struct sd *d, const struct sd_vm *vm, struct sp_err *err)
 {
-	struct sp_err err = {0};
-
 	if (!vm->plan->nusb && !vm->plan->npci)
 		return 0;
 	for (size_t j = 0; j < d->nvms; j++) {
 		const struct sd_vm *other = &d->vms[j];
 		if (other == vm || !sd_vm_active(other))
 			continue;
-		if (sp_devices_exclusive(vm->plan, other->plan, &err) < 0) {
-			snprintf(why, len, "%s", err.msg);
+		if (sp_devices_exclusive(vm->plan, other->plan, err) < 0)
 			return -1;
-		}
 	}
 	return 0;
 }
 
-int sd_rules_check(struct sd *d, const struct sd_vm *vm, char *why, size_t len)
+int sd_rules_check(struct sd *d, const struct sd_vm *vm, struct sp_err *err)
 {
 	const struct sp_instance *inst = vm->inst;
 
@@ -74,8 +70,8 @@ int sd_rules_check(struct sd *d, const struct sd_vm *vm, char *why, size_t len)
 			theirs = sd_binding_of(other->inst, mine->resource);
 			if (!theirs || !sd_conflict(r, mine, theirs))
 				continue;
-			snprintf(
-				why, len, "resource %s is held %s by running instance %s; %s",
+			sp_err_set(
+				err, "resource %s is held %s by running instance %s; %s",
 				r->name, sp_mode_name(theirs->mode), other->inst->name,
 				theirs->mode == SP_MODE_RW ?
 					"a writable volume is exclusive: stop that instance first" :
@@ -83,5 +79,5 @@ int sd_rules_check(struct sd *d, const struct sd_vm *vm, char *why, size_t len)
 			return -1;
 		}
 	}
-	return sd_rules_devices(d, vm, why, len);
+	return sd_rules_devices(d, vm, err);
 }

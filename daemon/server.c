@@ -236,7 +236,7 @@ static char *sd_format(struct sd *d, const struct sd_vm *only, bool json)
  * machine calls sd_server_settle when it does). */
 static void sd_start_or_stop(struct sd *d, struct sd_vm *vm, int fd, unsigned op, unsigned flags)
 {
-	char why[700];
+	char why[sizeof(vm->refusal.msg) + 2];
 
 	if (vm->waiter >= 0) {
 		sd_reply(fd, SP_REPLY_REFUSED, "another request for this instance is in progress\n", -1);
@@ -257,7 +257,7 @@ static void sd_start_or_stop(struct sd *d, struct sd_vm *vm, int fd, unsigned op
 		return;
 	}
 	if (sd_vm_event(d, vm, SD_EV_START) < 0) {
-		snprintf(why, sizeof(why), "%s\n", vm->refusal);
+		snprintf(why, sizeof(why), "%s\n", vm->refusal.msg);
 		sd_reply(fd, SP_REPLY_REFUSED, why, -1);
 		close(fd);
 		return;
@@ -268,13 +268,13 @@ static void sd_start_or_stop(struct sd *d, struct sd_vm *vm, int fd, unsigned op
 
 void sd_server_settle(struct sd *d, struct sd_vm *vm)
 {
-	char msg[700];
+	char msg[sizeof(vm->refusal.msg) + 80];
 
 	if (vm->waiter < 0)
 		return;
 	if (vm->waiter_op == SP_OP_RESTART && !sd_vm_active(vm)) {
 		if (sd_vm_event(d, vm, SD_EV_START) < 0) {
-			snprintf(msg, sizeof(msg), "%s\n", vm->refusal);
+			snprintf(msg, sizeof(msg), "%s\n", vm->refusal.msg);
 			sd_reply(vm->waiter, SP_REPLY_REFUSED, msg, -1);
 			close(vm->waiter);
 			vm->waiter = -1;
@@ -318,7 +318,7 @@ static void sd_all(struct sd *d, int fd, unsigned op, unsigned flags)
 		if (sd_vm_event(d, vm, SD_EV_START) < 0) {
 			status = SP_REPLY_REFUSED;
 			o += (size_t)snprintf(out + o, sizeof(out) - o, "%s: %s\n", vm->inst->name,
-					      vm->refusal);
+					      vm->refusal.msg);
 		} else {
 			o += (size_t)snprintf(out + o, sizeof(out) - o, "%s: starting\n", vm->inst->name);
 		}

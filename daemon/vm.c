@@ -60,15 +60,12 @@ static int sd_act_none(struct sd *d, struct sd_vm *vm)
 static int sd_act_start(struct sd *d, struct sd_vm *vm)
 {
 	struct sp_spawn_opts o = {.stderr_fd = -1, .keep_fd = -1, .die_with_parent = false};
-	struct sp_err err = {0};
 
-	if (sd_rules_check(d, vm, vm->refusal, sizeof(vm->refusal)) < 0)
+	if (sd_rules_check(d, vm, &vm->refusal) < 0)
 		return -1;
 	sp_vm_init(&vm->core, vm->plan);
-	if (sp_vm_start(&vm->core, &o, &err) < 0) {
-		snprintf(vm->refusal, sizeof(vm->refusal), "%s", err.msg);
+	if (sp_vm_start(&vm->core, &o, &vm->refusal) < 0)
 		return -1;
-	}
 	vm->pidfd = sd_pidfd_open(vm->core.pid);
 	vm->adopted = false;
 	vm->stop_requested = false;
@@ -101,8 +98,8 @@ static int sd_act_kill(struct sd *d, struct sd_vm *vm)
 /* A start of an instance that runs is refused, not queued. */
 static int sd_act_busy(struct sd *d, struct sd_vm *vm)
 {
-	snprintf(vm->refusal, sizeof(vm->refusal), "instance %s is already %s", vm->inst->name,
-		 sd_state_name(vm->state));
+	sp_err_set(&vm->refusal, "instance %s is already %s", vm->inst->name,
+		   sd_state_name(vm->state));
 	return -1;
 }
 
@@ -227,7 +224,7 @@ void sd_vm_tick(struct sd *d, struct sd_vm *vm, long now)
 		vm->restart_at = 0;
 		if (sd_vm_event(d, vm, SD_EV_START) < 0)
 			snprintf(vm->core.reason, sizeof(vm->core.reason), "restart failed: %.200s",
-				 vm->refusal);
+				 vm->refusal.msg);
 	}
 }
 

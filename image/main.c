@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "image.h"
+#include "paths.h"
 
 struct si_cmd {
 	const char *name;
@@ -92,31 +93,33 @@ int si_usage_error(const char *cmd, const char *fmt, ...)
 
 /* An environment directory, made absolute: it ends up in the argument
  * vectors of the tools, where it must not look like an option. */
-static const char *si_env_dir(const char *var, const char *def, char *buf, size_t len)
+/*
+ * The directories, by the rule every Spectrum program follows
+ * (lib/paths.h): a relative path is taken from the current directory.  A
+ * path too long to be made absolute is used as given; whatever opens it
+ * then says what is wrong.
+ */
+static const char *si_dir(const char *var, const char *def, char *buf, size_t len)
 {
-	const char *v = getenv(var);
-	char cwd[PATH_MAX];
+	struct sp_err err = {0};
 
-	if (!v || !v[0])
-		return def;
-	if (v[0] == '/' || !getcwd(cwd, sizeof(cwd)) ||
-	    (size_t)snprintf(buf, len, "%s/%s", cwd, v) >= len)
-		return v;
+	if (sp_env_dir(var, def, buf, len, &err) < 0)
+		return getenv(var);
 	return buf;
 }
 
 const char *si_state_dir(void)
 {
-	static char buf[PATH_MAX];
+	static char buf[SP_PATH_MAX];
 
-	return si_env_dir("SPECTRUM_STATE_DIR", "/var/lib/spectrum", buf, sizeof(buf));
+	return si_dir("SPECTRUM_STATE_DIR", SP_STATE_DIR_DEFAULT, buf, sizeof(buf));
 }
 
 const char *si_cache_dir(void)
 {
-	static char buf[PATH_MAX];
+	static char buf[SP_PATH_MAX];
 
-	return si_env_dir("SPECTRUM_CACHE_DIR", "/var/cache/spectrum", buf, sizeof(buf));
+	return si_dir("SPECTRUM_CACHE_DIR", SP_CACHE_DIR_DEFAULT, buf, sizeof(buf));
 }
 
 char *si_image_path(struct sp_arena *a, const char *arg, struct sp_err *e)
@@ -127,7 +130,7 @@ char *si_image_path(struct sp_arena *a, const char *arg, struct sp_err *e)
 		return si_fail(e, SI_EXIT_USAGE,
 			       "invalid image name '%s' (a path needs a '/', as in ./%s)", arg, arg),
 		       NULL;
-	return sp_arena_printf(a, "%s/images/%s.erofs", si_state_dir(), arg);
+	return sp_image_path(a, si_state_dir(), arg);
 }
 
 const char *si_deb_arch(enum sp_arch arch)

@@ -110,10 +110,8 @@ static int sp_volume_create(const struct sp_plan_disk *d, struct sp_err *err)
 	char *mkfs[] = {"mkfs.ext4", "-q", "-F", "-L", label, "-m", "0", "-E", "root_owner=0:0",
 			tmp, NULL};
 	if (sp_run_tool(mkfs, err) < 0) {
-		char why[sizeof(err->msg)];
-		snprintf(why, sizeof(why), "%s", err->msg);
-		sp_err_set(err, "volume %s: formatting failed: %s (is e2fsprogs installed?)",
-			   d->resource, why);
+		sp_err_wrap(err, "volume %s: formatting failed", d->resource);
+		sp_err_set(err, "%s (is e2fsprogs installed?)", err->msg);
 		unlink(tmp);
 		return -1;
 	}
