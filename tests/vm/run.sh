@@ -293,7 +293,7 @@ for _ in $(seq 1500); do
 	sleep 0.1
 done
 cp "$tmp/p" "$tmp/out"
-vmm_uid=$(stat -c %u "$SPECTRUM_RUN_DIR/p")
+vmm_uid=$("$spectrum" plan "$tmp/priv.json" p --json | jq -r '.[0].vmm.uid // .vmm.uid')
 # spectrum run's virtiofsd children, and theirs (the one in its own pid
 # namespace that serves).
 fsd=
