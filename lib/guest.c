@@ -72,18 +72,18 @@ static void sp_buf_linef(struct sp_buf *b, const char *key, const char *fmt, ...
 static void sp_guest_modules(struct sp_buf *b, const struct sp_plan *p)
 {
 	if (p->ndisks)
-		sp_buf_line(b, "modules", "ext4");
+		sp_buf_line(b, SP_GP_KW_MODULES, "ext4");
 	if (p->nshares)
-		sp_buf_line(b, "modules", "share");
+		sp_buf_line(b, SP_GP_KW_MODULES, "share");
 	if (p->nnics)
-		sp_buf_line(b, "modules", "net");
+		sp_buf_line(b, SP_GP_KW_MODULES, "net");
 	if (p->root.shared)
-		sp_buf_line(b, "modules", "pmem");
+		sp_buf_line(b, SP_GP_KW_MODULES, "pmem");
 	if (p->nusb)
-		sp_buf_line(b, "modules", "usb");
+		sp_buf_line(b, SP_GP_KW_MODULES, "usb");
 	/* Cloud Hypervisor's control channel is virtio-vsock. */
 	if (p->hypervisor == SP_HV_CLOUD_HYPERVISOR)
-		sp_buf_line(b, "modules", "vsock");
+		sp_buf_line(b, SP_GP_KW_MODULES, "vsock");
 }
 
 /* Scratch: what a program expects to write and may lose at the next boot. */
@@ -93,38 +93,31 @@ char *sp_guest_config(const struct sp_plan *p)
 {
 	struct sp_buf b = {0};
 
-	sp_buf_line(&b, "spectrum-guest", "1");
-	sp_buf_line(&b, "hostname", p->instance);
-	sp_buf_line(&b, "root", p->root.shared ? "pmem" : "disk");
+	sp_buf_line(&b, SP_GP_KW_VERSION, SP_GP_VERSION);
+	sp_buf_line(&b, SP_GP_KW_HOSTNAME, p->instance);
+	sp_buf_line(&b, SP_GP_KW_ROOT, p->root.shared ? SP_GP_ROOT_PMEM : SP_GP_ROOT_DISK);
 	sp_guest_modules(&b, p);
 	for (size_t i = 0; i < sizeof(sp_scratch) / sizeof(sp_scratch[0]); i++)
-		sp_buf_line(&b, "scratch", sp_scratch[i]);
+		sp_buf_line(&b, SP_GP_KW_SCRATCH, sp_scratch[i]);
 	for (size_t i = 0; i < p->ndisks; i++)
-		sp_buf_linef(&b, "volume", "vol%zu %s %s %s", i, p->disks[i].fs,
+		sp_buf_linef(&b, SP_GP_KW_VOLUME, "vol%zu %s %s %s", i, p->disks[i].fs,
 			     sp_mode_name(p->disks[i].mode), p->disks[i].guest_path);
 	for (size_t i = 0; i < p->nshares; i++)
-		sp_buf_linef(&b, "share", "%s %s %s", p->shares[i].tag,
+		sp_buf_linef(&b, SP_GP_KW_SHARE, "%s %s %s", p->shares[i].tag,
 			     sp_mode_name(p->shares[i].mode), p->shares[i].guest_path);
 	for (size_t i = 0; i < p->nnics; i++) {
 		const struct sp_plan_nic *n = &p->nics[i];
-		sp_buf_linef(&b, "net", "%s %s/%u%s%s", n->mac, n->address, n->prefix,
+		sp_buf_linef(&b, SP_GP_KW_NET, "%s %s/%u%s%s", n->mac, n->address, n->prefix,
 			     n->gateway[0] ? " " : "", n->gateway);
 	}
 	for (size_t i = 0; i < p->nenv; i++)
-		sp_buf_linef(&b, "env", "%s=%s", p->env[i].name, p->env[i].value);
+		sp_buf_linef(&b, SP_GP_KW_ENV, "%s=%s", p->env[i].name, p->env[i].value);
 	for (size_t i = 0; i < p->ncommands; i++) {
-		sp_buf_line(&b, "cmd", NULL);
+		sp_buf_line(&b, SP_GP_KW_CMD, NULL);
 		for (size_t j = 0; j < p->commands[i].argc; j++)
-			sp_buf_line(&b, "arg", p->commands[i].argv[j]);
+			sp_buf_line(&b, SP_GP_KW_ARG, p->commands[i].argv[j]);
 	}
 	return b.s;
-}
-
-int sp_guest_stage_status(const char *stage)
-{
-	int status = sp_gp_stage_find(stage);
-
-	return status < 0 ? SP_GP_STAGE_CONFIG : status;
 }
 
 static int sp_write_all(int fd, const void *data, size_t len)

@@ -13,10 +13,6 @@
 #include "plan.h"
 #include "util.h"
 
-/* The exit status of a stage's name (SP_GP_STAGE_CONFIG for an unknown
- * one).  sp_gp_line_parse() gives it with the rest of an error line. */
-int sp_guest_stage_status(const char *stage);
-
 /* The guest configuration text of a plan (caller frees). */
 char *sp_guest_config(const struct sp_plan *p);
 

@@ -142,6 +142,26 @@ for kind in symlink hardlink fifo; do
 	check "$kind: the VMM's uid still owns nothing there" owns_nothing
 done
 
+# A `spectrum run` killed outright takes its VM with it (no orphan whose
+# files a next run would break), and the next run works.
+"$spectrum" run "$cfg" idle --timeout 240 >"$tmp/idle.out" 2>&1 </dev/null &
+runner=$!
+for _ in $(seq 1500); do
+	grep -q idle-up "$tmp/idle.out" && break
+	kill -0 $runner 2>/dev/null || break
+	sleep 0.1
+done
+vmm=$(pgrep -P $runner -f "qemu-system" | head -n 1)
+kill -9 $runner
+gone=false
+for _ in $(seq 100); do
+	[ -n "$vmm" ] && ! kill -0 "$vmm" 2>/dev/null && gone=true && break
+	sleep 0.1
+done
+check "a spectrum run killed with SIGKILL takes its VMM with it" $gone
+timeout 300 "$spectrum" run "$cfg" idle --timeout 60 >"$tmp/out" 2>&1 </dev/null
+check "and nothing is left that breaks the instance's next run" has idle-up
+
 # A run directory of another owner (an older Spectrum gave it to the
 # VMM) is refused, not used.
 chown "$U_victim:$U_victim" "$SPECTRUM_RUN_DIR/victim"

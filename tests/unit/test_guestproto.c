@@ -30,8 +30,8 @@ static void test_stages(void)
 		       sp_gp_stage_find("Mount") == -1,
 	       "unknown stage names are -1");
 	TAP_STR(sp_gp_stage_name((enum sp_gp_stage)126), "unknown", "126 is no stage");
-	TAP_OK(sp_guest_stage_status("mount") == 123 && sp_guest_stage_status("boot") == 120,
-	       "sp_guest_stage_status: the table, config's status for an unknown name");
+	TAP_OK(sp_gp_stage_find("mount") == 123 && sp_gp_stage_find("boot") == -1,
+	       "sp_gp_stage_find: the table, and -1 for an unknown name");
 }
 
 static struct sp_gp_event ev;
