@@ -111,8 +111,11 @@ static int sp_spawn_place(const struct sp_spawn *s, int *report)
 		if (s->want[i] >= base)
 			base = s->want[i] + 1;
 	}
-	if ((*report = fcntl(*report, F_DUPFD_CLOEXEC, base)) < 0)
+	/* Kept where it is if it cannot move, so the failure is still told. */
+	int moved = fcntl(*report, F_DUPFD_CLOEXEC, base);
+	if (moved < 0)
 		return -1;
+	*report = moved;
 	for (size_t i = 0; i < n; i++)
 		if ((src[i] = fcntl(src[i], F_DUPFD_CLOEXEC, base)) < 0)
 			return -1;
