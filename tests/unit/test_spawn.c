@@ -88,12 +88,15 @@ static void test_fds(void)
 		a[i] = ah;
 		b[i] = bh;
 	}
-	if (dup2(a[0], 6) < 0 || dup2(b[0], 5) < 0 || dup2(a[1], 20) < 0)
+	if (dup2(a[0], 6) < 0 || dup2(b[0], 5) < 0 || dup2(a[0], 20) < 0)
 		abort();
 	close(a[0]);
 	close(b[0]);
+	/* Written and closed: a read in the child ends, whatever it reads. */
 	if (write(a[1], "from-a\n", 7) != 7 || write(b[1], "from-b\n", 7) != 7)
 		abort();
+	close(a[1]);
+	close(b[1]);
 	s.fds = fds;
 	s.want = want;
 	s.nfds = 2;
@@ -111,8 +114,6 @@ static void test_fds(void)
 	close(5);
 	close(6);
 	close(20);
-	close(a[1]);
-	close(b[1]);
 }
 
 static void test_wrong_fds(void)
