@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "model.h"
+#include "spawn.h"
 
 extern char **environ;
 
@@ -95,8 +96,7 @@ struct sp_nix_run {
 	bool too_big;
 	char err[SP_NIX_STDERR_MAX + 1];
 	size_t err_len;
-	int status;	/* waitpid() */
-	int exec_errno; /* why execve() failed in the child, or 0 */
+	int status; /* waitpid() */
 };
 
 static void sp_close(int *fd)
@@ -104,26 +104,6 @@ static void sp_close(int *fd)
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
-}
-
-/* Child side: never returns. */
-static void sp_nix_child(const char *prog, char *const argv[], int out, int err, int status)
-{
-	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	int e;
-
-	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
-	    dup2(err, STDERR_FILENO) < 0) {
-		e = errno;
-	} else {
-		execve(prog, argv, environ);
-		e = errno;
-	}
-	/* The status pipe is close-on-exec: the parent reads EOF on success
-	 * and this errno on failure.  There is no one to tell if it fails. */
-	if (write(status, &e, sizeof(e)) != (ssize_t)sizeof(e))
-		_exit(126);
-	_exit(127);
 }
 
 /* Reads what is ready on one pipe into buf, or past cap into nothing (Nix
@@ -146,34 +126,28 @@ static bool sp_nix_drain(int fd, char *buf, size_t cap, size_t *len)
 	return true;
 }
 
-static int sp_nix_spawn(const char *prog, char *const argv[], struct sp_nix_run *run,
-			struct sp_diags *diags)
+static int sp_nix_spawn(char *const argv[], struct sp_nix_run *run, struct sp_diags *diags)
 {
-	int out[2] = {-1, -1}, err[2] = {-1, -1}, st[2] = {-1, -1};
+	int out[2] = {-1, -1}, err[2] = {-1, -1};
+	struct sp_err spawn_err;
 	struct pollfd p[2];
 	pid_t pid;
-	ssize_t n;
 
-	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(st, O_CLOEXEC) < 0) {
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
 		sp_diag_error(diags, NULL, "cannot run nix-instantiate: %s", strerror(errno));
 		goto fail;
 	}
-	pid = fork();
-	if (pid < 0) {
-		sp_diag_error(diags, NULL, "cannot run nix-instantiate: %s", strerror(errno));
+	/* The user's environment: Nix finds its configuration, store and
+	 * search path (NIX_PATH) there.  argv[0] is the path found in PATH:
+	 * even ENOENT then means that it cannot run (a script whose
+	 * interpreter is missing), not that it is not installed. */
+	struct sp_spawn s = {.argv = argv, .envp = environ, .in = -1, .out = out[1], .err = err[1]};
+	if (sp_spawn_start(&s, &pid, &spawn_err) < 0) {
+		sp_diag_error(diags, NULL, "%s", spawn_err.msg);
 		goto fail;
 	}
-	if (pid == 0)
-		sp_nix_child(prog, argv, out[1], err[1], st[1]);
 	sp_close(&out[1]);
 	sp_close(&err[1]);
-	sp_close(&st[1]);
-	do
-		n = read(st[0], &run->exec_errno, sizeof(run->exec_errno));
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(run->exec_errno))
-		run->exec_errno = 0;
-	sp_close(&st[0]);
 
 	/* Both pipes at once: Nix may fill either while we wait on the other. */
 	p[0] = (struct pollfd){.fd = out[0], .events = POLLIN};
@@ -207,12 +181,10 @@ static int sp_nix_spawn(const char *prog, char *const argv[], struct sp_nix_run 
 	sp_close(&out[0]);
 	sp_close(&err[0]);
 	run->err[run->err_len] = '\0';
-	while (waitpid(pid, &run->status, 0) < 0)
-		if (errno != EINTR) {
-			sp_diag_error(diags, NULL, "cannot wait for nix-instantiate: %s",
-				      strerror(errno));
-			return -1;
-		}
+	if (sp_spawn_wait(pid, &run->status) < 0) {
+		sp_diag_error(diags, NULL, "cannot wait for nix-instantiate: %s", strerror(errno));
+		return -1;
+	}
 	return 0;
 
 fail:
@@ -220,8 +192,6 @@ fail:
 	sp_close(&out[1]);
 	sp_close(&err[0]);
 	sp_close(&err[1]);
-	sp_close(&st[0]);
-	sp_close(&st[1]);
 	return -1;
 }
 
@@ -453,7 +423,8 @@ enum sp_nix_result sp_nix_eval(const char *file, char **json, size_t *len, struc
 		diags->io_error = true;
 		return SP_NIX_SYSTEM;
 	}
-	argv[argc++] = "nix-instantiate";
+	/* The path found, whose base name Nix reads as the command. */
+	argv[argc++] = prog;
 	argv[argc++] = "--eval";
 	argv[argc++] = "--strict";
 	argv[argc++] = "--json";
@@ -473,13 +444,7 @@ enum sp_nix_result sp_nix_eval(const char *file, char **json, size_t *len, struc
 	run = sp_xmalloc(sizeof(*run));
 	memset(run, 0, sizeof(*run));
 	run->out = sp_xmalloc(SP_LIMIT_FILE_BYTES + 1);
-	if (sp_nix_spawn(prog, argv, run, diags) < 0) {
-		diags->io_error = true;
-		rc = SP_NIX_SYSTEM;
-	} else if (run->exec_errno) {
-		/* Found in PATH, so even ENOENT means it cannot run (a script
-		 * whose interpreter is missing), not that it is not installed. */
-		sp_diag_error(diags, NULL, "cannot run %s: %s", prog, strerror(run->exec_errno));
+	if (sp_nix_spawn(argv, run, diags) < 0) {
 		diags->io_error = true;
 		rc = SP_NIX_SYSTEM;
 	} else if (run->too_big) {

@@ -24,11 +24,11 @@
 #include <unistd.h>
 
 #include "image.h"
+#include "spawn.h"
 
 extern char **environ;
 
-static sigset_t si_blocked;	/* INT TERM HUP CHLD */
-static sigset_t si_orig_mask;	/* restored in children */
+static sigset_t si_blocked;	/* INT TERM HUP CHLD; not in children (lib/spawn.c) */
 static int si_stop;		/* the signal that stopped us, or 0 */
 static char si_tmp[PATH_MAX];
 static char si_errline[400];
@@ -89,7 +89,7 @@ void si_signals_init(void)
 		sigaction(sigs[i], &sa, NULL);
 		sigaddset(&si_blocked, sigs[i]);
 	}
-	sigprocmask(SIG_BLOCK, &si_blocked, &si_orig_mask);
+	sigprocmask(SIG_BLOCK, &si_blocked, NULL);
 }
 
 static bool si_is_stop(int sig)
@@ -272,47 +272,64 @@ static const char *si_tool_package(const char *tool)
 	return tool;
 }
 
+/* The child hook of si_run(): a tool that works in a directory. */
+static int si_chdir(void *dir)
+{
+	return chdir(dir);
+}
+
+/* The files a tool writes: its output (or /dev/null: -1), and its
+ * standard error in the private directory, for si_pick_errline(). */
+static int si_run_files(const char *out, const char *errpath, int *o, int *er, struct sp_err *e)
+{
+	*o = *er = -1;
+	if (out && (*o = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+		return si_fail(e, SI_EXIT_SYSTEM, "cannot write '%s': %s", out, strerror(errno));
+	if ((*er = open(errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
+		int err = errno;
+
+		if (*o >= 0)
+			close(*o);
+		return si_fail(e, SI_EXIT_SYSTEM, "cannot write '%s': %s", errpath, strerror(err));
+	}
+	return 0;
+}
+
 int si_run(char *const argv[], const char *cwd, const char *out, struct sp_err *e)
 {
 	char errpath[PATH_MAX];
-	int pipefd[2], status, child_errno = 0;
+	const char *path = getenv("PATH");
+	struct sp_err err;
+	int o, er, status, rc;
 	pid_t pid;
-	ssize_t r;
 
 	si_errline[0] = '\0';
 	if (si_stopped(e))
 		return -1;
 	if ((size_t)snprintf(errpath, sizeof(errpath), "%s/stderr", si_tmp) >= sizeof(errpath))
 		return si_fail(e, SI_EXIT_SYSTEM, "TMPDIR is too long");
-	if (pipe2(pipefd, O_CLOEXEC) != 0)
-		return si_fail(e, SI_EXIT_SYSTEM, "cannot run %s: %s", argv[0], strerror(errno));
+	if (si_run_files(out, errpath, &o, &er, e) < 0)
+		return -1;
+	/* The user's tools, found in the user's PATH (execvp's default
+	 * when it is unset), with the user's environment in the C locale. */
+	struct sp_spawn s = {.argv = argv,
+			     .search = path ? path : "/bin:/usr/bin",
+			     .envp = si_child_env(),
+			     .in = -1,
+			     .out = o,
+			     .err = er,
+			     .child_hook = cwd ? si_chdir : NULL,
+			     .hook_arg = (void *)cwd};
 	fflush(stdout);
-	pid = fork();
-	if (pid < 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return si_fail(e, SI_EXIT_SYSTEM, "cannot run %s: %s", argv[0], strerror(errno));
-	}
-	if (pid == 0) {
-		int in = open("/dev/null", O_RDONLY);
-		int o = open(out ? out : "/dev/null", out ? O_WRONLY | O_CREAT | O_TRUNC : O_WRONLY, 0600);
-		int er = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-		if (in < 0 || o < 0 || er < 0 || dup2(in, 0) < 0 || dup2(o, 1) < 0 || dup2(er, 2) < 0 ||
-		    (cwd && chdir(cwd) != 0))
-			goto fail;
-		sigprocmask(SIG_SETMASK, &si_orig_mask, NULL);
-		execvpe(argv[0], argv, si_child_env());
-	fail:
-		child_errno = errno;
-		if (write(pipefd[1], &child_errno, sizeof(child_errno)) < 0)
-			_exit(127);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	while ((r = read(pipefd[0], &child_errno, sizeof(child_errno))) < 0 && errno == EINTR)
-		;
-	close(pipefd[0]);
+	rc = sp_spawn_start(&s, &pid, &err);
+	if (o >= 0)
+		close(o);
+	close(er);
+	if (rc < 0 && err.missing)
+		return si_fail(e, SI_EXIT_SYSTEM, "%s is not installed; install %s", argv[0],
+			       si_tool_package(argv[0]));
+	if (rc < 0)
+		return si_fail(e, SI_EXIT_SYSTEM, "%s", err.msg);
 	for (;;) {
 		siginfo_t info;
 		pid_t w = waitpid(pid, &status, WNOHANG);
@@ -326,12 +343,6 @@ int si_run(char *const argv[], const char *cwd, const char *out, struct sp_err *
 			si_stop = sig;
 			kill(pid, SIGTERM);
 		}
-	}
-	if (r == (ssize_t)sizeof(child_errno)) {
-		if (child_errno == ENOENT)
-			return si_fail(e, SI_EXIT_SYSTEM, "%s is not installed; install %s", argv[0],
-				       si_tool_package(argv[0]));
-		return si_fail(e, SI_EXIT_SYSTEM, "cannot run %s: %s", argv[0], strerror(child_errno));
 	}
 	si_pick_errline(errpath);
 	if (si_stopped(e))

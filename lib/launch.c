@@ -25,6 +25,7 @@
 #include "logger.h"
 #include "net.h"
 #include "rundir.h"
+#include "spawn.h"
 #include "uid.h"
 
 static int sp_mkdir_p(const char *path, mode_t mode)
@@ -42,37 +43,6 @@ static int sp_mkdir_p(const char *path, mode_t mode)
 	}
 	if (mkdir(buf, mode) < 0 && errno != EEXIST)
 		return -1;
-	return 0;
-}
-
-static int sp_run_tool(char *const argv[], struct sp_err *err)
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid < 0) {
-		sp_err_set(err, "fork: %s", strerror(errno));
-		return -1;
-	}
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-		if (null >= 0) {
-			dup2(null, 0);
-			dup2(null, 1);
-		}
-		setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
-		execvp(argv[0], argv);
-		fprintf(stderr, "%s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		sp_err_set(err, "%s failed (status %d)", argv[0],
-			   WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-		return -1;
-	}
 	return 0;
 }
 
@@ -109,9 +79,14 @@ static int sp_volume_create(const struct sp_plan_disk *d, struct sp_err *err)
 	snprintf(label, sizeof(label), "%s", d->resource);
 	char *mkfs[] = {"mkfs.ext4", "-q", "-F", "-L", label, "-m", "0", "-E", "root_owner=0:0",
 			tmp, NULL};
-	if (sp_run_tool(mkfs, err) < 0) {
-		sp_err_wrap(err, "volume %s: formatting failed", d->resource);
-		sp_err_set(err, "%s (is e2fsprogs installed?)", err->msg);
+	/* mkfs.ext4's complaints go to our standard error. */
+	struct sp_spawn run = {.argv = mkfs, .in = -1, .out = -1, .err = STDERR_FILENO};
+	if (sp_spawn_run(&run, err) < 0) {
+		if (err->missing)
+			sp_err_set(err, "volume %s: mkfs.ext4 is missing; install e2fsprogs",
+				   d->resource);
+		else
+			sp_err_wrap(err, "volume %s: formatting failed", d->resource);
 		unlink(tmp);
 		return -1;
 	}

@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "spawn.h"
+
 #define SP_NFT_TABLE_PREFIX "spectrum_"
 
 /* The lock that serializes segment changes: RUN_DIR/net.lock. */
@@ -138,37 +140,30 @@ static int sp_net_set_in_addr(int sock, unsigned long req, const char *name, con
 
 /*
  * Runs nft with `args` (an argv, no shell), `input` on its standard input
- * (or none), and reads what it prints on `capture` (1 or 2) into out.
- * Returns its exit status, 127 if it is not installed, -1 on a system
- * error.
+ * (or none), and reads what it prints on `capture` (1 or 2) into out; the
+ * other goes to /dev/null.  Returns its exit status (128 + N if a signal N
+ * killed it), or -1 with err set if it could not run (err->missing: nft
+ * is not installed).
  */
 static int sp_net_nft_run(char *const args[], const char *input, int capture, char *out,
-			  size_t outlen)
+			  size_t outlen, struct sp_err *err)
 {
-	int in[2] = {-1, -1}, pipefd[2] = {-1, -1}, status;
+	int in[2] = {-1, -1}, pipefd[2] = {-1, -1}, status, rc = -1;
 	size_t got = 0;
 	ssize_t n;
 	pid_t pid;
 
 	out[0] = '\0';
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(pipefd, O_CLOEXEC) < 0)
-		goto fail;
-	pid = fork();
-	if (pid < 0)
-		goto fail;
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		if (null < 0 || dup2(in[0], 0) < 0 || dup2(null, 3 - capture) < 0 ||
-		    dup2(pipefd[1], capture) < 0)
-			_exit(126);
-		setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
-		execvp(args[0], args);
-		_exit(errno == ENOENT ? 127 : 126);
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(pipefd, O_CLOEXEC) < 0) {
+		sp_err_set(err, "cannot run nft: %s", strerror(errno));
+		goto out;
 	}
+	struct sp_spawn s = {.argv = args,
+			     .in = in[0],
+			     .out = capture == 1 ? pipefd[1] : -1,
+			     .err = capture == 2 ? pipefd[1] : -1};
+	if (sp_spawn_start(&s, &pid, err) < 0)
+		goto out;
 	close(in[0]);
 	close(pipefd[1]);
 	in[0] = pipefd[1] = -1;
@@ -199,19 +194,18 @@ static int sp_net_nft_run(char *const args[], const char *input, int capture, ch
 		got += (size_t)n;
 	}
 	out[got] = '\0';
-	close(pipefd[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-fail:
+	if (sp_spawn_wait(pid, &status) < 0)
+		sp_err_set(err, "cannot wait for nft: %s", strerror(errno));
+	else
+		rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+out:
 	for (int i = 0; i < 2; i++) {
 		if (in[i] >= 0)
 			close(in[i]);
 		if (pipefd[i] >= 0)
 			close(pipefd[i]);
 	}
-	return -1;
+	return rc;
 }
 
 /* Applies a ruleset with `nft -f -` (one transaction); the first line of
@@ -220,18 +214,16 @@ static int sp_net_nft(const char *ruleset, struct sp_err *err)
 {
 	char *const args[] = {"nft", "-f", "-", NULL};
 	char msg[512];
-	int rc = sp_net_nft_run(args, ruleset, 2, msg, sizeof(msg));
+	int rc = sp_net_nft_run(args, ruleset, 2, msg, sizeof(msg), err);
 
 	if (rc == 0)
 		return 0;
-	if (rc == 127) {
+	if (rc < 0 && err->missing) {
 		sp_err_set(err, "nft is missing; install it (Debian package nftables) to use a NAT segment");
 		return -1;
 	}
-	if (rc < 0) {
-		sp_err_set(err, "running nft: %s", strerror(errno));
+	if (rc < 0)
 		return -1;
-	}
 	msg[strcspn(msg, "\n")] = '\0';
 	sp_err_set(err, "nft failed: %s", msg[0] ? msg : "(no message)");
 	return -1;
@@ -642,9 +634,10 @@ void sp_net_sweep(const char *run_dir)
 	static const char prefix[] = "table inet " SP_NFT_TABLE_PREFIX;
 	char *const args[] = {"nft", "list", "tables", NULL};
 	static char out[65536];
+	struct sp_err nft_err;
 	int lock, sock;
 
-	if (sp_net_nft_run(args, NULL, 1, out, sizeof(out)) != 0)
+	if (sp_net_nft_run(args, NULL, 1, out, sizeof(out), &nft_err) != 0)
 		return;
 	lock = sp_net_lock(run_dir);
 	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
