@@ -26,6 +26,7 @@
 #include "net.h"
 #include "rundir.h"
 #include "spawn.h"
+#include "spawn.h"
 #include "uid.h"
 
 static int sp_mkdir_p(const char *path, mode_t mode)
@@ -229,8 +230,8 @@ fail:
  * channels; the root needs one, each binding at most two (a read-write
  * disk under QEMU; a tap is one). */
 struct sp_vmm_fds {
-	int fds[5 + 2 * SP_LIMIT_BINDINGS];
-	int want[5 + 2 * SP_LIMIT_BINDINGS];
+	int fds[6 + 2 * SP_LIMIT_BINDINGS]; /* and one for the lock */
+	int want[6 + 2 * SP_LIMIT_BINDINGS];
 	size_t n;
 	int log_in[2];	/* read ends for the logger: console, VMM stderr */
 	int log_out[2]; /* the log files */
@@ -380,80 +381,60 @@ static void sp_vmm_fds_close(struct sp_vmm_fds *v)
 	v->err_w = -1;
 }
 
-/* Drops to the VMM's uid and gid, with no supplementary groups and no way
- * back: if root could be regained, refuse to run at all. */
-static int sp_vmm_drop(const struct sp_plan *p)
+/*
+ * In the child, before the credentials drop: VFIO pins all guest memory,
+ * and the sandbox forbids QEMU to raise the limit itself, so it is raised
+ * here, while the process may.
+ */
+static int sp_vmm_memlock(void *arg)
 {
-	gid_t gid = (gid_t)p->vmm_uid;
-	uid_t uid = (uid_t)p->vmm_uid;
+	const struct sp_plan *p = arg;
+	struct rlimit rl;
 
-	if (p->npci) {
-		/* VFIO pins all guest memory; the sandbox forbids QEMU to
-		 * raise the limit itself, so it is raised here. */
-		struct rlimit rl;
-		rl.rlim_cur = rl.rlim_max = (rlim_t)(p->memory_mib + 1024) << 20;
-		if (setrlimit(RLIMIT_MEMLOCK, &rl) < 0) {
-			dprintf(2, "cannot raise RLIMIT_MEMLOCK for VFIO to %llu MiB: %s\n",
-				(unsigned long long)(p->memory_mib + 1024), strerror(errno));
-			return -1;
-		}
-	}
-	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0 ||
-	    setuid(0) == 0) {
-		dprintf(2, "cannot drop to the VMM's uid %u: %s\n", uid, strerror(errno));
+	rl.rlim_cur = rl.rlim_max = (rlim_t)(p->memory_mib + 1024) << 20;
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) < 0) {
+		dprintf(2, "cannot raise RLIMIT_MEMLOCK for VFIO to %llu MiB: %s\n",
+			(unsigned long long)(p->memory_mib + 1024), strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
-/* In the child: descriptors to their numbers, then drop to the VMM's uid.
- * Everything is moved above the target range first, so no dup2 can
- * overwrite a descriptor still to be placed. */
-static int sp_vmm_child_setup(const struct sp_plan *p, struct sp_vmm_fds *v, int *keep_fd,
-			      pid_t parent, bool die_with_parent)
+/*
+ * The VMM, through the one spawn helper: its descriptors at the numbers
+ * its back end named, the instance lock at SP_FD_LOCK, in a session of its
+ * own, and, when unprivileged, as its uid and gid with no groups and no
+ * way back.  Its program is looked up in the caller's PATH (a test puts a
+ * stand-in QEMU first), with the caller's environment.
+ */
+static int sp_vmm_exec(const struct sp_plan *p, const struct sp_argv *argv, int stderr_fd,
+		       struct sp_vmm_fds *v, const struct sp_spawn_opts *o, pid_t *pid,
+		       struct sp_err *err)
 {
-	/* The copies close at exec; dup2 gives the targets no FD_CLOEXEC. */
-	for (size_t i = 0; i < v->n; i++)
-		if ((v->fds[i] = fcntl(v->fds[i], F_DUPFD_CLOEXEC, 200)) < 0)
-			return -1;
-	if (*keep_fd >= 0 && (*keep_fd = fcntl(*keep_fd, F_DUPFD_CLOEXEC, 200)) < 0)
-		return -1;
-	for (size_t i = 0; i < v->n; i++)
-		if (dup2(v->fds[i], v->want[i]) < 0)
-			return -1;
-	if (p->vmm_uid && sp_vmm_drop(p) < 0)
-		return -1;
-	/* After the uid change, which clears it: a `spectrum run` killed
-	 * outright takes its VM with it instead of orphaning it. */
-	if (die_with_parent &&
-	    (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent))
-		return -1;
-	return 0;
-}
+	extern char **environ;
+	const char *path = getenv("PATH");
 
-static void sp_vmm_child(const struct sp_plan *p, const struct sp_argv *argv, int stderr_fd,
-			 struct sp_vmm_fds *v, const struct sp_spawn_opts *o, pid_t parent)
-{
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	int keep_fd = o->keep_fd;
-	sigset_t none;
-
-	sp_cloexec_from(3);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	setsid();
-	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(stderr_fd, 2) < 0)
-		_exit(127);
-	if (sp_vmm_child_setup(p, v, &keep_fd, parent, o->die_with_parent) < 0) {
-		dprintf(2, "cannot prepare the VMM's descriptors and credentials: %s\n",
-			strerror(errno));
-		_exit(127);
+	if (o->keep_fd >= 0) {
+		v->fds[v->n] = o->keep_fd;
+		v->want[v->n] = SP_FD_LOCK;
 	}
-	if (keep_fd >= 0)
-		fcntl(keep_fd, F_SETFD, 0);
-	execvp(argv->v[0], argv->v);
-	dprintf(2, "cannot run %s: %s\n", argv->v[0], strerror(errno));
-	_exit(127);
+	struct sp_spawn s = {.argv = argv->v,
+			     .search = path && *path ? path : NULL,
+			     .envp = environ,
+			     .in = -1,
+			     .out = -1,
+			     .err = stderr_fd,
+			     .fds = v->fds,
+			     .want = v->want,
+			     .nfds = v->n + (o->keep_fd >= 0),
+			     .new_session = true,
+			     .die_with_parent = o->die_with_parent,
+			     .drop = p->vmm_uid != 0,
+			     .uid = (uid_t)p->vmm_uid,
+			     .gid = (gid_t)p->vmm_uid,
+			     .child_hook = p->vmm_uid && p->npci ? sp_vmm_memlock : NULL,
+			     .hook_arg = (void *)p};
+	return sp_spawn_start(&s, pid, err);
 }
 
 static pid_t sp_vmm_logger(const struct sp_plan *p, struct sp_vmm_fds *v, struct sp_err *err)
@@ -470,7 +451,7 @@ int sp_launch_spawn(const struct sp_plan *p, const struct sp_argv *argv,
 		    const struct sp_spawn_opts *o, struct sp_vmm_proc *out, struct sp_err *err)
 {
 	struct sp_vmm_fds v = {.err_w = -1};
-	pid_t parent = getpid(), child;
+	pid_t child;
 
 	out->pid = out->logger = -1;
 	if (sp_vmm_fds_open(p, &v, o->stderr_fd < 0, err) < 0)
@@ -478,13 +459,8 @@ int sp_launch_spawn(const struct sp_plan *p, const struct sp_argv *argv,
 	out->logger = sp_vmm_logger(p, &v, err);
 	if (out->logger < 0)
 		goto fail;
-	child = fork();
-	if (child < 0) {
-		sp_err_set(err, "fork: %s", strerror(errno));
+	if (sp_vmm_exec(p, argv, o->stderr_fd < 0 ? v.err_w : o->stderr_fd, &v, o, &child, err) < 0)
 		goto fail;
-	}
-	if (child == 0)
-		sp_vmm_child(p, argv, o->stderr_fd < 0 ? v.err_w : o->stderr_fd, &v, o, parent);
 	/* Only the VMM holds the pipes' write ends now: the logger sees
 	 * their end when it ends. */
 	sp_vmm_fds_close(&v);

@@ -156,6 +156,8 @@ struct sp_plan {
 #define SP_FD_CONTROL 4
 #define SP_FD_QMP 5
 #define SP_FD_CONSOLE_LOG 6
+/* The instance lock, which the VMM holds for its life. */
+#define SP_FD_LOCK 9
 /* ... and its network interfaces: a tap made by the privileged side
  * (lib/net.c), so that the VMM needs no network privilege. */
 #define SP_FD_NIC(i) (11 + 2 * SP_LIMIT_BINDINGS + (int)(i))
