@@ -538,6 +538,10 @@ static int sp_share_start(const struct sp_plan *p, const struct sp_plan_share *s
 	}
 	c.report = report[1];
 	c.go = go[0];
+	/* Not lib/spawn.c's one fork: between the child's unshare and its
+	 * exec, the parent must write the child's uid and gid maps (only a
+	 * process outside the new namespace can), a two-way handshake
+	 * (report, go) that sp_spawn's one-way exec report does not model. */
 	*pid = fork();
 	if (*pid == 0)
 		sp_share_child_run(&c);
