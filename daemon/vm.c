@@ -77,22 +77,24 @@ static int sd_act_start(struct sd *d, struct sd_vm *vm)
 	return 0;
 }
 
-static int sd_act_stop(struct sd *d, struct sd_vm *vm)
+/* A client's stop: asked of the guest, or with `now`, of the VMM. */
+static int sd_vm_stopping(struct sd_vm *vm, bool now)
 {
 	vm->stop_requested = true;
 	vm->restart_at = 0;
 	vm->state = SD_STOPPING;
-	sp_vm_stop(&vm->core, false);
+	sp_vm_stop(&vm->core, now);
 	return 0;
+}
+
+static int sd_act_stop(struct sd *d, struct sd_vm *vm)
+{
+	return sd_vm_stopping(vm, false);
 }
 
 static int sd_act_kill(struct sd *d, struct sd_vm *vm)
 {
-	vm->stop_requested = true;
-	vm->restart_at = 0;
-	vm->state = SD_STOPPING;
-	sp_vm_stop(&vm->core, true);
-	return 0;
+	return sd_vm_stopping(vm, true);
 }
 
 /* A start of an instance that runs is refused, not queued. */

@@ -409,16 +409,7 @@ static int sp_record_place(const char *run_dir, char *dir, size_t dlen, char *na
  */
 static int sp_records_lock(const char *dir)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR) {
-			close(fd);
-			return -1;
-		}
-	return fd;
+	return sp_flock_wait(open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 }
 
 /*

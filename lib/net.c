@@ -35,19 +35,12 @@
 /* The lock that serializes segment changes: RUN_DIR/net.lock. */
 static int sp_net_lock(const char *run_dir)
 {
-	char path[4096];
+	char path[4096 + 16];
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/net.lock", run_dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR) {
-			close(fd);
-			return -1;
-		}
-	return fd;
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	return sp_flock_wait(fd);
 }
 
 static void sp_net_unlock(int fd)

@@ -42,6 +42,10 @@ struct sp_err {
  * "...": its start says what failed and its end how to fix it.
  */
 void sp_err_set(struct sp_err *err, const char *fmt, ...) SP_PRINTF(2, 3);
+
+/* Waits for an exclusive flock on fd, through signals; returns fd, or
+ * closes it and returns -1. */
+int sp_flock_wait(int fd);
 void sp_err_vset(struct sp_err *err, const char *fmt, va_list ap) SP_PRINTF(2, 0);
 /*
  * Puts a context in front of the message: "CONTEXT: message" (just
