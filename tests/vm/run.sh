@@ -82,6 +82,17 @@ check "an instance with no bindings sees only its root" has "disks=vda$"
 run disks-two
 check "an instance with two bindings sees three disks" has "disks=vda vdb vdc$"
 
+# A volume bound at a scratch directory (/home) replaces its tmpfs: what
+# is written there persists; the other scratch directories stay tmpfs, and
+# a binding below it gets its mount point made in the volume.
+run home
+check "a volume at /home boots (status 0)" [ "$rc" = 0 ]
+check "it is the volume mounted at /home, once" eval 'has "^home=ext4$" && has "^home-mounts=1$"'
+check "a binding below it is mounted" has "^other=1$"
+run home
+check "a second boot sees what the first wrote in /home" has "^count=2$"
+check "/tmp is still a scratch tmpfs" has "^tmp=tmpfs$"
+
 # A console log of an earlier run is kept; the next run adds to it.
 mkdir -p "$SPECTRUM_RUN_DIR/exit7"
 echo old-run >"$SPECTRUM_RUN_DIR/exit7/console.log"
