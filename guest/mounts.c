@@ -202,6 +202,7 @@ void gi_mount_all(const struct gi_config *cfg, int64_t deadline)
 		/* Devices and set-user-ID files come from the root image only. */
 		unsigned long flags = MS_NOSUID | MS_NODEV | (m->readonly ? MS_RDONLY : 0);
 		char dev[300], opts[32];
+		bool layered;
 
 		mount_point(cfg, i);
 		switch (m->kind) {
@@ -213,10 +214,12 @@ void gi_mount_all(const struct gi_config *cfg, int64_t deadline)
 			break;
 		case GI_MOUNT_VOLUME:
 			wait_disk(SP_GP_STAGE_MOUNT, m->source, dev, sizeof(dev), deadline);
-			/* A read-only disk is read-only in the hypervisor too:
-			 * replaying its journal would fail. */
-			if (mount(dev, m->path, m->fstype, flags, m->readonly ? "noload" : NULL) <
-			    0)
+			/* A read-only disk is read-only in the hypervisor too: its
+			 * journal is replayed into its layer in RAM (cow.c), or,
+			 * clean, not loaded at all. */
+			layered = m->readonly && gi_cow_device(m->source, dev, sizeof(dev));
+			if (mount(dev, m->path, m->fstype, flags,
+				  m->readonly && !layered ? "noload" : NULL) < 0)
 				gi_fail(SP_GP_STAGE_MOUNT, "mounting %s (%s, serial %s) on %s: %s",
 					dev, m->fstype, m->source, m->path, strerror(errno));
 			break;
@@ -224,6 +227,19 @@ void gi_mount_all(const struct gi_config *cfg, int64_t deadline)
 			mount_share(m, flags, deadline);
 			break;
 		}
+	}
+}
+
+void gi_volumes_prepare(const struct gi_config *cfg, int64_t deadline)
+{
+	for (size_t i = 0; i < cfg->nmounts; i++) {
+		const struct gi_mount *m = &cfg->mounts[i];
+		char dev[300];
+
+		if (m->kind != GI_MOUNT_VOLUME || !m->readonly)
+			continue;
+		wait_disk(SP_GP_STAGE_MOUNT, m->source, dev, sizeof(dev), deadline);
+		gi_cow_layer(m->source, dev, deadline);
 	}
 }
 
