@@ -346,6 +346,7 @@ int main(void)
 
 	deadline = gi_now_ms() + GI_DEVICE_WAIT_MS;
 	gi_mount_root(&cfg, deadline);
+	gi_volumes_prepare(&cfg, deadline);
 	gi_switch_root();
 	gi_mount_all(&cfg, deadline);
 	gi_net_setup(&cfg, deadline);

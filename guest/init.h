@@ -49,6 +49,18 @@ void gi_switch_root(void);
 void gi_mount_all(const struct gi_config *cfg, int64_t deadline);
 void gi_mounts_quiesce(const struct gi_config *cfg);
 
+/* Before the switch of root (the modules are in the initramfs): layers
+ * for the read-only volumes whose journal needs replaying. */
+void gi_volumes_prepare(const struct gi_config *cfg, int64_t deadline);
+
+/* cow.c */
+/* If the ext4 on the read-only disk `dev` (of serial `serial`) has a
+ * journal to replay, puts over it a snapshot that keeps its changes in
+ * RAM, for gi_cow_device() to find. */
+void gi_cow_layer(const char *serial, const char *dev, int64_t deadline);
+/* The node of the layer over the disk `serial`, if it has one. */
+bool gi_cow_device(const char *serial, char *dev, size_t len);
+
 /* net.c: brings lo up and configures each net line's interface. */
 void gi_net_setup(const struct gi_config *cfg, int64_t deadline);
 

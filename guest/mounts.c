@@ -133,7 +133,7 @@ void gi_switch_root(void)
 		gi_fail(SP_GP_STAGE_ROOT, "switching the root to " NEWROOT ": %s", strerror(errno));
 }
 
-/* mkdir -p of the part of `path` below the scratch directory `base`. */
+/* mkdir -p of the part of `path` below the writable mount `base`. */
 static void make_dirs(const char *path, const char *base)
 {
 	char buf[GI_PATH_MAX + 1];
@@ -152,11 +152,16 @@ static void make_dirs(const char *path, const char *base)
 	}
 }
 
-/* A mount point exists in the root, or is made below a scratch directory,
- * which comes earlier in the (parents first) mount order. */
+/*
+ * A mount point exists in the root, or is made in the mount it lies in
+ * (the innermost one, mounted earlier: parents come first) if that one is
+ * writable: a scratch tmpfs, or a read-write volume or share at a scratch
+ * path (/home) in place of its tmpfs.
+ */
 static void mount_point(const struct gi_config *cfg, size_t index)
 {
 	const char *path = cfg->mounts[index].path;
+	const struct gi_mount *in = NULL;
 	struct stat st;
 
 	if (stat(path, &st) == 0) {
@@ -166,15 +171,15 @@ static void mount_point(const struct gi_config *cfg, size_t index)
 	}
 	if (errno != ENOENT)
 		gi_fail(SP_GP_STAGE_MOUNT, "%s: %s", path, strerror(errno));
-	for (size_t i = 0; i < index; i++) {
-		if (cfg->mounts[i].kind == GI_MOUNT_SCRATCH &&
-		    gi_path_below(path, cfg->mounts[i].path)) {
-			make_dirs(path, cfg->mounts[i].path);
-			return;
-		}
-	}
-	gi_fail(SP_GP_STAGE_MOUNT, "%s: not in the root image, nor below a scratch directory",
-		path);
+	for (size_t i = 0; i < index; i++)
+		if (gi_path_below(path, cfg->mounts[i].path) &&
+		    (!in || strlen(cfg->mounts[i].path) > strlen(in->path)))
+			in = &cfg->mounts[i];
+	if (!in || in->readonly)
+		gi_fail(SP_GP_STAGE_MOUNT,
+			"%s: not in the root image, nor below a scratch directory or a read-write volume or share",
+			path);
+	make_dirs(path, in->path);
 }
 
 static void mount_share(const struct gi_mount *m, unsigned long flags, int64_t deadline)
@@ -197,6 +202,7 @@ void gi_mount_all(const struct gi_config *cfg, int64_t deadline)
 		/* Devices and set-user-ID files come from the root image only. */
 		unsigned long flags = MS_NOSUID | MS_NODEV | (m->readonly ? MS_RDONLY : 0);
 		char dev[300], opts[32];
+		bool layered;
 
 		mount_point(cfg, i);
 		switch (m->kind) {
@@ -208,10 +214,12 @@ void gi_mount_all(const struct gi_config *cfg, int64_t deadline)
 			break;
 		case GI_MOUNT_VOLUME:
 			wait_disk(SP_GP_STAGE_MOUNT, m->source, dev, sizeof(dev), deadline);
-			/* A read-only disk is read-only in the hypervisor too:
-			 * replaying its journal would fail. */
-			if (mount(dev, m->path, m->fstype, flags, m->readonly ? "noload" : NULL) <
-			    0)
+			/* A read-only disk is read-only in the hypervisor too: its
+			 * journal is replayed into its layer in RAM (cow.c), or,
+			 * clean, not loaded at all. */
+			layered = m->readonly && gi_cow_device(m->source, dev, sizeof(dev));
+			if (mount(dev, m->path, m->fstype, flags,
+				  m->readonly && !layered ? "noload" : NULL) < 0)
 				gi_fail(SP_GP_STAGE_MOUNT, "mounting %s (%s, serial %s) on %s: %s",
 					dev, m->fstype, m->source, m->path, strerror(errno));
 			break;
@@ -219,6 +227,19 @@ void gi_mount_all(const struct gi_config *cfg, int64_t deadline)
 			mount_share(m, flags, deadline);
 			break;
 		}
+	}
+}
+
+void gi_volumes_prepare(const struct gi_config *cfg, int64_t deadline)
+{
+	for (size_t i = 0; i < cfg->nmounts; i++) {
+		const struct gi_mount *m = &cfg->mounts[i];
+		char dev[300];
+
+		if (m->kind != GI_MOUNT_VOLUME || !m->readonly)
+			continue;
+		wait_disk(SP_GP_STAGE_MOUNT, m->source, dev, sizeof(dev), deadline);
+		gi_cow_layer(m->source, dev, deadline);
 	}
 }
 

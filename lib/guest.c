@@ -89,6 +89,20 @@ static void sp_guest_modules(struct sp_buf *b, const struct sp_plan *p)
 /* Scratch: what a program expects to write and may lose at the next boot. */
 static const char *const sp_scratch[] = {"/run", "/tmp", "/var/tmp", "/home"};
 
+/* A volume or share bound at exactly `path` takes the place of its scratch
+ * tmpfs (a persistent /home); bindings below a scratch directory are
+ * mounted on top of the tmpfs. */
+static bool sp_guest_bound(const struct sp_plan *p, const char *path)
+{
+	for (size_t i = 0; i < p->ndisks; i++)
+		if (strcmp(p->disks[i].guest_path, path) == 0)
+			return true;
+	for (size_t i = 0; i < p->nshares; i++)
+		if (strcmp(p->shares[i].guest_path, path) == 0)
+			return true;
+	return false;
+}
+
 char *sp_guest_config(const struct sp_plan *p)
 {
 	struct sp_buf b = {0};
@@ -98,7 +112,8 @@ char *sp_guest_config(const struct sp_plan *p)
 	sp_buf_line(&b, SP_GP_KW_ROOT, p->root.shared ? SP_GP_ROOT_PMEM : SP_GP_ROOT_DISK);
 	sp_guest_modules(&b, p);
 	for (size_t i = 0; i < sizeof(sp_scratch) / sizeof(sp_scratch[0]); i++)
-		sp_buf_line(&b, SP_GP_KW_SCRATCH, sp_scratch[i]);
+		if (!sp_guest_bound(p, sp_scratch[i]))
+			sp_buf_line(&b, SP_GP_KW_SCRATCH, sp_scratch[i]);
 	for (size_t i = 0; i < p->ndisks; i++)
 		sp_buf_linef(&b, SP_GP_KW_VOLUME, "vol%zu %s %s %s", i, p->disks[i].fs,
 			     sp_mode_name(p->disks[i].mode), p->disks[i].guest_path);

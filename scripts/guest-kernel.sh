@@ -12,7 +12,8 @@
 #     initrd.img  the base initramfs: reproducible gzip newc cpio with /init
 #                 (INIT_BINARY), /lib/modules/NAME.ko (flat), the load order
 #                 in /etc/spectrum/modules, each group's (loaded only by
-#                 guests that need it: ext4, share, net, pmem, usb, vsock)
+#                 guests that need it: ext4, share, net, pmem, usb, vsock,
+#                 cow)
 #                 in /etc/spectrum/modules.GROUP, and empty /dev /proc /sys
 #                 /newroot
 #     version     the kernel version string (e.g. 6.1.0-56-amd64)
@@ -42,7 +43,9 @@ wanted_modules=(
 # from /etc/spectrum/modules.GROUP.  Each list is its group's closure less
 # the base list, so a group never depends on another; loading costs time
 # under emulation, so a guest loads only what its devices need.
-group_names=(ext4 share net pmem usb vsock)
+# cow is loaded by the guest itself, for a read-only volume whose journal
+# needs replaying (guest/cow.c).
+group_names=(ext4 share net pmem usb vsock cow)
 declare -A group_modules=(
 	[ext4]="ext4"
 	[share]="fuse virtiofs"
@@ -50,6 +53,7 @@ declare -A group_modules=(
 	[pmem]="virtio_pmem nd_pmem nd_virtio libnvdimm"
 	[usb]="xhci_pci"
 	[vsock]="vmw_vsock_virtio_transport"
+	[cow]="dm_snapshot loop"
 )
 
 # Host packages the build needs (installed with apt-get when missing).

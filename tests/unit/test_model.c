@@ -229,6 +229,39 @@ static void test_guest_config(const struct sp_config *cfg)
 	sp_plans_free(plans);
 }
 
+/* A binding at exactly a scratch path takes the place of its tmpfs; one
+ * below a scratch path leaves the tmpfs under it. */
+static void test_guest_scratch(void)
+{
+	static const char text[] =
+		"{\"applications\": {\"a\": {\"image\": \"a\", \"command\": [\"/bin/a\"]}},\n"
+		" \"resources\": {\"home\": {\"type\": \"block\", \"size\": \"1G\"}, \"t\": {\"type\": \"directory\", \"path\": \"/srv/t\"},\n"
+		"  \"m\": {\"type\": \"block\", \"size\": \"1G\"}},\n"
+		" \"instances\": {\"h\": {\"application\": \"a\", \"bindings\": {\n"
+		"  \"home\": {\"path\": \"/home\", \"mode\": \"rw\"}, \"t\": {\"path\": \"/var/tmp\"},\n"
+		"  \"m\": {\"path\": \"/run/m\"}}}}}\n";
+	struct sp_host host = test_host(SP_ARCH_X86_64, false);
+	struct sp_err err = {0};
+	struct sp_diags d;
+	struct sp_config *cfg;
+	struct sp_plans *plans;
+	char *g;
+
+	sp_diags_init(&d, "h.json");
+	cfg = sp_config_parse(text, strlen(text), "h.json", "/cfgdir", &d);
+	plans = cfg ? sp_plan_compile(cfg, &host, "h", -1, &err) : NULL;
+	g = plans ? sp_guest_config(&plans->v[0]) : NULL;
+	TAP_OK(g && strstr(g, "scratch /run\nscratch /tmp\nvolume vol0 ext4 rw /home\n"),
+	       "a binding at /home or /var/tmp replaces its scratch tmpfs, one below /run does not");
+	TAP_OK(g && strstr(g, "share ") && strstr(g, " ro /var/tmp\n") &&
+		       strstr(g, "volume vol1 ext4 ro /run/m\n"),
+	       "the bindings are there");
+	free(g);
+	sp_plans_free(plans);
+	sp_config_free(cfg);
+	sp_diags_fini(&d);
+}
+
 static void test_errors(void)
 {
 	struct sp_diags d;
@@ -268,5 +301,6 @@ int main(void)
 	sp_diags_fini(&d);
 	test_errors();
 	test_addresses();
+	test_guest_scratch();
 	return tap_done();
 }

@@ -82,6 +82,42 @@ check "an instance with no bindings sees only its root" has "disks=vda$"
 run disks-two
 check "an instance with two bindings sees three disks" has "disks=vda vdb vdc$"
 
+# A volume bound at a scratch directory (/home) replaces its tmpfs: what
+# is written there persists; the other scratch directories stay tmpfs, and
+# a binding below it gets its mount point made in the volume.
+run home
+check "a volume at /home boots (status 0)" [ "$rc" = 0 ]
+check "it is the volume mounted at /home, once" eval 'has "^home=ext4$" && has "^home-mounts=1$"'
+check "a binding below it is mounted" has "^other=1$"
+run home
+check "a second boot sees what the first wrote in /home" has "^count=2$"
+check "/tmp is still a scratch tmpfs" has "^tmp=tmpfs$"
+
+# A writer that fsync'd its records and was killed outright: a read-only
+# reader sees every record (its kernel replays the journal into a
+# throwaway layer), and the volume file does not change.
+crash_img=$SPECTRUM_STATE_DIR/volumes/crash.img
+"$spectrum" run "$cfg" crash-writer --timeout 180 >"$tmp/crash" 2>&1 </dev/null &
+crasher=$!
+for _ in $(seq 1800); do
+	grep -q '^synced=' "$tmp/crash" && break
+	kill -0 $crasher 2>/dev/null || break
+	sleep 0.1
+done
+cp "$tmp/crash" "$tmp/out"
+check "the writer fsync'd 20 records" has "^synced=20$"
+read -r vmm _ <"$SPECTRUM_RUN_DIR/crash-writer/pid"
+kill -KILL "$vmm"
+wait $crasher
+before=$(sha256sum <"$crash_img")
+run crash-reader
+check "a reader after the writer's crash sees all 20 records" has "^records=20$"
+check "and still cannot write" has "^ro-write=1$"
+check "the reader left the volume file unchanged" [ "$(sha256sum <"$crash_img")" = "$before" ]
+run crash-reader
+check "a second reader sees them too" has "^records=20$"
+check "the volume file is still unchanged" [ "$(sha256sum <"$crash_img")" = "$before" ]
+
 # A console log of an earlier run is kept; the next run adds to it.
 mkdir -p "$SPECTRUM_RUN_DIR/exit7"
 echo old-run >"$SPECTRUM_RUN_DIR/exit7/console.log"
