@@ -383,7 +383,12 @@ static void test_die_with_parent(void)
 	int p[2], status = 0;
 	pid_t mid, child = -1;
 
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0 || pipe(p) < 0)
+	/* qemu-user (the ppc64le tests) has no subreaper: nothing to see. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+		printf("ok %d - die_with_parent # SKIP no PR_SET_CHILD_SUBREAPER here\n", ++tap_n);
+		return;
+	}
+	if (pipe(p) < 0)
 		abort();
 	mid = fork();
 	if (mid == 0) {
