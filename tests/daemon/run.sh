@@ -10,6 +10,9 @@ src=$(cd "$2" && pwd)
 spectrum=$build/spectrum
 cfg=$src/tests/daemon/daemon.json
 export SPECTRUM_STATE_DIR=$build/vm-state
+# VMM uids of this suite's own, so that it never finds one held by another
+# suite's VM (instance names repeat across suites).
+export SPECTRUM_VMM_UID_BASE=${SPECTRUM_VMM_UID_BASE:-1048576}
 export SPECTRUM_RUN_DIR
 SPECTRUM_RUN_DIR=$(mktemp -d /tmp/spectrumd-test.XXXXXX)
 chmod 755 "$SPECTRUM_RUN_DIR" # as /run/spectrum: others reach the socket, the daemon decides

@@ -20,6 +20,9 @@ build=$(cd "$1" && pwd)
 src=$(cd "$2" && pwd)
 spectrum=$build/spectrum
 export SPECTRUM_STATE_DIR=$build/vm-state
+# VMM uids of this suite's own, so that it never finds one held by another
+# suite's VM (instance names repeat across suites).
+export SPECTRUM_VMM_UID_BASE=${SPECTRUM_VMM_UID_BASE:-1310720}
 export SPECTRUM_RUN_DIR
 SPECTRUM_RUN_DIR=$(mktemp -d /tmp/spectrum-net.XXXXXX)
 chmod 755 "$SPECTRUM_RUN_DIR"
