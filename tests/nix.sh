@@ -202,11 +202,16 @@ image_test() {
 		not_ok "$1"
 		return
 	fi
+	# Without a nix-daemon only root may write the store.
+	[ "$(id -u)" -eq 0 ] || { skip "$1" "nix-build writes the store as root only"; return; }
+	# scripts/deps.sh sets Nix up for this (build users, sandbox =
+	# relaxed): a failure here is a failure, not a host to skip.
 	if ! out=$(nix-build --no-out-link --option substituters '' \
 		--argstr src "$src" --argstr tree "$t" --argstr tool "$tool" \
 		-E '{ src, tree, tool }: (import (src + "/nix")).imageDerivation { name = "hello"; inherit tree; spectrumImage = tool; }' \
 		2>"$tmp/out"); then
-		skip "$1" "nix-build cannot build here: $(grep -m1 '^error' "$tmp/out")"
+		echo "# nix-build failed; scripts/deps.sh sets Nix up for it"
+		not_ok "$1"
 		return
 	fi
 	if cmp "$tmp/ref.erofs" "$out" >"$tmp/out" 2>&1; then
