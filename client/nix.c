@@ -67,23 +67,24 @@ static bool sp_nix_find(char *out, size_t len)
 	}
 }
 
-/* The same checks, with the same words, as for a JSON data file. */
+/* The same checks, with the same words, as for a JSON data file: a FIFO,
+ * a socket or a device is refused before Nix could wait on it. */
 static bool sp_nix_readable(const char *file, struct sp_diags *diags)
 {
-	struct stat st;
-	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	mode_t type;
+	int fd = sp_open_regular(file, 0, &type);
 
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		sp_diag_error(diags, NULL, "cannot read the file: %s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0) {
+		if (type)
+			sp_diag_error(
+				diags, NULL,
+				"the file is %s, not a regular file; give the path of a Nix file",
+				sp_file_type_name(type));
+		else
+			sp_diag_error(diags, NULL, "cannot read the file: %s", strerror(errno));
 		return false;
 	}
 	close(fd);
-	if (!S_ISREG(st.st_mode)) {
-		sp_diag_error(diags, NULL, "not a regular file; give the path of a Nix file");
-		return false;
-	}
 	return true;
 }
 

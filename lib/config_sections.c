@@ -237,7 +237,7 @@ static char *sp_host_path(struct sp_reader *r, const char *p)
 {
 	if (p[0] == '/')
 		return sp_arena_strdup(r->arena, p);
-	return sp_arena_printf(r->arena, "%s/%s", r->cfg->base_dir, p);
+	return sp_path_join(r->arena, r->cfg->base_dir, p);
 }
 
 static void sp_read_block(struct sp_reader *r, json_t *obj, struct sp_resource *res)

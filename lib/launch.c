@@ -146,13 +146,23 @@ int sp_volume_prepare(const struct sp_plan_disk *d, struct sp_err *err)
 	return sp_volume_create(d, err);
 }
 
-static int sp_need_file(const char *what, const char *path, const char *fix, struct sp_err *err)
+/* WHAT at PATH must be a regular file, KIND ("an erofs image"); FIX says
+ * how to make one.  Only stat: nothing here opens it. */
+static int sp_need_file(const char *what, const char *path, const char *kind, const char *fix,
+			struct sp_err *err)
 {
 	struct stat st;
 
-	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+	if (stat(path, &st) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			sp_err_set(err, "%s %s is missing; %s", what, path, fix);
+		else
+			sp_err_set(err, "%s %s: %s", what, path, strerror(errno));
+		return -1;
+	}
+	if (S_ISREG(st.st_mode))
 		return 0;
-	sp_err_set(err, "%s %s is missing; %s", what, path, fix);
+	sp_err_set(err, "%s %s is %s, not %s", what, path, sp_file_type_name(st.st_mode), kind);
 	return -1;
 }
 
@@ -200,10 +210,11 @@ static int sp_launch_checks(const struct sp_plan *p, struct sp_err *err)
 	}
 	snprintf(arch_fix, sizeof(arch_fix),
 		 "install the guest kernel with scripts/guest-kernel.sh %s", sp_arch_name(p->arch));
-	if (sp_need_file("guest kernel", p->kernel, arch_fix, err) < 0 ||
-	    sp_need_file("base initramfs", p->base_initrd, arch_fix, err) < 0 ||
-	    sp_need_file("root image", p->root.image,
-			 "build it with 'spectrum image build' or fix the application's image", err) < 0 ||
+	if (sp_need_file("guest kernel", p->kernel, "a kernel", arch_fix, err) < 0 ||
+	    sp_need_file("base initramfs", p->base_initrd, "an initramfs", arch_fix, err) < 0 ||
+	    sp_need_file("root image", p->root.image, "an erofs image",
+			 "build it with 'spectrum image build' or fix the application's image",
+			 err) < 0 ||
 	    sp_devices_check(p, err) < 0)
 		return -1;
 	return 0;

@@ -26,7 +26,7 @@ static char *sp_root_image(struct sp_arena *a, const struct sp_config *cfg,
 		return sp_image_path(a, host->state_dir, app->image);
 	if (app->image[0] == '/')
 		return sp_arena_strdup(a, app->image);
-	return sp_arena_printf(a, "%s/%s", cfg->base_dir, app->image);
+	return sp_path_join(a, cfg->base_dir, app->image);
 }
 
 static char *sp_share_tag(struct sp_arena *a, const char *name)
