@@ -306,7 +306,8 @@ int sp_cmd_run(int argc, char **argv)
 	size_t npos = 0;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1 || optind < argc) {
+	/* ":": an option without its value is ':', not an unknown '?'. */
+	while ((c = getopt_long(argc, argv, "+:", longopts, NULL)) != -1 || optind < argc) {
 		if (c == -1) {
 			/* positional arguments; options may follow them */
 			if (npos == 2)
@@ -314,6 +315,8 @@ int sp_cmd_run(int argc, char **argv)
 			pos[npos++] = argv[optind++];
 			continue;
 		}
+		if (c == ':')
+			return sp_usage_error("run", "--timeout needs a value (seconds)");
 		if (c != 't')
 			return sp_usage_error("run", "unknown option '%s'", argv[optind - 1]);
 		if (!sp_uint_parse(optarg, 1, 86400, &secs))

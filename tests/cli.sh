@@ -115,6 +115,8 @@ expect "check of an example" 0 "desktop.json: ok: 4 applications, 4 resources, 5
 expect "plan without FILE" 2 "missing FILE" -- plan
 expect "plan with --json and --argv" 2 "only one of --json, --argv and --guest" -- plan "$ex/minimal.json" --json --argv
 expect "plan with an unknown option" 2 "unknown option '--frob'" -- plan "$ex/minimal.json" --frob
+expect "run with --timeout and no value" 2 "^spectrum: --timeout needs a value (seconds); see 'spectrum help run'$" -- run "$ex/minimal.json" x --timeout
+expect "plan with --hypervisor and no value" 2 "^spectrum: --hypervisor needs a value (qemu, crosvm or cloud-hypervisor)" -- plan "$ex/minimal.json" --hypervisor
 expect "plan with an unknown hypervisor" 2 "unknown hypervisor 'xen'" -- plan "$ex/minimal.json" --hypervisor xen
 expect "plan of an unknown instance" 1 "no instance named \"nope\"" -- plan "$ex/desktop.json" nope
 expect "plan with a third argument" 2 "unexpected argument 'c'" -- plan "$ex/desktop.json" notes c
