@@ -422,6 +422,16 @@ uint64_t sp_hash64(const char *s, uint64_t seed)
 	return h;
 }
 
+uint64_t sp_hash64_mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
 bool sp_uint_parse(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
 {
 	unsigned long v = 0;

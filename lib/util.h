@@ -151,5 +151,13 @@ long sp_now_ms(void);
 
 /* 64-bit FNV-1a: stable identifiers (MAC addresses, tap names) from names. */
 uint64_t sp_hash64(const char *s, uint64_t seed);
+/*
+ * A 64-bit finaliser for sp_hash64: FNV-1a's multiplications carry bits
+ * only upward, so its low bits depend on nothing above them and names
+ * collide there far more often than by chance (e0 and e181); this spreads
+ * every bit over the whole word.  For a number taken from a few bits or a
+ * remainder of a hash.
+ */
+uint64_t sp_hash64_mix(uint64_t h);
 
 #endif

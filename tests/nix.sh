@@ -49,7 +49,7 @@ plans() { sp plan "$1" --json 2>"$tmp/plan.err" | jq -S 'sort_by(.instance)'; }
 diags() { sp check "$1" 2>&1 >/dev/null | sed "s|^$1: |FILE: |" | sort; }
 
 nexamples=$(ls "$ex"/*.json | wc -l)
-planned=$((nexamples + 15))
+planned=$((nexamples + 16))
 echo "1..$planned"
 
 # --- every example data file, read through fromData ------------------------
@@ -68,6 +68,30 @@ for f in "$ex"/*.json; do
 		not_ok "fromData $b.json: checks, same plans and warnings as the data file"
 	fi
 done
+
+# --- addresses do not depend on the order of the file -----------------------
+# Instances and segments out of name order ("seg41" and "seg406" hash to
+# one subnet, "m1" and "m53" to one host number): the data file and
+# fromData, which lists them by name, give each interface the same address.
+cat >"$tmp/order.json" <<'EOF'
+{"applications": {"a": {"image": "a", "command": ["/bin/true"]}},
+ "resources": {"seg41": {"type": "net"}, "seg406": {"type": "net"}},
+ "instances": {
+  "zeta": {"application": "a", "bindings": {"seg41": {}, "seg406": {}}},
+  "mid": {"application": "a", "bindings": {"seg406": {}}},
+  "m53": {"application": "a", "bindings": {"seg406": {}}},
+  "m1": {"application": "a", "bindings": {"seg406": {}}},
+  "alpha": {"application": "a", "bindings": {"seg41": {}}}}}
+EOF
+printf 'let spectrum = import %s/nix; in spectrum.system (spectrum.fromData %s)\n' "$src" "$tmp/order.json" >"$tmp/order.nix"
+addrs() { sp plan "$1" --json | jq -r '.[] | .instance as $i | .nics[] | "\($i) \(.segment) \(.address)"' | sort; }
+: >"$tmp/out"
+if addrs "$tmp/order.json" >"$tmp/a.txt" && addrs "$tmp/order.nix" >"$tmp/b.txt" &&
+	[ "$(wc -l <"$tmp/a.txt")" -eq 6 ] && diff "$tmp/a.txt" "$tmp/b.txt" >"$tmp/out" 2>&1; then
+	ok "instances out of name order: the same addresses through .json and .nix"
+else
+	not_ok "instances out of name order: the same addresses through .json and .nix"
+fi
 
 # --- a Nix-only configuration and its hand-written twin ---------------------
 : >"$tmp/out"
