@@ -592,7 +592,7 @@ static void sp_read_binding(struct sp_reader *r, struct sp_instance *inst, const
 		return;
 	res = &r->cfg->resources[idx];
 	b->resource = (size_t)idx;
-	if (res->type == SP_RES_BLOCK || res->type == SP_RES_DIRECTORY) {
+	if (sp_res_has_mode(res->type)) {
 		sp_read_mount(r, obj, inst, b);
 	} else {
 		const char *key;
