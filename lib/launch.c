@@ -429,7 +429,9 @@ static int sp_vmm_drop(const struct sp_plan *p)
 		struct rlimit rl;
 		rl.rlim_cur = rl.rlim_max = (rlim_t)(p->memory_mib + 1024) << 20;
 		if (setrlimit(RLIMIT_MEMLOCK, &rl) < 0) {
-			dprintf(2, "cannot raise RLIMIT_MEMLOCK for VFIO to %llu MiB: %s\n",
+			dprintf(2,
+				"cannot raise RLIMIT_MEMLOCK to %llu MiB for PCI passthrough (VFIO pins the guest's memory): %s; "
+				"raising it needs CAP_SYS_RESOURCE: run as root with it, or raise the hard limit of locked memory first (ulimit -Hl, LimitMEMLOCK= of a service)\n",
 				(unsigned long long)(p->memory_mib + 1024), strerror(errno));
 			return -1;
 		}
@@ -444,26 +446,33 @@ static int sp_vmm_drop(const struct sp_plan *p)
 
 /* In the child: descriptors to their numbers, then drop to the VMM's uid.
  * Everything is moved above the target range first, so no dup2 can
- * overwrite a descriptor still to be placed. */
+ * overwrite a descriptor still to be placed.  Each step that fails says
+ * which it was, on the VMM's stderr (the last line is the one shown). */
 static int sp_vmm_child_setup(const struct sp_plan *p, struct sp_vmm_fds *v, int *keep_fd,
 			      pid_t parent, bool die_with_parent)
 {
+	bool placed = true;
+
 	/* The copies close at exec; dup2 gives the targets no FD_CLOEXEC. */
-	for (size_t i = 0; i < v->n; i++)
-		if ((v->fds[i] = fcntl(v->fds[i], F_DUPFD_CLOEXEC, 200)) < 0)
-			return -1;
-	if (*keep_fd >= 0 && (*keep_fd = fcntl(*keep_fd, F_DUPFD_CLOEXEC, 200)) < 0)
+	for (size_t i = 0; placed && i < v->n; i++)
+		placed = (v->fds[i] = fcntl(v->fds[i], F_DUPFD_CLOEXEC, 200)) >= 0;
+	if (placed && *keep_fd >= 0)
+		placed = (*keep_fd = fcntl(*keep_fd, F_DUPFD_CLOEXEC, 200)) >= 0;
+	for (size_t i = 0; placed && i < v->n; i++)
+		placed = dup2(v->fds[i], v->want[i]) >= 0;
+	if (!placed) {
+		dprintf(2, "cannot place the VMM's descriptors: %s\n", strerror(errno));
 		return -1;
-	for (size_t i = 0; i < v->n; i++)
-		if (dup2(v->fds[i], v->want[i]) < 0)
-			return -1;
+	}
 	if (p->vmm_uid && sp_vmm_drop(p) < 0)
 		return -1;
 	/* After the uid change, which clears it: a `spectrum run` killed
 	 * outright takes its VM with it instead of orphaning it. */
 	if (die_with_parent &&
-	    (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent))
+	    (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)) {
+		dprintf(2, "spectrum run ended before its VMM started\n");
 		return -1;
+	}
 	return 0;
 }
 
@@ -480,11 +489,8 @@ static void sp_vmm_child(const struct sp_plan *p, const struct sp_argv *argv, in
 	setsid();
 	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(stderr_fd, 2) < 0)
 		_exit(127);
-	if (sp_vmm_child_setup(p, v, &keep_fd, parent, o->die_with_parent) < 0) {
-		dprintf(2, "cannot prepare the VMM's descriptors and credentials: %s\n",
-			strerror(errno));
-		_exit(127);
-	}
+	if (sp_vmm_child_setup(p, v, &keep_fd, parent, o->die_with_parent) < 0)
+		_exit(127); /* it said which step failed */
 	if (keep_fd >= 0)
 		fcntl(keep_fd, F_SETFD, 0);
 	execvp(argv->v[0], argv->v);
