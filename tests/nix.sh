@@ -49,7 +49,7 @@ plans() { sp plan "$1" --json 2>"$tmp/plan.err" | jq -S 'sort_by(.instance)'; }
 diags() { sp check "$1" 2>&1 >/dev/null | sed "s|^$1: |FILE: |" | sort; }
 
 nexamples=$(ls "$ex"/*.json | wc -l)
-planned=$((nexamples + 16))
+planned=$((nexamples + 18))
 echo "1..$planned"
 
 # --- every example data file, read through fromData ------------------------
@@ -173,6 +173,25 @@ expect_error "a rule of the C compiler, on a Nix file" 1 \
 expect_error "a Nix error gives its position" 1 \
 	'4:28: error: undefined variable '"'"'nosuch'"'"'' \
 	'instances.notes.memory = nosuch;'
+
+# A syntax error in an imported data file names that file, line and column
+# (Nix's own message names neither), whether imported or read by fromData.
+printf '{\n  "applications": {\n    "a": {"image": "a", "command": ["/bin/true"],}\n  }\n}\n' >"$tmp/broken.json"
+for by in imports fromData; do
+	how="imports = [ $tmp/broken.json ];"
+	[ "$by" = fromData ] && how="imports = [ (spectrum.fromData $tmp/broken.json) ];"
+	f=$tmp/imports-broken.nix
+	printf 'let spectrum = import %s/nix; in\nspectrum.system {\n  %s\n}\n' "$src" "$how" >"$f"
+	sp check "$f" >"$tmp/out" 2>&1
+	rc=$?
+	line="$f: $tmp/broken.json:3:50: error: invalid JSON: syntax error while parsing object key - unexpected '}'; expected string literal"
+	if [ "$rc" -eq 1 ] && [ "$(cat "$tmp/out")" = "$line" ]; then
+		ok "a syntax error in an imported data file names it, its line and column ($by)"
+	else
+		echo "# exit $rc, wanted 1 and: $line"
+		not_ok "a syntax error in an imported data file names it, its line and column ($by)"
+	fi
+done
 
 # --- spectrum run reads Nix files too ----------------------------------------
 if sp run "$ex/desktop.nix" nosuch >"$tmp/out" 2>&1; then rc=0; else rc=$?; fi
