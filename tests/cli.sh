@@ -111,6 +111,34 @@ else
 	fail=$((fail + 1))
 fi
 
+# A volume that holds no file system is refused before anything is made
+# (it failed in the guest's mount after a whole boot): an empty file, and
+# one without the ext4 magic number.
+: >"$tmp/ri/img.erofs"
+: >"$tmp/ri/empty.img"
+head -c 8192 /dev/zero >"$tmp/ri/zero.img"
+cat >"$tmp/ri/v.json" <<'EOF'
+{"applications": {"a": {"image": "./img.erofs", "command": ["/bin/true"]}},
+ "resources": {"data": {"type": "block", "path": "empty.img"}, "junk": {"type": "block", "path": "zero.img"}},
+ "instances": {"e1": {"application": "a", "bindings": {"data": {"path": "/data", "mode": "rw"}}},
+   "e2": {"application": "a", "bindings": {"junk": {"path": "/data", "mode": "ro"}}}}}
+EOF
+for v in "e1 volume data: ./empty.img is empty (0 bytes), not an ext4 file system; remove it, or give an ext4 image" \
+	"e2 volume junk: ./zero.img is not an ext4 file system (no ext4 magic number); give the path of an ext4 image"; do
+	i=${v%% *}
+	(cd "$tmp/ri" && SPECTRUM_STATE_DIR="$tmp/ri/state" SPECTRUM_RUN_DIR="$tmp/ri/run" \
+		timeout 10 ${SPECTRUM_EXE_WRAPPER:-} "$spectrum" run v.json "$i") >"$tmp/out" 2>&1 </dev/null
+	rc=$?
+	n=$((n + 1))
+	if [ "$rc" -eq 3 ] && [ "$(cat "$tmp/out")" = "spectrum: $i: ${v#* }" ] && [ ! -e "$tmp/ri/run/$i" ]; then
+		echo "ok $n - a volume without a file system is refused before boot, naming it ($i)"
+	else
+		echo "not ok $n - a volume without a file system is refused before boot, naming it ($i, exit $rc)"
+		sed 's/^/# /' "$tmp/out"
+		fail=$((fail + 1))
+	fi
+done
+
 expect "check of an example" 0 "desktop.json: ok: 4 applications, 4 resources, 5 instances" -- check "$ex/desktop.json"
 expect "plan without FILE" 2 "missing FILE" -- plan
 expect "plan with --json and --argv" 2 "only one of --json, --argv and --guest" -- plan "$ex/minimal.json" --json --argv
