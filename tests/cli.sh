@@ -50,7 +50,7 @@ mkfifo "$tmp/fifo.json" "$tmp/fifo.nix"
 expect_quick() {
 	name=$1 pat=$2
 	shift 3
-	timeout 10 ${SPECTRUM_EXE_WRAPPER:-} "$spectrum" "$@" >"$tmp/out" 2>&1 </dev/null
+	timeout -k 5 10 ${SPECTRUM_EXE_WRAPPER:-} "$spectrum" "$@" >"$tmp/out" 2>&1 </dev/null
 	rc=$?
 	n=$((n + 1))
 	if [ "$rc" -eq 3 ] && [ "$(wc -l <"$tmp/out")" -eq 1 ] && grep -q -- "$pat" "$tmp/out"; then
@@ -85,7 +85,7 @@ cat >"$tmp/ri/r.json" <<'EOF'
 EOF
 run_ri() {
 	(cd "$tmp/ri" && SPECTRUM_STATE_DIR="$tmp/ri/state" SPECTRUM_RUN_DIR="$tmp/ri/run" \
-		timeout 10 ${SPECTRUM_EXE_WRAPPER:-} "$spectrum" run r.json e0) >"$tmp/out" 2>&1 </dev/null
+		timeout -k 5 10 ${SPECTRUM_EXE_WRAPPER:-} "$spectrum" run r.json e0) >"$tmp/out" 2>&1 </dev/null
 }
 for kind in directory FIFO; do
 	if [ "$kind" = FIFO ]; then rmdir "$tmp/ri/img.erofs" && mkfifo "$tmp/ri/img.erofs"; fi
@@ -127,7 +127,7 @@ for v in "e1 volume data: ./empty.img is empty (0 bytes), not an ext4 file syste
 	"e2 volume junk: ./zero.img is not an ext4 file system (no ext4 magic number); give the path of an ext4 image"; do
 	i=${v%% *}
 	(cd "$tmp/ri" && SPECTRUM_STATE_DIR="$tmp/ri/state" SPECTRUM_RUN_DIR="$tmp/ri/run" \
-		timeout 10 ${SPECTRUM_EXE_WRAPPER:-} "$spectrum" run v.json "$i") >"$tmp/out" 2>&1 </dev/null
+		timeout -k 5 10 ${SPECTRUM_EXE_WRAPPER:-} "$spectrum" run v.json "$i") >"$tmp/out" 2>&1 </dev/null
 	rc=$?
 	n=$((n + 1))
 	if [ "$rc" -eq 3 ] && [ "$(cat "$tmp/out")" = "spectrum: $i: ${v#* }" ] && [ ! -e "$tmp/ri/run/$i" ]; then

@@ -162,7 +162,7 @@ check "... saying what failed after what was being done" 'grep -q "^spectrum-ima
 # A manifest that is a FIFO is refused at once, not waited on.
 cp "$images/first.erofs" "$tmp/fifo.erofs"
 mkfifo "$tmp/fifo.erofs.manifest.json"
-timeout 10 ${SPECTRUM_EXE_WRAPPER:-} "$image" verify "$tmp/fifo.erofs" >"$tmp/out" 2>"$tmp/err" </dev/null
+timeout -k 5 10 ${SPECTRUM_EXE_WRAPPER:-} "$image" verify "$tmp/fifo.erofs" >"$tmp/out" 2>"$tmp/err" </dev/null
 rc=$?
 check "verify refuses a FIFO for a manifest at once" '[ "$rc" -eq 3 ] && one_line && grep -q "is a FIFO, not a regular file" "$tmp/err"'
 rm -f "$tmp/fifo.erofs" "$tmp/fifo.erofs.manifest.json"
