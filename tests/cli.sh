@@ -162,6 +162,18 @@ else
 	fail=$((fail + 1))
 fi
 
+# SPECTRUM_VMM_UID_BASE's bound is refused as spectrum(1) documents it.
+n=$((n + 1))
+if SPECTRUM_VMM_UID_BASE=65535 sp plan "$ex/minimal.json" >"$tmp/out" 2>&1; then rc=0; else rc=$?; fi
+if [ "$rc" -eq 3 ] && grep -q 'SPECTRUM_VMM_UID_BASE="65535" is not 0 or a uid from 65536 to 4000000000' "$tmp/out" &&
+	SPECTRUM_VMM_UID_BASE=65536 sp plan "$ex/minimal.json" >/dev/null 2>&1 &&
+	tr '\n' ' ' <"$src/man/spectrum.1" | grep -q 'any other value is from 65536 to 4000000000'; then
+	echo "ok $n - SPECTRUM_VMM_UID_BASE below 65536 is refused, as spectrum(1) says"
+else
+	echo "not ok $n - SPECTRUM_VMM_UID_BASE below 65536 is refused, as spectrum(1) says (exit $rc)"
+	fail=$((fail + 1))
+fi
+
 # --json is one JSON array of plans, readable by a JSON parser.
 n=$((n + 1))
 sp plan "$ex/desktop.json" --json >"$tmp/plans.json" 2>/dev/null
