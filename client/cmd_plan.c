@@ -159,7 +159,8 @@ static int sp_plan_parse_args(int argc, char **argv, struct sp_plan_opts *o)
 
 	o->hv = -1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1 || optind < argc) {
+	/* ":": an option without its value is ':', not an unknown '?'. */
+	while ((c = getopt_long(argc, argv, "+:", longopts, NULL)) != -1 || optind < argc) {
 		if (c == -1) {
 			/* positional: FILE then INSTANCE, options may follow */
 			if (!o->file)
@@ -186,6 +187,10 @@ static int sp_plan_parse_args(int argc, char **argv, struct sp_plan_opts *o)
 						      optarg);
 			o->hv = (int)hv;
 			break;
+		case ':':
+			return sp_usage_error(
+				"plan",
+				"--hypervisor needs a value (qemu, crosvm or cloud-hypervisor)");
 		default:
 			return sp_usage_error("plan", "unknown option '%s'", argv[optind - 1]);
 		}

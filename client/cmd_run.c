@@ -35,7 +35,9 @@ struct sp_run {
 	int vmm_err; /* read end of the VMM's stderr */
 	int sigfd;
 	/* Console output before spectrum-init's "ready" line (firmware,
-	 * kernel, init): held back, shown only if the guest never started. */
+	 * kernel, init): held back, shown only if the guest never started.
+	 * After it, the console's last bytes, shown as they come: both are
+	 * searched for a kernel panic if the guest stops without a word. */
 	char pre[16384];
 	size_t prelen;
 	bool started;
@@ -60,10 +62,9 @@ static void sp_write_out(const char *buf, size_t n)
 
 #define SP_READY_LINE "spectrum-init: ready\n"
 
-static void sp_console_hold(struct sp_run *r, const char *buf, size_t n)
+/* Appends to r->pre, dropping its oldest bytes. */
+static void sp_console_keep(struct sp_run *r, const char *buf, size_t n)
 {
-	char *ready;
-
 	if (n > sizeof(r->pre) - 1) {
 		buf += n - (sizeof(r->pre) - 1);
 		n = sizeof(r->pre) - 1;
@@ -76,6 +77,13 @@ static void sp_console_hold(struct sp_run *r, const char *buf, size_t n)
 	memcpy(r->pre + r->prelen, buf, n);
 	r->prelen += n;
 	r->pre[r->prelen] = '\0';
+}
+
+static void sp_console_hold(struct sp_run *r, const char *buf, size_t n)
+{
+	char *ready;
+
+	sp_console_keep(r, buf, n);
 	ready = memmem(r->pre, r->prelen, SP_READY_LINE, strlen(SP_READY_LINE));
 	if (ready) {
 		char *rest = ready + strlen(SP_READY_LINE);
@@ -95,10 +103,12 @@ static void sp_console_read(struct sp_run *r)
 		r->console = -1;
 		return;
 	}
-	if (r->started)
+	if (r->started) {
 		sp_write_out(buf, (size_t)n);
-	else
+		sp_console_keep(r, buf, (size_t)n);
+	} else {
 		sp_console_hold(r, buf, (size_t)n);
+	}
 }
 
 static void sp_vmm_err_read(struct sp_run *r)
@@ -208,8 +218,15 @@ static int sp_run_result(struct sp_run *r)
 		fprintf(stderr, "spectrum: %s: %s\n", r->plan->instance, why);
 		return SP_EXIT_SYSTEM;
 	}
-	if (r->vmm_done && WIFSIGNALED(r->vmm_status) &&
-	    (WTERMSIG(r->vmm_status) == SIGSYS || !r->vm.stopping)) {
+	if (!(r->vmm_done && WIFSIGNALED(r->vmm_status) && WTERMSIG(r->vmm_status) == SIGSYS) &&
+	    sp_vm_panic_reason(r->plan, r->pre, r->prelen, why, sizeof(why))) {
+		/* Before the VMM's own words (but after its sandbox's):
+		 * QEMU may fail on the device state a dying guest left
+		 * ("Guest moved used index"). */
+		fprintf(stderr, "spectrum: %s: %s\n", r->plan->instance, why);
+		rc = SP_RUN_NO_REPORT;
+	} else if (r->vmm_done && WIFSIGNALED(r->vmm_status) &&
+		   (WTERMSIG(r->vmm_status) == SIGSYS || !r->vm.stopping)) {
 		sp_vm_exit_reason(&r->vm, r->vmm_status, why, sizeof(why));
 		fprintf(stderr, "spectrum: %s: %s\n", r->plan->instance, why);
 	} else if (r->errlen) {
@@ -306,7 +323,8 @@ int sp_cmd_run(int argc, char **argv)
 	size_t npos = 0;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1 || optind < argc) {
+	/* ":": an option without its value is ':', not an unknown '?'. */
+	while ((c = getopt_long(argc, argv, "+:", longopts, NULL)) != -1 || optind < argc) {
 		if (c == -1) {
 			/* positional arguments; options may follow them */
 			if (npos == 2)
@@ -314,6 +332,8 @@ int sp_cmd_run(int argc, char **argv)
 			pos[npos++] = argv[optind++];
 			continue;
 		}
+		if (c == ':')
+			return sp_usage_error("run", "--timeout needs a value (seconds)");
 		if (c != 't')
 			return sp_usage_error("run", "unknown option '%s'", argv[optind - 1]);
 		if (!sp_uint_parse(optarg, 1, 86400, &secs))

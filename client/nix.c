@@ -68,23 +68,24 @@ static bool sp_nix_find(char *out, size_t len)
 	}
 }
 
-/* The same checks, with the same words, as for a JSON data file. */
+/* The same checks, with the same words, as for a JSON data file: a FIFO,
+ * a socket or a device is refused before Nix could wait on it. */
 static bool sp_nix_readable(const char *file, struct sp_diags *diags)
 {
-	struct stat st;
-	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	mode_t type;
+	int fd = sp_open_regular(file, 0, &type);
 
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		sp_diag_error(diags, NULL, "cannot read the file: %s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0) {
+		if (type)
+			sp_diag_error(
+				diags, NULL,
+				"the file is %s, not a regular file; give the path of a Nix file",
+				sp_file_type_name(type));
+		else
+			sp_diag_error(diags, NULL, "cannot read the file: %s", strerror(errno));
 		return false;
 	}
 	close(fd);
-	if (!S_ISREG(st.st_mode)) {
-		sp_diag_error(diags, NULL, "not a regular file; give the path of a Nix file");
-		return false;
-	}
 	return true;
 }
 
@@ -303,6 +304,38 @@ static bool sp_nix_position(const char *line, const char *file, char *place, siz
 	return true;
 }
 
+/*
+ * Nix runs with --show-trace: after an error's message and its own
+ * position come traces, each starting with this, which only name a data
+ * file (the library's context, nix/data.nix) for us.
+ */
+static const char sp_nix_trace[] = "\xe2\x80\xa6 "; /* "… " */
+static const char sp_nix_data_context[] = "\xe2\x80\xa6 while reading the Spectrum data file ";
+
+/*
+ * An error of Nix's JSON parser on a data file that a Nix file imports:
+ * "[json.exception.parse_error.101] parse error at line 3, column 50: WHY"
+ * names neither the file nor the place as ours do.  The place becomes
+ * PATH:LINE:COLUMN and the message "invalid JSON: WHY", as for a data file
+ * given itself; any other error while reading it is placed at PATH.
+ */
+static void sp_nix_data_error(const char *path, char *msg, size_t msglen, char *place, size_t len)
+{
+	unsigned line, col;
+	int off = -1;
+	char why[1024];
+
+	if (sscanf(msg, "[json.exception.parse_error.%*u] parse error at line %u, column %u: %n",
+		   &line, &col, &off) == 2 &&
+	    off > 0) {
+		snprintf(place, len, "%s:%u:%u", path, line, col);
+		snprintf(why, sizeof(why), "invalid JSON: %s", msg + off);
+		snprintf(msg, msglen, "%s", why);
+	} else {
+		snprintf(place, len, "%s", path);
+	}
+}
+
 /* Failures of the machine, not of the Nix code: exit status 3. */
 static bool sp_nix_system_error(const char *msg)
 {
@@ -335,8 +368,8 @@ static enum sp_nix_result sp_nix_errors(char *text, int status, const char *file
 {
 	char *lines[SP_NIX_LINES_MAX];
 	size_t n = 0, e, i;
-	char msg[1024], place[PATH_MAX + 64], *hint = NULL;
-	bool positioned = false;
+	char msg[1024], place[PATH_MAX + 64], *hint = NULL, *data_file = NULL;
+	bool positioned = false, traced = false;
 	size_t o = 0;
 
 	sp_nix_clean(text);
@@ -384,12 +417,21 @@ static enum sp_nix_result sp_nix_errors(char *text, int status, const char *file
 	}
 	for (; i < n; i++) {
 		char *l = sp_trim(lines[i]);
-		if (!positioned && sp_nix_position(l, file, place, sizeof(place)))
+		traced = traced || sp_starts(l, sp_nix_trace);
+		if (sp_starts(l, "error: "))
+			break; /* a second error: the first is the one */
+		if (traced && !data_file && sp_starts(l, sp_nix_data_context))
+			data_file = l + strlen(sp_nix_data_context);
+		else if (traced)
+			continue; /* positions of the trace are not the error's */
+		else if (!positioned && sp_nix_position(l, file, place, sizeof(place)))
 			positioned = true;
 		else if (sp_starts(l, "Did you mean ") && !hint)
 			hint = l;
-		else if (sp_starts(l, "error: "))
-			break; /* a second error: the first is the one */
+	}
+	if (data_file && !positioned) {
+		sp_nix_data_error(data_file, msg, sizeof(msg), place, sizeof(place));
+		positioned = true;
 	}
 	if (hint)
 		sp_diag_error(diags, positioned ? place : NULL, "%s; did you mean %s", msg,
@@ -402,7 +444,7 @@ static enum sp_nix_result sp_nix_errors(char *text, int status, const char *file
 enum sp_nix_result sp_nix_eval(const char *file, char **json, size_t *len, struct sp_diags *diags)
 {
 	char prog[PATH_MAX], arg[PATH_MAX + 2];
-	char *argv[12];
+	char *argv[16];
 	size_t argc = 0;
 	struct sp_nix_run *run;
 	enum sp_nix_result rc;
@@ -428,6 +470,8 @@ enum sp_nix_result sp_nix_eval(const char *file, char **json, size_t *len, struc
 	argv[argc++] = "--eval";
 	argv[argc++] = "--strict";
 	argv[argc++] = "--json";
+	/* Traces name the data file whose JSON Nix could not parse. */
+	argv[argc++] = "--show-trace";
 	/* Evaluating a configuration must not build anything. */
 	argv[argc++] = "--option";
 	argv[argc++] = "allow-import-from-derivation";

@@ -43,6 +43,7 @@ struct sd_vm {
 	bool stop_requested;
 	bool start_failed;  /* stopped by us because it never came up */
 	time_t started_at;
+	off_t console_from; /* the console log's size at start: this run's bytes follow */
 	long ready_until;   /* ms: give up waiting for the guest's "ready" */
 	long restart_at;    /* ms: on-failure restart due */
 	long restart_times[5];

@@ -162,9 +162,12 @@ static json_t *sd_vm_json(const struct sd_vm *vm, const struct sp_config *cfg)
 	for (size_t i = 0; i < vm->inst->nbindings; i++) {
 		const struct sp_binding *b = &vm->inst->bindings[i];
 		const struct sp_resource *r = &cfg->resources[b->resource];
-		json_array_append_new(res, json_pack("{s:s, s:s, s:s}", "name", r->name, "type",
-						     sp_res_type_name(r->type), "mode",
-						     sp_mode_name(b->mode)));
+		json_t *one =
+			json_pack("{s:s, s:s}", "name", r->name, "type", sp_res_type_name(r->type));
+		/* A device or a network is granted whole: no mode applies. */
+		if (sp_res_has_mode(r->type))
+			json_object_set_new(one, "mode", json_string(sp_mode_name(b->mode)));
+		json_array_append_new(res, one);
 	}
 	o = json_pack("{s:s, s:s, s:s, s:s}", "name", vm->inst->name, "state",
 		      sd_state_name(vm->state), "hypervisor", sp_hv_name(vm->plan->hypervisor),
@@ -197,8 +200,12 @@ static void sd_vm_text(const struct sd_vm *vm, const struct sp_config *cfg, char
 	if (detail && o < len) {
 		for (size_t i = 0; i < vm->inst->nbindings && o < len; i++) {
 			const struct sp_binding *b = &vm->inst->bindings[i];
-			o += (size_t)snprintf(buf + o, len - o, "%s %s(%s)", i ? "," : " holds",
-					      cfg->resources[b->resource].name, sp_mode_name(b->mode));
+			const struct sp_resource *r = &cfg->resources[b->resource];
+			o += (size_t)snprintf(buf + o, len - o, "%s %s", i ? "," : " holds",
+					      r->name);
+			if (sp_res_has_mode(r->type) && o < len)
+				o += (size_t)snprintf(buf + o, len - o, "(%s)",
+						      sp_mode_name(b->mode));
 		}
 		if (vm->core.reason[0] && o < len)
 			o += (size_t)snprintf(buf + o, len - o, "\n  %s", vm->core.reason);

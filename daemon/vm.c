@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,6 +51,42 @@ static int sd_pidfd_open(pid_t pid)
 	return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
+/* The console log's size (0 if it is not there yet).  Root's file in
+ * root's run directory (rundir.h): its path is ours to follow. */
+static off_t sd_console_size(const struct sd_vm *vm)
+{
+	struct stat st;
+
+	return stat(vm->plan->console_log, &st) == 0 ? st.st_size : 0;
+}
+
+/*
+ * A guest that stopped without a word may have said why on its console:
+ * its kernel's panic, in what this run wrote of the console log (its last
+ * 16 KiB at most; all of them if the logger cut the log meanwhile).  The
+ * guest wrote those bytes: they are bounded, searched, never parsed.
+ */
+static bool sd_vm_panic(struct sd_vm *vm)
+{
+	char buf[16384];
+	struct stat st;
+	off_t from;
+	ssize_t n = -1;
+	int fd = sp_rundir_open_read(vm->plan->console_log);
+
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) == 0) {
+		from = st.st_size < vm->console_from ? 0 : vm->console_from;
+		if (st.st_size - from > (off_t)sizeof(buf))
+			from = st.st_size - (off_t)sizeof(buf);
+		n = pread(fd, buf, sizeof(buf), from);
+	}
+	close(fd);
+	return n > 0 && sp_vm_panic_reason(vm->plan, buf, (size_t)n, vm->core.reason,
+					   sizeof(vm->core.reason));
+}
+
 /* ---- actions: each is one cell's worth of work; -1 refuses the event. */
 
 static int sd_act_none(struct sd *d, struct sd_vm *vm)
@@ -63,6 +100,7 @@ static int sd_act_start(struct sd *d, struct sd_vm *vm)
 
 	if (sd_rules_check(d, vm, &vm->refusal) < 0)
 		return -1;
+	vm->console_from = sd_console_size(vm);
 	sp_vm_init(&vm->core, vm->plan);
 	if (sp_vm_start(&vm->core, &o, &vm->refusal) < 0)
 		return -1;
@@ -150,19 +188,25 @@ static void sd_vm_maybe_restart(struct sd_vm *vm)
 static int sd_act_exited(struct sd *d, struct sd_vm *vm)
 {
 	struct sp_vm *c = &vm->core;
+	bool unexplained = c->status < 0 && !c->reason[0]; /* by the guest or by us */
 	int st = 0;
 
 	/* An adopted VMM is init's child: no status, and its logger is not
 	 * ours to wait for. */
-	if (!vm->adopted && waitpid(c->pid, &st, WNOHANG) == c->pid && c->status < 0 &&
-	    !c->reason[0] && (WIFSIGNALED(st) || WEXITSTATUS(st)))
+	if (!vm->adopted && waitpid(c->pid, &st, WNOHANG) == c->pid && unexplained &&
+	    (WIFSIGNALED(st) || WEXITSTATUS(st)))
 		sp_vm_exit_reason(c, st, c->reason, sizeof(c->reason));
-	if (c->status < 0 && !c->reason[0])
-		snprintf(c->reason, sizeof(c->reason), "the VM stopped without reporting a status");
 	if (vm->pidfd >= 0)
 		close(vm->pidfd);
 	vm->pidfd = -1;
-	sp_vm_ended(c);
+	sp_vm_ended(c); /* waits for our logger: the console log is whole */
+	/* A kernel panic comes before the VMM's exit status, which may be a
+	 * failure on what the dying guest left ("Guest moved used index"),
+	 * but not before the VMM's sandbox killing it. */
+	if (unexplained && !(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS) && sd_vm_panic(vm))
+		unexplained = false;
+	if (unexplained && !c->reason[0])
+		snprintf(c->reason, sizeof(c->reason), "the VM stopped without reporting a status");
 	vm->state = (vm->stop_requested || c->status == 0) && !vm->start_failed ? SD_STOPPED
 									       : SD_FAILED;
 	sd_vm_maybe_restart(vm);

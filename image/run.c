@@ -354,18 +354,21 @@ int si_run(char *const argv[], const char *cwd, const char *out, struct sp_err *
 
 char *si_read_file(struct sp_arena *a, const char *path, size_t max, size_t *len, struct sp_err *e)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	mode_t type;
+	int fd = sp_open_regular(path, 0, &type); /* a FIFO is refused, not waited on */
 	struct stat st;
 	char *buf;
 	size_t n = 0;
 
+	if (fd < 0 && type)
+		return si_fail(e, SI_EXIT_SYSTEM, "cannot read '%s': it is %s, not a regular file",
+			       path, sp_file_type_name(type)),
+		       NULL;
 	if (fd < 0)
 		return si_fail(e, SI_EXIT_SYSTEM, "cannot read '%s': %s", path, strerror(errno)), NULL;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+	if (fstat(fd, &st) != 0 || (uint64_t)st.st_size > max) {
 		close(fd);
-		return si_fail(e, SI_EXIT_SYSTEM, "cannot read '%s': %s", path,
-			       !S_ISREG(st.st_mode) ? "not a regular file" : "too large"),
-		       NULL;
+		return si_fail(e, SI_EXIT_SYSTEM, "cannot read '%s': too large", path), NULL;
 	}
 	buf = sp_arena_alloc(a, (size_t)st.st_size + 1);
 	while (n < (size_t)st.st_size) {

@@ -129,13 +129,16 @@ static int si_copy_file(struct si_walk *w, int sfd, int dfd, const char *name, c
 	struct stat sst;
 	int in, out, ret = -1;
 
-	in = openat(sfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: if the file was replaced by a FIFO since it was
+	 * listed, the open returns and fstat refuses it. */
+	in = openat(sfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (in < 0)
 		return si_fail(w->e, SI_EXIT_SYSTEM, "cannot read %s/%s: %s", w->src, w->rel, strerror(errno));
 	if (fstat(in, &sst) != 0 || !S_ISREG(sst.st_mode)) {
 		close(in);
 		return si_fail(w->e, SI_EXIT_SYSTEM, "%s/%s changed while it was copied", w->src, w->rel);
 	}
+	fcntl(in, F_SETFL, 0); /* O_NONBLOCK was for the open only */
 	if (si_clear(w, dfd, name) != 0) {
 		close(in);
 		return -1;

@@ -497,23 +497,22 @@ struct sp_config *sp_config_parse(const char *data, size_t len, const char *file
 struct sp_config *sp_config_load(const char *file, struct sp_diags *diags)
 {
 	struct sp_config *cfg;
-	struct stat st;
+	mode_t type;
 	char *buf;
 	size_t len = 0;
 	int fd;
 
-	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		sp_diag_error(diags, NULL, "cannot read the file: %s", strerror(errno));
+	/* A FIFO, a socket or a device is refused, not waited on. */
+	fd = sp_open_regular(file, 0, &type);
+	if (fd < 0) {
+		if (type)
+			sp_diag_error(
+				diags, NULL,
+				"the file is %s, not a regular file; give the path of a JSON data file",
+				sp_file_type_name(type));
+		else
+			sp_diag_error(diags, NULL, "cannot read the file: %s", strerror(errno));
 		diags->io_error = true;
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		sp_diag_error(diags, NULL, "not a regular file; give the path of a JSON data file");
-		diags->io_error = true;
-		close(fd);
 		return NULL;
 	}
 	/* Read one byte past the limit so an oversized file is detected even

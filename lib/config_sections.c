@@ -237,7 +237,7 @@ static char *sp_host_path(struct sp_reader *r, const char *p)
 {
 	if (p[0] == '/')
 		return sp_arena_strdup(r->arena, p);
-	return sp_arena_printf(r->arena, "%s/%s", r->cfg->base_dir, p);
+	return sp_path_join(r->arena, r->cfg->base_dir, p);
 }
 
 static void sp_read_block(struct sp_reader *r, json_t *obj, struct sp_resource *res)
@@ -592,7 +592,7 @@ static void sp_read_binding(struct sp_reader *r, struct sp_instance *inst, const
 		return;
 	res = &r->cfg->resources[idx];
 	b->resource = (size_t)idx;
-	if (res->type == SP_RES_BLOCK || res->type == SP_RES_DIRECTORY) {
+	if (sp_res_has_mode(res->type)) {
 		sp_read_mount(r, obj, inst, b);
 	} else {
 		const char *key;

@@ -227,13 +227,17 @@ int sp_guest_initrd(const struct sp_plan *p, int dirfd, struct sp_err *err)
 	char tmp[64];
 	char *cfg = sp_guest_config(p);
 	int in = -1, fd = -1, rc = -1;
+	mode_t type;
 	off_t end;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
-	in = open(p->base_initrd, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	in = sp_open_regular(p->base_initrd, O_NOFOLLOW, &type);
 	if (in < 0) {
-		sp_err_set(err, "base initramfs %s: %s; install the guest kernel first (scripts/guest-kernel.sh)",
-			   p->base_initrd, strerror(errno));
+		sp_err_set(
+			err,
+			"base initramfs %s: %s%s; install the guest kernel first (scripts/guest-kernel.sh)",
+			p->base_initrd, type ? "it is " : "",
+			type ? sp_file_type_name(type) : strerror(errno));
 		goto out;
 	}
 	fd = sp_rundir_create(dirfd, tmp, O_WRONLY, 0600, err);

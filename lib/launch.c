@@ -103,17 +103,78 @@ static int sp_volume_create(const struct sp_plan_disk *d, struct sp_err *err)
 	return 0;
 }
 
+/* Where ext4 (and ext2, ext3) keep their magic number: byte 56 of the
+ * superblock, which starts at byte 1024. */
+#define SP_EXT4_MAGIC_AT 1080
+#define SP_EXT4_MAGIC 0xef53
+
+/*
+ * An existing volume must hold an ext4 file system before a guest boots
+ * to mount it: otherwise the guest fails at its mount after a whole boot,
+ * with a bare "Invalid argument".  Root reads two bytes of the file, the
+ * file system's magic number, and nothing else: the guest wrote the file,
+ * and root parses nothing of it.  The open neither follows a link nor
+ * waits on a FIFO.
+ */
+static int sp_volume_check_fs(const struct sp_plan_disk *d, struct sp_err *err)
+{
+	unsigned char magic[2];
+	struct stat st;
+	ssize_t n;
+	int e, fd = open(d->image, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0) {
+		sp_err_set(err, "volume %s: %s: %s", d->resource, d->image,
+			   errno == ELOOP ? "is a symbolic link" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		sp_err_set(err, "volume %s: cannot read %s: %s", d->resource, d->image,
+			   strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		/* Replaced since sp_volume_prepare's stat. */
+		sp_err_set(err, "volume %s: %s is %s, not an image file or a block device",
+			   d->resource, d->image, sp_file_type_name(st.st_mode));
+		close(fd);
+		return -1;
+	}
+	n = pread(fd, magic, sizeof(magic), SP_EXT4_MAGIC_AT);
+	e = errno;
+	close(fd);
+	if (n == (ssize_t)sizeof(magic) && (magic[0] | magic[1] << 8) == SP_EXT4_MAGIC)
+		return 0;
+	if (n < 0)
+		sp_err_set(err, "volume %s: cannot read %s: %s", d->resource, d->image,
+			   strerror(e));
+	else if (S_ISREG(st.st_mode) && st.st_size == 0)
+		sp_err_set(err,
+			   "volume %s: %s is empty (0 bytes), not an ext4 file system; remove it%s",
+			   d->resource, d->image,
+			   d->create ? " and Spectrum makes a new one" : ", or give an ext4 image");
+	else
+		sp_err_set(
+			err, "volume %s: %s is not an ext4 file system (no ext4 magic number); %s",
+			d->resource, d->image,
+			d->create ?
+				"restore it from a copy, or remove it and Spectrum makes a new, empty one" :
+				"give the path of an ext4 image");
+	return -1;
+}
+
 int sp_volume_prepare(const struct sp_plan_disk *d, struct sp_err *err)
 {
 	struct stat st;
 
 	if (stat(d->image, &st) == 0) {
 		if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-			sp_err_set(err, "volume %s: %s is not a file or block device", d->resource,
-				   d->image);
+			sp_err_set(err, "volume %s: %s is %s, not an image file or a block device",
+				   d->resource, d->image, sp_file_type_name(st.st_mode));
 			return -1;
 		}
-		return 0;
+		return sp_volume_check_fs(d, err);
 	}
 	if (errno != ENOENT || !d->create) {
 		sp_err_set(err, "volume %s: image %s: %s", d->resource, d->image, strerror(errno));
@@ -122,13 +183,23 @@ int sp_volume_prepare(const struct sp_plan_disk *d, struct sp_err *err)
 	return sp_volume_create(d, err);
 }
 
-static int sp_need_file(const char *what, const char *path, const char *fix, struct sp_err *err)
+/* WHAT at PATH must be a regular file, KIND ("an erofs image"); FIX says
+ * how to make one.  Only stat: nothing here opens it. */
+static int sp_need_file(const char *what, const char *path, const char *kind, const char *fix,
+			struct sp_err *err)
 {
 	struct stat st;
 
-	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+	if (stat(path, &st) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			sp_err_set(err, "%s %s is missing; %s", what, path, fix);
+		else
+			sp_err_set(err, "%s %s: %s", what, path, strerror(errno));
+		return -1;
+	}
+	if (S_ISREG(st.st_mode))
 		return 0;
-	sp_err_set(err, "%s %s is missing; %s", what, path, fix);
+	sp_err_set(err, "%s %s is %s, not %s", what, path, sp_file_type_name(st.st_mode), kind);
 	return -1;
 }
 
@@ -176,12 +247,20 @@ static int sp_launch_checks(const struct sp_plan *p, struct sp_err *err)
 	}
 	snprintf(arch_fix, sizeof(arch_fix),
 		 "install the guest kernel with scripts/guest-kernel.sh %s", sp_arch_name(p->arch));
-	if (sp_need_file("guest kernel", p->kernel, arch_fix, err) < 0 ||
-	    sp_need_file("base initramfs", p->base_initrd, arch_fix, err) < 0 ||
-	    sp_need_file("root image", p->root.image,
-			 "build it with 'spectrum image build' or fix the application's image", err) < 0 ||
+	if (sp_need_file("guest kernel", p->kernel, "a kernel", arch_fix, err) < 0 ||
+	    sp_need_file("base initramfs", p->base_initrd, "an initramfs", arch_fix, err) < 0 ||
+	    sp_need_file("root image", p->root.image, "an erofs image",
+			 "build it with 'spectrum image build' or fix the application's image",
+			 err) < 0 ||
 	    sp_devices_check(p, err) < 0)
 		return -1;
+	/* Volumes that exist already: refused here, before anything is
+	 * made, if they hold no ext4; the others are made by prepare. */
+	for (size_t i = 0; i < p->ndisks; i++) {
+		struct stat st;
+		if (lstat(p->disks[i].image, &st) == 0 && sp_volume_check_fs(&p->disks[i], err) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -382,19 +461,24 @@ static void sp_vmm_fds_close(struct sp_vmm_fds *v)
 }
 
 /*
- * In the child, before the credentials drop: VFIO pins all guest memory,
- * and the sandbox forbids QEMU to raise the limit itself, so it is raised
- * here, while the process may.
+ * VFIO pins all guest memory, and the VMM's sandbox forbids it to raise
+ * its own limit, so the launcher raises its own RLIMIT_MEMLOCK, which the
+ * VMM inherits.  Safe: it only lets more memory be locked, and a failure
+ * is reported here, with its fix, before anything starts.
  */
-static int sp_vmm_memlock(void *arg)
+static int sp_vmm_memlock(const struct sp_plan *p, struct sp_err *err)
 {
-	const struct sp_plan *p = arg;
+	rlim_t need = (rlim_t)(p->memory_mib + 1024) << 20;
 	struct rlimit rl;
 
-	rl.rlim_cur = rl.rlim_max = (rlim_t)(p->memory_mib + 1024) << 20;
+	if (!p->vmm_uid || !p->npci || (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur >= need))
+		return 0;
+	rl.rlim_cur = rl.rlim_max = need;
 	if (setrlimit(RLIMIT_MEMLOCK, &rl) < 0) {
-		dprintf(2, "cannot raise RLIMIT_MEMLOCK for VFIO to %llu MiB: %s\n",
-			(unsigned long long)(p->memory_mib + 1024), strerror(errno));
+		sp_err_set(err,
+			   "cannot raise RLIMIT_MEMLOCK to %llu MiB for PCI passthrough (VFIO pins the guest's memory): %s; "
+			   "raising it needs CAP_SYS_RESOURCE: run as root with it, or raise the hard limit of locked memory first (ulimit -Hl, LimitMEMLOCK= of a service)",
+			   (unsigned long long)(p->memory_mib + 1024), strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -432,8 +516,7 @@ static int sp_vmm_exec(const struct sp_plan *p, const struct sp_argv *argv, int 
 			     .drop = p->vmm_uid != 0,
 			     .uid = (uid_t)p->vmm_uid,
 			     .gid = (gid_t)p->vmm_uid,
-			     .child_hook = p->vmm_uid && p->npci ? sp_vmm_memlock : NULL,
-			     .hook_arg = (void *)p};
+			     };
 	return sp_spawn_start(&s, pid, err);
 }
 
@@ -454,6 +537,8 @@ int sp_launch_spawn(const struct sp_plan *p, const struct sp_argv *argv,
 	pid_t child;
 
 	out->pid = out->logger = -1;
+	if (sp_vmm_memlock(p, err) < 0)
+		return -1;
 	if (sp_vmm_fds_open(p, &v, o->stderr_fd < 0, err) < 0)
 		goto fail;
 	out->logger = sp_vmm_logger(p, &v, err);

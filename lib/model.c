@@ -68,6 +68,11 @@ const char *sp_mode_name(enum sp_mode m)
 	return m == SP_MODE_RW ? "rw" : "ro";
 }
 
+bool sp_res_has_mode(enum sp_res_type t)
+{
+	return t == SP_RES_BLOCK || t == SP_RES_DIRECTORY;
+}
+
 bool sp_usb_id_same(const struct sp_usb_id *a, const struct sp_usb_id *b)
 {
 	if (a->by_id != b->by_id)

@@ -69,6 +69,9 @@ const char *sp_hv_name(enum sp_hv h);
 int sp_hv_parse(const char *s, enum sp_hv *out);
 const char *sp_res_type_name(enum sp_res_type t);
 const char *sp_mode_name(enum sp_mode m);
+/* Whether a binding of the type has an access mode (and a path): block and
+ * directory; a device or a network is granted whole. */
+bool sp_res_has_mode(enum sp_res_type t);
 
 struct sp_command {
 	char **argv; /* NULL-terminated */

@@ -6,6 +6,7 @@
  * paths too long for the run directory.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -26,7 +27,7 @@ static char *sp_root_image(struct sp_arena *a, const struct sp_config *cfg,
 		return sp_image_path(a, host->state_dir, app->image);
 	if (app->image[0] == '/')
 		return sp_arena_strdup(a, app->image);
-	return sp_arena_printf(a, "%s/%s", cfg->base_dir, app->image);
+	return sp_path_join(a, cfg->base_dir, app->image);
 }
 
 static char *sp_share_tag(struct sp_arena *a, const char *name)
@@ -37,52 +38,91 @@ static char *sp_share_tag(struct sp_arena *a, const char *name)
 	return sp_arena_printf(a, "%.27s-%08x", name, (unsigned)(sp_hash64(name, 0) & 0xffffffffu));
 }
 
-/*
- * The segment's subnet 10.X.Y.0/24, as X * 256 + Y: 16 bits of a hash of
- * its name; if an earlier net resource of the file already has that
- * subnet, the next free one (wrapping), so that the segments of one file
- * never share a subnet and each keeps its own whatever is added after it.
- */
-static unsigned sp_segment_subnet(const struct sp_config *cfg, size_t res_index)
+/* Byte order of names (strcmp): what allocations that must not depend on
+ * the order of the file go by. */
+static int sp_name_cmp(const void *a, const void *b)
 {
-	unsigned used[SP_LIMIT_RESOURCES];
-	size_t nused = 0;
-
-	for (size_t i = 0; i <= res_index && i < cfg->nresources; i++) {
-		const struct sp_resource *r = &cfg->resources[i];
-		uint64_t h;
-		unsigned v;
-		if (r->type != SP_RES_NET)
-			continue;
-		h = sp_hash64(r->name, 0x6e6574); /* "net" */
-		v = (unsigned)((h ^ (h >> 16) ^ (h >> 32) ^ (h >> 48)) & 0xffff);
-		for (size_t j = 0; j < nused; j++) {
-			if (used[j] == v) {
-				v = (v + 1) & 0xffff;
-				j = (size_t)-1; /* look again from the first */
-			}
-		}
-		if (i == res_index)
-			return v;
-		used[nused++] = v;
-	}
-	return 0;
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The instance's host number on the segment: 2 for the first instance of
- * the file bound to it, 3 for the second... */
+#define SP_SLOTS_MAX 65536u
+
+/*
+ * Open addressing in name order: the n distinct names take, in their byte
+ * order, each its preferred slot or the next free one upward (wrapping at
+ * nslots); returns the slot of `target`, one of them (n <= nslots).  So a
+ * slot depends on the names only, not on their order in the file (a Nix
+ * file lists them by name, a data file as written), and a name added moves
+ * another's slot only if it takes that slot first.
+ */
+static unsigned sp_slot_by_name(const char **names, size_t n, const char *target,
+				unsigned (*preferred)(const char *), unsigned nslots)
+{
+	uint8_t used[SP_SLOTS_MAX / 8] = {0};
+	unsigned s = 0;
+
+	qsort(names, n, sizeof(*names), sp_name_cmp);
+	for (size_t k = 0; k < n; k++) {
+		s = preferred(names[k]) % nslots;
+		while (used[s / 8] & (1u << (s % 8)))
+			s = (s + 1) % nslots;
+		used[s / 8] |= (uint8_t)(1u << (s % 8));
+		if (strcmp(names[k], target) == 0)
+			break; /* the names after it change nothing before it */
+	}
+	return s;
+}
+
+/* A segment's preferred subnet 10.X.Y.0/24, as X * 256 + Y: 16 bits of a
+ * hash of its name. */
+static unsigned sp_subnet_slot(const char *name)
+{
+	uint64_t h = sp_hash64(name, 0x6e6574); /* "net" */
+
+	return (unsigned)((h ^ (h >> 16) ^ (h >> 32) ^ (h >> 48)) & 0xffff);
+}
+
+/* The segment's subnet: the net resources of the file never share one. */
+static unsigned sp_segment_subnet(const struct sp_config *cfg, size_t res_index)
+{
+	const char *names[SP_LIMIT_RESOURCES];
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->nresources && n < SP_LIMIT_RESOURCES; i++)
+		if (cfg->resources[i].type == SP_RES_NET)
+			names[n++] = cfg->resources[i].name;
+	return sp_slot_by_name(names, n, cfg->resources[res_index].name, sp_subnet_slot,
+			       SP_SLOTS_MAX);
+}
+
+/* An instance's preferred host number on a segment, less 2: a hash of its
+ * name, the same on every segment unless taken there. */
+static unsigned sp_host_slot(const char *name)
+{
+	uint64_t h = sp_hash64_mix(sp_hash64(name, 0x6970)); /* "ip" */
+
+	return (unsigned)(h % SP_LIMIT_SEGMENT_INSTANCES);
+}
+
+/* The instance's host number on the segment, .2 to .254 (0 if the
+ * segment has more instances than numbers: check refuses that). */
 static unsigned sp_segment_host(const struct sp_config *cfg, const struct sp_instance *inst,
 				size_t res_index)
 {
-	unsigned n = 2;
+	const char *names[SP_LIMIT_INSTANCES];
+	size_t n = 0;
 
-	for (const struct sp_instance *o = cfg->instances; o < inst; o++)
+	for (size_t i = 0; i < cfg->ninstances && n < SP_LIMIT_INSTANCES; i++) {
+		const struct sp_instance *o = &cfg->instances[i];
 		for (size_t b = 0; b < o->nbindings; b++)
 			if (o->bindings[b].resource == res_index) {
-				n++;
+				names[n++] = o->name;
 				break;
 			}
-	return n;
+	}
+	if (n > SP_LIMIT_SEGMENT_INSTANCES)
+		return 0;
+	return 2 + sp_slot_by_name(names, n, inst->name, sp_host_slot, SP_LIMIT_SEGMENT_INSTANCES);
 }
 
 static void sp_mac(char out[18], uint64_t h)
@@ -102,7 +142,7 @@ static int sp_plan_nic(struct sp_arena *a, struct sp_plan_nic *nic, const struct
 	unsigned host = sp_segment_host(cfg, inst, res_index);
 	uint64_t h, hb;
 
-	if (host > SP_LIMIT_SEGMENT_INSTANCES + 1) {
+	if (host == 0) {
 		sp_err_set(err, "net segment %s is bound into more than %d instances", res->name,
 			   SP_LIMIT_SEGMENT_INSTANCES);
 		return -1;

@@ -65,11 +65,11 @@ struct sp_plan_share {
 
 /*
  * One network interface on a segment.  Every name and number is derived
- * from the data file alone (spectrum.json(5), "Addresses"): the segment's
- * subnet 10.X.Y.0/24 from a hash of its name (the next free X.Y on a
- * collision, in the file's order of resources), the instance's address .2
- * upward in the file's order of instances, .1 the bridge's on a NAT
- * segment.
+ * from the names of the data file alone, never from its order
+ * (spectrum.json(5), "Networks"): the segment's subnet 10.X.Y.0/24 from a
+ * hash of its name, the instance's address .2 to .254 from a hash of its
+ * own (on a collision the name later in byte order takes the next free
+ * one), .1 the bridge's on a NAT segment.
  */
 struct sp_plan_nic {
 	char *resource;	/* the segment */

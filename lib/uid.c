@@ -19,17 +19,10 @@
 
 uint32_t sp_uid_slot(const char *name)
 {
-	uint64_t h = sp_hash64(name, 0x756964); /* "uid" */
+	/* Mixed: FNV-1a alone gives e0 and e181 the same low bits.  The
+	 * slot is the top 16 bits. */
+	uint64_t h = sp_hash64_mix(sp_hash64(name, 0x756964)); /* "uid" */
 
-	/* FNV-1a's multiplications carry bits only upward: its low 16 bits
-	 * depend on nothing above them, and names collide there far more
-	 * often than by chance (e0 and e181).  A 64-bit finaliser spreads
-	 * every bit over the whole word, of which the top 16 are the slot. */
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
 	return (uint32_t)(h >> 48);
 }
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -422,6 +423,16 @@ uint64_t sp_hash64(const char *s, uint64_t seed)
 	return h;
 }
 
+uint64_t sp_hash64_mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
 bool sp_uint_parse(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
 {
 	unsigned long v = 0;
@@ -437,6 +448,78 @@ bool sp_uint_parse(const char *s, unsigned long lo, unsigned long hi, unsigned l
 		return false;
 	*out = v;
 	return true;
+}
+
+char *sp_path_join(struct sp_arena *a, const char *dir, const char *rel)
+{
+	while (rel[0] == '.' && rel[1] == '/') {
+		rel += 2;
+		while (*rel == '/')
+			rel++;
+	}
+	return sp_arena_printf(a, "%s/%s", dir, rel);
+}
+
+int sp_open_regular(const char *path, int flags, mode_t *type)
+{
+	struct stat st;
+	int fd, e;
+
+	*type = 0;
+	/* What is not a regular file is refused without being opened at
+	 * all, so a device's open has no chance to do anything. */
+	if (((flags & O_NOFOLLOW) ? lstat(path, &st) : stat(path, &st)) < 0)
+		return -1;
+	if (!S_ISREG(st.st_mode))
+		goto not_regular;
+	/* It may be another file by now: O_NONBLOCK makes the open of a
+	 * FIFO return at once, and fstat decides on what was opened. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | flags);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		goto not_regular;
+	}
+	/* O_NONBLOCK was for the open only. */
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+not_regular:
+	*type = st.st_mode & S_IFMT;
+	errno = EINVAL;
+	return -1;
+}
+
+const char *sp_file_type_name(mode_t type)
+{
+	switch (type & S_IFMT) {
+	case S_IFREG:
+		return "a regular file";
+	case S_IFDIR:
+		return "a directory";
+	case S_IFIFO:
+		return "a FIFO";
+	case S_IFSOCK:
+		return "a socket";
+	case S_IFCHR:
+		return "a character device";
+	case S_IFBLK:
+		return "a block device";
+	case S_IFLNK:
+		return "a symbolic link";
+	}
+	return "not a regular file";
 }
 
 void sp_cloexec_from(int lowfd)

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define SP_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
@@ -115,6 +116,9 @@ enum sp_path_problem {
 enum sp_path_problem sp_guest_path_check(const char *path);
 /* Writes the normalized form of an absolute path ("/a/./b//" -> "/a/b"). */
 void sp_path_normalize(const char *path, char *out, size_t len);
+/* A relative host path of a data file from its directory: "DIR/REL",
+ * without REL's leading "./" (".", "./x" -> "./x", not "././x"). */
+char *sp_path_join(struct sp_arena *a, const char *dir, const char *rel);
 /* true if `inner` is `outer` or below it ("/proc", "/proc/x"). */
 bool sp_path_within(const char *inner, const char *outer);
 
@@ -134,10 +138,30 @@ bool sp_uint_parse(const char *s, unsigned long lo, unsigned long hi, unsigned l
  */
 void sp_cloexec_from(int lowfd);
 
+/*
+ * Opens a file that a user named, for reading, only if it is a regular
+ * file, and without blocking on what it turns out to be: open(2) of a
+ * FIFO waits for a writer, and opening a device may do anything.  `flags`
+ * adds to O_RDONLY (O_NOFOLLOW).  Returns a close-on-exec descriptor whose
+ * reads block as usual; or -1 with *type the file type (S_IFMT bits) of a
+ * file that is not regular, or with *type 0 and errno from stat or open.
+ */
+int sp_open_regular(const char *path, int flags, mode_t *type);
+/* A file type for messages: "a directory", "a FIFO", "a socket"... */
+const char *sp_file_type_name(mode_t type);
+
 /* Milliseconds on the monotonic clock: deadlines and timeouts. */
 long sp_now_ms(void);
 
 /* 64-bit FNV-1a: stable identifiers (MAC addresses, tap names) from names. */
 uint64_t sp_hash64(const char *s, uint64_t seed);
+/*
+ * A 64-bit finaliser for sp_hash64: FNV-1a's multiplications carry bits
+ * only upward, so its low bits depend on nothing above them and names
+ * collide there far more often than by chance (e0 and e181); this spreads
+ * every bit over the whole word.  For a number taken from a few bits or a
+ * remainder of a hash.
+ */
+uint64_t sp_hash64_mix(uint64_t h);
 
 #endif

@@ -203,6 +203,38 @@ void sp_vm_exit_reason(struct sp_vm *vm, int wstatus, char *out, size_t len)
 		snprintf(out, len, "the VM stopped without reporting a status");
 }
 
+#define SP_PANIC_SIGN "Kernel panic - not syncing: "
+
+bool sp_vm_panic_reason(const struct sp_plan *p, const char *console, size_t len, char *out,
+			size_t outlen)
+{
+	const char *at = memmem(console, len, SP_PANIC_SIGN, strlen(SP_PANIC_SIGN));
+	const char *end = console + len;
+	char why[200];
+	size_t n = 0;
+
+	if (!at)
+		return false;
+	/* The first such line: the kernel repeats it, in "---[ end ... ]---",
+	 * at the end of its dump. */
+	for (at += strlen(SP_PANIC_SIGN); at < end && *at != '\n' && *at != '\r'; at++)
+		if (n < sizeof(why) - 1)
+			why[n++] = *at >= 0x20 && *at < 0x7f ? *at : '?';
+	while (n && why[n - 1] == ' ')
+		n--;
+	if (n >= 5 && memcmp(why + n - 5, " ]---", 5) == 0)
+		n -= 5;
+	why[n] = '\0';
+	if (strstr(why, "emory")) /* "Out of memory", "deadlocked on memory" */
+		snprintf(
+			out, outlen,
+			"the guest's kernel panicked: %s; it has %lluM of memory: give it more (\"memory\" of the instance or its application)",
+			why, (unsigned long long)p->memory_mib);
+	else
+		snprintf(out, outlen, "the guest's kernel panicked: %s", why);
+	return true;
+}
+
 void sp_vm_ended(struct sp_vm *vm)
 {
 	/* The file servers end with their VMM's connection; make sure. */

@@ -90,6 +90,17 @@ void sp_vm_tick(struct sp_vm *vm, long now);
 void sp_vm_exit_reason(struct sp_vm *vm, int wstatus, char *out, size_t len);
 
 /*
+ * Why a guest stopped without a word, if its console says: its kernel's
+ * panic ("Kernel panic - not syncing: WHY") in `console`, the console's
+ * last bytes, as a reason ("the guest's kernel panicked: WHY"), with the
+ * fix when WHY is a lack of memory.  The guest wrote those bytes: only
+ * printable ASCII of the line is kept, and it is only searched.  false if
+ * the console shows no panic.
+ */
+bool sp_vm_panic_reason(const struct sp_plan *p, const char *console, size_t len, char *out,
+			size_t outlen);
+
+/*
  * After the VMM has exited (and been reaped, if ours): ends the file
  * servers, cleans up (sp_launch_cleanup) and closes what is left open.
  */

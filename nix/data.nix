@@ -8,7 +8,10 @@ file:
 let
   inherit (builtins) dirOf fromJSON isAttrs isString mapAttrs readFile substring;
 
-  data = fromJSON (readFile file);
+  # Nix's JSON parser gives a line and a column but no file: the context,
+  # which spectrum(1) reads from --show-trace, names it.
+  data = builtins.addErrorContext "while reading the Spectrum data file ${toString file}"
+    (fromJSON (readFile file));
 
   # Relative image and volume paths of a data file are relative to the
   # file's directory; the module may be used from a Nix file elsewhere, so

@@ -47,4 +47,10 @@ builtins.derivation {
     ''
   ];
   PATH = toolPath;
+  # The builder runs tools of the host, outside the store: the sandbox,
+  # which holds the store only, would hide them.  Nix builds a derivation
+  # that asks for this outside the sandbox where `sandbox = relaxed` (what
+  # scripts/deps.sh sets) or `sandbox = false`, and refuses it where
+  # `sandbox = true`.
+  __noChroot = true;
 }

@@ -20,6 +20,50 @@ if ! getent group spectrum >/dev/null; then
 	echo "deps.sh: created the group spectrum"
 fi
 
+# Nix as Debian's nix-bin ships it has no /etc/nix/nix.conf, so it builds
+# with its defaults: as one of the users of the group nixbld, which Debian
+# does not create, and in a sandbox that holds the store only.  An image
+# derivation (spectrum-nix(7)) runs tools of the host (/bin/sh, mkfs.erofs,
+# spectrum-image), so it asks to be built outside the sandbox
+# (__noChroot); "relaxed" allows that to such derivations and keeps every
+# other derivation in the sandbox.  Build users are created the usual way:
+# the group nixbld and users nixbld1..N in it, without a home or a login
+# shell; Nix runs at most one build per user at a time.
+nix_build_users=8
+nix_setup() {
+	local i conf=/etc/nix/nix.conf
+	if ! getent group nixbld >/dev/null; then
+		groupadd --system nixbld
+		echo "deps.sh: created the group nixbld (Nix's build users)"
+	fi
+	for ((i = 1; i <= nix_build_users; i++)); do
+		getent passwd "nixbld$i" >/dev/null && continue
+		useradd --system --gid nixbld --groups nixbld --no-create-home \
+			--home-dir /var/empty --shell /usr/sbin/nologin \
+			--comment "Nix build user $i" "nixbld$i"
+	done
+	if [[ ! -e $conf ]]; then
+		mkdir -p /etc/nix
+		cat >"$conf" <<-EOF
+			# Written by Spectrum's scripts/deps.sh.  Builds run as the users of the
+			# group nixbld, in a sandbox; a derivation that asks for the host's tools
+			# (__noChroot, as Spectrum's image derivations do) is built outside it.
+			build-users-group = nixbld
+			sandbox = relaxed
+		EOF
+		echo "deps.sh: wrote $conf (sandbox = relaxed, build-users-group = nixbld)"
+	elif ! grep -Eq '^[[:space:]]*sandbox[[:space:]]*=[[:space:]]*(relaxed|false)[[:space:]]*$' "$conf"; then
+		echo "deps.sh: $conf is not ours and does not set sandbox = relaxed (or false):" \
+			"Spectrum's image derivations will not build; add that line" >&2
+	fi
+}
+if [[ $(id -u) -eq 0 ]]; then
+	nix_setup
+elif ! getent group nixbld >/dev/null || [[ ! -e /etc/nix/nix.conf ]]; then
+	echo "deps.sh: Nix has no build users or no /etc/nix/nix.conf; run as root (sudo bash scripts/deps.sh)" >&2
+	exit 1
+fi
+
 native_arch=$(dpkg --print-architecture)
 
 # Native packages (of the native architecture or "all": a foreign :ppc64el

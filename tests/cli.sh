@@ -44,10 +44,107 @@ expect "check without FILE" 2 "missing FILE; see 'spectrum help check'" -- check
 expect "check with two files" 2 "too many arguments" -- check a b
 expect "check of a missing file" 3 "nope.json: error: cannot read the file: No such file or directory" -- check "$tmp/nope.json"
 expect "check of a directory" 3 "not a regular file" -- check "$tmp"
+# A FIFO, a socket or a device is refused in one line, without waiting
+# for a writer (timeout: the command hung before).
+mkfifo "$tmp/fifo.json" "$tmp/fifo.nix"
+expect_quick() {
+	name=$1 pat=$2
+	shift 3
+	timeout -k 5 10 ${SPECTRUM_EXE_WRAPPER:-} "$spectrum" "$@" >"$tmp/out" 2>&1 </dev/null
+	rc=$?
+	n=$((n + 1))
+	if [ "$rc" -eq 3 ] && [ "$(wc -l <"$tmp/out")" -eq 1 ] && grep -q -- "$pat" "$tmp/out"; then
+		echo "ok $n - $name"
+	else
+		echo "not ok $n - $name (exit $rc, wanted 3 and one line)"
+		sed 's/^/# /' "$tmp/out"
+		fail=$((fail + 1))
+	fi
+}
+expect_quick "check of a FIFO" "fifo.json: error: the file is a FIFO, not a regular file; give the path of a JSON data file" -- check "$tmp/fifo.json"
+expect_quick "run of a FIFO" "fifo.json: error: the file is a FIFO, not a regular file" -- run "$tmp/fifo.json" x
+expect_quick "plan of a FIFO" "fifo.json: error: the file is a FIFO" -- plan "$tmp/fifo.json"
+expect_quick "check of a .nix FIFO" "fifo.nix: error: the file is a FIFO, not a regular file; give the path of a Nix file" -- check "$tmp/fifo.nix"
+expect_quick "run of a .nix FIFO" "fifo.nix: error: the file is a FIFO" -- run "$tmp/fifo.nix" x
+expect_quick "check of a device" "null: error: the file is a character device, not a regular file" -- check /dev/null
+if command -v python3 >/dev/null 2>&1 &&
+	python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$tmp/sock.json" 2>/dev/null; then
+	expect_quick "check of a socket" "sock.json: error: the file is a socket, not a regular file" -- check "$tmp/sock.json"
+else
+	n=$((n + 1))
+	echo "ok $n - check of a socket # SKIP cannot make a socket"
+fi
+# A root image that is a directory or a FIFO is named as such (not
+# "missing"), at its path as written ("./img.erofs", not "././img.erofs").
+# Kernels that exist get `run` as far as the root image; nothing boots.
+mkdir -p "$tmp/ri/state/kernels/x86_64" "$tmp/ri/img.erofs"
+touch "$tmp/ri/state/kernels/x86_64/vmlinux" "$tmp/ri/state/kernels/x86_64/initrd.img"
+cat >"$tmp/ri/r.json" <<'EOF'
+{"applications": {"a": {"image": "./img.erofs", "command": ["/bin/true"]}},
+ "instances": {"e0": {"application": "a"}}}
+EOF
+run_ri() {
+	(cd "$tmp/ri" && SPECTRUM_STATE_DIR="$tmp/ri/state" SPECTRUM_RUN_DIR="$tmp/ri/run" \
+		timeout -k 5 10 ${SPECTRUM_EXE_WRAPPER:-} "$spectrum" run r.json e0) >"$tmp/out" 2>&1 </dev/null
+}
+for kind in directory FIFO; do
+	if [ "$kind" = FIFO ]; then rmdir "$tmp/ri/img.erofs" && mkfifo "$tmp/ri/img.erofs"; fi
+	run_ri
+	rc=$?
+	n=$((n + 1))
+	if [ "$rc" -eq 3 ] && [ "$(cat "$tmp/out")" = "spectrum: e0: root image ./img.erofs is a $kind, not an erofs image" ]; then
+		echo "ok $n - a root image that is a $kind is named as one"
+	else
+		echo "not ok $n - a root image that is a $kind is named as one (exit $rc)"
+		sed 's/^/# /' "$tmp/out"
+		fail=$((fail + 1))
+	fi
+done
+rm -f "$tmp/ri/img.erofs"
+run_ri
+n=$((n + 1))
+if grep -q "^spectrum: e0: root image ./img.erofs is missing; build it" "$tmp/out"; then
+	echo "ok $n - a missing root image is missing, at ./img.erofs"
+else
+	echo "not ok $n - a missing root image is missing, at ./img.erofs"
+	sed 's/^/# /' "$tmp/out"
+	fail=$((fail + 1))
+fi
+
+# A volume that holds no file system is refused before anything is made
+# (it failed in the guest's mount after a whole boot): an empty file, and
+# one without the ext4 magic number.
+: >"$tmp/ri/img.erofs"
+: >"$tmp/ri/empty.img"
+head -c 8192 /dev/zero >"$tmp/ri/zero.img"
+cat >"$tmp/ri/v.json" <<'EOF'
+{"applications": {"a": {"image": "./img.erofs", "command": ["/bin/true"]}},
+ "resources": {"data": {"type": "block", "path": "empty.img"}, "junk": {"type": "block", "path": "zero.img"}},
+ "instances": {"e1": {"application": "a", "bindings": {"data": {"path": "/data", "mode": "rw"}}},
+   "e2": {"application": "a", "bindings": {"junk": {"path": "/data", "mode": "ro"}}}}}
+EOF
+for v in "e1 volume data: ./empty.img is empty (0 bytes), not an ext4 file system; remove it, or give an ext4 image" \
+	"e2 volume junk: ./zero.img is not an ext4 file system (no ext4 magic number); give the path of an ext4 image"; do
+	i=${v%% *}
+	(cd "$tmp/ri" && SPECTRUM_STATE_DIR="$tmp/ri/state" SPECTRUM_RUN_DIR="$tmp/ri/run" \
+		timeout -k 5 10 ${SPECTRUM_EXE_WRAPPER:-} "$spectrum" run v.json "$i") >"$tmp/out" 2>&1 </dev/null
+	rc=$?
+	n=$((n + 1))
+	if [ "$rc" -eq 3 ] && [ "$(cat "$tmp/out")" = "spectrum: $i: ${v#* }" ] && [ ! -e "$tmp/ri/run/$i" ]; then
+		echo "ok $n - a volume without a file system is refused before boot, naming it ($i)"
+	else
+		echo "not ok $n - a volume without a file system is refused before boot, naming it ($i, exit $rc)"
+		sed 's/^/# /' "$tmp/out"
+		fail=$((fail + 1))
+	fi
+done
+
 expect "check of an example" 0 "desktop.json: ok: 4 applications, 4 resources, 5 instances" -- check "$ex/desktop.json"
 expect "plan without FILE" 2 "missing FILE" -- plan
 expect "plan with --json and --argv" 2 "only one of --json, --argv and --guest" -- plan "$ex/minimal.json" --json --argv
 expect "plan with an unknown option" 2 "unknown option '--frob'" -- plan "$ex/minimal.json" --frob
+expect "run with --timeout and no value" 2 "^spectrum: --timeout needs a value (seconds); see 'spectrum help run'$" -- run "$ex/minimal.json" x --timeout
+expect "plan with --hypervisor and no value" 2 "^spectrum: --hypervisor needs a value (qemu, crosvm or cloud-hypervisor)" -- plan "$ex/minimal.json" --hypervisor
 expect "plan with an unknown hypervisor" 2 "unknown hypervisor 'xen'" -- plan "$ex/minimal.json" --hypervisor xen
 expect "plan of an unknown instance" 1 "no instance named \"nope\"" -- plan "$ex/desktop.json" nope
 expect "plan with a third argument" 2 "unexpected argument 'c'" -- plan "$ex/desktop.json" notes c
@@ -62,6 +159,18 @@ if [ "$rc" -eq 3 ] && grep -q 'SPECTRUM_ACCEL="fast"' "$tmp/out"; then
 	echo "ok $n - SPECTRUM_ACCEL is validated"
 else
 	echo "not ok $n - SPECTRUM_ACCEL is validated (exit $rc)"
+	fail=$((fail + 1))
+fi
+
+# SPECTRUM_VMM_UID_BASE's bound is refused as spectrum(1) documents it.
+n=$((n + 1))
+if SPECTRUM_VMM_UID_BASE=65535 sp plan "$ex/minimal.json" >"$tmp/out" 2>&1; then rc=0; else rc=$?; fi
+if [ "$rc" -eq 3 ] && grep -q 'SPECTRUM_VMM_UID_BASE="65535" is not 0 or a uid from 65536 to 4000000000' "$tmp/out" &&
+	SPECTRUM_VMM_UID_BASE=65536 sp plan "$ex/minimal.json" >/dev/null 2>&1 &&
+	tr '\n' ' ' <"$src/man/spectrum.1" | grep -q 'any other value is from 65536 to 4000000000'; then
+	echo "ok $n - SPECTRUM_VMM_UID_BASE below 65536 is refused, as spectrum(1) says"
+else
+	echo "not ok $n - SPECTRUM_VMM_UID_BASE below 65536 is refused, as spectrum(1) says (exit $rc)"
 	fail=$((fail + 1))
 fi
 

@@ -159,6 +159,14 @@ run verify nothing-here
 check "verify of a missing image exits 3" '[ "$rc" -eq 3 ] && one_line'
 check "... saying what failed after what was being done" 'grep -q "^spectrum-image: verifying nothing-here: no image at " "$tmp/err"'
 
+# A manifest that is a FIFO is refused at once, not waited on.
+cp "$images/first.erofs" "$tmp/fifo.erofs"
+mkfifo "$tmp/fifo.erofs.manifest.json"
+timeout -k 5 10 ${SPECTRUM_EXE_WRAPPER:-} "$image" verify "$tmp/fifo.erofs" >"$tmp/out" 2>"$tmp/err" </dev/null
+rc=$?
+check "verify refuses a FIFO for a manifest at once" '[ "$rc" -eq 3 ] && one_line && grep -q "is a FIFO, not a regular file" "$tmp/err"'
+rm -f "$tmp/fifo.erofs" "$tmp/fifo.erofs.manifest.json"
+
 run list
 check "list shows the image with its size and arch" 'grep -q "^first  *2M  x86_64$" "$tmp/out"'
 

@@ -1,6 +1,7 @@
 #!/bin/sh
 # A VMM uid is never taken while a process holds it: `spectrum run` refuses
-# in one line naming the process, before it makes anything (TAP).  Root
+# in one line naming the process, before it makes anything; and a step of
+# the VMM's credentials that fails names itself and its fix (TAP).  Root
 # only (it starts processes of other uids); nothing boots.
 #
 #   uid.sh SPECTRUM
@@ -69,5 +70,35 @@ release
 hold --reuid=3899999999 --regid="$uid"
 check "run refuses a uid that a process holds as its gid" refused gid
 release
+
+# PCI passthrough: the launcher raises the RLIMIT_MEMLOCK its VMM inherits
+# (VFIO pins guest memory).  Without CAP_SYS_RESOURCE, above the hard
+# limit, that fails; one line says so and what to do, before the VMM
+# starts.  A fake sysfs
+# and /dev stand in for a device bound to vfio-pci; the VMM never starts.
+s=$tmp/sys p=$tmp/sys/bus/pci/devices/0000:01:00.0 g=$tmp/sys/kernel/iommu_groups/12
+mkdir -p "$p" "$s/bus/pci/drivers/vfio-pci" "$g/devices" "$tmp/dev/vfio"
+: >"$tmp/dev/vfio/12"
+ln -s "$s/bus/pci/drivers/vfio-pci" "$p/driver"
+ln -s "$g" "$p/iommu_group"
+ln -s "$p" "$g/devices/0000:01:00.0"
+cat >"$tmp/pci.json" <<'EOF'
+{"applications": {"a": {"image": "a", "command": ["/bin/true"], "memory": "128M"}},
+ "resources": {"gpu": {"type": "pci", "address": "0000:01:00.0"}},
+ "instances": {"gpu": {"application": "a", "bindings": {"gpu": {}}}}}
+EOF
+memlock() {
+	(
+		ulimit -Sl 1024 && ulimit -Hl 1024 || exit 99
+		SPECTRUM_SYSFS=$s SPECTRUM_DEVFS=$tmp/dev timeout 60 setpriv --bounding-set -sys_resource \
+			${SPECTRUM_EXE_WRAPPER:-} "$spectrum" run "$tmp/pci.json" gpu
+	) >"$tmp/out" 2>&1 </dev/null
+	rc=$?
+	[ "$rc" -eq 3 ] && [ "$(wc -l <"$tmp/out")" -eq 1 ] &&
+		grep -q "^spectrum: gpu: cannot raise RLIMIT_MEMLOCK to 1152 MiB for PCI passthrough (VFIO pins the guest's memory): Operation not permitted; raising it needs CAP_SYS_RESOURCE" "$tmp/out" ||
+		{ echo "exit $rc" >>"$tmp/out"; false; }
+}
+check "a VMM that cannot raise RLIMIT_MEMLOCK says so, with the fix" memlock
+check "and gives the device node back" [ "$(stat -c %u "$tmp/dev/vfio/12")" = 0 ]
 
 tap_end

@@ -153,4 +153,24 @@ check "another uid cannot open it (status 4)" \
 	eval '[ $rc = 4 ] && has "permission denied: uid 65534 may not open" && one_line'
 stop_daemon
 
+# status and list --json give a mode to volumes and directories only: a
+# network or a device is granted whole.
+cat >"$tmp/modes.json" <<'EOF'
+{"applications": {"a": {"image": "a", "command": ["/bin/true"]}},
+ "resources": {"store": {"type": "block", "size": "64M"}, "lan": {"type": "net"},
+  "gadget": {"type": "usb", "vendor": "1209", "product": "0001"},
+  "gpu": {"type": "pci", "address": "0000:01:00.0"}},
+ "instances": {"dev": {"application": "a", "bindings": {
+  "store": {"path": "/data", "mode": "rw"}, "lan": {}, "gadget": {}, "gpu": {}}}}}
+EOF
+chmod 644 "$tmp/modes.json"
+cfg=$tmp/modes.json
+check "spectrumd starts with net, usb and pci bindings" start_daemon "$tmp/group.none"
+"$spectrum" status dev >"$tmp/out" 2>&1
+check "status shows a mode for the volume only" has "holds store(rw), lan, gadget, gpu$"
+"$spectrum" list --json >"$tmp/out" 2>&1
+check "list --json gives a mode to the volume only" \
+	eval '[ "$(jq -c "[.[0].resources[] | [.name, .mode]]" "$tmp/out")" = '"'"'[["store","rw"],["lan",null],["gadget",null],["gpu",null]]'"'"' ]'
+stop_daemon
+
 tap_end

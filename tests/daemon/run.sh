@@ -59,7 +59,7 @@ check "start by name" [ "$rc" = 0 ]
 sp list
 check "list shows it running" has "^a *running"
 sp list --json
-check "list --json parses" jqok 'length == 8' "$tmp/out"
+check "list --json parses" jqok 'length == 9' "$tmp/out"
 sp status a --json
 check "status --json has pid, uptime, memory" jqok '.state == "running" and .pid > 0 and .rss_kib > 0 and .uptime_s >= 0' "$tmp/out"
 pid=$(jq -r .pid "$tmp/out")
@@ -199,6 +199,14 @@ check "on-failure restarts a failed instance" [ "$(grep -c crashing "$SPECTRUM_R
 sleep 2
 sp status crasher --json
 check "a stop ends the restarts" jqok '.state == "stopped" or .state == "failed"' "$tmp/out"
+
+# A guest whose kernel panics after it is ready: its reason is the panic
+# line of this run's console log, not "stopped without reporting a status".
+"$spectrum" start panicker >/dev/null 2>&1
+for _ in $(seq 150); do [ "$(state_of panicker)" = failed ] && break; sleep 0.2; done
+sp status panicker --json
+check "a kernel panic is the reason a failed instance gives" \
+	jqok '.state == "failed" and .reason == "the guest'"'"'s kernel panicked: sysrq triggered crash"' "$tmp/out"
 
 # A device is held, not the resource that names it: one USB device (fake
 # /sys and /dev; QEMU's usb-host waits for a device it cannot open, so the

@@ -151,8 +151,10 @@ cfg=$tmp/net.json
 out=$tmp/out
 "$spectrum" plan "$cfg" --json >"$out" 2>&1
 jqok() { jq -e "$@" >/dev/null; }
-check "addresses: .2 and .3 on lan, a gateway on the NAT segment only" jqok \
-	'(.[0].nics[0].address | endswith(".2/24")) and (.[1].nics[0].address | endswith(".3/24"))
+# Host numbers come from the instances' names (server .209, client .105):
+# none is .200, which the intruder claims below.
+check "addresses: the names' numbers on lan, a gateway on the NAT segment only" jqok \
+	'(.[0].nics[0].address | endswith(".209/24")) and (.[1].nics[0].address | endswith(".105/24"))
 	 and (.[0].nics[0].gateway == null) and (.[4].nics[0].gateway | endswith(".1"))
 	 and (.[0].nics[0].bridge != .[2].nics[0].bridge)' "$out"
 

@@ -135,53 +135,111 @@ static void test_stable_names(const struct sp_config *cfg)
 	sp_plans_free(b);
 }
 
-/* The addressing rule of spectrum.json(5): subnets from the segment's
- * name, the next free one on a collision; .2 upward in instance order. */
-static void test_addresses(void)
+/* The addressing rule of spectrum.json(5): a segment's subnet from its
+ * name, an instance's host number from its name; on a collision the name
+ * later in byte order takes the next free one.  The order of the file
+ * changes nothing. */
+static const char addr_text[] =
+	"{\"version\": 1,\n"
+	" \"applications\": {\"a\": {\"image\": \"a\", \"command\": [\"/bin/true\"]}},\n"
+	" \"resources\": {\"seg41\": {\"type\": \"net\"}, \"seg406\": {\"type\": \"net\"},\n"
+	"                \"web\": {\"type\": \"net\", \"nat\": true}},\n"
+	" \"instances\": {\n"
+	"  \"z\": {\"application\": \"a\", \"bindings\": {\"seg41\": {}, \"seg406\": {}, \"web\": {}}},\n"
+	"  \"x\": {\"application\": \"a\", \"bindings\": {\"seg406\": {}}},\n"
+	"  \"y\": {\"application\": \"a\"},\n"
+	"  \"m53\": {\"application\": \"a\", \"bindings\": {\"seg406\": {}}},\n"
+	"  \"m1\": {\"application\": \"a\", \"bindings\": {\"seg406\": {}}}}}\n";
+/* The same, every section in the opposite order. */
+static const char addr_text_rev[] =
+	"{\"version\": 1,\n"
+	" \"applications\": {\"a\": {\"image\": \"a\", \"command\": [\"/bin/true\"]}},\n"
+	" \"resources\": {\"web\": {\"type\": \"net\", \"nat\": true},\n"
+	"                \"seg406\": {\"type\": \"net\"}, \"seg41\": {\"type\": \"net\"}},\n"
+	" \"instances\": {\n"
+	"  \"m1\": {\"application\": \"a\", \"bindings\": {\"seg406\": {}}},\n"
+	"  \"m53\": {\"application\": \"a\", \"bindings\": {\"seg406\": {}}},\n"
+	"  \"y\": {\"application\": \"a\"},\n"
+	"  \"x\": {\"application\": \"a\", \"bindings\": {\"seg406\": {}}},\n"
+	"  \"z\": {\"application\": \"a\", \"bindings\": {\"web\": {}, \"seg406\": {}, \"seg41\": {}}}}}\n";
+
+/* INSTANCE's address on SEGMENT, from the plans of a file, or NULL. */
+static const char *addr_of(const struct sp_plans *all, const char *inst, const char *seg)
 {
-	static const char text[] =
-		"{\"version\": 1,\n"
-		" \"applications\": {\"a\": {\"image\": \"a\", \"command\": [\"/bin/true\"]}},\n"
-		" \"resources\": {\"seg41\": {\"type\": \"net\"}, \"seg406\": {\"type\": \"net\"},\n"
-		"                \"web\": {\"type\": \"net\", \"nat\": true}},\n"
-		" \"instances\": {\n"
-		"  \"x\": {\"application\": \"a\", \"bindings\": {\"seg406\": {}}},\n"
-		"  \"y\": {\"application\": \"a\"},\n"
-		"  \"z\": {\"application\": \"a\", \"bindings\": {\"seg41\": {}, \"seg406\": {}, \"web\": {}}}}}\n";
-	struct sp_diags d;
-	struct sp_config *cfg;
+	for (size_t i = 0; all && i < all->n; i++)
+		for (size_t j = 0; strcmp(all->v[i].instance, inst) == 0 && j < all->v[i].nnics;
+		     j++)
+			if (strcmp(all->v[i].nics[j].resource, seg) == 0)
+				return all->v[i].nics[j].address;
+	return NULL;
+}
+
+static struct sp_plans *addr_plans(const char *text, struct sp_config **cfg)
+{
 	struct sp_host host = test_host(SP_ARCH_X86_64, false);
 	struct sp_err err = {0};
-	struct sp_plans *all, *z;
+	struct sp_diags d;
+	struct sp_plans *all;
 
 	sp_diags_init(&d, "addr.json");
-	cfg = sp_config_parse(text, strlen(text), "addr.json", ".", &d);
-	all = cfg ? sp_plan_compile(cfg, &host, NULL, -1, &err) : NULL;
-	z = cfg ? sp_plan_compile(cfg, &host, "z", -1, &err) : NULL;
-	TAP_OK(all && z && all->n == 3 && z->n == 1, "plans of the addressing config (%s)", err.msg);
-	if (all && z) {
-		const struct sp_plan_nic *x0 = &all->v[0].nics[0], *zn = z->v[0].nics;
-		/* "seg41" and "seg406" hash to the same 10.207.185.0/24: the
-		 * first in the file keeps it, the second takes the next. */
-		TAP_STR(zn[0].address, "10.207.185.2", "first segment of a colliding pair: its hash");
-		TAP_STR(zn[1].address, "10.207.186.3", "second of the pair: the next subnet");
-		TAP_STR(x0->address, "10.207.186.2", "the first instance on a segment is .2");
-		TAP_STR(zn[1].subnet, "10.207.186.0", "subnet address");
+	*cfg = sp_config_parse(text, strlen(text), "addr.json", ".", &d);
+	all = *cfg ? sp_plan_compile(*cfg, &host, NULL, -1, &err) : NULL;
+	TAP_OK(all && all->n == 5, "plans of the addressing config (%s)", err.msg);
+	sp_diags_fini(&d);
+	return all;
+}
+
+static void test_addresses(void)
+{
+	static const char *const pairs[][2] = {
+		{"z", "seg41"},	 {"z", "seg406"},  {"z", "web"},
+		{"x", "seg406"}, {"m1", "seg406"}, {"m53", "seg406"},
+	};
+	struct sp_config *cfg, *cfg_rev;
+	struct sp_plans *all = addr_plans(addr_text, &cfg);
+	struct sp_plans *rev = addr_plans(addr_text_rev, &cfg_rev);
+	bool same = all && rev;
+
+	if (all) {
+		const struct sp_plan_nic *zn = all->v[0].nics;
+		/* "seg41" and "seg406" hash to the same 10.207.185.0/24:
+		 * "seg406", first in byte order, keeps it. */
+		TAP_STR(addr_of(all, "x", "seg406"), "10.207.185.126",
+			"first segment of a colliding pair, by name: its hash; x's number");
+		TAP_STR(zn[0].subnet, "10.207.186.0", "second of the pair: the next subnet");
+		TAP_STR(zn[0].address, "10.207.186.150", "an instance's number is its name's");
+		TAP_STR(zn[1].address, "10.207.185.150", "the same on every segment");
+		/* "m1" and "m53" both hash to .11: "m1" keeps it. */
+		TAP_STR(addr_of(all, "m1", "seg406"), "10.207.185.11",
+			"first instance of a colliding pair, by name: its hash");
+		TAP_STR(addr_of(all, "m53", "seg406"), "10.207.185.12",
+			"second of the pair: the next number, though first in the file");
 		TAP_OK(zn[0].prefix == 24 && !zn[0].gateway[0] && !zn[1].gateway[0],
 		       "/24, no gateway on an isolated segment");
 		TAP_STR(zn[2].gateway, "10.31.99.1", "a NAT segment's gateway is .1");
-		TAP_STR(zn[2].address, "10.31.99.2", "and its first instance .2");
-		TAP_OK(strcmp(x0->bridge, zn[1].bridge) == 0 && strcmp(zn[0].bridge, zn[1].bridge) != 0,
+		TAP_STR(zn[2].address, "10.31.99.150", "and its instance's number is its name's");
+		TAP_OK(strcmp(all->v[1].nics[0].bridge, zn[1].bridge) == 0 &&
+			       strcmp(zn[0].bridge, zn[1].bridge) != 0,
 		       "one bridge per segment");
 		TAP_OK(strlen(zn[0].bridge) == 15 && strncmp(zn[0].bridge, "spb", 3) == 0 &&
 			       strncmp(zn[0].bridge_mac, "02:", 3) == 0,
 		       "bridge name fits IFNAMSIZ, its MAC is locally administered");
-		TAP_OK(all->v[1].nnics == 0, "an instance without a segment has no interface");
+		TAP_OK(all->v[2].nnics == 0, "an instance without a segment has no interface");
 	}
+	for (size_t i = 0; same && i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		const char *a = addr_of(all, pairs[i][0], pairs[i][1]);
+		const char *b = addr_of(rev, pairs[i][0], pairs[i][1]);
+		if (!a || !b || strcmp(a, b) != 0) {
+			printf("# %s on %s: %s, reversed %s\n", pairs[i][0], pairs[i][1],
+			       a ? a : "none", b ? b : "none");
+			same = false;
+		}
+	}
+	TAP_OK(same, "every address is the same with every section in the opposite order");
 	sp_plans_free(all);
-	sp_plans_free(z);
+	sp_plans_free(rev);
 	sp_config_free(cfg);
-	sp_diags_fini(&d);
+	sp_config_free(cfg_rev);
 }
 
 static void test_json(const struct sp_config *cfg)
@@ -219,7 +277,7 @@ static void test_guest_config(const struct sp_config *cfg)
 		"volume vol0 ext4 rw /home/user/Mail\n"
 		"volume vol1 ext4 ro /old\n"
 		"share dl rw /dl\n"
-		"net 02:b0:ba:0b:30:ec 10.31.99.2/24 10.31.99.1\n"
+		"net 02:b0:ba:0b:30:ec 10.31.99.207/24 10.31.99.1\n"
 		"env LANG=C.UTF-8\n"
 		"cmd\n"
 		"arg /usr/bin/mutt\n"

@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The value syntaxes of the data file, and the small helpers behind them. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "tap.h"
@@ -268,6 +274,77 @@ static void test_err_wrap(void)
 	}
 }
 
+static void test_path_join(void)
+{
+	struct sp_arena *a = sp_arena_new();
+
+	TAP_STR(sp_path_join(a, ".", "x.erofs"), "./x.erofs", "join: a bare name");
+	TAP_STR(sp_path_join(a, ".", "./x.erofs"), "./x.erofs", "join: no doubled ./");
+	TAP_STR(sp_path_join(a, "/d", ".//./v/x.img"), "/d/v/x.img", "join: every leading ./ goes");
+	TAP_STR(sp_path_join(a, "/d", "../x"), "/d/../x", "join: .. stays");
+	TAP_STR(sp_path_join(a, "/d", ".hidden"), "/d/.hidden", "join: a dot file stays");
+	sp_arena_free(a);
+}
+
+/* sp_open_regular refuses what is not a regular file without blocking
+ * (a FIFO with no writer would hang an open(2) without O_NONBLOCK). */
+static void test_open_regular(void)
+{
+	char dir[] = "/tmp/sp-test-util-XXXXXX", path[128];
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	mode_t type;
+	int fd, s;
+	bool ok;
+
+	if (!mkdtemp(dir)) {
+		TAP_OK(false, "open_regular: mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/file", dir);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
+	ok = fd >= 0 && write(fd, "x", 1) == 1;
+	TAP_OK(ok, "open_regular: a file to read");
+	close(fd);
+	fd = sp_open_regular(path, O_NOFOLLOW, &type);
+	ok = fd >= 0 && type == 0 && !(fcntl(fd, F_GETFL) & O_NONBLOCK) &&
+	     (fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	TAP_OK(ok, "open_regular: a regular file opens, blocking, close-on-exec");
+	close(fd);
+
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	ok = mkfifo(path, 0600) == 0 && sp_open_regular(path, 0, &type) < 0 && type == S_IFIFO;
+	TAP_OK(ok, "open_regular: a FIFO is refused at once");
+	TAP_STR(sp_file_type_name(type), "a FIFO", "open_regular: named a FIFO");
+	unlink(path);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", dir);
+	s = socket(AF_UNIX, SOCK_STREAM, 0);
+	ok = s >= 0 && bind(s, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	     sp_open_regular(sa.sun_path, 0, &type) < 0 && type == S_IFSOCK;
+	TAP_OK(ok, "open_regular: a socket is refused");
+	close(s);
+	unlink(sa.sun_path);
+
+	ok = sp_open_regular("/dev/null", 0, &type) < 0 && type == S_IFCHR;
+	TAP_OK(ok, "open_regular: a device is refused");
+	ok = sp_open_regular(dir, 0, &type) < 0 && type == S_IFDIR;
+	TAP_OK(ok, "open_regular: a directory is refused");
+	snprintf(path, sizeof(path), "%s/link", dir);
+	ok = symlink("file", path) == 0 && sp_open_regular(path, O_NOFOLLOW, &type) < 0 &&
+	     type == S_IFLNK;
+	TAP_OK(ok, "open_regular: with O_NOFOLLOW, a symbolic link is refused");
+	fd = sp_open_regular(path, 0, &type);
+	TAP_OK(fd >= 0, "open_regular: without it, a link to a file opens");
+	close(fd);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/none", dir);
+	ok = sp_open_regular(path, 0, &type) < 0 && type == 0 && errno == ENOENT;
+	TAP_OK(ok, "open_regular: a missing file is ENOENT");
+	snprintf(path, sizeof(path), "%s/file", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	test_uint();
@@ -279,5 +356,7 @@ int main(void)
 	test_hash();
 	test_argv();
 	test_err_wrap();
+	test_path_join();
+	test_open_regular();
 	return tap_done();
 }

@@ -172,6 +172,21 @@ check "a missing image is refused before boot" [ "$rc" = 3 ]
 check "naming the image" has "root image $tmp/missing.erofs is missing"
 run noprog "$tmp/bad.json"
 check "a missing program fails at the exec stage" [ "$rc" = 125 ]
+# A guest whose kernel panics is named by its panic line, not "stopped
+# without reporting a status": out of memory (with the fix), and on purpose.
+cat >"$tmp/panic.json" <<'JSON'
+{"applications": {
+   "oom": {"image": "test-x86", "memory": "128M", "command": ["/bin/sh", "-c",
+     "b=/bin/busybox; echo 1 >/proc/sys/vm/panic_on_oom; for d in /tmp /home /var/tmp /run; do $b dd if=/dev/zero of=$d/big bs=1M count=90 2>/dev/null; done; echo survived"]},
+   "crash": {"image": "test-x86", "memory": "128M", "command": ["/bin/sh", "-c", "echo c >/proc/sysrq-trigger; echo survived"]}},
+ "instances": {"oom": {"application": "oom"}, "crash": {"application": "crash"}}}
+JSON
+run oom "$tmp/panic.json"
+check "a kernel panic out of memory is named, with the fix (status 126)" \
+	eval '[ "$rc" = 126 ] && has "^spectrum: oom: the guest.s kernel panicked: Out of memory: system-wide panic_on_oom is enabled; it has 128M of memory: give it more"'
+run crash "$tmp/panic.json"
+check "another panic is named by its line" \
+	eval '[ "$rc" = 126 ] && has "^spectrum: crash: the guest.s kernel panicked: sysrq triggered crash$"'
 SPECTRUM_STATE_DIR=$tmp/empty run exit7
 check "a missing kernel is refused with one line" has "guest kernel $tmp/empty/kernels/x86_64/vmlinux is missing"
 check "and status 3" [ "$rc" = 3 ]
