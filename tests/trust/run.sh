@@ -165,6 +165,21 @@ check "a spectrum run killed with SIGKILL takes its VMM with it" $gone
 timeout 300 "$spectrum" run "$cfg" idle --timeout 60 >"$tmp/out" 2>&1 </dev/null
 check "and nothing is left that breaks the instance's next run" has idle-up
 
+# A second run of an instance that runs names it and touches nothing of
+# the running VM: it still answers and stops as it should.
+ok_second=false
+if start_daemon && timeout 300 "$spectrum" start idle >/dev/null 2>&1; then
+	pid=$("$spectrum" status idle --json | jq -r .pid)
+	sp run "$cfg" idle --timeout 60
+	check "a second run of a running instance is refused, naming its pid (status 3)" \
+		eval '[ $rc = 3 ] && has "instance idle is already running (pid $pid)"'
+	"$spectrum" logs idle >"$tmp/out" 2>&1
+	check "and the running VM is untouched: its console log is still there" has idle-up
+	timeout 120 "$spectrum" stop idle >"$tmp/out" 2>&1 && ok_second=true
+fi
+stop_daemon
+check "and it still stops through its control port" $ok_second
+
 # A run directory of another owner (an older Spectrum gave it to the
 # VMM) is refused, not used.
 chown "$U_victim:$U_victim" "$SPECTRUM_RUN_DIR/victim"
