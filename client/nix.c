@@ -441,7 +441,100 @@ static enum sp_nix_result sp_nix_errors(char *text, int status, const char *file
 	return !positioned && sp_nix_system_error(msg) ? SP_NIX_SYSTEM : SP_NIX_INVALID;
 }
 
-enum sp_nix_result sp_nix_eval(const char *file, char **json, size_t *len, struct sp_diags *diags)
+/* --- the data files read, and their own errors --- */
+
+static const char sp_nix_data_trace[] = "trace: spectrum-data-file: ";
+
+void sp_nix_data_fini(struct sp_nix_data *data)
+{
+	for (size_t i = 0; i < data->n; i++)
+		free(data->files[i]);
+	data->n = 0;
+}
+
+/* One trace line of nix/data.nix.  The Nix code is the user's own: a line
+ * it makes up names a file the user may read anyway, which is only read
+ * and checked (sp_config_load refuses what is not a regular file). */
+static void sp_nix_data_add(const char *line, struct sp_nix_data *data)
+{
+	const char *path = line + strlen(sp_nix_data_trace);
+
+	if (!sp_starts(line, sp_nix_data_trace) || path[0] != '/' || data->n == SP_NIX_DATA_MAX)
+		return;
+	for (size_t i = 0; i < data->n; i++)
+		if (strcmp(data->files[i], path) == 0)
+			return; /* imported twice: checked once */
+	data->files[data->n++] = sp_xstrdup(path);
+}
+
+/* The trace lines in TEXT (cleaned by sp_nix_clean), left as they are. */
+static void sp_nix_data_read(const char *text, struct sp_nix_data *data)
+{
+	char line[PATH_MAX + sizeof(sp_nix_data_trace)];
+
+	for (const char *s = text; *s;) {
+		const char *nl = strchr(s, '\n');
+		size_t n = nl ? (size_t)(nl - s) : strlen(s);
+
+		if (n < sizeof(line)) {
+			memcpy(line, s, n);
+			line[n] = '\0';
+			sp_nix_data_add(line, data);
+		}
+		if (!nl)
+			break;
+		s = nl + 1;
+	}
+}
+
+/* Takes the first error of D at PLACE out of D. */
+static bool sp_nix_take(struct sp_diags *d, const char *place)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		struct sp_diag *g = &d->v[i];
+
+		if (g->sev != SP_SEV_ERROR || !g->place || strcmp(g->place, place) != 0)
+			continue;
+		free(g->place);
+		free(g->msg);
+		memmove(g, g + 1, (d->n - i - 1) * sizeof(*g));
+		d->n--;
+		d->errors--;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Only errors at the same place move: a place is a JSON path in both the
+ * data file and the merged model, and the data file's message is the one
+ * shown, word for word what `spectrum check FILE.json` says (its
+ * did-you-mean may differ from the merged model's, which has more names).
+ */
+void sp_nix_blame_data(struct sp_diags *diags, const struct sp_nix_data *data,
+		       void (*report)(const struct sp_diags *file_diags, void *arg), void *arg)
+{
+	for (size_t i = 0; i < data->n && diags->n; i++) {
+		struct sp_diags own, found;
+
+		sp_diags_init(&own, data->files[i]);
+		sp_config_free(sp_config_load(data->files[i], &own));
+		sp_diags_init(&found, data->files[i]);
+		for (size_t j = 0; j < own.n; j++) {
+			const struct sp_diag *g = &own.v[j];
+
+			if (g->sev == SP_SEV_ERROR && g->place && sp_nix_take(diags, g->place))
+				sp_diag_error(&found, g->place, "%s", g->msg);
+		}
+		if (found.n)
+			report(&found, arg);
+		sp_diags_fini(&found);
+		sp_diags_fini(&own);
+	}
+}
+
+enum sp_nix_result sp_nix_eval(const char *file, char **json, size_t *len, struct sp_nix_data *data,
+			       struct sp_diags *diags)
 {
 	char prog[PATH_MAX], arg[PATH_MAX + 2];
 	char *argv[16];
@@ -451,6 +544,7 @@ enum sp_nix_result sp_nix_eval(const char *file, char **json, size_t *len, struc
 
 	*json = NULL;
 	*len = 0;
+	data->n = 0;
 	if (!sp_nix_readable(file, diags)) {
 		diags->io_error = true;
 		return SP_NIX_SYSTEM;
@@ -484,6 +578,10 @@ enum sp_nix_result sp_nix_eval(const char *file, char **json, size_t *len, struc
 	}
 	argv[argc++] = arg;
 	argv[argc] = NULL;
+	/* nix/data.nix names the data files it reads (sp_nix_data_read).
+	 * Should this fail (no memory), none is named, and their errors are
+	 * reported against FILE as the merged model's are. */
+	(void)setenv("SPECTRUM_NIX_DATA_TRACE", "1", 1);
 
 	run = sp_xmalloc(sizeof(*run));
 	memset(run, 0, sizeof(*run));
@@ -491,7 +589,11 @@ enum sp_nix_result sp_nix_eval(const char *file, char **json, size_t *len, struc
 	if (sp_nix_spawn(argv, run, diags) < 0) {
 		diags->io_error = true;
 		rc = SP_NIX_SYSTEM;
-	} else if (run->too_big) {
+		goto out;
+	}
+	sp_nix_clean(run->err);
+	sp_nix_data_read(run->err, data);
+	if (run->too_big) {
 		sp_diag_error(
 			diags, NULL,
 			"evaluates to more than %u KiB of JSON; a configuration this big is not a configuration",
@@ -514,6 +616,7 @@ enum sp_nix_result sp_nix_eval(const char *file, char **json, size_t *len, struc
 		if (rc == SP_NIX_SYSTEM)
 			diags->io_error = true;
 	}
+out:
 	free(run->out);
 	free(run);
 	return rc;

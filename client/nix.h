@@ -19,18 +19,51 @@ enum sp_nix_result {
 	SP_NIX_MISSING, /* nix-instantiate is not installed */
 };
 
+/* At most this many data files of one evaluation are looked at. */
+#define SP_NIX_DATA_MAX 64
+
+/*
+ * The data files (spectrum.json(5)) the evaluation read through
+ * spectrum.fromData, absolute paths in the order read: nix/data.nix names
+ * each on standard error when SPECTRUM_NIX_DATA_TRACE=1, which
+ * sp_nix_eval sets.
+ */
+struct sp_nix_data {
+	char *files[SP_NIX_DATA_MAX];
+	size_t n;
+};
+
+void sp_nix_data_fini(struct sp_nix_data *data);
+
 /* true if FILE names a Nix file: its name ends in ".nix". */
 bool sp_nix_file(const char *file);
 
 /*
  * Evaluates FILE with `nix-instantiate --eval --strict --json`.  On
  * SP_NIX_OK, *json holds the output (malloc'd, *len bytes, at most
- * SP_LIMIT_FILE_BYTES: a larger result is refused as a data file is).  On SP_NIX_INVALID and SP_NIX_SYSTEM the problems are in
+ * SP_LIMIT_FILE_BYTES: a larger result is refused as a data file is).
+ * Whatever the result, `data` (initialised here; sp_nix_data_fini frees
+ * it) lists the data files read.  On SP_NIX_INVALID and SP_NIX_SYSTEM the problems are in
  * `diags`, one per line Nix reported, with the attribute path the Spectrum
  * Nix library's errors carry as their place; SP_NIX_SYSTEM also sets
  * diags->io_error.  SP_NIX_MISSING adds nothing: the caller says what to
  * install.
  */
-enum sp_nix_result sp_nix_eval(const char *file, char **json, size_t *len, struct sp_diags *diags);
+enum sp_nix_result sp_nix_eval(const char *file, char **json, size_t *len, struct sp_nix_data *data,
+			       struct sp_diags *diags);
+
+/*
+ * After the evaluation of a Nix file, or the check of its model, failed
+ * with the errors in `diags`: each data file in `data` is checked on its
+ * own, as `spectrum check FILE.json` checks it, and an error it has at
+ * the same place as an error of `diags` is the data file's.  That error
+ * is taken out of `diags`, and report() is called once for each data
+ * file with its own diagnostics: the errors so found, with the data
+ * file's own place and message.  A data file may be a fragment that only
+ * the other modules complete (an instance of an application defined
+ * elsewhere): its errors that the whole does not have are not reported.
+ */
+void sp_nix_blame_data(struct sp_diags *diags, const struct sp_nix_data *data,
+		       void (*report)(const struct sp_diags *file_diags, void *arg), void *arg);
 
 #endif

@@ -6,7 +6,18 @@
 { spectrum }:
 file:
 let
-  inherit (builtins) dirOf fromJSON isAttrs isString mapAttrs readFile substring;
+  inherit (builtins) dirOf fromJSON getEnv isAttrs isString mapAttrs readFile substring trace;
+
+  # spectrum(1) sets SPECTRUM_NIX_DATA_TRACE=1 and reads these lines from
+  # standard error: a problem of the merged configuration that the data
+  # file has on its own, at the same place, is then reported against the
+  # data file and its place, as `spectrum check FILE.json` reports it.  A
+  # trace, not a key of the model: the list is wanted most when the
+  # evaluation fails.  Anyone else evaluating sees no trace.
+  announce = v:
+    if getEnv "SPECTRUM_NIX_DATA_TRACE" == "1"
+    then trace "spectrum-data-file: ${toString file}" v
+    else v;
 
   # Nix's JSON parser gives a line and a column but no file: the context,
   # which spectrum(1) reads from --show-trace, names it.
@@ -27,7 +38,7 @@ let
   # `system` to report with its place.
   each = f: section: if isAttrs section then mapAttrs (_: f) section else section;
 in
-if !isAttrs data then
+announce (if !isAttrs data then
   throw "spectrum: ${toString file}: the data file is not a JSON object"
 else
   data
@@ -37,4 +48,4 @@ else
       (r: spectrum.resource (if isAttrs r && (r.type or null) == "block" then rebase r "path" else r))
       data.resources;
   } else { })
-  // (if data ? instances then { instances = each spectrum.instance data.instances; } else { })
+  // (if data ? instances then { instances = each spectrum.instance data.instances; } else { }))

@@ -49,7 +49,7 @@ plans() { sp plan "$1" --json 2>"$tmp/plan.err" | jq -S 'sort_by(.instance)'; }
 diags() { sp check "$1" 2>&1 >/dev/null | sed "s|^$1: |FILE: |" | sort; }
 
 nexamples=$(ls "$ex"/*.json | wc -l)
-planned=$((nexamples + 18))
+planned=$((nexamples + 20))
 echo "1..$planned"
 
 # --- every example data file, read through fromData ------------------------
@@ -192,6 +192,45 @@ for by in imports fromData; do
 		not_ok "a syntax error in an imported data file names it, its line and column ($by)"
 	fi
 done
+
+# A rule broken in an imported data file names that file and the place in
+# it, in the words of `spectrum check DATA.json`; an error the data file
+# has only on its own (a name another module defines) is not reported.
+expect_data_error() {
+	name=$1 data=$2 line=$3 body=$4
+	f=$tmp/imports-data.nix
+	printf 'let spectrum = import %s/nix; in\nspectrum.system {\n  imports = [ %s ];\n  %s\n}\n' \
+		"$src" "$data" "$body" >"$f"
+	sp check "$f" >"$tmp/out" 2>&1
+	rc=$?
+	if [ "$rc" -eq 1 ] && [ "$(cat "$tmp/out")" = "$data: $line" ] &&
+		sp check "$data" 2>&1 | grep -qxF "$data: $line"; then
+		ok "$name"
+	else
+		echo "# exit $rc, wanted 1 and: $data: $line"
+		not_ok "$name"
+	fi
+}
+cat >"$tmp/memroy.json" <<'EOF'
+{
+  "applications": {"a": {"image": "a", "command": ["/bin/true"]}},
+  "instances": {"x": {"application": "a", "memroy": "512M"}}
+}
+EOF
+expect_data_error "an unknown key in an imported data file names the data file" "$tmp/memroy.json" \
+	'instances.x.memroy: error: unknown key; did you mean "memory"?' ''
+cat >"$tmp/reference.json" <<'EOF'
+{
+  "applications": {"mail": {"image": "a", "command": ["/bin/true"]}},
+  "instances": {
+    "x": {"application": "mial"},
+    "y": {"application": "web"}
+  }
+}
+EOF
+expect_data_error "a bad reference in an imported data file names the data file" "$tmp/reference.json" \
+	'instances.x.application: error: no application named "mial"; did you mean "mail"?' \
+	'applications.web = spectrum.application { image = "w"; command = [ "/bin/true" ]; };'
 
 # --- spectrum run reads Nix files too ----------------------------------------
 if sp run "$ex/desktop.nix" nosuch >"$tmp/out" 2>&1; then rc=0; else rc=$?; fi
