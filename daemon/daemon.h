@@ -38,17 +38,17 @@ struct sd_vm {
 	struct sp_plan *plan;
 	struct sp_vm core; /* the VM's life (lib/vm.h): pid, control, status */
 	enum sd_state state;
-	int pidfd;	    /* readable when the VMM exits, child or adopted */
-	bool adopted;	    /* a dead daemon's: not our child */
+	int pidfd;    /* readable when the VMM exits, child or adopted */
+	bool adopted; /* a dead daemon's: not our child */
 	bool stop_requested;
-	bool start_failed;  /* stopped by us because it never came up */
+	bool start_failed; /* stopped by us because it never came up */
 	time_t started_at;
 	off_t console_from; /* the console log's size at start: this run's bytes follow */
 	long ready_until;   /* ms: give up waiting for the guest's "ready" */
 	long restart_at;    /* ms: on-failure restart due */
 	long restart_times[5];
 	struct sp_err refusal; /* why the last start was refused */
-	int waiter;	    /* a client waiting for start/stop to settle, or -1 */
+	int waiter;	       /* a client waiting for start/stop to settle, or -1 */
 	unsigned waiter_op;
 };
 

@@ -207,8 +207,8 @@ static int sd_act_exited(struct sd *d, struct sd_vm *vm)
 		unexplained = false;
 	if (unexplained && !c->reason[0])
 		snprintf(c->reason, sizeof(c->reason), "the VM stopped without reporting a status");
-	vm->state = (vm->stop_requested || c->status == 0) && !vm->start_failed ? SD_STOPPED
-									       : SD_FAILED;
+	vm->state = (vm->stop_requested || c->status == 0) && !vm->start_failed ? SD_STOPPED :
+										  SD_FAILED;
 	sd_vm_maybe_restart(vm);
 	return 0;
 }
@@ -220,14 +220,16 @@ typedef int sd_action(struct sd *d, struct sd_vm *vm);
  * (a guest's "ready" with no VM) or that change nothing there (a second
  * stop while stopping: the escalation is already armed) are sd_act_none.
  */
+/* clang-format off: one row per state reads as the table it is */
 static sd_action *const sd_actions[SD_NSTATES][SD_NEVENTS] = {
-	/*                START          STOP           KILL           READY          EXITED         TIMEOUT */
-	[SD_STOPPED] = {sd_act_start, sd_act_cancel, sd_act_cancel, sd_act_none, sd_act_none, sd_act_none},
-	[SD_STARTING] = {sd_act_busy, sd_act_stop, sd_act_kill, sd_act_ready, sd_act_exited, sd_act_timeout},
-	[SD_RUNNING] = {sd_act_busy, sd_act_stop, sd_act_kill, sd_act_none, sd_act_exited, sd_act_none},
-	[SD_STOPPING] = {sd_act_busy, sd_act_none, sd_act_kill, sd_act_none, sd_act_exited, sd_act_none},
-	[SD_FAILED] = {sd_act_start, sd_act_cancel, sd_act_cancel, sd_act_none, sd_act_none, sd_act_none},
+	/*               START         STOP           KILL           READY         EXITED         TIMEOUT */
+	[SD_STOPPED]  = {sd_act_start, sd_act_cancel, sd_act_cancel, sd_act_none,  sd_act_none,   sd_act_none},
+	[SD_STARTING] = {sd_act_busy,  sd_act_stop,   sd_act_kill,   sd_act_ready, sd_act_exited, sd_act_timeout},
+	[SD_RUNNING]  = {sd_act_busy,  sd_act_stop,   sd_act_kill,   sd_act_none,  sd_act_exited, sd_act_none},
+	[SD_STOPPING] = {sd_act_busy,  sd_act_none,   sd_act_kill,   sd_act_none,  sd_act_exited, sd_act_none},
+	[SD_FAILED]   = {sd_act_start, sd_act_cancel, sd_act_cancel, sd_act_none,  sd_act_none,   sd_act_none},
 };
+/* clang-format on */
 
 int sd_vm_event(struct sd *d, struct sd_vm *vm, enum sd_event ev)
 {
@@ -321,7 +323,8 @@ void sd_vm_reap_helpers(struct sd *d)
 		if (c->logger > 0 && waitpid(c->logger, NULL, WNOHANG) == c->logger)
 			c->logger = -1;
 		for (size_t j = 0; j < c->nfs; j++)
-			if (c->fs_pids[j] > 0 && waitpid(c->fs_pids[j], NULL, WNOHANG) == c->fs_pids[j])
+			if (c->fs_pids[j] > 0 &&
+			    waitpid(c->fs_pids[j], NULL, WNOHANG) == c->fs_pids[j])
 				c->fs_pids[j] = 0;
 	}
 }

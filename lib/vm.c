@@ -191,8 +191,9 @@ void sp_vm_tick(struct sp_vm *vm, long now)
 void sp_vm_exit_reason(struct sp_vm *vm, int wstatus, char *out, size_t len)
 {
 	if (WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGSYS)
-		snprintf(out, len,
-			 "the VMM was killed by its sandbox (SIGSYS: a system call -sandbox forbids)");
+		snprintf(
+			out, len,
+			"the VMM was killed by its sandbox (SIGSYS: a system call -sandbox forbids)");
 	else if (WIFSIGNALED(wstatus))
 		snprintf(out, len, "the VMM was killed by signal %d (%s)", WTERMSIG(wstatus),
 			 strsignal(WTERMSIG(wstatus)));

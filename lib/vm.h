@@ -32,16 +32,16 @@
 
 struct sp_vm {
 	const struct sp_plan *plan;
-	pid_t pid;	/* the VMM, 0 when none */
-	pid_t logger;	/* its logger if it is our child, else -1 */
-	int lock;	/* the instance lock until the VMM holds it, else -1 */
-	int control;	/* the guest's control port, -1 when closed */
+	pid_t pid;			  /* the VMM, 0 when none */
+	pid_t logger;			  /* its logger if it is our child, else -1 */
+	int lock;			  /* the instance lock until the VMM holds it, else -1 */
+	int control;			  /* the guest's control port, -1 when closed */
 	pid_t fs_pids[SP_LIMIT_BINDINGS]; /* virtiofsd per directory share */
 	size_t nfs;
 
 	/* What the guest said on its control port. */
 	bool ready;
-	int status;	/* the application's status, a stage's code, or -1 */
+	int status;			      /* the application's status, a stage's code, or -1 */
 	char stage[SP_GP_STAGE_NAME_MAX + 1]; /* the stage that failed, or "" */
 	char reason[300];
 
