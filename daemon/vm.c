@@ -220,7 +220,8 @@ typedef int sd_action(struct sd *d, struct sd_vm *vm);
  * (a guest's "ready" with no VM) or that change nothing there (a second
  * stop while stopping: the escalation is already armed) are sd_act_none.
  */
-/* clang-format off: one row per state reads as the table it is */
+/* One row per state: the table is read as a table. */
+/* clang-format off */
 static sd_action *const sd_actions[SD_NSTATES][SD_NEVENTS] = {
 	/*               START         STOP           KILL           READY         EXITED         TIMEOUT */
 	[SD_STOPPED]  = {sd_act_start, sd_act_cancel, sd_act_cancel, sd_act_none,  sd_act_none,   sd_act_none},
