@@ -258,7 +258,7 @@ void sd_vm_pidfd(struct sd *d, struct sd_vm *vm)
 		struct pollfd p = {vm->core.control, POLLIN, 0};
 		if (poll(&p, 1, 0) <= 0)
 			break;
-		sp_vm_control_read(&vm->core);
+		sd_vm_control(d, vm); /* a "ready" still counts, before the exit */
 	}
 	sd_vm_event(d, vm, SD_EV_EXITED);
 }

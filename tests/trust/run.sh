@@ -199,5 +199,19 @@ echo "# flood: status $rc, console log $size bytes"
 check "a flooding guest's console log stays under its cap" eval '[ "$size" -gt 0 ] && [ "$size" -le 1048576 ]'
 check "and still ends with the newest lines" grep -q flood-end "$log"
 check "and starts with a whole line" eval '[ "$(head -n 1 "$log")" = spectrum-flood-line ]'
+# The same under spectrumd, read the way a user reads it.
+flooded=false
+if start_daemon && timeout 300 "$spectrum" start flood >/dev/null 2>&1; then
+	for _ in $(seq 600); do
+		[ "$("$spectrum" status flood --json | jq -r .state)" = stopped ] && break
+		sleep 0.5
+	done
+	"$spectrum" logs flood >"$tmp/out" 2>&1
+	bytes=$(wc -c <"$tmp/out")
+	echo "# spectrumd flood: spectrum logs gave $bytes bytes"
+	[ "$bytes" -le 1048576 ] && tail -n 3 "$tmp/out" | grep -q flood-end && flooded=true
+fi
+stop_daemon
+check "spectrum logs of a flooding guest under spectrumd: under the cap, newest lines last" $flooded
 
 tap_end
