@@ -72,19 +72,10 @@ static bool sp_nix_find(char *out, size_t len)
  * a socket or a device is refused before Nix could wait on it. */
 static bool sp_nix_readable(const char *file, struct sp_diags *diags)
 {
-	mode_t type;
-	int fd = sp_open_regular(file, 0, &type);
+	int fd = sp_diag_open_file(diags, file, "a Nix file");
 
-	if (fd < 0) {
-		if (type)
-			sp_diag_error(
-				diags, NULL,
-				"the file is %s, not a regular file; give the path of a Nix file",
-				sp_file_type_name(type));
-		else
-			sp_diag_error(diags, NULL, "cannot read the file: %s", strerror(errno));
+	if (fd < 0)
 		return false;
-	}
 	close(fd);
 	return true;
 }

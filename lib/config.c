@@ -497,21 +497,13 @@ struct sp_config *sp_config_parse(const char *data, size_t len, const char *file
 struct sp_config *sp_config_load(const char *file, struct sp_diags *diags)
 {
 	struct sp_config *cfg;
-	mode_t type;
 	char *buf;
 	size_t len = 0;
 	int fd;
 
 	/* A FIFO, a socket or a device is refused, not waited on. */
-	fd = sp_open_regular(file, 0, &type);
+	fd = sp_diag_open_file(diags, file, "a JSON data file");
 	if (fd < 0) {
-		if (type)
-			sp_diag_error(
-				diags, NULL,
-				"the file is %s, not a regular file; give the path of a JSON data file",
-				sp_file_type_name(type));
-		else
-			sp_diag_error(diags, NULL, "cannot read the file: %s", strerror(errno));
 		diags->io_error = true;
 		return NULL;
 	}

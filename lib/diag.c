@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "diag.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,4 +54,19 @@ void sp_diag_format(const struct sp_diags *d, const struct sp_diag *g, char *buf
 		snprintf(buf, len, "%s: %s: %s: %s", d->file, g->place, sev, g->msg);
 	else
 		snprintf(buf, len, "%s: %s: %s", d->file, sev, g->msg);
+}
+
+int sp_diag_open_file(struct sp_diags *d, const char *file, const char *kind)
+{
+	mode_t type;
+	int fd = sp_open_regular(file, 0, &type);
+
+	if (fd >= 0)
+		return fd;
+	if (type)
+		sp_diag_error(d, NULL, "the file is %s, not a regular file; give the path of %s",
+			      sp_file_type_name(type), kind);
+	else
+		sp_diag_error(d, NULL, "cannot read the file: %s", strerror(errno));
+	return -1;
 }

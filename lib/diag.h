@@ -49,4 +49,12 @@ void sp_diag_add(struct sp_diags *d, enum sp_severity sev, const char *place, co
 /* One line, no newline: "FILE: PLACE: error: MESSAGE". */
 void sp_diag_format(const struct sp_diags *d, const struct sp_diag *g, char *buf, size_t len);
 
+/*
+ * Opens a user's file for reading, refusing without blocking what is not
+ * a regular file (a FIFO, a socket, a device) with one error naming the
+ * fix ("give the path of a KIND").  Returns the descriptor, or -1 with the
+ * error added to d.
+ */
+int sp_diag_open_file(struct sp_diags *d, const char *file, const char *kind);
+
 #endif
