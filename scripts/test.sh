@@ -126,6 +126,13 @@ stage_fuzz() {
 		stage_fail=$((stage_fail + 1))
 	fi
 	# The control protocol's decoder: fixed sizes, so a short run covers it.
+	# A guest's console, read for a kernel's panic line.
+	if SPECTRUM_FUZZER=tests/fuzz/fuzz_panic SPECTRUM_FUZZ_CORPUS=tests/fuzz/panic-corpus \
+		bash tests/fuzz/run.sh build-fuzz 10; then
+		stage_pass=$((stage_pass + 1))
+	else
+		stage_fail=$((stage_fail + 1))
+	fi
 	if SPECTRUM_FUZZER=tests/fuzz/fuzz_proto SPECTRUM_FUZZ_CORPUS=tests/fuzz/proto-corpus \
 		bash tests/fuzz/run.sh build-fuzz 10; then
 		stage_pass=$((stage_pass + 1))
