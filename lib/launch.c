@@ -3,21 +3,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
-#include <sched.h>
 #include <sys/file.h>
 #include <sys/resource.h>
-#include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -25,7 +20,6 @@
 #include "logger.h"
 #include "net.h"
 #include "rundir.h"
-#include "spawn.h"
 #include "spawn.h"
 #include "uid.h"
 
