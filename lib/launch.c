@@ -564,8 +564,10 @@ void sp_launch_cleanup(const struct sp_plan *p, pid_t logger)
 	 * a moment is enough. */
 	for (int i = 0; logger > 0 && i < 50; i++) {
 		pid_t w = waitpid(logger, NULL, WNOHANG);
-		if (w == logger || (w < 0 && errno == ECHILD))
+		if (w == logger || (w < 0 && errno == ECHILD)) {
+			logger = -1; /* reaped: its pid is no longer ours to wait for */
 			break;
+		}
 		usleep(10000);
 	}
 	if (p->vmm_uid) {
