@@ -147,13 +147,8 @@ done
 
 # A `spectrum run` killed outright takes its VM with it (no orphan whose
 # files a next run would break), and the next run works.
-"$spectrum" run "$cfg" idle --timeout 240 >"$tmp/idle.out" 2>&1 </dev/null &
-runner=$!
-for _ in $(seq 1500); do
-	grep -q idle-up "$tmp/idle.out" && break
-	kill -0 $runner 2>/dev/null || break
-	sleep 0.1
-done
+run_until idle-up "$tmp/idle.out" run "$cfg" idle --timeout 240
+runner=$bg
 vmm=$(pgrep -P $runner -f "qemu-system" | head -n 1)
 kill -9 $runner
 gone=false

@@ -97,13 +97,8 @@ check "/tmp is still a scratch tmpfs" has "^tmp=tmpfs$"
 # reader sees every record (its kernel replays the journal into a
 # throwaway layer), and the volume file does not change.
 crash_img=$SPECTRUM_STATE_DIR/volumes/crash.img
-"$spectrum" run "$cfg" crash-writer --timeout 180 >"$tmp/crash" 2>&1 </dev/null &
-crasher=$!
-for _ in $(seq 1800); do
-	grep -q '^synced=' "$tmp/crash" && break
-	kill -0 $crasher 2>/dev/null || break
-	sleep 0.1
-done
+run_until '^synced=' "$tmp/crash" run "$cfg" crash-writer --timeout 180
+crasher=$bg
 cp "$tmp/crash" "$tmp/out"
 check "the writer fsync'd 20 records" has "^synced=20$"
 read -r vmm _ <"$SPECTRUM_RUN_DIR/crash-writer/pid"
@@ -336,13 +331,8 @@ cat >"$tmp/priv.json" <<JSON
    "p": {"application": "p", "bindings": {"rw": {"path": "$g/rw", "mode": "rw"}, "ro": {"path": "$g/ro"}}},
    "root": {"application": "p", "bindings": {"root": {"path": "$g/rw", "mode": "rw"}}}}}
 JSON
-"$spectrum" run "$tmp/priv.json" p --timeout 180 >"$tmp/p" 2>&1 </dev/null &
-runner=$!
-for _ in $(seq 1500); do
-	grep -q '^up' "$tmp/p" && break
-	kill -0 $runner 2>/dev/null || break
-	sleep 0.1
-done
+run_until '^up' "$tmp/p" run "$tmp/priv.json" p --timeout 180
+runner=$bg
 cp "$tmp/p" "$tmp/out"
 vmm_uid=$("$spectrum" plan "$tmp/priv.json" p --json | jq -r '.[0].vmm.uid // .vmm.uid')
 # spectrum run's virtiofsd children, and theirs (the one in its own pid
