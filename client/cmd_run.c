@@ -45,6 +45,7 @@ struct sp_run {
 	size_t errlen;
 	int vmm_status;
 	bool vmm_done;
+	size_t apps_shown; /* of vm.app_reports, those already printed */
 };
 
 static void sp_write_out(const char *buf, size_t n)
@@ -154,6 +155,17 @@ static void sp_signal(struct sp_run *r)
 	sp_request_stop(r);
 }
 
+/* Several applications: each one's end, as the guest reports it, on our
+ * standard error (the console is the applications' own). */
+static void sp_run_apps(struct sp_run *r)
+{
+	for (; r->apps_shown < r->vm.app_reports; r->apps_shown++) {
+		size_t i = r->vm.app_order[r->apps_shown];
+		fprintf(stderr, "spectrum: %s: application %s exited with status %d\n",
+			r->plan->instance, r->plan->apps[i].name, r->vm.app_status[i]);
+	}
+}
+
 static int sp_run_loop(struct sp_run *r, int timeout_s)
 {
 	long deadline = timeout_s > 0 ? sp_now_ms() + timeout_s * 1000L : 0;
@@ -181,8 +193,8 @@ static int sp_run_loop(struct sp_run *r, int timeout_s)
 			sp_signal(r);
 		if (fds[1].revents)
 			sp_console_read(r);
-		if (fds[2].revents)
-			sp_vm_control_read(&r->vm);
+		if (fds[2].revents && sp_vm_control_read(&r->vm))
+			sp_run_apps(r);
 		if (fds[3].revents)
 			sp_vmm_err_read(r);
 		if (r->vmm_done && !(fds[1].revents | fds[2].revents | fds[3].revents))
@@ -313,11 +325,14 @@ int sp_cmd_run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"timeout", required_argument, NULL, 't'},
+		{"disposable", no_argument, NULL, 'd'},
 		{NULL, 0, NULL, 0},
 	};
 	struct sp_plans *plans;
 	struct sp_config *cfg;
+	struct sp_err err = {0};
 	int timeout = 0, c, rc = SP_EXIT_OK;
+	bool disposable = false;
 	unsigned long secs;
 	const char *pos[2] = {NULL, NULL};
 	size_t npos = 0;
@@ -334,6 +349,10 @@ int sp_cmd_run(int argc, char **argv)
 		}
 		if (c == ':')
 			return sp_usage_error("run", "--timeout needs a value (seconds)");
+		if (c == 'd') {
+			disposable = true;
+			continue;
+		}
 		if (c != 't')
 			return sp_usage_error("run", "unknown option '%s'", argv[optind - 1]);
 		if (!sp_uint_parse(optarg, 1, 86400, &secs))
@@ -345,7 +364,12 @@ int sp_cmd_run(int argc, char **argv)
 	plans = sp_compile_file(pos[0], pos[1], -1, &cfg, &rc);
 	if (!plans)
 		return rc;
-	rc = sp_run_plan(&plans->v[0], timeout);
+	if (disposable && sp_plan_make_disposable(plans, &plans->v[0], &err) < 0) {
+		fprintf(stderr, "%s: %s: error: %s\n", cfg->file, err.place, err.msg);
+		rc = SP_EXIT_INVALID;
+	} else {
+		rc = sp_run_plan(&plans->v[0], timeout);
+	}
 	sp_plans_free(plans);
 	sp_config_free(cfg);
 	return rc;

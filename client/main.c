@@ -29,14 +29,19 @@ const struct sp_cmd sp_cmds[] = {
 	 "  --guest            the guest configuration spectrum-init reads\n"
 	 "  --argv             the hypervisor command line, shell-quoted, one block per instance\n"
 	 "  --hypervisor NAME  use qemu, crosvm or cloud-hypervisor for every instance\n"},
-	{"run", sp_cmd_run, "FILE INSTANCE [--timeout SECONDS]", "boot one instance in the foreground",
+	{"run", sp_cmd_run, "FILE INSTANCE [--timeout SECONDS] [--disposable]",
+	 "boot one instance in the foreground",
 	 "Boots INSTANCE and copies its console to standard output until its application\n"
 	 "exits; then exits with the application's exit status.  Ctrl-C asks the guest to\n"
 	 "stop the application and power off; a second Ctrl-C stops the VM at once.\n"
 	 "Volumes are created and formatted on first use.  --timeout stops the VM after\n"
 	 "SECONDS.  Besides the application's status, the exit status is 120-125 when the\n"
 	 "guest's init failed (see spectrum-init(8)), 126 when the VM stopped without a\n"
-	 "status, and 1, 2 or 3 as for every command when nothing was started.\n"},
+	 "status, and 1, 2 or 3 as for every command when nothing was started.\n"
+	 "An instance of several applications runs until all have exited, prints each\n"
+	 "one's status on standard error and exits with the first failure's status.\n"
+	 "--disposable runs it as \"disposable\": true does: its writable volumes are\n"
+	 "seen through a throwaway layer, and nothing it writes reaches them.\n"},
 	{"image", sp_cmd_image, "build | verify | list ...", "build and verify root images",
 	 "Runs spectrum-image(1): 'spectrum image build -n NAME -p PACKAGE -d DIR' makes a\n"
 	 "reproducible erofs root image, 'spectrum image verify NAME' rebuilds it and\n"
@@ -103,7 +108,7 @@ static void sp_print_diags_filtered(const struct sp_diags *d, bool warnings)
 	char line[2048];
 
 	for (size_t i = 0; i < d->n; i++) {
-		if (d->v[i].sev == SP_SEV_WARNING && !warnings)
+		if (d->v[i].sev != SP_SEV_ERROR && !warnings)
 			continue;
 		sp_diag_format(d, &d->v[i], line, sizeof(line));
 		fprintf(stderr, "%s\n", line);

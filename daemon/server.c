@@ -154,6 +154,20 @@ static void sd_refuse(int fd, unsigned status, const char *msg)
 	close(fd);
 }
 
+/* Several applications: each one's name and, once the guest reported
+ * it, its status (null before). */
+static json_t *sd_vm_apps_json(const struct sd_vm *vm)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < vm->plan->napps && i < SP_LIMIT_INSTANCE_APPS; i++) {
+		int st = vm->core.app_status[i];
+		json_array_append_new(arr, json_pack("{s:s, s:o}", "name", vm->plan->apps[i].name,
+						     "status", st >= 0 ? json_integer(st) : json_null()));
+	}
+	return arr;
+}
+
 static json_t *sd_vm_json(const struct sd_vm *vm, const struct sp_config *cfg)
 {
 	json_t *res = json_array();
@@ -183,6 +197,8 @@ static json_t *sd_vm_json(const struct sd_vm *vm, const struct sp_config *cfg)
 		json_object_set_new(o, "status", json_integer(vm->core.status));
 	if (vm->core.reason[0])
 		json_object_set_new(o, "reason", json_string(vm->core.reason));
+	if (vm->plan->apps)
+		json_object_set_new(o, "applications", sd_vm_apps_json(vm));
 	json_object_set_new(o, "resources", res);
 	json_object_set_new(o, "autostart", json_boolean(vm->inst->autostart));
 	return o;

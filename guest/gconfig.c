@@ -543,8 +543,38 @@ static int kw_cmd(struct parser *p, char *value)
 		return fail(p, "the previous cmd has no arg");
 	if (grow(p, &c->cmds, &p->cap_cmds, c->ncmds, sizeof(*c->cmds)) < 0)
 		return -1;
-	memset(&c->cmds[c->ncmds++], 0, sizeof(*c->cmds));
+	memset(&c->cmds[c->ncmds], 0, sizeof(*c->cmds));
+	c->cmds[c->ncmds++].app = (int)c->napps - 1;
 	p->cap_args = 0;
+	return 0;
+}
+
+/* Whether application `app` has a cmd yet. */
+static bool app_has_cmd(const struct gi_config *c, int app)
+{
+	return c->ncmds && c->cmds[c->ncmds - 1].app == app;
+}
+
+static int kw_app(struct parser *p, char *value)
+{
+	struct gi_config *c = p->cfg;
+	char q[48];
+
+	if (!sp_gp_app_name_valid(value))
+		return fail(p, "app \"%s\" is not a name of 1 to %d of a-z, 0-9 and -",
+			    quote(value, q, sizeof(q)), SP_GP_APP_NAME_MAX);
+	if (c->ncmds && c->napps == 0)
+		return fail(p, "app after a cmd that belongs to no app");
+	if (c->napps && !app_has_cmd(c, (int)c->napps - 1))
+		return fail(p, "app %s has no cmd", c->apps[c->napps - 1]);
+	if (c->ncmds && c->cmds[c->ncmds - 1].argc == 0)
+		return fail(p, "the previous cmd has no arg");
+	if (c->napps >= GI_APPS_MAX)
+		return fail(p, "more than %d apps", GI_APPS_MAX);
+	for (size_t i = 0; i < c->napps; i++)
+		if (strcmp(c->apps[i], value) == 0)
+			return fail(p, "a second app %s", value);
+	c->apps[c->napps++] = value;
 	return 0;
 }
 
@@ -577,6 +607,7 @@ static const struct keyword keywords[] = {
 	{SP_GP_KW_NET, R_NET, false, true, kw_net},
 	{SP_GP_KW_ENV, R_ENV, false, true, kw_env},
 	{SP_GP_KW_CMD, R_CMD, false, false, kw_cmd},
+	{SP_GP_KW_APP, R_CMD, false, true, kw_app},
 	{SP_GP_KW_ARG, R_CMD, false, true, kw_arg},
 };
 
@@ -607,7 +638,7 @@ static int parse_line(struct parser *p, char *line, size_t len)
 	if ((int)kw->rank < p->rank)
 		return fail(
 			p,
-			"%s after %s (the order is spectrum-guest, hostname, root, modules, scratch, volume, share, net, env, cmd)",
+			"%s after %s (the order is spectrum-guest, hostname, root, modules, scratch, volume, share, net, env, app and cmd)",
 			kw->name, p->last);
 	if ((int)kw->rank == p->rank && kw->once)
 		return fail(p, "a second %s line", kw->name);
@@ -682,6 +713,8 @@ static int parse(struct parser *p, const char *buf, size_t len)
 		return fail(p, "no cmd line");
 	if (c->cmds[c->ncmds - 1].argc == 0)
 		return fail(p, "the last cmd has no arg");
+	if (c->napps && !app_has_cmd(c, (int)c->napps - 1))
+		return fail(p, "app %s has no cmd", c->apps[c->napps - 1]);
 	sort_mounts(c);
 	return 0;
 }

@@ -19,6 +19,7 @@
 #define GI_PATH_MAX 1024	    /* bytes in a mount path (the host's limit too) */
 #define GI_MOUNTS_MAX 256	    /* scratch, volume and share lines together */
 #define GI_CMDS_MAX 64
+#define GI_APPS_MAX 4 /* app lines: the host's SP_LIMIT_INSTANCE_APPS */
 #define GI_ENV_MAX 1024	 /* env lines and the defaults */
 #define GI_SERIAL_MAX 20 /* virtio-blk serials are 20 bytes */
 #define GI_TAG_MAX 36	 /* virtiofs tags are 36 bytes */
@@ -59,6 +60,7 @@ struct gi_net {
 struct gi_cmd {
 	char **argv; /* argc strings and a NULL, for execve() */
 	size_t argc;
+	int app; /* index into gi_config.apps, -1 without app lines */
 };
 
 struct gi_config {
@@ -78,6 +80,10 @@ struct gi_config {
 	size_t nenv;
 	struct gi_cmd *cmds;
 	size_t ncmds;
+	/* Several applications: their names, in the order of the file; each
+	 * has at least one cmd, and every cmd has one.  0 without app lines. */
+	const char *apps[GI_APPS_MAX];
+	size_t napps;
 	char *text; /* a copy of the file that every string above points into */
 };
 

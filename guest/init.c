@@ -245,17 +245,50 @@ static void signal_groups(const struct child *ch, size_t n, int sig)
 }
 
 /*
+ * Several applications (app lines): "app NAME N" to the host for each one
+ * whose commands have all ended, once, N being its first command's status
+ * (as for one application).  The first application to fail gives the
+ * instance's status, *status; 0 while none has.
+ */
+static void report_apps(const struct gi_config *cfg, const struct child *ch, bool *reported,
+			int *status)
+{
+	char line[SP_GP_APP_NAME_MAX + 16];
+
+	for (size_t a = 0; a < cfg->napps; a++) {
+		size_t first = cfg->ncmds;
+		bool running = false;
+
+		for (size_t i = 0; i < cfg->ncmds; i++)
+			if (cfg->cmds[i].app == (int)a) {
+				first = first < i ? first : i;
+				running |= ch[i].running;
+			}
+		if (reported[a] || running || first == cfg->ncmds)
+			continue;
+		reported[a] = true;
+		if (ch[first].status != 0 && *status == 0)
+			*status = ch[first].status;
+		sp_gp_app_line(line, sizeof(line), cfg->apps[a], ch[first].status);
+		gi_control_send(line, GI_REPORT_WAIT_MS);
+	}
+}
+
+/*
  * Runs until every command has exited (no bound: that is the instance's
  * life), or until the host's "poweroff": SIGTERM to every command's
  * group, SIGKILL GI_TERM_WAIT_MS later, and GI_KILL_WAIT_MS after that the
  * init stops waiting.
  */
-static void supervise(struct child *ch, size_t n, int sigfd)
+static void supervise(const struct gi_config *cfg, struct child *ch, int sigfd, bool *reported,
+		      int *app_status)
 {
 	int64_t kill_at = -1, give_up_at = -1;
 	bool host_away = false;
+	size_t n = cfg->ncmds;
 
 	while (reap(ch, n) > 0) {
+		report_apps(cfg, ch, reported, app_status);
 		struct pollfd fds[2] = {{.fd = sigfd, .events = POLLIN},
 					{.fd = gi_control_fd(), .events = POLLIN}};
 		/* While the host is away the port reports POLLHUP at once:
@@ -314,6 +347,8 @@ static void stop_the_rest(void)
 int main(void)
 {
 	struct gi_config cfg;
+	bool reported[GI_APPS_MAX] = {false};
+	int app_status = 0;
 	struct child *ch;
 	sigset_t chld;
 	char line[32];
@@ -368,13 +403,16 @@ int main(void)
 		ch[i].pid = start(&cfg.cmds[i], cfg.env);
 		ch[i].running = true;
 	}
-	supervise(ch, cfg.ncmds, sigfd);
+	supervise(&cfg, ch, sigfd, reported, &app_status);
 
 	stop_the_rest();
 	gi_mounts_quiesce(&cfg);
 	/* Synced before the report: the host may stop the VM on it. */
 	sync();
-	sp_gp_exit_line(line, sizeof(line), ch[0].status);
+	/* The instance's status: its one application's, or the first of
+	 * several to fail (spectrum-init(8)). */
+	report_apps(&cfg, ch, reported, &app_status);
+	sp_gp_exit_line(line, sizeof(line), cfg.napps ? app_status : ch[0].status);
 	gi_control_send(line, GI_REPORT_WAIT_MS);
 	power_off();
 }

@@ -667,33 +667,151 @@ static void sp_read_restart(struct sp_reader *r, json_t *obj, struct sp_instance
 	sp_rd_pop(r);
 }
 
+/* The index of application `name`, or -1 (reported at the current place). */
+static int sp_find_application(struct sp_reader *r, const char *name)
+{
+	for (size_t i = 0; i < r->cfg->napplications; i++)
+		if (strcmp(r->cfg->applications[i].name, name) == 0)
+			return (int)i;
+	sp_unknown_ref(r, name, true);
+	return -1;
+}
+
+/* Two applications of one instance must boot one machine: one root
+ * image, one architecture, one environment for their programs. */
+static void sp_check_app_pair(struct sp_reader *r, const struct sp_application *first,
+			      const struct sp_application *app)
+{
+	if (strcmp(first->image, app->image) != 0)
+		sp_diag_error(r->diags, r->place,
+			      "application \"%s\" has image \"%.64s\" but \"%s\" has \"%.64s\"; the applications of one instance share its root image: give them one image or run them in separate instances",
+			      app->name, app->image, first->name, first->image);
+	else if (first->arch != app->arch)
+		sp_diag_error(r->diags, r->place,
+			      "application \"%s\" is for %s but \"%s\" is for %s; the applications of one instance run on one machine: give them one \"arch\" or run them in separate instances",
+			      app->name, sp_arch_name(app->arch), first->name, sp_arch_name(first->arch));
+	for (size_t i = 0; i < app->nenv; i++)
+		for (size_t j = 0; j < first->nenv; j++)
+			if (strcmp(app->env[i].name, first->env[j].name) == 0 &&
+			    strcmp(app->env[i].value, first->env[j].value) != 0)
+				sp_diag_error(r->diags, r->place,
+					      "applications \"%s\" and \"%s\" set %s to different values; the applications of one instance share one environment: give it one value or run them in separate instances",
+					      first->name, app->name, app->env[i].name);
+}
+
+/* "applications": ["a", "b"], each named once, all compatible with the
+ * first. */
+static void sp_read_app_list(struct sp_reader *r, json_t *list, struct sp_instance *inst)
+{
+	const struct sp_config *cfg = r->cfg;
+	json_t *v;
+	size_t i;
+
+	if (!sp_rd_type(r, list, JSON_ARRAY, "an array of application names, like [\"mail\", \"notes\"]"))
+		return;
+	if (json_array_size(list) == 0 || json_array_size(list) > SP_LIMIT_INSTANCE_APPS) {
+		sp_diag_error(r->diags, r->place,
+			      "give 1 to %d application names; run more in separate instances",
+			      SP_LIMIT_INSTANCE_APPS);
+		return;
+	}
+	json_array_foreach(list, i, v) {
+		int idx;
+		sp_rd_push_index(r, i);
+		if (sp_rd_type(r, v, JSON_STRING, "an application name") &&
+		    (idx = sp_find_application(r, json_string_value(v))) >= 0) {
+			bool twice = false;
+			for (size_t k = 0; k < inst->napplications; k++)
+				twice |= inst->applications[k] == (size_t)idx;
+			if (twice)
+				sp_diag_error(r->diags, r->place,
+					      "application \"%s\" is named twice; name each application once",
+					      cfg->applications[idx].name);
+			else {
+				if (inst->napplications)
+					sp_check_app_pair(r, &cfg->applications[inst->applications[0]],
+							  &cfg->applications[idx]);
+				inst->applications[inst->napplications++] = (size_t)idx;
+			}
+		}
+		sp_rd_pop(r);
+	}
+}
+
+/* "application" (one) or "applications" (several): exactly one of them. */
+static void sp_read_instance_apps(struct sp_reader *r, json_t *obj, struct sp_instance *inst)
+{
+	json_t *many = json_object_get(obj, "applications");
+	char *app_name = NULL;
+	int idx;
+
+	if (many && json_object_get(obj, "application")) {
+		sp_diag_error(r->diags, r->place,
+			      "both \"application\" and \"applications\" are given; keep \"application\" for one or \"applications\" for several");
+		return;
+	}
+	if (many) {
+		sp_rd_push(r, "applications");
+		sp_read_app_list(r, many, inst);
+		sp_rd_pop(r);
+	} else if (sp_rd_string(r, obj, "application", "name the application this instance runs",
+				&app_name) == 0) {
+		sp_rd_push(r, "application");
+		idx = sp_find_application(r, app_name);
+		sp_rd_pop(r);
+		if (idx >= 0)
+			inst->applications[inst->napplications++] = (size_t)idx;
+	}
+	if (inst->napplications)
+		inst->application = inst->applications[0];
+}
+
+/* Unless the instance says: the largest of its applications' values. */
+static void sp_instance_defaults(const struct sp_config *cfg, struct sp_instance *inst)
+{
+	inst->memory = inst->napplications ? 0 : SP_DEFAULT_MEMORY;
+	inst->vcpus = 1;
+	for (size_t i = 0; i < inst->napplications; i++) {
+		const struct sp_application *app = &cfg->applications[inst->applications[i]];
+		if (app->memory > inst->memory)
+			inst->memory = app->memory;
+		if (app->vcpus > inst->vcpus)
+			inst->vcpus = app->vcpus;
+	}
+}
+
+/* A host directory has no throwaway layer: a disposable instance may
+ * only read it (spectrum.json(5), "Disposable instances"). */
+static void sp_check_disposable(struct sp_reader *r, const struct sp_instance *inst)
+{
+	for (size_t i = 0; i < inst->nbindings; i++) {
+		const struct sp_resource *res = &r->cfg->resources[inst->bindings[i].resource];
+		if (res->type != SP_RES_DIRECTORY || inst->bindings[i].mode != SP_MODE_RW)
+			continue;
+		sp_rd_push(r, "bindings");
+		sp_rd_push(r, res->name);
+		sp_rd_push(r, "mode");
+		sp_diag_error(r->diags, r->place,
+			      "a disposable instance cannot write directory \"%s\": its writes would reach the host; bind it \"ro\" or remove \"disposable\"",
+			      res->name);
+		sp_rd_pop(r);
+		sp_rd_pop(r);
+		sp_rd_pop(r);
+	}
+}
+
 static void sp_read_instance(struct sp_reader *r, const char *name, json_t *obj)
 {
-	static const char *const keys[] = {"application", "bindings",  "memory",
-					   "vcpus",	  "hypervisor", "shareRoot",
-					   "autostart",	  "restart",	NULL};
+	static const char *const keys[] = {"application", "applications", "bindings",	"memory",
+					   "vcpus",	  "hypervisor",	  "shareRoot", "autostart",
+					   "restart",	  "disposable",	  NULL};
 	struct sp_config *cfg = r->cfg;
 	struct sp_instance *inst = &cfg->instances[cfg->ninstances++];
-	const struct sp_application *app = NULL;
-	char *app_name = NULL;
 
 	inst->name = sp_arena_strdup(r->arena, name);
 	sp_rd_keys(r, obj, keys);
-	if (sp_rd_string(r, obj, "application", "name the application this instance runs",
-			 &app_name) == 0) {
-		for (size_t i = 0; i < cfg->napplications; i++)
-			if (strcmp(cfg->applications[i].name, app_name) == 0) {
-				inst->application = i;
-				app = &cfg->applications[i];
-			}
-		if (!app) {
-			sp_rd_push(r, "application");
-			sp_unknown_ref(r, app_name, true);
-			sp_rd_pop(r);
-		}
-	}
-	inst->memory = app ? app->memory : SP_DEFAULT_MEMORY;
-	inst->vcpus = app ? app->vcpus : 1;
+	sp_read_instance_apps(r, obj, inst);
+	sp_instance_defaults(cfg, inst);
 	sp_read_bindings(r, obj, inst);
 	sp_rd_size(r, obj, "memory", "memory", SP_MEMORY_MIN, SP_MEMORY_MAX, 1u << 20, "512M",
 		   &inst->memory);
@@ -702,6 +820,9 @@ static void sp_read_instance(struct sp_reader *r, const char *name, json_t *obj)
 	sp_rd_bool(r, obj, "shareRoot", &inst->share_root);
 	sp_rd_bool(r, obj, "autostart", &inst->autostart);
 	sp_read_restart(r, obj, inst);
+	sp_rd_bool(r, obj, "disposable", &inst->disposable);
+	if (inst->disposable)
+		sp_check_disposable(r, inst);
 }
 
 void sp_read_instances(struct sp_reader *r, json_t *section)
@@ -720,7 +841,7 @@ static void sp_check_resource_sharing(struct sp_reader *r, size_t ri)
 {
 	const struct sp_config *cfg = r->cfg;
 	const struct sp_resource *res = &cfg->resources[ri];
-	const char *writer = NULL, *first = NULL, *other = NULL;
+	const char *writer = NULL, *first = NULL, *other = NULL, *throwaway = NULL;
 	size_t users = 0;
 
 	for (size_t i = 0; i < cfg->ninstances; i++) {
@@ -733,7 +854,11 @@ static void sp_check_resource_sharing(struct sp_reader *r, size_t ri)
 				first = inst->name;
 			else if (!other)
 				other = inst->name;
-			if (inst->bindings[j].mode == SP_MODE_RW && !writer)
+			/* A disposable instance writes a throwaway layer, never
+			 * the volume: it is a reader of the volume itself. */
+			if (inst->bindings[j].mode == SP_MODE_RW && inst->disposable && !throwaway)
+				throwaway = inst->name;
+			else if (inst->bindings[j].mode == SP_MODE_RW && !writer)
 				writer = inst->name;
 		}
 	}
@@ -759,6 +884,10 @@ static void sp_check_resource_sharing(struct sp_reader *r, size_t ri)
 		sp_diag_warn(r->diags, r->place,
 			     "block volume is bound into %zu instances and \"%s\" writes to it; a writable volume is exclusive, so \"%s\" cannot run while another of them runs (use a directory resource for concurrent writers)",
 			     users, writer, writer);
+	else if (res->type == SP_RES_BLOCK && throwaway)
+		sp_diag_note(r->diags, r->place,
+			     "block volume is bound into %zu instances and \"%s\" writes to it, but disposably (its writes go to a throwaway layer, never the volume), so they may run at the same time",
+			     users, throwaway);
 	sp_rd_pop(r);
 	sp_rd_pop(r);
 }

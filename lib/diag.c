@@ -29,7 +29,7 @@ void sp_diag_add(struct sp_diags *d, enum sp_severity sev, const char *place, co
 
 	if (sev == SP_SEV_ERROR)
 		d->errors++;
-	else
+	else if (sev == SP_SEV_WARNING)
 		d->warnings++;
 	/* A file with hundreds of errors is one broken file; the first
 	 * SP_DIAG_MAX tell the story, and memory stays bounded. */
@@ -48,7 +48,7 @@ void sp_diag_add(struct sp_diags *d, enum sp_severity sev, const char *place, co
 
 void sp_diag_format(const struct sp_diags *d, const struct sp_diag *g, char *buf, size_t len)
 {
-	const char *sev = g->sev == SP_SEV_ERROR ? "error" : "warning";
+	const char *sev = g->sev == SP_SEV_ERROR ? "error" : g->sev == SP_SEV_WARNING ? "warning" : "note";
 
 	if (g->place)
 		snprintf(buf, len, "%s: %s: %s: %s", d->file, g->place, sev, g->msg);

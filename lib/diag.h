@@ -18,6 +18,7 @@
 enum sp_severity {
 	SP_SEV_ERROR,
 	SP_SEV_WARNING,
+	SP_SEV_NOTE, /* not a problem: what a reader might take for one */
 };
 
 struct sp_diag {
@@ -45,6 +46,7 @@ void sp_diag_add(struct sp_diags *d, enum sp_severity sev, const char *place, co
 		 ...) SP_PRINTF(4, 5);
 #define sp_diag_error(d, place, ...) sp_diag_add((d), SP_SEV_ERROR, (place), __VA_ARGS__)
 #define sp_diag_warn(d, place, ...) sp_diag_add((d), SP_SEV_WARNING, (place), __VA_ARGS__)
+#define sp_diag_note(d, place, ...) sp_diag_add((d), SP_SEV_NOTE, (place), __VA_ARGS__)
 
 /* One line, no newline: "FILE: PLACE: error: MESSAGE". */
 void sp_diag_format(const struct sp_diags *d, const struct sp_diag *g, char *buf, size_t len);

@@ -128,6 +128,11 @@ char *sp_guest_config(const struct sp_plan *p)
 	for (size_t i = 0; i < p->nenv; i++)
 		sp_buf_linef(&b, SP_GP_KW_ENV, "%s=%s", p->env[i].name, p->env[i].value);
 	for (size_t i = 0; i < p->ncommands; i++) {
+		/* Several applications: each one's name before its commands,
+		 * so that the guest reports each one's end by name. */
+		for (size_t k = 0; k < p->napps && p->apps; k++)
+			if (p->apps[k].first == i)
+				sp_buf_line(&b, SP_GP_KW_APP, p->apps[k].name);
 		sp_buf_line(&b, SP_GP_KW_CMD, NULL);
 		for (size_t j = 0; j < p->commands[i].argc; j++)
 			sp_buf_line(&b, SP_GP_KW_ARG, p->commands[i].argv[j]);

@@ -89,6 +89,26 @@ static bool sp_gp_error(const char *arg, struct sp_gp_event *ev)
 	return true;
 }
 
+int sp_gp_app_name_valid(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-");
+
+	return n >= 1 && n <= SP_GP_APP_NAME_MAX && s[n] == '\0' && s[0] != '-' && s[n - 1] != '-';
+}
+
+/* "NAME STATUS": a valid name, one space, a status. */
+static bool sp_gp_app(const char *arg, struct sp_gp_event *ev)
+{
+	const char *sp = strchr(arg, ' ');
+	size_t n = sp ? (size_t)(sp - arg) : 0;
+
+	if (n == 0 || n > SP_GP_APP_NAME_MAX)
+		return false;
+	memcpy(ev->app, arg, n);
+	ev->app[n] = '\0';
+	return sp_gp_app_name_valid(ev->app) && sp_gp_status(sp + 1, &ev->status);
+}
+
 enum sp_gp_kind sp_gp_line_parse(const char *line, struct sp_gp_event *ev)
 {
 	const char *arg;
@@ -102,6 +122,8 @@ enum sp_gp_kind sp_gp_line_parse(const char *line, struct sp_gp_event *ev)
 		ev->kind = SP_GP_POWEROFF;
 	else if (sp_gp_word(line, SP_GP_MSG_EXIT, &arg) && sp_gp_status(arg, &ev->status))
 		ev->kind = SP_GP_EXIT;
+	else if (sp_gp_word(line, SP_GP_MSG_APP, &arg) && sp_gp_app(arg, ev))
+		ev->kind = SP_GP_APP;
 	else if (sp_gp_word(line, SP_GP_MSG_ERROR, &arg) && sp_gp_error(arg, ev))
 		ev->kind = SP_GP_ERROR;
 	if (ev->kind == SP_GP_UNKNOWN)
@@ -112,6 +134,13 @@ enum sp_gp_kind sp_gp_line_parse(const char *line, struct sp_gp_event *ev)
 size_t sp_gp_exit_line(char *buf, size_t size, int status)
 {
 	int n = snprintf(buf, size, SP_GP_MSG_EXIT " %d\n", status);
+
+	return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+}
+
+size_t sp_gp_app_line(char *buf, size_t size, const char *name, int status)
+{
+	int n = snprintf(buf, size, SP_GP_MSG_APP " %s %d\n", name, status);
 
 	return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
 }

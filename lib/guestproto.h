@@ -29,6 +29,7 @@
 #define SP_GP_KW_NET "net"
 #define SP_GP_KW_ENV "env"
 #define SP_GP_KW_CMD "cmd"
+#define SP_GP_KW_APP "app" /* several applications: "app NAME" before its cmds */
 #define SP_GP_KW_ARG "arg"
 #define SP_GP_VERSION "1"
 #define SP_GP_ROOT_DISK "disk"
@@ -36,17 +37,23 @@
 
 /*
  * The control port: a virtio-serial port of this name, one text line per
- * message.  From the guest: "ready", "exit N", "error STAGE TEXT"; from the
- * host: "poweroff".  A line is at most SP_GP_LINE_MAX bytes, its newline
- * excluded; readers discard longer ones.
+ * message.  From the guest: "ready", "app NAME N" (one of several
+ * applications ended, with status N: only when the configuration has app
+ * lines), "exit N", "error STAGE TEXT"; from the host: "poweroff".  A line
+ * is at most SP_GP_LINE_MAX bytes, its newline excluded; readers discard
+ * longer ones.
  */
 #define SP_GP_PORT "spectrum.control"
 #define SP_GP_MSG_READY "ready"
+#define SP_GP_MSG_APP "app"
 #define SP_GP_MSG_EXIT "exit"
 #define SP_GP_MSG_ERROR "error"
 #define SP_GP_MSG_POWEROFF "poweroff"
 #define SP_GP_LINE_MAX 256
 #define SP_GP_STAGE_NAME_MAX 15 /* bytes of a stage's name: 1 to 15 of a-z */
+/* An application's name: 1 to 63 of a-z, 0-9 and '-', starting and
+ * ending with a letter or digit (the host's rule for names). */
+#define SP_GP_APP_NAME_MAX 63
 
 /*
  * The stages of spectrum-init that can fail, as the exit statuses of
@@ -71,14 +78,17 @@ int sp_gp_stage_find(const char *name);
 enum sp_gp_kind {
 	SP_GP_UNKNOWN,	/* anything else: ignored, a newer peer's or garbage */
 	SP_GP_READY,	/* guest: the machine is up, the commands start */
-	SP_GP_EXIT,	/* guest: every command exited; status of the first */
+	SP_GP_APP,	/* guest: one of several applications ended */
+	SP_GP_EXIT,	/* guest: every command exited: the instance's status */
 	SP_GP_ERROR,	/* guest: a stage failed */
 	SP_GP_POWEROFF, /* host: stop the commands and power off */
 };
 
 struct sp_gp_event {
 	enum sp_gp_kind kind;
-	/* SP_GP_EXIT: the application's status, 0 to 255.  SP_GP_ERROR: the
+	/* SP_GP_APP: the application's name. */
+	char app[SP_GP_APP_NAME_MAX + 1];
+	/* SP_GP_EXIT, SP_GP_APP: the status, 0 to 255.  SP_GP_ERROR: the
 	 * stage's exit status, SP_GP_STAGE_CONFIG for a well-formed name this
 	 * side does not know (a newer guest's stage is still a failure). */
 	int status;
@@ -106,6 +116,11 @@ enum sp_gp_kind sp_gp_line_parse(const char *line, struct sp_gp_event *ev);
  * written.
  */
 size_t sp_gp_exit_line(char *buf, size_t size, int status);
+/* "app NAME N\n" (at least SP_GP_APP_NAME_MAX + 10 bytes); NAME must be a
+ * valid name (sp_gp_app_name_valid), as the guest configuration's are. */
+size_t sp_gp_app_line(char *buf, size_t size, const char *name, int status);
+/* Whether `s` is an application name by the rule above. */
+int sp_gp_app_name_valid(const char *s);
 size_t sp_gp_error_line(char *buf, size_t size, enum sp_gp_stage stage, const char *text);
 
 #endif

@@ -25,6 +25,9 @@
 #define SP_LIMIT_BINDINGS 32
 #define SP_LIMIT_SEGMENT_INSTANCES 253 /* .2 to .254 of a segment's /24 */
 #define SP_LIMIT_COMMANDS 16
+/* Applications one instance runs (spectrum.json(5), "Several applications
+ * in one instance"): with SP_LIMIT_COMMANDS each, within the guest's 64. */
+#define SP_LIMIT_INSTANCE_APPS 4
 #define SP_LIMIT_ARGS 256
 #define SP_LIMIT_ENV 256
 /* What a guest can make the host keep of its output (on /run, in RAM). */
@@ -139,7 +142,12 @@ struct sp_binding {
 
 struct sp_instance {
 	char *name;
-	size_t application; /* index into sp_config.applications */
+	size_t application; /* index into sp_config.applications: the first */
+	/* Every application it runs, `application` first: one unless the
+	 * instance names several ("applications"), which then share one root
+	 * image and architecture (spectrum.json(5)). */
+	size_t applications[SP_LIMIT_INSTANCE_APPS];
+	size_t napplications;
 	struct sp_binding *bindings;
 	size_t nbindings;
 	uint64_t memory; /* bytes; the application's unless overridden */
@@ -148,6 +156,9 @@ struct sp_instance {
 	bool share_root; /* map the root image through DAX, shared with others */
 	bool autostart;
 	bool restart_on_failure; /* "restart": "on-failure" (else "no") */
+	/* Writable volumes are seen through a throwaway copy-on-write layer,
+	 * discarded at stop: nothing the guest writes reaches them. */
+	bool disposable;
 };
 
 struct sp_config {

@@ -225,25 +225,62 @@ static int sp_plan_bindings(struct sp_arena *a, struct sp_plan *p, const struct 
 }
 
 /* Copied, so that a plan outlives the configuration it came from. */
-static void sp_plan_program(struct sp_arena *a, struct sp_plan *p, const struct sp_application *app)
+static void sp_plan_command(struct sp_arena *a, struct sp_command *to, const struct sp_command *from)
 {
-	struct sp_command *cmds = sp_arena_array(a, app->ncommands, sizeof(*cmds));
-	struct sp_env *env = sp_arena_array(a, app->nenv, sizeof(*env));
+	to->argc = from->argc;
+	to->argv = sp_arena_array(a, to->argc + 1, sizeof(char *));
+	for (size_t j = 0; j < to->argc; j++)
+		to->argv[j] = sp_arena_strdup(a, from->argv[j]);
+}
 
-	for (size_t i = 0; i < app->ncommands; i++) {
-		cmds[i].argc = app->commands[i].argc;
-		cmds[i].argv = sp_arena_array(a, cmds[i].argc + 1, sizeof(char *));
-		for (size_t j = 0; j < cmds[i].argc; j++)
-			cmds[i].argv[j] = sp_arena_strdup(a, app->commands[i].argv[j]);
+/* Adds NAME=VALUE unless the name is there (check made sure it is there
+ * with the same value). */
+static void sp_plan_env_add(struct sp_arena *a, struct sp_env *env, size_t *n,
+			    const struct sp_env *e)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(env[i].name, e->name) == 0)
+			return;
+	env[*n].name = sp_arena_strdup(a, e->name);
+	env[*n].value = sp_arena_strdup(a, e->value);
+	(*n)++;
+}
+
+/* Every application's commands, in the order the instance names them,
+ * and their environment. */
+static void sp_plan_program(struct sp_arena *a, struct sp_plan *p, const struct sp_config *cfg,
+			    const struct sp_instance *inst)
+{
+	size_t ncmds = 0, nenv = 0, k = 0;
+	struct sp_command *cmds;
+	struct sp_plan_app *apps;
+	struct sp_env *env;
+
+	for (size_t i = 0; i < inst->napplications; i++) {
+		ncmds += cfg->applications[inst->applications[i]].ncommands;
+		nenv += cfg->applications[inst->applications[i]].nenv;
 	}
-	for (size_t i = 0; i < app->nenv; i++) {
-		env[i].name = sp_arena_strdup(a, app->env[i].name);
-		env[i].value = sp_arena_strdup(a, app->env[i].value);
+	cmds = sp_arena_array(a, ncmds, sizeof(*cmds));
+	env = sp_arena_array(a, nenv, sizeof(*env));
+	apps = sp_arena_array(a, inst->napplications, sizeof(*apps));
+	p->nenv = 0;
+	for (size_t i = 0; i < inst->napplications; i++) {
+		const struct sp_application *app = &cfg->applications[inst->applications[i]];
+		apps[i].name = sp_arena_strdup(a, app->name);
+		apps[i].first = k;
+		apps[i].ncommands = app->ncommands;
+		for (size_t c = 0; c < app->ncommands; c++)
+			sp_plan_command(a, &cmds[k++], &app->commands[c]);
+		for (size_t e = 0; e < app->nenv; e++)
+			sp_plan_env_add(a, env, &p->nenv, &app->env[e]);
+		p->application = i == 0 ? apps[0].name
+					: sp_arena_printf(a, "%s+%s", p->application, app->name);
 	}
 	p->commands = cmds;
-	p->ncommands = app->ncommands;
+	p->ncommands = ncmds;
 	p->env = env;
-	p->nenv = app->nenv;
+	p->napps = inst->napplications;
+	p->apps = p->napps > 1 ? apps : NULL;
 }
 
 static enum sp_accel sp_plan_accel(const struct sp_host *host, enum sp_arch arch, enum sp_hv hv)
@@ -297,6 +334,33 @@ static int sp_plan_sockets(struct sp_arena *a, struct sp_plan *p, const struct s
 	return 0;
 }
 
+/* Each read-write disk's overlay: root's file in root's run directory,
+ * named by the disk's index, as its serial is. */
+static int sp_plan_disposable(struct sp_arena *a, struct sp_plan *p, struct sp_err *err)
+{
+	for (size_t i = 0; i < p->nshares; i++)
+		if (p->shares[i].mode == SP_MODE_RW) {
+			sp_err_set(err,
+				   "a disposable instance cannot write directory %s: its writes would reach the host; bind it \"ro\" or run it without disposable",
+				   p->shares[i].resource);
+			return -1;
+		}
+	p->disposable = true;
+	for (size_t i = 0; i < p->ndisks; i++)
+		if (p->disks[i].mode == SP_MODE_RW && !p->disks[i].overlay)
+			p->disks[i].overlay = sp_arena_printf(a, "%s/overlay-vol%zu.qcow2", p->run_dir, i);
+	return 0;
+}
+
+int sp_plan_make_disposable(struct sp_plans *plans, struct sp_plan *p, struct sp_err *err)
+{
+	if (sp_plan_disposable(plans->arena, p, err) < 0) {
+		snprintf(err->place, sizeof(err->place), "instances.%s", p->instance);
+		return -1;
+	}
+	return 0;
+}
+
 static int sp_plan_one(struct sp_arena *a, struct sp_plan *p, const struct sp_config *cfg,
 		       const struct sp_instance *inst, const struct sp_host *host, int hv_override,
 		       struct sp_err *err)
@@ -307,7 +371,6 @@ static int sp_plan_one(struct sp_arena *a, struct sp_plan *p, const struct sp_co
 	struct stat st;
 
 	p->instance = sp_arena_strdup(a, inst->name);
-	p->application = sp_arena_strdup(a, app->name);
 	p->arch = app->arch;
 	p->hypervisor = hv_override >= 0 ? (enum sp_hv)hv_override : inst->hypervisor;
 	be = sp_backend_get(p->hypervisor);
@@ -330,10 +393,10 @@ static int sp_plan_one(struct sp_arena *a, struct sp_plan *p, const struct sp_co
 	 * not built yet is reported when the instance starts. */
 	if (p->root.shared && stat(p->root.image, &st) == 0 && S_ISREG(st.st_mode))
 		p->root.size = (uint64_t)st.st_size;
-	sp_plan_program(a, p, app);
-	if (sp_plan_bindings(a, p, cfg, inst, host, err) < 0)
+	sp_plan_program(a, p, cfg, inst);
+	if (sp_plan_bindings(a, p, cfg, inst, host, err) < 0 || sp_plan_sockets(a, p, host, err) < 0)
 		return -1;
-	return sp_plan_sockets(a, p, host, err);
+	return inst->disposable ? sp_plan_disposable(a, p, err) : 0;
 }
 
 /* Errors name the instance, in the place syntax of diagnostics. */

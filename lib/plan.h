@@ -52,6 +52,11 @@ struct sp_plan_disk {
 	char *fs;
 	uint64_t size;	/* size to create it with; 0 for an existing image */
 	bool create;	/* Spectrum owns the file and creates it on first use */
+	/* A read-write disk of a disposable instance: the qcow2 layer the
+	 * guest writes to, root's file in the run directory, made at start
+	 * over the image (then opened read-only) and removed at stop.  NULL
+	 * otherwise. */
+	char *overlay;
 };
 
 struct sp_plan_share {
@@ -94,9 +99,25 @@ struct sp_plan_pci {
 	char *address;
 };
 
+/* One application of an instance that runs several: its commands are
+ * plan->commands[first, first + ncommands). */
+struct sp_plan_app {
+	char *name;
+	size_t first;
+	size_t ncommands;
+};
+
 struct sp_plan {
 	char *instance;
+	/* The application's name; for several, their names joined by '+'
+	 * ("editor+shell"), as listings show them. */
 	char *application;
+	/* More than one application: each one, its commands and its name,
+	 * which the guest reports each one's exit by (apps[0] is the first
+	 * named).  napps is 1 and apps NULL for one application. */
+	const struct sp_plan_app *apps;
+	size_t napps;
+	bool disposable; /* read-write disks have an overlay (sp_plan_disk) */
 	enum sp_arch arch;
 	enum sp_hv hypervisor;
 	enum sp_accel accel;
@@ -123,7 +144,8 @@ struct sp_plan {
 	struct sp_plan_pci *pci;
 	size_t npci;
 
-	/* What the guest runs, passed to spectrum-init. */
+	/* What the guest runs, passed to spectrum-init: every application's
+	 * commands, in order, and their (merged) environment. */
 	const struct sp_command *commands;
 	size_t ncommands;
 	const struct sp_env *env;
@@ -177,6 +199,14 @@ struct sp_plans {
 struct sp_plans *sp_plan_compile(const struct sp_config *cfg, const struct sp_host *host,
 				 const char *only, int hv_override, struct sp_err *err);
 void sp_plans_free(struct sp_plans *p);
+
+/*
+ * Makes plan `p` (of `plans`) disposable, as "disposable": true does
+ * (`spectrum run --disposable`): each read-write disk gets its overlay.
+ * Refused, with the fix in `err`, if it writes a directory share, which
+ * has no throwaway layer.
+ */
+int sp_plan_make_disposable(struct sp_plans *plans, struct sp_plan *p, struct sp_err *err);
 
 /* Stable, indented JSON of one plan (caller frees). */
 char *sp_plan_to_json(const struct sp_plan *p);

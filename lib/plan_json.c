@@ -28,6 +28,26 @@ static json_t *sp_json_commands(const struct sp_plan *p)
 	return arr;
 }
 
+/* Only for several applications: a plan of one keeps its form. */
+static json_t *sp_json_apps(const struct sp_plan *p)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < p->napps; i++) {
+		json_t *cmds = json_array();
+		for (size_t c = 0; c < p->apps[i].ncommands; c++) {
+			const struct sp_command *cmd = &p->commands[p->apps[i].first + c];
+			json_t *argv = json_array();
+			for (size_t j = 0; j < cmd->argc; j++)
+				json_array_append_new(argv, json_string(cmd->argv[j]));
+			json_array_append_new(cmds, argv);
+		}
+		json_array_append_new(arr, json_pack("{s:s, s:o}", "name", p->apps[i].name,
+						     "commands", cmds));
+	}
+	return arr;
+}
+
 static json_t *sp_json_env(const struct sp_plan *p)
 {
 	json_t *obj = json_object();
@@ -48,6 +68,9 @@ static json_t *sp_json_disks(const struct sp_plan *p)
 						     "path", d->guest_path, "mode", sp_mode_name(d->mode),
 						     "fs", d->fs, "size", (json_int_t)d->size,
 						     "create", d->create));
+		if (d->overlay)
+			json_object_set_new(json_array_get(arr, i), "overlay",
+					    json_string(d->overlay));
 	}
 	return arr;
 }
@@ -129,6 +152,8 @@ char *sp_plan_to_json(const struct sp_plan *p)
 	json_object_set_new(o, "base_initrd", json_string(p->base_initrd));
 	json_object_set_new(o, "initrd", json_string(p->initrd));
 	json_object_set_new(o, "cmdline", json_string(p->cmdline));
+	if (p->disposable)
+		json_object_set_new(o, "disposable", json_true());
 	json_object_set_new(o, "root", json_pack("{s:s, s:b, s:b, s:I}", "image", p->root.image,
 						 "readonly", 1, "shared", p->root.shared, "size",
 						 (json_int_t)p->root.size));
@@ -138,6 +163,8 @@ char *sp_plan_to_json(const struct sp_plan *p)
 	json_object_set_new(o, "usb", sp_json_usb(p));
 	json_object_set_new(o, "pci", sp_json_pci(p));
 	json_object_set_new(o, "commands", sp_json_commands(p));
+	if (p->apps)
+		json_object_set_new(o, "applications", sp_json_apps(p));
 	json_object_set_new(o, "env", sp_json_env(p));
 	json_object_set_new(o, "console", json_pack("{s:s, s:s}", "socket", p->console_socket, "log",
 						    p->console_log));

@@ -22,6 +22,9 @@ void sp_vm_init(struct sp_vm *vm, const struct sp_plan *p)
 	vm->lock = -1;
 	vm->control = -1;
 	vm->status = -1;
+	vm->app_failed = -1;
+	for (size_t i = 0; i < SP_LIMIT_INSTANCE_APPS; i++)
+		vm->app_status[i] = -1;
 }
 
 int sp_vm_control_connect(struct sp_vm *vm)
@@ -102,6 +105,38 @@ out:
 	return rc;
 }
 
+/* "app NAME N": recorded if NAME is one of the plan's applications that
+ * has not reported yet; anything else a guest sends is ignored. */
+static void sp_vm_app(struct sp_vm *vm, const struct sp_gp_event *ev)
+{
+	const struct sp_plan *p = vm->plan;
+
+	for (size_t i = 0; p->apps && i < p->napps && i < SP_LIMIT_INSTANCE_APPS; i++) {
+		if (strcmp(p->apps[i].name, ev->app) != 0 || vm->app_status[i] >= 0)
+			continue;
+		vm->app_status[i] = ev->status;
+		vm->app_order[vm->app_reports++] = i;
+		if (ev->status != 0 && vm->app_failed < 0)
+			vm->app_failed = (int)i;
+	}
+}
+
+/* The instance's end: its one application's status, or for several the
+ * first that failed (which the guest's status is then). */
+static void sp_vm_exit(struct sp_vm *vm, int status)
+{
+	vm->status = status;
+	if (!vm->plan->apps)
+		snprintf(vm->reason, sizeof(vm->reason), "the application exited with status %d",
+			 status);
+	else if (vm->app_failed >= 0)
+		snprintf(vm->reason, sizeof(vm->reason), "application %s exited with status %d",
+			 vm->plan->apps[vm->app_failed].name, vm->app_status[vm->app_failed]);
+	else
+		snprintf(vm->reason, sizeof(vm->reason), "the %zu applications exited with status %d",
+			 vm->plan->napps, status);
+}
+
 static void sp_vm_line(struct sp_vm *vm, const char *line)
 {
 	struct sp_gp_event ev;
@@ -110,10 +145,11 @@ static void sp_vm_line(struct sp_vm *vm, const char *line)
 	case SP_GP_READY:
 		vm->ready = true;
 		break;
+	case SP_GP_APP:
+		sp_vm_app(vm, &ev);
+		break;
 	case SP_GP_EXIT:
-		vm->status = ev.status;
-		snprintf(vm->reason, sizeof(vm->reason), "the application exited with status %d",
-			 ev.status);
+		sp_vm_exit(vm, ev.status);
 		break;
 	case SP_GP_ERROR:
 		vm->status = ev.status;
@@ -131,6 +167,7 @@ bool sp_vm_control_read(struct sp_vm *vm)
 {
 	bool ready = vm->ready;
 	int status = vm->status;
+	size_t reports = vm->app_reports;
 	char buf[512];
 	ssize_t n;
 
@@ -157,7 +194,7 @@ bool sp_vm_control_read(struct sp_vm *vm)
 			vm->line_overflow = true;
 		}
 	}
-	return vm->ready != ready || vm->status != status;
+	return vm->ready != ready || vm->status != status || vm->app_reports != reports;
 }
 
 void sp_vm_stop(struct sp_vm *vm, bool now)

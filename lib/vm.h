@@ -44,6 +44,14 @@ struct sp_vm {
 	int status;			      /* the application's status, a stage's code, or -1 */
 	char stage[SP_GP_STAGE_NAME_MAX + 1]; /* the stage that failed, or "" */
 	char reason[300];
+	/* Several applications (plan->apps): each one's status as the guest
+	 * reported it ("app NAME N"), -1 before; their order of report; the
+	 * first to fail, -1 while none has.  The guest's "exit" then names it
+	 * in `reason`. */
+	int app_status[SP_LIMIT_INSTANCE_APPS];
+	size_t app_order[SP_LIMIT_INSTANCE_APPS];
+	size_t app_reports;
+	int app_failed;
 
 	/* A stop in progress: the next escalation is due at kill_at (ms). */
 	bool stopping;
@@ -71,9 +79,10 @@ int sp_vm_control_connect(struct sp_vm *vm);
 
 /*
  * Reads what the control port holds, without blocking, and acts on its
- * complete lines (sp_gp_line_parse): "ready", "exit N", "error STAGE
- * TEXT"; anything else is ignored.  Lines are bounded; an over-long one is
- * dropped whole.  Returns true if ready or status changed.  The port is
+ * complete lines (sp_gp_line_parse): "ready", "app NAME N" (of an
+ * application of the plan, once each), "exit N", "error STAGE TEXT";
+ * anything else is ignored.  Lines are bounded; an over-long one is
+ * dropped whole.  Returns true if ready, status or app_reports changed.  The port is
  * closed (control = -1) at its end.
  */
 bool sp_vm_control_read(struct sp_vm *vm);
