@@ -2,7 +2,9 @@
 /*
  * The data-safety rules, enforced when an instance starts: a block volume
  * may be open in several running instances only if every one binds it
- * "ro"; a "rw" binding is exclusive; USB and PCI devices are exclusive.
+ * "ro"; a "rw" binding is exclusive, unless its instance is disposable
+ * (it writes a throwaway layer, and reads the volume); USB and PCI devices
+ * are exclusive.
  * The daemon handles one request at a time, so two clients starting
  * conflicting instances at once cannot both pass this check.
  *
@@ -26,12 +28,20 @@ static const struct sp_binding *sd_binding_of(const struct sp_instance *inst, si
 	return NULL;
 }
 
-static bool sd_conflict(const struct sp_resource *r, const struct sp_binding *mine,
+/* Whether the instance writes the volume itself: a disposable instance
+ * writes its throwaway layer, and only reads the volume. */
+static bool sd_writes(const struct sp_instance *inst, const struct sp_binding *b)
+{
+	return b->mode == SP_MODE_RW && !inst->disposable;
+}
+
+static bool sd_conflict(const struct sp_resource *r, const struct sp_instance *me,
+			const struct sp_binding *mine, const struct sp_instance *them,
 			const struct sp_binding *theirs)
 {
 	switch (r->type) {
 	case SP_RES_BLOCK:
-		return mine->mode == SP_MODE_RW || theirs->mode == SP_MODE_RW;
+		return sd_writes(me, mine) || sd_writes(them, theirs);
 	case SP_RES_USB: /* by device: sd_rules_devices */
 	case SP_RES_PCI:
 	case SP_RES_DIRECTORY: /* the host file system arbitrates */
@@ -68,12 +78,12 @@ int sd_rules_check(struct sd *d, const struct sd_vm *vm, struct sp_err *err)
 			if (other == vm || !sd_vm_active(other))
 				continue;
 			theirs = sd_binding_of(other->inst, mine->resource);
-			if (!theirs || !sd_conflict(r, mine, theirs))
+			if (!theirs || !sd_conflict(r, inst, mine, other->inst, theirs))
 				continue;
 			sp_err_set(
 				err, "resource %s is held %s by running instance %s; %s",
-				r->name, sp_mode_name(theirs->mode), other->inst->name,
-				theirs->mode == SP_MODE_RW ?
+				r->name, sd_writes(other->inst, theirs) ? "rw" : "ro", other->inst->name,
+				sd_writes(other->inst, theirs) ?
 					"a writable volume is exclusive: stop that instance first" :
 					"it cannot be opened read-write while others read it: stop them first");
 			return -1;

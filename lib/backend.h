@@ -58,6 +58,10 @@ struct sp_backend {
 
 const struct sp_backend *sp_backend_get(enum sp_hv hv);
 
+/* -1 with the fix in `err` if the plan has a disposable disk (an overlay):
+ * only the QEMU back end layers one over a volume. */
+int sp_backend_no_overlay(const struct sp_plan *p, const char *vmm, struct sp_err *err);
+
 extern const struct sp_backend sp_backend_qemu;
 extern const struct sp_backend sp_backend_crosvm;
 extern const struct sp_backend sp_backend_cloud_hypervisor;

@@ -247,7 +247,7 @@ static void sp_chv_consoles(const struct sp_plan *plan, struct sp_argv *out)
 
 static int sp_chv_build(const struct sp_plan *plan, struct sp_argv *out, struct sp_err *err)
 {
-	if (sp_chv_check(plan, err) < 0)
+	if (sp_chv_check(plan, err) < 0 || sp_backend_no_overlay(plan, "cloud-hypervisor", err) < 0)
 		return -1;
 
 	sp_argv_add(out, "cloud-hypervisor");

@@ -222,7 +222,7 @@ static int sp_crosvm_build(const struct sp_plan *plan, struct sp_argv *out, stru
 {
 	char *cmdline;
 
-	if (sp_crosvm_check(plan, err) < 0)
+	if (sp_crosvm_check(plan, err) < 0 || sp_backend_no_overlay(plan, "crosvm", err) < 0)
 		return -1;
 
 	sp_argv_add(out, "crosvm");

@@ -212,14 +212,48 @@ static void sp_qemu_root(struct sp_qemu *q)
 	free(img);
 }
 
+/*
+ * A disposable disk: the guest writes a qcow2 layer (root's file, made at
+ * start), whose backing is the volume, opened read-only and named here, so
+ * that QEMU never follows the path the layer's header records and cannot
+ * write the volume.
+ */
+static void sp_qemu_overlay(struct sp_qemu *q, size_t i)
+{
+	const struct sp_plan *p = q->p;
+	const struct sp_plan_disk *d = &p->disks[i];
+	char *img = sp_qemu_esc(d->image), *ov = sp_qemu_esc(d->overlay);
+
+	if (p->vmm_uid) {
+		sp_argv_opt(q->a, "-add-fd", "fd=%d,set=%d", SP_FD_DISK(i), SP_FD_DISK(i));
+		sp_argv_opt(q->a, "-add-fd", "fd=%d,set=%d", SP_FD_DISK_RO(i), SP_FD_DISK(i));
+		sp_argv_opt(q->a, "-add-fd", "fd=%d,set=%d", SP_FD_DISK_BASE(i), SP_FD_DISK_BASE(i));
+		sp_argv_opt(q->a, "-drive",
+			    "id=vol%zu,file=/dev/fdset/%d,format=qcow2,if=none,backing.driver=raw,backing.file.filename=/dev/fdset/%d,backing.read-only=on",
+			    i, SP_FD_DISK(i), SP_FD_DISK_BASE(i));
+	} else {
+		sp_argv_opt(q->a, "-drive",
+			    "id=vol%zu,file=%s,format=qcow2,if=none,backing.driver=raw,backing.file.filename=%s,backing.read-only=on",
+			    i, ov, img);
+	}
+	sp_argv_opt(q->a, "-device", "virtio-blk-%s,drive=vol%zu,serial=vol%zu", sp_qemu_bus(q), i, i);
+	free(img);
+	free(ov);
+}
+
 static void sp_qemu_disks(struct sp_qemu *q)
 {
 	const struct sp_plan *p = q->p;
 
 	for (size_t i = 0; i < p->ndisks; i++) {
 		const struct sp_plan_disk *d = &p->disks[i];
-		char *img = sp_qemu_esc(d->image);
+		char *img;
 		bool rw = d->mode == SP_MODE_RW;
+		if (d->overlay) {
+			sp_qemu_overlay(q, i);
+			continue;
+		}
+		img = sp_qemu_esc(d->image);
 		if (p->vmm_uid) {
 			/* An unprivileged VMM cannot open the volume itself; it
 			 * gets descriptors in the access modes QEMU may ask for. */

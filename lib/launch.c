@@ -258,6 +258,56 @@ static int sp_launch_checks(const struct sp_plan *p, struct sp_err *err)
 	return 0;
 }
 
+/*
+ * A disposable disk's throwaway layer (plan.h, sp_plan_disk.overlay):
+ * root's new file in root's run directory (rundir.h), made empty with
+ * O_EXCL first, then written by qemu-img as a qcow2 layer over the
+ * volume.  -u: qemu-img does not open the volume, which guests wrote and
+ * root parses nothing of; its size is what root's own descriptor says.
+ */
+static int sp_overlay_create(const struct sp_plan_disk *d, int dirfd, struct sp_err *err)
+{
+	const char *name = strrchr(d->overlay, '/') + 1;
+	char size[32];
+	off_t end = -1;
+	int fd = open(d->image, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		end = lseek(fd, 0, SEEK_END);
+		close(fd);
+	}
+	if (end <= 0) {
+		sp_err_set(err, "volume %s: cannot size %s: %s", d->resource, d->image,
+			   end == 0 ? "it is empty" : strerror(errno));
+		return -1;
+	}
+	fd = sp_rundir_create(dirfd, name, O_WRONLY, 0600, err);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	snprintf(size, sizeof(size), "%lld", (long long)end);
+	char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-u", "-b", d->image,
+			"-F", "raw", d->overlay, size, NULL};
+	struct sp_spawn run = {.argv = argv, .in = -1, .out = -1, .err = STDERR_FILENO};
+	if (sp_spawn_run(&run, err) == 0)
+		return 0;
+	unlinkat(dirfd, name, 0);
+	if (err->missing)
+		sp_err_set(err, "volume %s: qemu-img is missing; install qemu-utils", d->resource);
+	else
+		sp_err_wrap(err, "volume %s: making its disposable layer %s failed", d->resource,
+			    d->overlay);
+	return -1;
+}
+
+/* Root's files in root's run directory (rundir.h): removed by name. */
+static void sp_overlays_remove(const struct sp_plan *p)
+{
+	for (size_t i = 0; i < p->ndisks; i++)
+		if (p->disks[i].overlay)
+			unlink(p->disks[i].overlay);
+}
+
 int sp_launch_prepare(const struct sp_plan *p, int *lock_fd, struct sp_err *err)
 {
 	int dirfd;
@@ -285,13 +335,15 @@ int sp_launch_prepare(const struct sp_plan *p, int *lock_fd, struct sp_err *err)
 	if (sp_devices_grant(p, err) < 0)
 		goto fail;
 	for (size_t i = 0; i < p->ndisks; i++)
-		if (sp_volume_prepare(&p->disks[i], err) < 0)
+		if (sp_volume_prepare(&p->disks[i], err) < 0 ||
+		    (p->disks[i].overlay && sp_overlay_create(&p->disks[i], dirfd, err) < 0))
 			goto fail;
 	if (sp_guest_initrd(p, dirfd, err) < 0)
 		goto fail;
 	close(dirfd);
 	return 0;
 fail:
+	sp_overlays_remove(p);
 	sp_devices_release(p->run_dir);
 	close(dirfd);
 	close(*lock_fd);
@@ -300,11 +352,11 @@ fail:
 }
 
 /* The descriptors a VMM inherits: fds[i] goes to want[i].  Its four
- * channels; the root needs one, each binding at most two (a read-write
- * disk under QEMU; a tap is one). */
+ * channels; the root needs one, each binding at most three (a disposable
+ * disk under QEMU; a read-write one two; a tap one). */
 struct sp_vmm_fds {
-	int fds[6 + 2 * SP_LIMIT_BINDINGS]; /* and one for the lock */
-	int want[6 + 2 * SP_LIMIT_BINDINGS];
+	int fds[6 + 3 * SP_LIMIT_BINDINGS]; /* and one for the lock */
+	int want[6 + 3 * SP_LIMIT_BINDINGS];
 	size_t n;
 	int log_in[2];	/* read ends for the logger: console, VMM stderr */
 	int log_out[2]; /* the log files */
@@ -355,6 +407,15 @@ static int sp_vmm_disks_open(const struct sp_plan *p, struct sp_vmm_fds *v, stru
 	for (size_t i = 0; be->disk_fds && i < p->ndisks; i++) {
 		const struct sp_plan_disk *d = &p->disks[i];
 		bool rw = d->mode == SP_MODE_RW;
+		/* Disposable: the VMM writes the layer, and may only read
+		 * the volume under it. */
+		if (d->overlay) {
+			if (sp_vmm_open(v, d->overlay, O_RDWR, SP_FD_DISK(i), err) < 0 ||
+			    sp_vmm_open(v, d->overlay, O_RDONLY, SP_FD_DISK_RO(i), err) < 0 ||
+			    sp_vmm_open(v, d->image, O_RDONLY, SP_FD_DISK_BASE(i), err) < 0)
+				return -1;
+			continue;
+		}
 		if (sp_vmm_open(v, d->image, rw ? O_RDWR : O_RDONLY, SP_FD_DISK(i), err) < 0)
 			return -1;
 		if (rw && be->disk_ro_fds &&
@@ -581,7 +642,10 @@ void sp_launch_cleanup(const struct sp_plan *p, pid_t logger)
 		sp_net_release(p);
 	}
 	sp_devices_release(p->run_dir);
-	/* Root's directory: these paths are root's to remove (rundir.h). */
+	/* Root's directory: these paths are root's to remove (rundir.h).
+	 * A disposable disk's layer goes with its VM: what the guest wrote
+	 * is discarded. */
+	sp_overlays_remove(p);
 	unlink(p->initrd);
 	unlink(p->pid_file);
 	snprintf(path, sizeof(path), "%s.tmp", p->pid_file);
@@ -622,10 +686,13 @@ int sp_unix_connect_wait(const char *path, int timeout_ms, pid_t pid, struct sp_
 /* Does QEMU's text name disk i, by path or by the fd set it was given? */
 static bool sp_names_disk(const struct sp_plan *p, size_t i, const char *text)
 {
-	char fdset[32];
+	char fdset[32], base[32];
 
 	snprintf(fdset, sizeof(fdset), "[/dev/fdset/%d]", SP_FD_DISK(i));
-	return strstr(text, p->disks[i].image) || (p->vmm_uid && strstr(text, fdset));
+	/* A disposable disk's volume is its own set, under the layer's. */
+	snprintf(base, sizeof(base), "[/dev/fdset/%d]", SP_FD_DISK_BASE(i));
+	return strstr(text, p->disks[i].image) ||
+	       (p->vmm_uid && (strstr(text, fdset) || (p->disks[i].overlay && strstr(text, base))));
 }
 
 bool sp_launch_explain(const struct sp_plan *p, const char *text, char *out, size_t len)

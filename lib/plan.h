@@ -178,6 +178,9 @@ struct sp_plan {
 #define SP_FD_CONTROL 4
 #define SP_FD_QMP 5
 #define SP_FD_CONSOLE_LOG 6
+/* A disposable disk's image, read-only under its overlay (which has
+ * SP_FD_DISK and SP_FD_DISK_RO): QEMU's alone. */
+#define SP_FD_DISK_BASE(i) (11 + 3 * SP_LIMIT_BINDINGS + (int)(i))
 /* The instance lock, which the VMM holds for its life. */
 #define SP_FD_LOCK 9
 /* ... and its network interfaces: a tap made by the privileged side

@@ -40,6 +40,12 @@
  *                                          root, chowned so the VMM may
  *                                          connect (lib/share.c)
  *       virtiofsd-RESOURCE.log  root 0600  virtiofsd's stderr
+ *       overlay-volN.qcow2      root 0600  a disposable instance's layer
+ *                                          over read-write disk N: made by
+ *                                          root (O_EXCL, then qemu-img),
+ *                                          handed over as descriptors with
+ *                                          the volume's, read-only; removed
+ *                                          when the VM ends
  *
  *   STATE_DIR/                  root       SPECTRUM_STATE_DIR: kernels,
  *                                          images, volumes; root opens them
