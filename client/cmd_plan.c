@@ -36,6 +36,8 @@ static void sp_summary_disks(const struct sp_plan *p)
 			sp_size_format(d->size, size, sizeof(size));
 			printf(", %s %s, created on first use", size, d->fs);
 		}
+		if (d->overlay)
+			printf(", disposable: writes go to %s, removed at stop", d->overlay);
 		puts(")");
 	}
 	for (size_t i = 0; i < p->nshares; i++)
@@ -75,6 +77,10 @@ static void sp_print_summary(const struct sp_plan *p)
 	sp_summary_disks(p);
 	sp_summary_devices(p);
 	for (size_t i = 0; i < p->ncommands; i++) {
+		/* Several applications: each one's name above its commands. */
+		for (size_t k = 0; p->apps && k < p->napps; k++)
+			if (p->apps[k].first == i)
+				printf("  app    %s\n", p->apps[k].name);
 		fputs("  run   ", stdout);
 		for (size_t j = 0; j < p->commands[i].argc; j++) {
 			char *q = sp_shell_quote(p->commands[i].argv[j]);

@@ -856,9 +856,11 @@ static void sp_check_resource_sharing(struct sp_reader *r, size_t ri)
 				other = inst->name;
 			/* A disposable instance writes a throwaway layer, never
 			 * the volume: it is a reader of the volume itself. */
-			if (inst->bindings[j].mode == SP_MODE_RW && inst->disposable && !throwaway)
+			if (inst->bindings[j].mode != SP_MODE_RW)
+				continue;
+			if (inst->disposable && !throwaway)
 				throwaway = inst->name;
-			else if (inst->bindings[j].mode == SP_MODE_RW && !writer)
+			else if (!inst->disposable && !writer)
 				writer = inst->name;
 		}
 	}

@@ -1,0 +1,92 @@
+#!/bin/bash
+# Several applications in one instance, and disposable instances, in real
+# VMs (TCG here, KVM where it works).  TAP.
+#
+#   multi.sh BUILD_DIR SOURCE_ROOT
+#
+# A state directory of its own (BUILD_DIR/vm-state-multi: the guest kernel
+# from the cached .deb, this build's spectrum-init, the test image), so
+# that it never changes the kernels other tests boot.
+set -u
+build=$(cd "$1" && pwd)
+src=$(cd "$2" && pwd)
+spectrum=$build/spectrum
+cfg=$src/tests/vm/multi.json
+export SPECTRUM_STATE_DIR=$build/vm-state-multi
+export SPECTRUM_RUN_DIR
+SPECTRUM_RUN_DIR=$(mktemp -d /tmp/spectrum-multi.XXXXXX)
+chmod 755 "$SPECTRUM_RUN_DIR"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp" "$SPECTRUM_RUN_DIR"' EXIT INT TERM
+
+. "$src/tests/tap.sh"
+
+run() {
+	"$spectrum" run "$cfg" "$@" --timeout 180 >"$tmp/out" 2>&1 </dev/null
+	rc=$?
+}
+has() { grep -q -- "$1" "$tmp/out"; }
+
+setup() {
+	mkdir -p "$SPECTRUM_STATE_DIR"
+	bash "$src/scripts/guest-kernel.sh" x86_64 "$build/guest/spectrum-init" &&
+		"$build/spectrum-image" build -n test-x86 -p busybox-static -d "$src/tests/vm/root"
+}
+if ! setup >"$tmp/setup" 2>&1; then
+	echo "1..1"
+	echo "not ok 1 - set up the guest kernel and test image"
+	sed 's/^/# /' "$tmp/setup"
+	exit 1
+fi
+rm -rf "$SPECTRUM_STATE_DIR/volumes"
+
+# Two applications in one instance: both run, each one's end is reported.
+run both
+check "two applications: the first prints its line" has "^hello-line"
+check "two applications: the second prints its line" has "^world-line"
+check "each application's exit is reported by name" \
+	bash -c "grep -q 'both: application hello exited with status 0' '$tmp/out' && grep -q 'both: application world exited with status 0' '$tmp/out'"
+check "the instance exits 0 when every application did" [ "$rc" = 0 ]
+
+# One of two fails: named, and its status is the instance's.
+run one-fails
+check "the failing application's line is printed" has "^fail-line"
+check "the other still runs to its end" has "^hello-line"
+check "the failing application is reported by name" has "one-fails: application fail exited with status 3"
+check "the instance exits with the failing application's status" [ "$rc" = 3 ]
+
+# A disposable instance writes its volume and sees the write; the volume
+# does not change and the layer is gone after stop.
+vol=$SPECTRUM_STATE_DIR/volumes/dvol.img
+run keeper # creates and formats the volume, and writes a mark into it
+check "a plain instance writes the volume" has "wrote=keeper"
+before=$(sha256sum <"$vol")
+run_until "wrote=" "$tmp/a" run "$cfg" scratch-a --timeout 180
+cp "$tmp/a" "$tmp/out"
+check "a disposable guest sees its own write" has "wrote=scratch-a"
+check "its layer is in root's run directory while it runs" \
+	test -f "$SPECTRUM_RUN_DIR/scratch-a/overlay-vol0.qcow2"
+check "the layer is the caller's file, mode 0600 (handed to the VMM as a descriptor)" \
+	[ "$(stat -c %u:%a "$SPECTRUM_RUN_DIR/scratch-a/overlay-vol0.qcow2")" = "$(id -u):600" ]
+# A second disposable instance of the same volume runs at the same time.
+run scratch-b
+check "a second disposable instance of the volume runs meanwhile" has "wrote=scratch-b"
+check "it sees the volume, not the first one's write" has "before=keeper"
+check "it exits 0" [ "$rc" = 0 ]
+wait "$bg"
+rc_a=$?
+cp "$tmp/a" "$tmp/out"
+check "the first disposable instance exits 0" [ "$rc_a" = 0 ]
+check "the volume is unchanged after the disposable runs" [ "$(sha256sum <"$vol")" = "$before" ]
+check "the layers are gone after stop" \
+	bash -c "! ls '$SPECTRUM_RUN_DIR'/scratch-*/overlay-* 2>/dev/null"
+
+# spectrum run --disposable: the same for an instance that is not.
+run keeper --disposable
+check "run --disposable: the guest writes" has "wrote=keeper"
+check "run --disposable: it saw no earlier disposable write" has "before=keeper"
+check "run --disposable: the volume is unchanged" [ "$(sha256sum <"$vol")" = "$before" ]
+run keeper
+check "a plain run still writes the volume" [ "$(sha256sum <"$vol")" != "$before" ]
+
+tap_end
