@@ -888,8 +888,8 @@ static void sp_check_resource_sharing(struct sp_reader *r, size_t ri)
 			     users, writer, writer);
 	else if (res->type == SP_RES_BLOCK && throwaway)
 		sp_diag_note(r->diags, r->place,
-			     "block volume is bound into %zu instances and \"%s\" writes to it, but disposably (its writes go to a throwaway layer, never the volume), so they may run at the same time",
-			     users, throwaway);
+			     "block volume is bound into %zu instances and only disposable ones (\"%s\"%s) write to it, each to a throwaway layer, never to the volume, so they may run at the same time",
+			     users, throwaway, users > 2 ? ", ..." : "");
 	sp_rd_pop(r);
 	sp_rd_pop(r);
 }
