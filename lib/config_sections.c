@@ -842,7 +842,7 @@ static void sp_check_resource_sharing(struct sp_reader *r, size_t ri)
 	const struct sp_config *cfg = r->cfg;
 	const struct sp_resource *res = &cfg->resources[ri];
 	const char *writer = NULL, *first = NULL, *other = NULL, *throwaway = NULL;
-	size_t users = 0;
+	size_t users = 0, throwaways = 0;
 
 	for (size_t i = 0; i < cfg->ninstances; i++) {
 		const struct sp_instance *inst = &cfg->instances[i];
@@ -858,7 +858,7 @@ static void sp_check_resource_sharing(struct sp_reader *r, size_t ri)
 			 * the volume: it is a reader of the volume itself. */
 			if (inst->bindings[j].mode != SP_MODE_RW)
 				continue;
-			if (inst->disposable && !throwaway)
+			if (inst->disposable && !throwaways++)
 				throwaway = inst->name;
 			else if (!inst->disposable && !writer)
 				writer = inst->name;
@@ -889,7 +889,7 @@ static void sp_check_resource_sharing(struct sp_reader *r, size_t ri)
 	else if (res->type == SP_RES_BLOCK && throwaway)
 		sp_diag_note(r->diags, r->place,
 			     "block volume is bound into %zu instances and only disposable ones (\"%s\"%s) write to it, each to a throwaway layer, never to the volume, so they may run at the same time",
-			     users, throwaway, users > 2 ? ", ..." : "");
+			     users, throwaway, throwaways > 1 ? ", ..." : "");
 	sp_rd_pop(r);
 	sp_rd_pop(r);
 }
