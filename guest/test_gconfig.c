@@ -124,6 +124,21 @@ static void test_minimal(void)
 	       "root disk, no mounts, one command, the three defaults");
 	TAP_OK(parse(HEAD "arg\n") < 0 && strstr(err, "line 4: arg needs a value"), "bare arg: %s",
 	       err);
+	TAP_OK(cfg.napps == 0, "no app lines: no applications");
+}
+
+/* Several applications: each names the cmds after it. */
+static void test_apps(void)
+{
+	TAP_OK(parse(HEAD "env A=b\napp mail\n" CMD CMD "app notes-2\n" CMD) == 0,
+	       "app lines parse (%s)", err);
+	TAP_OK(cfg.napps == 2 && strcmp(cfg.apps[0], "mail") == 0 &&
+		       strcmp(cfg.apps[1], "notes-2") == 0,
+	       "two applications, in file order");
+	TAP_OK(cfg.ncmds == 3 && cfg.cmds[0].app == 0 && cfg.cmds[1].app == 0 &&
+		       cfg.cmds[2].app == 1,
+	       "each cmd belongs to the app before it");
+	TAP_OK(parse(HEAD CMD) == 0 && cfg.cmds[0].app == -1, "without app lines a cmd has none");
 }
 
 static const struct {
@@ -238,6 +253,17 @@ static const struct {
 	{HEAD CMD "arg \xc0\xaf\n", "not UTF-8 text", "overlong UTF-8"},
 	{HEAD CMD "arg \xed\xa0\x80\n", "not UTF-8 text", "UTF-16 surrogate"},
 	{HEAD CMD "arg x", "line 6: no newline at the end of the file", "no final newline"},
+	{HEAD "app\n" CMD, "app needs a value", "app without a name"},
+	{HEAD "app Mail\n" CMD, "app \"Mail\" is not a name", "upper-case app name"},
+	{HEAD "app -a\n" CMD, "is not a name", "app name with a leading dash"},
+	{HEAD "app a\napp b\n" CMD, "line 5: app a has no cmd", "app without cmd, then another"},
+	{HEAD "app a\n" CMD "app b\n", "app b has no cmd", "last app without cmd"},
+	{HEAD CMD "app a\n" CMD, "app after a cmd that belongs to no app", "cmd before the first app"},
+	{HEAD "app a\n" CMD "app a\n" CMD, "a second app a", "app twice"},
+	{HEAD "app a\ncmd\napp b\n" CMD, "the previous cmd has no arg", "app after an empty cmd"},
+	{HEAD "app a\n" CMD "app b\n" CMD "app c\n" CMD "app d\n" CMD "app e\n" CMD,
+	 "more than 4 apps", "five apps"},
+	{HEAD "app a\n" CMD "env A=b\n", "env after arg", "env after app"},
 };
 
 static void test_bad(void)
@@ -321,6 +347,7 @@ int main(void)
 {
 	test_full();
 	test_minimal();
+	test_apps();
 	test_bad();
 	test_sizes();
 	gi_config_free(&cfg);

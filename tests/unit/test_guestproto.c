@@ -49,6 +49,14 @@ static void test_good(void)
 	TAP_OK(parse("exit 7") == SP_GP_EXIT && ev.status == 7, "exit 7");
 	TAP_OK(parse("exit 42") == SP_GP_EXIT && ev.status == 42, "exit 42");
 	TAP_OK(parse("exit 255") == SP_GP_EXIT && ev.status == 255, "exit 255");
+	TAP_OK(parse("app mail 0") == SP_GP_APP && ev.status == 0 && strcmp(ev.app, "mail") == 0,
+	       "app mail 0");
+	TAP_OK(parse("app a-1 137") == SP_GP_APP && ev.status == 137 && strcmp(ev.app, "a-1") == 0,
+	       "app a-1 137");
+	TAP_OK(parse("app abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijk 3") ==
+			       SP_GP_APP &&
+		       strlen(ev.app) == SP_GP_APP_NAME_MAX,
+	       "an application name of %d bytes", SP_GP_APP_NAME_MAX);
 	TAP_OK(parse("error mount mounting /dev/vdb on /data: No such device") == SP_GP_ERROR &&
 		       ev.status == 123,
 	       "error mount: status 123");
@@ -105,6 +113,21 @@ static const struct {
 	{"error mount\tx", "a stage and a tab"},
 	{"error abcdefghijklmnop x", "a stage of 16 bytes"},
 	{"errors mount x", "another word"},
+	{"app", "app without name"},
+	{"app mail", "app without status"},
+	{"app mail ", "app with an empty status"},
+	{"app  mail 0", "app, two spaces"},
+	{"app mail  0", "app, two spaces before the status"},
+	{"app Mail 0", "an upper-case application name"},
+	{"app -mail 0", "a name that starts with a dash"},
+	{"app mail- 0", "a name that ends with a dash"},
+	{"app ma_il 0", "a name with an underscore"},
+	{"app mail 256", "app status 256"},
+	{"app mail 01", "app status with a leading zero"},
+	{"app mail 0 x", "app with more words"},
+	{"app abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijkl 3",
+	 "an application name of 64 bytes"},
+	{"apps mail 0", "another word"},
 };
 
 static void test_bad(void)
@@ -112,7 +135,8 @@ static void test_bad(void)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		memset(&ev, 0xff, sizeof(ev));
 		TAP_OK(parse(bad[i].line) == SP_GP_UNKNOWN && ev.kind == SP_GP_UNKNOWN &&
-			       ev.status == 0 && ev.stage[0] == '\0' && ev.text[0] == '\0',
+			       ev.status == 0 && ev.stage[0] == '\0' && ev.text[0] == '\0' &&
+			       ev.app[0] == '\0',
 		       "unknown, event cleared: %s", bad[i].what);
 	}
 }
@@ -143,6 +167,16 @@ static void test_writers(void)
 	TAP_OK(n == 8 && strcmp(buf, "exit 42\n") == 0, "exit line");
 	buf[n - 1] = '\0';
 	TAP_OK(parse(buf) == SP_GP_EXIT && ev.status == 42, "exit line parses");
+
+	n = sp_gp_app_line(buf, sizeof(buf), "notes", 3);
+	TAP_OK(n == 12 && strcmp(buf, "app notes 3\n") == 0, "app line");
+	buf[n - 1] = '\0';
+	TAP_OK(parse(buf) == SP_GP_APP && ev.status == 3 && strcmp(ev.app, "notes") == 0,
+	       "app line parses");
+	TAP_OK(sp_gp_app_name_valid("a") && sp_gp_app_name_valid("mail-2") &&
+		       !sp_gp_app_name_valid("") && !sp_gp_app_name_valid("-a") &&
+		       !sp_gp_app_name_valid("a b") && !sp_gp_app_name_valid("A"),
+	       "application names: the host's rule");
 
 	for (size_t i = 0; i < sizeof(documented) / sizeof(documented[0]); i++) {
 		n = sp_gp_error_line(buf, sizeof(buf), documented[i].status, "it failed");

@@ -320,6 +320,106 @@ static void test_guest_scratch(void)
 	sp_diags_fini(&d);
 }
 
+/* Several applications in one instance: the model keeps them in order,
+ * the plan runs all their commands with their names and environment, and
+ * the guest configuration names each one before its commands. */
+static void test_several_apps(void)
+{
+	static const char text[] =
+		"{\"applications\": {\"ed\": {\"image\": \"a\", \"command\": [\"/bin/ed\"], \"memory\": \"512M\",\n"
+		"   \"env\": {\"X\": \"1\"}},\n"
+		"  \"sh\": {\"image\": \"a\", \"commands\": [[\"/bin/sh\"], [\"/bin/b\"]], \"vcpus\": 2,\n"
+		"   \"env\": {\"X\": \"1\", \"Y\": \"2\"}}},\n"
+		" \"instances\": {\"both\": {\"applications\": [\"sh\", \"ed\"]}, \"one\": {\"application\": \"ed\"}}}\n";
+	struct sp_host host = test_host(SP_ARCH_X86_64, false);
+	const struct sp_instance *both;
+	struct sp_err err = {0};
+	struct sp_diags d;
+	struct sp_config *cfg;
+	struct sp_plans *plans;
+	const struct sp_plan *p;
+	char *g, *json;
+
+	sp_diags_init(&d, "m.json");
+	cfg = sp_config_parse(text, strlen(text), "m.json", "/cfgdir", &d);
+	both = cfg ? sp_config_instance(cfg, "both") : NULL;
+	TAP_OK(both && both->napplications == 2 && both->applications[0] == 1 &&
+		       both->applications[1] == 0 && both->application == 1,
+	       "an instance's applications, in its order, the first as its application");
+	TAP_OK(both && both->memory == 512ull << 20 && both->vcpus == 2,
+	       "its memory and vCPUs default to the largest of its applications'");
+	plans = cfg ? sp_plan_compile(cfg, &host, NULL, -1, &err) : NULL;
+	p = plans ? &plans->v[0] : NULL;
+	TAP_OK(p && p->napps == 2 && p->apps && p->ncommands == 3 &&
+		       strcmp(p->application, "sh+ed") == 0,
+	       "the plan runs every command of both, named \"sh+ed\"");
+	TAP_OK(p && p->apps && strcmp(p->apps[0].name, "sh") == 0 && p->apps[0].first == 0 &&
+		       p->apps[0].ncommands == 2 && strcmp(p->apps[1].name, "ed") == 0 &&
+		       p->apps[1].first == 2 && strcmp(p->commands[2].argv[0], "/bin/ed") == 0,
+	       "each application's commands are its own range");
+	TAP_OK(p && p->nenv == 2, "their environment is merged, each name once");
+	g = p ? sp_guest_config(p) : NULL;
+	TAP_OK(g && strstr(g, "app sh\ncmd\narg /bin/sh\ncmd\narg /bin/b\napp ed\ncmd\narg /bin/ed\n"),
+	       "the guest configuration names each application before its commands");
+	json = p ? sp_plan_to_json(p) : NULL;
+	TAP_OK(json && strstr(json, "\"applications\": [") && strstr(json, "\"name\": \"ed\""),
+	       "the JSON plan lists the applications");
+	free(json);
+	free(g);
+	p = plans ? &plans->v[1] : NULL;
+	g = p ? sp_guest_config(p) : NULL;
+	json = p ? sp_plan_to_json(p) : NULL;
+	TAP_OK(p && p->napps == 1 && !p->apps && g && !strstr(g, "app ") && json &&
+		       !strstr(json, "\"applications\""),
+	       "one application: no app lines, no applications key (unchanged)");
+	free(json);
+	free(g);
+	sp_plans_free(plans);
+	sp_config_free(cfg);
+	sp_diags_fini(&d);
+}
+
+/* Disposable: each rw disk gets a layer in the run directory; ro disks
+ * and other instances are untouched; a rw directory share is refused. */
+static void test_disposable(void)
+{
+	static const char text[] =
+		"{\"applications\": {\"a\": {\"image\": \"a\", \"command\": [\"/bin/a\"]}},\n"
+		" \"resources\": {\"v\": {\"type\": \"block\", \"size\": \"1G\"}, \"w\": {\"type\": \"block\", \"size\": \"1G\"},\n"
+		"  \"dir\": {\"type\": \"directory\", \"path\": \"/srv/d\"}},\n"
+		" \"instances\": {\"t\": {\"application\": \"a\", \"disposable\": true, \"bindings\": {\n"
+		"   \"v\": {\"path\": \"/v\", \"mode\": \"rw\"}, \"w\": {\"path\": \"/w\"}}},\n"
+		"  \"k\": {\"application\": \"a\", \"bindings\": {\"v\": {\"path\": \"/v\", \"mode\": \"rw\"},\n"
+		"   \"dir\": {\"path\": \"/d\", \"mode\": \"rw\"}}}}}\n";
+	struct sp_host host = test_host(SP_ARCH_X86_64, false);
+	struct sp_err err = {0};
+	struct sp_diags d;
+	struct sp_config *cfg;
+	struct sp_plans *plans;
+	const struct sp_plan *t, *k;
+
+	sp_diags_init(&d, "t.json");
+	cfg = sp_config_parse(text, strlen(text), "t.json", "/cfgdir", &d);
+	TAP_OK(cfg && sp_config_instance(cfg, "t")->disposable &&
+		       !sp_config_instance(cfg, "k")->disposable,
+	       "\"disposable\" is read, false by default");
+	plans = cfg ? sp_plan_compile(cfg, &host, NULL, -1, &err) : NULL;
+	t = plans ? &plans->v[0] : NULL;
+	k = plans ? &plans->v[1] : NULL;
+	TAP_OK(t && t->disposable && t->disks[0].overlay &&
+		       strcmp(t->disks[0].overlay, "/run/sp/t/overlay-vol0.qcow2") == 0 &&
+		       !t->disks[1].overlay,
+	       "a rw disk of a disposable instance has its layer in the run directory, an ro one none");
+	TAP_OK(k && !k->disposable && !k->disks[0].overlay, "another instance's disk has none");
+	TAP_OK(k && sp_plan_make_disposable(plans, (struct sp_plan *)k, &err) < 0 &&
+		       strstr(err.msg, "cannot write directory dir") && strstr(err.msg, "bind it \"ro\"") &&
+		       strcmp(err.place, "instances.k") == 0,
+	       "run --disposable refuses a rw directory share, with the fix");
+	sp_plans_free(plans);
+	sp_config_free(cfg);
+	sp_diags_fini(&d);
+}
+
 static void test_errors(void)
 {
 	struct sp_diags d;
@@ -360,5 +460,7 @@ int main(void)
 	test_errors();
 	test_addresses();
 	test_guest_scratch();
+	test_several_apps();
+	test_disposable();
 	return tap_done();
 }
