@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "gconfig.h"
+#include "guestproto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -49,8 +50,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const struct gi_cmd *c = &cfg.cmds[i];
 		if (c->argc == 0 || c->argv[0][0] != '/' || c->argv[c->argc] != NULL)
 			abort();
+		/* With app lines every cmd has one, in order; without, none. */
+		if (cfg.napps ? c->app < 0 || (size_t)c->app >= cfg.napps ||
+					(i > 0 && c->app < cfg.cmds[i - 1].app)
+			      : c->app != -1)
+			abort();
 		for (size_t j = 0; j < c->argc; j++)
 			total += strlen(c->argv[j]);
+	}
+	for (size_t a = 0; a < cfg.napps; a++) {
+		bool used = false;
+		if (!sp_gp_app_name_valid(cfg.apps[a]))
+			abort();
+		for (size_t i = 0; i < cfg.ncmds; i++)
+			used |= cfg.cmds[i].app == (int)a;
+		if (!used)
+			abort();
 	}
 	/* Unescaping never grows the text. */
 	if (total > size)

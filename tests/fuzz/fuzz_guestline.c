@@ -3,8 +3,8 @@
  * libFuzzer harness for the control-line parser (sp_gp_line_parse), which
  * reads what a guest, perhaps one that took over its kernel, writes on its
  * control port: whatever the bytes, the event stays within its bounds, and
- * an error line the host accepted reads back the same once the guest's
- * writer has made it again.
+ * an error or app line the host accepted reads back the same once the
+ * guest's writer has made it again.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +12,23 @@
 #include <string.h>
 
 #include "guestproto.h"
+
+/* An application's end: a valid name, a status, and the guest's writer
+ * makes the same line again. */
+static void check_app(const char *line, const struct sp_gp_event *ev)
+{
+	char again[SP_GP_APP_NAME_MAX + 16];
+	size_t n;
+
+	if (!sp_gp_app_name_valid(ev->app) || ev->status < 0 || ev->status > 255)
+		abort();
+	n = sp_gp_app_line(again, sizeof(again), ev->app, ev->status);
+	if (n < 2 || again[n - 1] != '\n')
+		abort();
+	again[n - 1] = '\0';
+	if (strcmp(again, line) != 0)
+		abort();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -62,6 +79,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case SP_GP_ERROR:
 		check_error(&ev);
+		break;
+	case SP_GP_APP:
+		check_app(line, &ev);
 		break;
 	case SP_GP_READY:
 	case SP_GP_POWEROFF:
