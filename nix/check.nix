@@ -33,7 +33,7 @@ let
       pci = [ "type" "address" ];
     };
     mount = [ "path" "mode" ];
-    instance = [ "application" "bindings" "memory" "vcpus" "hypervisor" "shareRoot" "autostart" "restart" ];
+    instance = [ "application" "applications" "bindings" "memory" "vcpus" "hypervisor" "shareRoot" "autostart" "restart" "disposable" ];
   };
 
   resourceTypes = [ "block" "directory" "net" "usb" "pci" ];
@@ -208,7 +208,13 @@ let
       resources = if isAttrs (config.resources or { }) then config.resources or { } else { };
     in
     unknownKeys keys.instance place inst
-    ++ (if inst ? application then reference "application" "applications" (attrNames apps) (place ++ [ "application" ]) inst.application
+    ++ (if inst ? application && inst ? applications then
+          problem place "both \"application\" and \"applications\" are given; keep \"application\" for one or \"applications\" for several"
+        else if inst ? application then reference "application" "applications" (attrNames apps) (place ++ [ "application" ]) inst.application
+        else if inst ? applications then
+          (if !isList inst.applications then
+            problem (place ++ [ "applications" ]) "expected a list of application names, like [ \"mail\" \"notes\" ], found ${kind inst.applications}"
+          else concatLists (imap (i: reference "application" "applications" (attrNames apps) (place ++ [ "applications" i ])) inst.applications))
         else missing place "application" "name the application this instance runs")
     ++ fields {
       bindings = place: v:
@@ -220,6 +226,7 @@ let
       shareRoot = bool;
       autostart = bool;
       restart = oneOf restarts (v: "unknown restart policy ${show v}; ${suggest v restarts "use one of"}");
+      disposable = bool;
     } place inst;
 
   # --- the whole -----------------------------------------------------------

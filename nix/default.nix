@@ -98,7 +98,8 @@ let
       else tag "resource" args;
 
     # An instance: { application; bindings; memory; vcpus; hypervisor;
-    # shareRoot; autostart; restart; }, `application` a name.
+    # shareRoot; autostart; restart; disposable; }, `application` a name
+    # (or `applications`, a list of names of one image).
     instance = tag "instance";
 
     # Bindings of block and directory resources; a device or network is

@@ -81,6 +81,7 @@ native_pkgs=(
 	qemu-system-x86
 	qemu-system-ppc
 	qemu-user-static
+	qemu-utils
 	gcc-powerpc64le-linux-gnu
 	libc6-dev-ppc64el-cross
 	python3-jsonschema
