@@ -17,7 +17,12 @@ export SPECTRUM_RUN_DIR
 SPECTRUM_RUN_DIR=$(mktemp -d /tmp/spectrum-multi.XXXXXX)
 chmod 755 "$SPECTRUM_RUN_DIR"
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp" "$SPECTRUM_RUN_DIR"' EXIT INT TERM
+daemon=
+cleanup() {
+	[ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon"
+	rm -rf "$tmp" "$SPECTRUM_RUN_DIR"
+}
+trap cleanup EXIT INT TERM
 
 . "$src/tests/tap.sh"
 
@@ -88,5 +93,55 @@ check "run --disposable: it saw no earlier disposable write" has "before=keeper"
 check "run --disposable: the volume is unchanged" [ "$(sha256sum <"$vol")" = "$before" ]
 run keeper
 check "a plain run still writes the volume" [ "$(sha256sum <"$vol")" != "$before" ]
+sha256sum <"$vol" >"$tmp/sum"
+
+# spectrumd: the same rules and reports.
+sp() { "$spectrum" "$@" >"$tmp/out" 2>&1; rc=$?; }
+jqok() { jq -e "$@" >/dev/null; }
+wrote() { # INSTANCE: until its console shows its write (3 minutes)
+	for _ in $(seq 1800); do
+		"$spectrum" logs "$1" 2>/dev/null | grep -q "wrote=$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+state_of() { "$spectrum" status "$1" --json 2>/dev/null | jq -r .state; }
+wait_state() { # INSTANCE STATE...: until it is in one of them (3 minutes)
+	local i=$1 st
+	shift
+	for _ in $(seq 1800); do
+		st=$(state_of "$i")
+		for want in "$@"; do [ "$st" = "$want" ] && return 0; done
+		sleep 0.1
+	done
+	return 1
+}
+"$build/spectrumd" -c "$cfg" >"$tmp/daemon.log" 2>&1 &
+daemon=$!
+for _ in $(seq 100); do "$spectrum" list >/dev/null 2>&1 && break; sleep 0.1; done
+sp start one-fails
+check "spectrumd starts an instance of two applications" [ "$rc" = 0 ]
+wait_state one-fails failed stopped
+sp status one-fails --json
+check "status names the failing application as the reason" \
+	jqok '.state == "failed" and .status == 3 and .reason == "application fail exited with status 3"' "$tmp/out"
+check "status --json has each application's status" \
+	jqok '.applications == [{"name": "hello", "status": 0}, {"name": "fail", "status": 3}]' "$tmp/out"
+sp start scratch-a
+rc_a=$rc
+sp start scratch-b
+check "spectrumd runs two disposable instances of one volume at once" \
+	bash -c "[ $rc_a = 0 ] && [ $rc = 0 ] && [ \"\$('$spectrum' status scratch-a --json | jq -r .state)\" != failed ]"
+sp start keeper
+check "an instance that writes the volume is refused while they run" \
+	bash -c "[ $rc != 0 ] && grep -q 'resource dvol is held ro by running instance scratch-' '$tmp/out'"
+check "both disposable guests write" bash -c "$(declare -f wrote); spectrum='$spectrum' wrote scratch-a && spectrum='$spectrum' wrote scratch-b"
+"$spectrum" stop scratch-a >/dev/null 2>&1
+"$spectrum" stop scratch-b >/dev/null 2>&1
+wait_state scratch-a stopped failed
+wait_state scratch-b stopped failed
+check "the volume is unchanged after the daemon's disposable runs" \
+	[ "$(sha256sum <"$vol")" = "$(cat "$tmp/sum")" ]
+check "their layers are gone" bash -c "! ls '$SPECTRUM_RUN_DIR'/scratch-*/overlay-* 2>/dev/null"
 
 tap_end
