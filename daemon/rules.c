@@ -81,8 +81,8 @@ int sd_rules_check(struct sd *d, const struct sd_vm *vm, struct sp_err *err)
 			if (!theirs || !sd_conflict(r, inst, mine, other->inst, theirs))
 				continue;
 			sp_err_set(
-				err, "resource %s is held %s by running instance %s; %s",
-				r->name, sd_writes(other->inst, theirs) ? "rw" : "ro", other->inst->name,
+				err, "resource %s is held %s by running instance %s; %s", r->name,
+				sd_writes(other->inst, theirs) ? "rw" : "ro", other->inst->name,
 				sd_writes(other->inst, theirs) ?
 					"a writable volume is exclusive: stop that instance first" :
 					"it cannot be opened read-write while others read it: stop them first");

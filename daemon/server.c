@@ -163,7 +163,8 @@ static json_t *sd_vm_apps_json(const struct sd_vm *vm)
 	for (size_t i = 0; i < vm->plan->napps && i < SP_LIMIT_INSTANCE_APPS; i++) {
 		int st = vm->core.app_status[i];
 		json_array_append_new(arr, json_pack("{s:s, s:o}", "name", vm->plan->apps[i].name,
-						     "status", st >= 0 ? json_integer(st) : json_null()));
+						     "status",
+						     st >= 0 ? json_integer(st) : json_null()));
 	}
 	return arr;
 }

@@ -52,8 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		/* With app lines every cmd has one, in order; without, none. */
 		if (cfg.napps ? c->app < 0 || (size_t)c->app >= cfg.napps ||
-					(i > 0 && c->app < cfg.cmds[i - 1].app)
-			      : c->app != -1)
+					(i > 0 && c->app < cfg.cmds[i - 1].app) :
+				c->app != -1)
 			abort();
 		for (size_t j = 0; j < c->argc; j++)
 			total += strlen(c->argv[j]);

@@ -19,7 +19,7 @@
 #define GI_PATH_MAX 1024	    /* bytes in a mount path (the host's limit too) */
 #define GI_MOUNTS_MAX 256	    /* scratch, volume and share lines together */
 #define GI_CMDS_MAX 64
-#define GI_APPS_MAX 4 /* app lines: the host's SP_LIMIT_INSTANCE_APPS */
+#define GI_APPS_MAX 4	 /* app lines: the host's SP_LIMIT_INSTANCE_APPS */
 #define GI_ENV_MAX 1024	 /* env lines and the defaults */
 #define GI_SERIAL_MAX 20 /* virtio-blk serials are 20 bytes */
 #define GI_TAG_MAX 36	 /* virtiofs tags are 36 bytes */

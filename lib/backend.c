@@ -28,9 +28,10 @@ int sp_backend_no_overlay(const struct sp_plan *p, const char *vmm, struct sp_er
 {
 	for (size_t i = 0; i < p->ndisks; i++)
 		if (p->disks[i].overlay) {
-			sp_err_set(err,
-				   "%s cannot run a disposable instance that writes volume %s (no throwaway layer); use the qemu hypervisor for it",
-				   vmm, p->disks[i].resource);
+			sp_err_set(
+				err,
+				"%s cannot run a disposable instance that writes volume %s (no throwaway layer); use the qemu hypervisor for it",
+				vmm, p->disks[i].resource);
 			return -1;
 		}
 	return 0;

@@ -227,16 +227,20 @@ static void sp_qemu_overlay(struct sp_qemu *q, size_t i)
 	if (p->vmm_uid) {
 		sp_argv_opt(q->a, "-add-fd", "fd=%d,set=%d", SP_FD_DISK(i), SP_FD_DISK(i));
 		sp_argv_opt(q->a, "-add-fd", "fd=%d,set=%d", SP_FD_DISK_RO(i), SP_FD_DISK(i));
-		sp_argv_opt(q->a, "-add-fd", "fd=%d,set=%d", SP_FD_DISK_BASE(i), SP_FD_DISK_BASE(i));
-		sp_argv_opt(q->a, "-drive",
-			    "id=vol%zu,file=/dev/fdset/%d,format=qcow2,if=none,backing.driver=raw,backing.file.filename=/dev/fdset/%d,backing.read-only=on",
-			    i, SP_FD_DISK(i), SP_FD_DISK_BASE(i));
+		sp_argv_opt(q->a, "-add-fd", "fd=%d,set=%d", SP_FD_DISK_BASE(i),
+			    SP_FD_DISK_BASE(i));
+		sp_argv_opt(
+			q->a, "-drive",
+			"id=vol%zu,file=/dev/fdset/%d,format=qcow2,if=none,backing.driver=raw,backing.file.filename=/dev/fdset/%d,backing.read-only=on",
+			i, SP_FD_DISK(i), SP_FD_DISK_BASE(i));
 	} else {
-		sp_argv_opt(q->a, "-drive",
-			    "id=vol%zu,file=%s,format=qcow2,if=none,backing.driver=raw,backing.file.filename=%s,backing.read-only=on",
-			    i, ov, img);
+		sp_argv_opt(
+			q->a, "-drive",
+			"id=vol%zu,file=%s,format=qcow2,if=none,backing.driver=raw,backing.file.filename=%s,backing.read-only=on",
+			i, ov, img);
 	}
-	sp_argv_opt(q->a, "-device", "virtio-blk-%s,drive=vol%zu,serial=vol%zu", sp_qemu_bus(q), i, i);
+	sp_argv_opt(q->a, "-device", "virtio-blk-%s,drive=vol%zu,serial=vol%zu", sp_qemu_bus(q), i,
+		    i);
 	free(img);
 	free(ov);
 }

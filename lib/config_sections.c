@@ -683,20 +683,23 @@ static void sp_check_app_pair(struct sp_reader *r, const struct sp_application *
 			      const struct sp_application *app)
 {
 	if (strcmp(first->image, app->image) != 0)
-		sp_diag_error(r->diags, r->place,
-			      "application \"%s\" has image \"%.64s\" but \"%s\" has \"%.64s\"; the applications of one instance share its root image: give them one image or run them in separate instances",
-			      app->name, app->image, first->name, first->image);
+		sp_diag_error(
+			r->diags, r->place,
+			"application \"%s\" has image \"%.64s\" but \"%s\" has \"%.64s\"; the applications of one instance share its root image: give them one image or run them in separate instances",
+			app->name, app->image, first->name, first->image);
 	else if (first->arch != app->arch)
-		sp_diag_error(r->diags, r->place,
-			      "application \"%s\" is for %s but \"%s\" is for %s; the applications of one instance run on one machine: give them one \"arch\" or run them in separate instances",
-			      app->name, sp_arch_name(app->arch), first->name, sp_arch_name(first->arch));
+		sp_diag_error(
+			r->diags, r->place,
+			"application \"%s\" is for %s but \"%s\" is for %s; the applications of one instance run on one machine: give them one \"arch\" or run them in separate instances",
+			app->name, sp_arch_name(app->arch), first->name, sp_arch_name(first->arch));
 	for (size_t i = 0; i < app->nenv; i++)
 		for (size_t j = 0; j < first->nenv; j++)
 			if (strcmp(app->env[i].name, first->env[j].name) == 0 &&
 			    strcmp(app->env[i].value, first->env[j].value) != 0)
-				sp_diag_error(r->diags, r->place,
-					      "applications \"%s\" and \"%s\" set %s to different values; the applications of one instance share one environment: give it one value or run them in separate instances",
-					      first->name, app->name, app->env[i].name);
+				sp_diag_error(
+					r->diags, r->place,
+					"applications \"%s\" and \"%s\" set %s to different values; the applications of one instance share one environment: give it one value or run them in separate instances",
+					first->name, app->name, app->env[i].name);
 }
 
 /* "applications": ["a", "b"], each named once, all compatible with the
@@ -707,7 +710,8 @@ static void sp_read_app_list(struct sp_reader *r, json_t *list, struct sp_instan
 	json_t *v;
 	size_t i;
 
-	if (!sp_rd_type(r, list, JSON_ARRAY, "an array of application names, like [\"mail\", \"notes\"]"))
+	if (!sp_rd_type(r, list, JSON_ARRAY,
+			"an array of application names, like [\"mail\", \"notes\"]"))
 		return;
 	if (json_array_size(list) == 0 || json_array_size(list) > SP_LIMIT_INSTANCE_APPS) {
 		sp_diag_error(r->diags, r->place,
@@ -715,7 +719,8 @@ static void sp_read_app_list(struct sp_reader *r, json_t *list, struct sp_instan
 			      SP_LIMIT_INSTANCE_APPS);
 		return;
 	}
-	json_array_foreach(list, i, v) {
+	json_array_foreach(list, i, v)
+	{
 		int idx;
 		sp_rd_push_index(r, i);
 		if (sp_rd_type(r, v, JSON_STRING, "an application name") &&
@@ -724,12 +729,14 @@ static void sp_read_app_list(struct sp_reader *r, json_t *list, struct sp_instan
 			for (size_t k = 0; k < inst->napplications; k++)
 				twice |= inst->applications[k] == (size_t)idx;
 			if (twice)
-				sp_diag_error(r->diags, r->place,
-					      "application \"%s\" is named twice; name each application once",
-					      cfg->applications[idx].name);
+				sp_diag_error(
+					r->diags, r->place,
+					"application \"%s\" is named twice; name each application once",
+					cfg->applications[idx].name);
 			else {
 				if (inst->napplications)
-					sp_check_app_pair(r, &cfg->applications[inst->applications[0]],
+					sp_check_app_pair(r,
+							  &cfg->applications[inst->applications[0]],
 							  &cfg->applications[idx]);
 				inst->applications[inst->napplications++] = (size_t)idx;
 			}
@@ -746,8 +753,9 @@ static void sp_read_instance_apps(struct sp_reader *r, json_t *obj, struct sp_in
 	int idx;
 
 	if (many && json_object_get(obj, "application")) {
-		sp_diag_error(r->diags, r->place,
-			      "both \"application\" and \"applications\" are given; keep \"application\" for one or \"applications\" for several");
+		sp_diag_error(
+			r->diags, r->place,
+			"both \"application\" and \"applications\" are given; keep \"application\" for one or \"applications\" for several");
 		return;
 	}
 	if (many) {
@@ -791,9 +799,10 @@ static void sp_check_disposable(struct sp_reader *r, const struct sp_instance *i
 		sp_rd_push(r, "bindings");
 		sp_rd_push(r, res->name);
 		sp_rd_push(r, "mode");
-		sp_diag_error(r->diags, r->place,
-			      "a disposable instance cannot write directory \"%s\": its writes would reach the host; bind it \"ro\" or remove \"disposable\"",
-			      res->name);
+		sp_diag_error(
+			r->diags, r->place,
+			"a disposable instance cannot write directory \"%s\": its writes would reach the host; bind it \"ro\" or remove \"disposable\"",
+			res->name);
 		sp_rd_pop(r);
 		sp_rd_pop(r);
 		sp_rd_pop(r);
@@ -802,7 +811,7 @@ static void sp_check_disposable(struct sp_reader *r, const struct sp_instance *i
 
 static void sp_read_instance(struct sp_reader *r, const char *name, json_t *obj)
 {
-	static const char *const keys[] = {"application", "applications", "bindings",	"memory",
+	static const char *const keys[] = {"application", "applications", "bindings",  "memory",
 					   "vcpus",	  "hypervisor",	  "shareRoot", "autostart",
 					   "restart",	  "disposable",	  NULL};
 	struct sp_config *cfg = r->cfg;
@@ -887,9 +896,10 @@ static void sp_check_resource_sharing(struct sp_reader *r, size_t ri)
 			     "block volume is bound into %zu instances and \"%s\" writes to it; a writable volume is exclusive, so \"%s\" cannot run while another of them runs (use a directory resource for concurrent writers)",
 			     users, writer, writer);
 	else if (res->type == SP_RES_BLOCK && throwaway)
-		sp_diag_note(r->diags, r->place,
-			     "block volume is bound into %zu instances and only disposable ones (\"%s\"%s) write to it, each to a throwaway layer, never to the volume, so they may run at the same time",
-			     users, throwaway, throwaways > 1 ? ", ..." : "");
+		sp_diag_note(
+			r->diags, r->place,
+			"block volume is bound into %zu instances and only disposable ones (\"%s\"%s) write to it, each to a throwaway layer, never to the volume, so they may run at the same time",
+			users, throwaway, throwaways > 1 ? ", ..." : "");
 	sp_rd_pop(r);
 	sp_rd_pop(r);
 }

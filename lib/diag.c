@@ -48,7 +48,9 @@ void sp_diag_add(struct sp_diags *d, enum sp_severity sev, const char *place, co
 
 void sp_diag_format(const struct sp_diags *d, const struct sp_diag *g, char *buf, size_t len)
 {
-	const char *sev = g->sev == SP_SEV_ERROR ? "error" : g->sev == SP_SEV_WARNING ? "warning" : "note";
+	const char *sev = g->sev == SP_SEV_ERROR   ? "error" :
+			  g->sev == SP_SEV_WARNING ? "warning" :
+						     "note";
 
 	if (g->place)
 		snprintf(buf, len, "%s: %s: %s: %s", d->file, g->place, sev, g->msg);

@@ -286,8 +286,8 @@ static int sp_overlay_create(const struct sp_plan_disk *d, int dirfd, struct sp_
 		return -1;
 	close(fd);
 	snprintf(size, sizeof(size), "%lld", (long long)end);
-	char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-u", "-b", d->image,
-			"-F", "raw", d->overlay, size, NULL};
+	char *argv[] = {"qemu-img", "create", "-q",  "-f",	 "qcow2", "-u", "-b",
+			d->image,   "-F",     "raw", d->overlay, size,	  NULL};
 	struct sp_spawn run = {.argv = argv, .in = -1, .out = -1, .err = STDERR_FILENO};
 	if (sp_spawn_run(&run, err) == 0)
 		return 0;

@@ -225,7 +225,8 @@ static int sp_plan_bindings(struct sp_arena *a, struct sp_plan *p, const struct 
 }
 
 /* Copied, so that a plan outlives the configuration it came from. */
-static void sp_plan_command(struct sp_arena *a, struct sp_command *to, const struct sp_command *from)
+static void sp_plan_command(struct sp_arena *a, struct sp_command *to,
+			    const struct sp_command *from)
 {
 	to->argc = from->argc;
 	to->argv = sp_arena_array(a, to->argc + 1, sizeof(char *));
@@ -273,8 +274,8 @@ static void sp_plan_program(struct sp_arena *a, struct sp_plan *p, const struct 
 			sp_plan_command(a, &cmds[k++], &app->commands[c]);
 		for (size_t e = 0; e < app->nenv; e++)
 			sp_plan_env_add(a, env, &p->nenv, &app->env[e]);
-		p->application = i == 0 ? apps[0].name
-					: sp_arena_printf(a, "%s+%s", p->application, app->name);
+		p->application = i == 0 ? apps[0].name :
+					  sp_arena_printf(a, "%s+%s", p->application, app->name);
 	}
 	p->commands = cmds;
 	p->ncommands = ncmds;
@@ -340,15 +341,17 @@ static int sp_plan_disposable(struct sp_arena *a, struct sp_plan *p, struct sp_e
 {
 	for (size_t i = 0; i < p->nshares; i++)
 		if (p->shares[i].mode == SP_MODE_RW) {
-			sp_err_set(err,
-				   "a disposable instance cannot write directory %s: its writes would reach the host; bind it \"ro\" or run it without disposable",
-				   p->shares[i].resource);
+			sp_err_set(
+				err,
+				"a disposable instance cannot write directory %s: its writes would reach the host; bind it \"ro\" or run it without disposable",
+				p->shares[i].resource);
 			return -1;
 		}
 	p->disposable = true;
 	for (size_t i = 0; i < p->ndisks; i++)
 		if (p->disks[i].mode == SP_MODE_RW && !p->disks[i].overlay)
-			p->disks[i].overlay = sp_arena_printf(a, "%s/overlay-vol%zu.qcow2", p->run_dir, i);
+			p->disks[i].overlay =
+				sp_arena_printf(a, "%s/overlay-vol%zu.qcow2", p->run_dir, i);
 	return 0;
 }
 
@@ -394,7 +397,8 @@ static int sp_plan_one(struct sp_arena *a, struct sp_plan *p, const struct sp_co
 	if (p->root.shared && stat(p->root.image, &st) == 0 && S_ISREG(st.st_mode))
 		p->root.size = (uint64_t)st.st_size;
 	sp_plan_program(a, p, cfg, inst);
-	if (sp_plan_bindings(a, p, cfg, inst, host, err) < 0 || sp_plan_sockets(a, p, host, err) < 0)
+	if (sp_plan_bindings(a, p, cfg, inst, host, err) < 0 ||
+	    sp_plan_sockets(a, p, host, err) < 0)
 		return -1;
 	return inst->disposable ? sp_plan_disposable(a, p, err) : 0;
 }

@@ -42,8 +42,8 @@ static json_t *sp_json_apps(const struct sp_plan *p)
 				json_array_append_new(argv, json_string(cmd->argv[j]));
 			json_array_append_new(cmds, argv);
 		}
-		json_array_append_new(arr, json_pack("{s:s, s:o}", "name", p->apps[i].name,
-						     "commands", cmds));
+		json_array_append_new(
+			arr, json_pack("{s:s, s:o}", "name", p->apps[i].name, "commands", cmds));
 	}
 	return arr;
 }

@@ -133,8 +133,8 @@ static void sp_vm_exit(struct sp_vm *vm, int status)
 		snprintf(vm->reason, sizeof(vm->reason), "application %s exited with status %d",
 			 vm->plan->apps[vm->app_failed].name, vm->app_status[vm->app_failed]);
 	else
-		snprintf(vm->reason, sizeof(vm->reason), "the %zu applications exited with status %d",
-			 vm->plan->napps, status);
+		snprintf(vm->reason, sizeof(vm->reason),
+			 "the %zu applications exited with status %d", vm->plan->napps, status);
 }
 
 static void sp_vm_line(struct sp_vm *vm, const char *line)

@@ -359,7 +359,8 @@ static void test_several_apps(void)
 	       "each application's commands are its own range");
 	TAP_OK(p && p->nenv == 2, "their environment is merged, each name once");
 	g = p ? sp_guest_config(p) : NULL;
-	TAP_OK(g && strstr(g, "app sh\ncmd\narg /bin/sh\ncmd\narg /bin/b\napp ed\ncmd\narg /bin/ed\n"),
+	TAP_OK(g && strstr(g,
+			   "app sh\ncmd\narg /bin/sh\ncmd\narg /bin/b\napp ed\ncmd\narg /bin/ed\n"),
 	       "the guest configuration names each application before its commands");
 	json = p ? sp_plan_to_json(p) : NULL;
 	TAP_OK(json && strstr(json, "\"applications\": [") && strstr(json, "\"name\": \"ed\""),
@@ -412,8 +413,8 @@ static void test_disposable(void)
 	       "a rw disk of a disposable instance has its layer in the run directory, an ro one none");
 	TAP_OK(k && !k->disposable && !k->disks[0].overlay, "another instance's disk has none");
 	TAP_OK(k && sp_plan_make_disposable(plans, (struct sp_plan *)k, &err) < 0 &&
-		       strstr(err.msg, "cannot write directory dir") && strstr(err.msg, "bind it \"ro\"") &&
-		       strcmp(err.place, "instances.k") == 0,
+		       strstr(err.msg, "cannot write directory dir") &&
+		       strstr(err.msg, "bind it \"ro\"") && strcmp(err.place, "instances.k") == 0,
 	       "run --disposable refuses a rw directory share, with the fix");
 	sp_plans_free(plans);
 	sp_config_free(cfg);
