@@ -327,8 +327,10 @@ static void supervise(const struct gi_config *cfg, struct child *ch, int sigfd, 
 			/* In the kernel, out of reach of SIGKILL: report it as
 			 * killed and go. */
 			for (size_t i = 0; i < n; i++)
-				if (ch[i].running)
+				if (ch[i].running) {
 					ch[i].status = 128 + SIGKILL;
+					ch[i].running = false; /* ended, for report_apps */
+				}
 			return;
 		}
 	}
