@@ -159,6 +159,15 @@ static void ss_check_toggled(GtkCheckButton *c, gpointer p)
 	ss_set(b->s, b->place, on ? (b->on ? json_string(b->on) : json_true()) : NULL, false);
 }
 
+static void ss_toggle_toggled(GtkToggleButton *t, gpointer p)
+{
+	struct ss_bind *b = g_object_get_data(G_OBJECT(t), "ss-bind");
+
+	if (b->s->building)
+		return;
+	ss_set(b->s, b->place, gtk_toggle_button_get_active(t) ? json_string(b->on) : NULL, false);
+}
+
 static void ss_choice_changed(GObject *d, GParamSpec *ps, gpointer p)
 {
 	struct ss_bind *b = g_object_get_data(d, "ss-bind");
@@ -196,6 +205,7 @@ static GtkWidget *ss_error_label(void)
 
 	gtk_label_set_xalign(GTK_LABEL(l), 0);
 	gtk_label_set_wrap(GTK_LABEL(l), TRUE);
+	gtk_label_set_max_width_chars(GTK_LABEL(l), 40);
 	gtk_widget_add_css_class(l, "ss-error");
 	gtk_widget_set_visible(l, FALSE);
 	return l;
@@ -248,6 +258,21 @@ static GtkWidget *ss_check(struct ss_form *f, const char *label, const char *pla
 		on ? json_is_string(v) && strcmp(json_string_value(v), on) == 0 : json_is_true(v));
 	g_signal_connect(c, "toggled", G_CALLBACK(ss_check_toggled), NULL);
 	return c;
+}
+
+/* A binding's access mode: a toggle button, pressed for "rw" (a button,
+ * so that it has a "click" action on the accessibility bus). */
+static GtkWidget *ss_mode_toggle(struct ss_form *f, const char *place)
+{
+	GtkWidget *t = gtk_toggle_button_new_with_label("Read-write");
+	json_t *v = sp_edit_get(f->s->doc, place);
+
+	ss_bind_new(f->s, t, place, SS_STR)->on = "rw";
+	gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(t),
+				     json_is_string(v) && strcmp(json_string_value(v), "rw") == 0);
+	gtk_widget_set_tooltip_text(t, "Pressed: the guest may write; otherwise read-only");
+	g_signal_connect(t, "toggled", G_CALLBACK(ss_toggle_toggled), NULL);
+	return t;
 }
 
 /* A drop-down of `labels`; choosing i sets values[i] (NULL removes). */
@@ -632,7 +657,7 @@ static void ss_binding_row(struct ss_form *f, const char *res)
 		g_signal_connect(e, "changed", G_CALLBACK(ss_entry_changed), NULL);
 		gtk_box_append(GTK_BOX(box), e);
 		snprintf(place, sizeof(place), "%s.bindings.%s.mode", f->ent, res);
-		GtkWidget *rw = ss_check(f, "Read-write", place, "rw");
+		GtkWidget *rw = ss_mode_toggle(f, place);
 		snprintf(a11y, sizeof(a11y), "Read-write %s", res);
 		ss_a11y_label(rw, a11y);
 		gtk_box_append(GTK_BOX(box), rw);

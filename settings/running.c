@@ -252,6 +252,8 @@ void ss_running_form(struct ss *s, GtkWidget *box, const char *instance)
 
 	s->run_state = gtk_label_new("");
 	gtk_label_set_xalign(GTK_LABEL(s->run_state), 0);
+	gtk_label_set_wrap(GTK_LABEL(s->run_state), TRUE);
+	gtk_label_set_max_width_chars(GTK_LABEL(s->run_state), 40);
 	ss_a11y_label(s->run_state, "Running state");
 	for (size_t i = 0; i < G_N_ELEMENTS(ops); i++) {
 		GtkWidget *b = gtk_button_new_with_label(ops[i].label);

@@ -503,6 +503,9 @@ static GtkWidget *ss_page_new(struct ss *s, enum sp_edit_kind k)
 	gtk_widget_set_margin_bottom(left, 6);
 
 	s->forms[k] = gtk_scrolled_window_new();
+	/* Wide messages wrap instead of pushing the fields out of sight. */
+	gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(s->forms[k]), GTK_POLICY_NEVER,
+				       GTK_POLICY_AUTOMATIC);
 	gtk_widget_set_hexpand(s->forms[k], TRUE);
 	gtk_paned_set_start_child(GTK_PANED(paned), left);
 	gtk_paned_set_end_child(GTK_PANED(paned), s->forms[k]);
@@ -667,8 +670,10 @@ struct ss *ss_new(const char *file)
 	s->daemon_label = gtk_label_new("");
 	gtk_label_set_xalign(GTK_LABEL(s->status), 0);
 	gtk_widget_set_hexpand(s->status, TRUE);
-	gtk_label_set_ellipsize(GTK_LABEL(s->status), PANGO_ELLIPSIZE_MIDDLE);
-	ss_a11y_label(s->status, "Status");
+	gtk_label_set_ellipsize(GTK_LABEL(s->status), PANGO_ELLIPSIZE_END);
+	gtk_label_set_ellipsize(GTK_LABEL(s->daemon_label), PANGO_ELLIPSIZE_END);
+	gtk_label_set_max_width_chars(GTK_LABEL(s->daemon_label), 48);
+	gtk_label_set_xalign(GTK_LABEL(s->daemon_label), 1);
 	foot = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
 	gtk_widget_set_margin_start(foot, 8);
 	gtk_widget_set_margin_end(foot, 8);
