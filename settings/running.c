@@ -53,6 +53,14 @@ static void ss_state_line(json_t *o, char *buf, size_t len)
 		snprintf(buf + off, len - off, ", %lld MiB", mem);
 }
 
+/* Each button on its own: a screen reader reads a button's own state. */
+static void ss_run_buttons(struct ss *s, bool on)
+{
+	for (GtkWidget *c = gtk_widget_get_first_child(s->run_box); c;
+	     c = gtk_widget_get_next_sibling(c))
+		gtk_widget_set_sensitive(c, on);
+}
+
 static void ss_running_update(struct ss *s)
 {
 	const char *name = s->selected[SP_EDIT_INST];
@@ -83,15 +91,15 @@ static void ss_running_update(struct ss *s)
 		snprintf(line, sizeof(line),
 			 "spectrumd is not reachable (%.200s): this view is out of date",
 			 s->daemon_error);
-		gtk_widget_set_sensitive(s->run_box, FALSE);
+		ss_run_buttons(s, false);
 	} else if (!(o = ss_running_of(s, name))) {
 		snprintf(line, sizeof(line),
 			 "spectrumd does not know %s: it runs the data file it was started with",
 			 name);
-		gtk_widget_set_sensitive(s->run_box, FALSE);
+		ss_run_buttons(s, false);
 	} else {
 		ss_state_line(o, line, sizeof(line));
-		gtk_widget_set_sensitive(s->run_box, TRUE);
+		ss_run_buttons(s, true);
 	}
 	gtk_label_set_text(GTK_LABEL(s->run_state), line);
 }
@@ -344,9 +352,7 @@ void ss_apply(struct ss *s)
 		"The saved file changes the plans of: %s.\n\n%s%s%s%s", changed,
 		run->len ? "Apply restarts these running instances: " :
 			   "No changed instance is running; nothing will restart.",
-		run->str,
-		idle->len ? "\nNot running (they take the change at their next start): " : "",
-		idle->str);
+		run->str, idle->len ? "\nNot running, so not restarted: " : "", idle->str);
 	ss_confirm(s, "Apply", text, run->len ? "Restart them" : "OK", ss_apply_changes,
 		   g_ptr_array_free(restart, FALSE), (GDestroyNotify)g_strfreev);
 	g_free(text);

@@ -11,13 +11,18 @@ STEP is one of:
             refused, fix it, save (the test's main story)
   save      press Ctrl+S on the file as opened (no edit)
   readonly  the window of a file that does not parse
+  conflict  the file changes on disk while open
+  daemon    the running view, then spectrumd (pid $SS_DAEMON_PID) goes away
 
 Prints one line per check: "ok - WHAT" or "not ok - WHAT" (run.sh numbers
 them), and "# ..." for diagnostics.
 """
 import ctypes
 import hashlib
+import json
+import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -285,11 +290,68 @@ def step_edit(path, shot):
         say(subprocess.run(["test", "-s", shot]).returncode == 0, "screenshot " + shot)
 
 
+def step_daemon(path):
+    """The running view while spectrumd answers, then after it is gone."""
+    if not say(wait_for(app, "the application on the bus") is not None, "the window is on the accessibility bus"):
+        return
+    say(press("page tab", "Instances"), "open the Instances page")
+    states = ("stopped", "starting", "running", "failed", "stopping")
+    state = wait_for(lambda: [n for n in labels_on("Instances") if n.startswith(states)], "an instance's state")
+    say(bool(state), "the instance shows its state: %s" % (state[0] if state else "-"))
+    footer = wait_for(lambda: labels_with("spectrumd: "), "the daemon line")
+    say(bool(footer), "the window says spectrumd answers: %s" % (footer[0] if footer else "-"))
+    start = widget("push button", "Start", "Instances")
+    say(start is not None and start.getState().contains(pyatspi.STATE_SENSITIVE), "Start can be pressed")
+    # Apply: what a saved change restarts, shown before anything is done.
+    with open(path) as f:
+        name = next(iter(json.load(f)["instances"]))  # the one selected first
+    type_into("Memory", "256M")
+    ctrl("s")
+    say(wait_for(lambda: "Saved" in status(), "Saved", 10) is not None, "change %s's memory and save" % name)
+    press("push button", "Apply")
+    shown = wait_for(lambda: labels_with("changes the plans of: %s." % name), "Apply's question", 10)
+    say(bool(shown), "Apply shows what the change touches before doing it")
+    for line in shown or []:
+        note(line)
+    press("push button", "OK")
+    os.kill(int(os.environ["SS_DAEMON_PID"]), signal.SIGTERM)
+    gone = wait_for(lambda: [n for n in labels_on("Instances") if n.startswith("spectrumd is not reachable")],
+                    "the running view to say the daemon is gone", 10)
+    say(bool(gone), "when spectrumd goes, one line says so: %s" % (gone[0] if gone else "-"))
+    start = widget("push button", "Start", "Instances")
+    say(start is not None and not start.getState().contains(pyatspi.STATE_SENSITIVE),
+        "and the buttons are greyed")
+
+
+def step_conflict(path):
+    """Someone else writes the file while it is open."""
+    if not say(wait_for(app, "the application on the bus") is not None, "the window is on the accessibility bus"):
+        return
+    widget("push button", "Save")
+    with open(path, "a") as f:
+        f.write("\n")
+    banner = wait_for(lambda: labels_with("changed on disk"), "the changed-on-disk banner", 10)
+    say(bool(banner), "a change on disk is noticed: %s" % (banner[0] if banner else "-"))
+    theirs = digest(path)
+    press("push button", "Save")
+    say("changed on disk" in status() and digest(path) == theirs, "Save does not overwrite it: " + status())
+    say(press("push button", "Keep mine"), "press Keep mine")
+    press("push button", "Save")
+    say(wait_for(lambda: "Saved" in status(), "Saved", 10) is not None and digest(path) != theirs,
+        "then Save writes ours: " + status())
+
+
+def labels_on(title):
+    root = page(title)
+    return [n.name for n in find_all(root, lambda n: n.getRoleName() == "label")] if root else []
+
+
 def main():
     step, path = sys.argv[1], sys.argv[2]
     shot = sys.argv[3] if len(sys.argv) > 3 else None
     {"edit": lambda: step_edit(path, shot), "save": lambda: step_save(path),
-     "readonly": lambda: step_readonly(path)}[step]()
+     "readonly": lambda: step_readonly(path), "daemon": lambda: step_daemon(path),
+     "conflict": lambda: step_conflict(path)}[step]()
 
 
 if __name__ == "__main__":
