@@ -12,6 +12,7 @@ STEP is one of:
   save      press Ctrl+S on the file as opened (no edit)
   readonly  the window of a file that does not parse
   conflict  the file changes on disk while open
+  device    a USB device picked from a fake sysfs ($SPECTRUM_SYSFS)
   daemon    the running view, then spectrumd (pid $SS_DAEMON_PID) goes away
 
 Prints one line per check: "ok - WHAT" or "not ok - WHAT" (run.sh numbers
@@ -201,15 +202,47 @@ class Keyboard:
 keyboard = None
 
 
-def ctrl(key):
-    """Ctrl+KEY, typed into the window."""
+def keys(*combo):
+    """Keys typed into the window (its header bar has the pointer)."""
     global keyboard
     if keyboard is None:
         keyboard = Keyboard()
     frames = find_all(app(), lambda n: n.getRoleName() == "frame")
     x, y, w, h = frames[0].queryComponent().getExtents(pyatspi.DESKTOP_COORDS) if frames else (0, 0, 400, 300)
-    keyboard.focus_at(x + w // 2, y + h // 3)
-    keyboard.combo("Control_L", key)
+    keyboard.focus_at(x + w // 3, y + 12)
+    keyboard.combo(*combo)
+
+
+def ctrl(key):
+    """Ctrl+KEY, typed into the window."""
+    keys("Control_L", key)
+
+
+def choose(name, wanted, scope):
+    """Picks the item whose label starts with `wanted` from drop-down
+    `name`, as with a keyboard: open it, Up to the top, Down to it,
+    Return."""
+    combo = widget("combo box", name, scope)
+    if combo is None:
+        return False
+    combo.getChildAtIndex(0).queryAction().doAction(0)  # its button opens the list
+    lists = wait_for(lambda: find_all(combo, lambda n: n.getRoleName() == "list"), "the list of " + name, 5)
+    if not lists:
+        return False
+    items = [find_all(lists[0].getChildAtIndex(i), lambda n: n.getRoleName() == "label")
+             for i in range(lists[0].childCount)]
+    texts = [i[0].name if i else "" for i in items]
+    note("%s offers: %s" % (name, "; ".join(texts)))
+    index = next((i for i, t in enumerate(texts) if t.startswith(wanted)), None)
+    if index is None:
+        return False
+    for _ in texts:
+        keys("Up")
+    for _ in range(index):
+        keys("Down")
+    keys("Return")
+    time.sleep(0.5)
+    return True
 
 
 def digest(path):
@@ -341,6 +374,24 @@ def step_conflict(path):
         "then Save writes ours: " + status())
 
 
+def step_device(path):
+    """A USB resource picked from the devices present (a fake sysfs),
+    bound into an instance."""
+    if not say(wait_for(app, "the application on the bus") is not None, "the window is on the accessibility bus"):
+        return
+    say(press("page tab", "Resources"), "open the Resources page")
+    say(press("push button", "Add resource", "Resources"), "press Add resource")
+    say(type_into("Name", "key", "Resources") and press("push button", "Rename", "Resources"), "name it key")
+    say(choose("Type", "usb", "Resources"), "choose the type usb")
+    say(wait_for(lambda: widget("combo box", "Pick a device present", "Resources"), "the device list") is not None,
+        "a usb resource offers the devices present")
+    say(choose("Pick a device present", "1209:0002 Spectrum Test Key", "Resources"), "pick the test key")
+    say(press("page tab", "Instances"), "open the Instances page")
+    say(press("push button", "Bind key", "Instances"), "bind key into the instance")
+    ctrl("s")
+    say(wait_for(lambda: "Saved" in status(), "Saved", 10) is not None, "saved: " + status())
+
+
 def labels_on(title):
     root = page(title)
     return [n.name for n in find_all(root, lambda n: n.getRoleName() == "label")] if root else []
@@ -351,6 +402,7 @@ def main():
     shot = sys.argv[3] if len(sys.argv) > 3 else None
     {"edit": lambda: step_edit(path, shot), "save": lambda: step_save(path),
      "readonly": lambda: step_readonly(path), "daemon": lambda: step_daemon(path),
+     "device": lambda: step_device(path),
      "conflict": lambda: step_conflict(path)}[step]()
 
 

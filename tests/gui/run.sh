@@ -150,7 +150,23 @@ check "spectrum-settings did not crash on it" test ! -s "$tmp/app.log" -o -z "$(
 cp "$src/examples/minimal.json" "$tmp/minimal.json"
 run_session conflict "$tmp/minimal.json"
 
-# 5. The running view, with spectrumd answering and then gone (root: the
+# 5. A USB device picked from those present: a fake sysfs, as the
+#    daemon's own device checks read it in tests/unit/test_devices.c.
+mkdir -p "$tmp/sys/bus/usb/devices/1-2" "$tmp/sys/bus/usb/devices/1-2:1.0" "$tmp/sys/bus/pci/devices"
+echo 1209 >"$tmp/sys/bus/usb/devices/1-2/idVendor"
+echo 0002 >"$tmp/sys/bus/usb/devices/1-2/idProduct"
+echo 1 >"$tmp/sys/bus/usb/devices/1-2/busnum"
+echo "Spectrum Test Key" >"$tmp/sys/bus/usb/devices/1-2/product"
+cp "$src/examples/minimal.json" "$tmp/device.json"
+SPECTRUM_SYSFS=$tmp/sys run_session device "$tmp/device.json"
+"$spectrum" plan --json "$tmp/device.json" >"$tmp/plan.json" 2>"$tmp/out"
+jq -e '.[] | select(.instance == "scratch") | .usb | length == 1' "$tmp/plan.json" >/dev/null 2>&1
+check "the plan passes the picked USB device through" test $? -eq 0
+jq -e '.resources.key == {"type": "usb", "vendor": "1209", "product": "0002"}
+	and .instances.scratch.bindings.key == {}' "$tmp/device.json" >/dev/null 2>&1
+check "  by its vendor:product, 1209:0002" test $? -eq 0
+
+# 6. The running view, with spectrumd answering and then gone (root: the
 #    daemon runs in a network namespace of its own, as in daemon/ctl.sh).
 if [[ $(id -u) -eq 0 ]] && command -v unshare >/dev/null; then
 	cp "$src/tests/daemon/daemon.json" "$tmp/daemon.json"
