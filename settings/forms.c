@@ -311,9 +311,9 @@ static void ss_heading(struct ss_form *f, const char *text)
 static void ss_rename_clicked(GtkButton *btn, gpointer p)
 {
 	GtkWidget *entry = p;
-	struct ss_bind *b = g_object_get_data(G_OBJECT(entry), "ss-bind");
-	struct ss *s = b->s;
-	enum sp_edit_kind k = (enum sp_edit_kind)b->kind;
+	struct ss *s = g_object_get_data(G_OBJECT(entry), "ss");
+	enum sp_edit_kind k =
+		(enum sp_edit_kind)GPOINTER_TO_INT(g_object_get_data(G_OBJECT(entry), "ss-kind"));
 	const char *to = gtk_editable_get_text(GTK_EDITABLE(entry));
 	struct sp_err err = {0};
 	char from[SP_NAME_MAX + 1];
@@ -338,7 +338,8 @@ static void ss_name_row(struct ss_form *f)
 	gtk_editable_set_enable_undo(GTK_EDITABLE(e), FALSE);
 	gtk_widget_set_hexpand(e, TRUE);
 	ss_a11y_label(e, "Name");
-	ss_bind_new(f->s, e, f->ent, (enum ss_kind)f->k);
+	g_object_set_data(G_OBJECT(e), "ss", f->s);
+	g_object_set_data(G_OBJECT(e), "ss-kind", GINT_TO_POINTER(f->k));
 	g_signal_connect(b, "clicked", G_CALLBACK(ss_rename_clicked), e);
 	g_signal_connect_swapped(e, "activate", G_CALLBACK(gtk_widget_activate), b);
 	gtk_box_append(GTK_BOX(box), e);

@@ -57,7 +57,7 @@ check "  which says no display is set" grep -q "no display: neither WAYLAND_DISP
 # An X server of our own, on a display number no one uses.
 for d in $(seq 90 140); do
 	[[ -e /tmp/.X11-unix/X$d || -e /tmp/.X$d-lock ]] && continue
-	Xvfb ":$d" -screen 0 1100x820x24 -nolisten tcp >"$tmp/xvfb.log" 2>&1 &
+	Xvfb ":$d" -screen 0 1000x720x24 -nolisten tcp >"$tmp/xvfb.log" 2>&1 &
 	xpid=$!
 	sleep 1
 	if kill -0 "$xpid" 2>/dev/null; then
