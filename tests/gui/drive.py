@@ -12,6 +12,7 @@ STEP is one of:
   save      press Ctrl+S on the file as opened (no edit)
   readonly  the window of a file that does not parse
   conflict  the file changes on disk while open
+  delete    a resource in use, deleted with its bindings when confirmed
   device    a USB device picked from a fake sysfs ($SPECTRUM_SYSFS)
   daemon    the running view, then spectrumd (pid $SS_DAEMON_PID) goes away
 
@@ -392,6 +393,25 @@ def step_device(path):
     say(wait_for(lambda: "Saved" in status(), "Saved", 10) is not None, "saved: " + status())
 
 
+def step_delete(path):
+    """Deleting a resource that instances bind: refused naming them, then
+    done with their bindings when the user says so."""
+    if not say(wait_for(app, "the application on the bus") is not None, "the window is on the accessibility bus"):
+        return
+    say(press("page tab", "Resources"), "open the Resources page")
+    lst = widget("list", "Resources", "Resources")
+    rows = [find_all(lst.getChildAtIndex(i), lambda n: n.getRoleName() == "label")[0].name
+            for i in range(lst.childCount)]
+    say(lst.querySelection().selectChild(rows.index("downloads")), "select downloads")
+    say(wait_for(lambda: widget("text", "Host directory", "Resources"), "the directory form") is not None,
+        "its form shows")
+    say(press("push button", "Delete resource", "Resources"), "press Delete resource")
+    say("in use by instance browser" in status(), "refused, naming the instance: " + status())
+    say(press("push button", "Delete with bindings"), "confirm: delete with its bindings")
+    ctrl("s")
+    say(wait_for(lambda: "Saved" in status(), "Saved", 10) is not None, "saved: " + status())
+
+
 def labels_on(title):
     root = page(title)
     return [n.name for n in find_all(root, lambda n: n.getRoleName() == "label")] if root else []
@@ -402,7 +422,7 @@ def main():
     shot = sys.argv[3] if len(sys.argv) > 3 else None
     {"edit": lambda: step_edit(path, shot), "save": lambda: step_save(path),
      "readonly": lambda: step_readonly(path), "daemon": lambda: step_daemon(path),
-     "device": lambda: step_device(path),
+     "device": lambda: step_device(path), "delete": lambda: step_delete(path),
      "conflict": lambda: step_conflict(path)}[step]()
 
 

@@ -150,7 +150,15 @@ check "spectrum-settings did not crash on it" test ! -s "$tmp/app.log" -o -z "$(
 cp "$src/examples/minimal.json" "$tmp/minimal.json"
 run_session conflict "$tmp/minimal.json"
 
-# 5. A USB device picked from those present: a fake sysfs, as the
+# 5. A resource that an instance binds: refused naming it, then deleted
+#    with its binding when confirmed.
+cp "$src/examples/desktop.json" "$tmp/delete.json"
+run_session delete "$tmp/delete.json"
+jq -e '(.resources | has("downloads") | not) and (.instances.browser.bindings | has("downloads") | not)
+	and (.instances.browser.bindings | has("web"))' "$tmp/delete.json" >/dev/null 2>&1
+check "downloads and its binding are gone, browser's other binding stays" test $? -eq 0
+
+# 6. A USB device picked from those present: a fake sysfs, as the
 #    daemon's own device checks read it in tests/unit/test_devices.c.
 mkdir -p "$tmp/sys/bus/usb/devices/1-2" "$tmp/sys/bus/usb/devices/1-2:1.0" "$tmp/sys/bus/pci/devices"
 echo 1209 >"$tmp/sys/bus/usb/devices/1-2/idVendor"
@@ -166,7 +174,7 @@ jq -e '.resources.key == {"type": "usb", "vendor": "1209", "product": "0002"}
 	and .instances.scratch.bindings.key == {}' "$tmp/device.json" >/dev/null 2>&1
 check "  by its vendor:product, 1209:0002" test $? -eq 0
 
-# 6. The running view, with spectrumd answering and then gone (root: the
+# 7. The running view, with spectrumd answering and then gone (root: the
 #    daemon runs in a network namespace of its own, as in daemon/ctl.sh).
 if [[ $(id -u) -eq 0 ]] && command -v unshare >/dev/null; then
 	cp "$src/tests/daemon/daemon.json" "$tmp/daemon.json"
