@@ -668,3 +668,79 @@ void sp_devices_release(const char *run_dir)
 	sp_record_restore(dirfd, name);
 	close(dirfd);
 }
+
+/* The first line of a sysfs text file, without its newline; "" if none. */
+static void sp_read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+
+	buf[0] = '\0';
+	if (!f)
+		return;
+	if (!fgets(buf, (int)len, f))
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+/* A USB device directory is BUS-PORT (interfaces have a ':', root hubs
+ * are usbN). */
+static bool sp_usb_present_one(const char *dir, const char *name, struct sp_dev_present *d)
+{
+	char path[PATH_MAX + 300];
+	const char *dash = strchr(name, '-');
+
+	if (!dash || strchr(name, ':') || strlen(dash + 1) >= sizeof(d->port))
+		return false;
+	memset(d, 0, sizeof(*d));
+	snprintf(path, sizeof(path), "%s/%s/idVendor", dir, name);
+	d->vendor = sp_read_hex(path);
+	snprintf(path, sizeof(path), "%s/%s/idProduct", dir, name);
+	d->device = sp_read_hex(path);
+	if (d->vendor > 0xffff || d->device > 0xffff)
+		return false;
+	d->bus = (unsigned)strtoul(name, NULL, 10);
+	snprintf(d->port, sizeof(d->port), "%s", dash + 1);
+	snprintf(path, sizeof(path), "%s/%s/product", dir, name);
+	sp_read_line(path, d->label, sizeof(d->label));
+	return true;
+}
+
+static bool sp_pci_present_one(const char *dir, const char *name, struct sp_dev_present *d)
+{
+	char path[PATH_MAX + 300];
+
+	if (strlen(name) != 12)
+		return false;
+	memset(d, 0, sizeof(*d));
+	snprintf(d->address, sizeof(d->address), "%s", name);
+	snprintf(path, sizeof(path), "%s/%s/vendor", dir, name);
+	d->vendor = sp_read_num(path, 16, 0);
+	snprintf(path, sizeof(path), "%s/%s/device", dir, name);
+	d->device = sp_read_num(path, 16, 0);
+	return true;
+}
+
+size_t sp_devices_present(enum sp_res_type type, struct sp_dev_present *out, size_t max)
+{
+	char dir[PATH_MAX];
+	struct dirent *e;
+	size_t n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/bus/%s/devices", sp_sysfs(),
+		 type == SP_RES_USB ? "usb" : "pci");
+	if ((type != SP_RES_USB && type != SP_RES_PCI) || !(d = opendir(dir)))
+		return 0;
+	while ((e = readdir(d))) {
+		struct sp_dev_present one;
+		bool ok = e->d_name[0] != '.' &&
+			  (type == SP_RES_USB ? sp_usb_present_one(dir, e->d_name, &one) :
+						sp_pci_present_one(dir, e->d_name, &one));
+		if (ok && n < max)
+			out[n] = one;
+		n += ok;
+	}
+	closedir(d);
+	return n;
+}

@@ -95,6 +95,21 @@ int sp_devices_check(const struct sp_plan *p, struct sp_err *err);
 int sp_devices_exclusive(const struct sp_plan *p, const struct sp_plan *holder, struct sp_err *err);
 
 /*
+ * The USB or PCI devices present on the host, as the checks above find
+ * them (SPECTRUM_SYSFS moves sysfs, for tests): for a picker.  Fills at
+ * most `max` and returns how many there are.  A USB device's `port` is
+ * its "BUS-PORT" directory's PORT; a PCI device has its address only.
+ */
+struct sp_dev_present {
+	char address[16]; /* pci: DDDD:BB:DD.F */
+	unsigned bus;	  /* usb */
+	char port[32];	  /* usb: "1.4" */
+	unsigned vendor, device;
+	char label[96]; /* the product's name when the device gives one */
+};
+size_t sp_devices_present(enum sp_res_type type, struct sp_dev_present *out, size_t max);
+
+/*
  * An unprivileged VMM cannot open the USB and VFIO device nodes it passes
  * through: they are handed to its uid for the VM's life (owners recorded
  * in RUN_DIR.devices) and given back by sp_devices_release when it ends.

@@ -95,6 +95,17 @@ native_pkgs=(
 	nftables
 	iproute2
 	busybox-static
+	# spectrum-settings and its test: GTK 4, an X server of its own, a
+	# D-Bus session with the accessibility bus, the AT-SPI client, and
+	# ImageMagick's import for the screenshot.
+	libgtk-4-dev
+	xvfb
+	dbus-daemon
+	at-spi2-core
+	python3-pyatspi
+	libxtst6
+	imagemagick
+	librsvg2-common
 )
 # Foreign packages for the ppc64le cross build (a static libjansson.a).
 foreign_pkgs=(

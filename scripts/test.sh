@@ -7,7 +7,9 @@
 #
 # Stages, each in its own build directory:
 #   deps     scripts/deps.sh (installs what is missing; needs root then)
-#   native   build/          gcc, --werror, meson test
+#   native   build/          gcc, --werror, meson test (spectrum-settings
+#                            required: its accessibility-driven test, suite
+#                            gui, runs under Xvfb)
 #   asan     build-asan/     gcc, AddressSanitizer + UBSan, meson test
 #                            (no --werror: GCC's warnings give false
 #                            positives under -fsanitize)
@@ -83,7 +85,7 @@ stage_deps() {
 }
 
 stage_native() {
-	configure build --werror
+	configure build --werror -Dsettings=enabled
 	ninja -C build
 	run_meson_tests build
 }

@@ -245,6 +245,23 @@ static void test_grant(const struct sp_plans *plans)
 	TAP_OK(owner(vfio) == OWNER_UID, "and gives it back to its owner, not to itself");
 }
 
+/* What a picker lists: the same sysfs the checks read. */
+static void test_present(void)
+{
+	struct sp_dev_present d[8];
+	size_t n = sp_devices_present(SP_RES_USB, d, 8), pn;
+	bool port4 = false;
+
+	for (size_t i = 0; i < n && i < 8; i++)
+		port4 |= d[i].bus == 1 && strcmp(d[i].port, "4") == 0 && d[i].vendor == 0x1209 &&
+			 d[i].device == 0x0002;
+	TAP_OK(n == 3 && port4, "three USB devices present, 1-4 is 1209:0002 (%zu)", n);
+	pn = sp_devices_present(SP_RES_PCI, d, 8);
+	TAP_OK(pn == 3, "three PCI devices present (%zu)", pn);
+	TAP_OK(sp_devices_present(SP_RES_PCI, d, 1) == 3,
+	       "the count is whole when the array is short");
+}
+
 int main(void)
 {
 	struct sp_host host = {
@@ -272,6 +289,7 @@ int main(void)
 		test_exclusive(plans);
 		test_grant(plans);
 	}
+	test_present();
 	sp_plans_free(plans);
 	sp_config_free(cfg);
 	sp_diags_fini(&d);
