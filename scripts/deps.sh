@@ -94,6 +94,9 @@ native_pkgs=(
 	nftables
 	iproute2
 	busybox-static
+	# the libvirt export's test (tests/libvirt/run.sh) runs it in libvirt
+	libvirt-daemon-system
+	libvirt-clients
 )
 # Foreign packages for the ppc64le cross build (a static libjansson.a).
 foreign_pkgs=(
