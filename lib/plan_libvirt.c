@@ -363,8 +363,8 @@ static int sp_lv_domain(struct sp_lv *x, struct sp_err *err)
 	const struct sp_plan *p = x->p;
 
 	/* A comment carries no escape (and no "--"): constant text only. */
-	sp_lv_raw(x, "<!-- A Spectrum instance, exported by spectrum plan; see spectrum(1),\n"
-		     "     EXPORT TO LIBVIRT. -->\n");
+	sp_lv_raw(x, "<!-- A Spectrum instance, exported by spectrum plan: see \"Export to\n"
+		     "     libvirt\" in spectrum(1) for what is not carried over. -->\n");
 	sp_lv_raw(x, "<domain type='%s'>\n", p->accel == SP_ACCEL_KVM ? "kvm" : "qemu");
 	sp_lv_elem(x, 2, "name", p->instance);
 	sp_lv_raw(x, "  <description>Spectrum instance of application ");
