@@ -12,8 +12,8 @@
  * root image is the one exception (see sp_lv_root).
  *
  * Every string that reaches the XML (paths, names) goes through sp_lv_str,
- * which escapes it; literal markup is written with sp_lv_raw, which takes
- * no string arguments.  Strings from the data file (an image path) can
+ * which escapes it; markup is written with sp_lv_raw, whose only string
+ * arguments are constants of this file.  Strings from the data file (an image path) can
  * hold anything; a byte XML 1.0 cannot carry at all (a control character)
  * makes the export fail rather than be mangled.
  */
@@ -46,7 +46,7 @@ int sp_libvirt_check(const struct sp_plan *p, struct sp_err *err)
 	if (p->hypervisor != SP_HV_QEMU) {
 		sp_err_set(
 			err,
-			"libvirt takes QEMU plans, and this one is for %s; export it with --hypervisor qemu",
+			"libvirt takes QEMU plans, and this one is for %s; plan the instance for qemu",
 			sp_hv_name(p->hypervisor));
 		return -1;
 	}
@@ -60,8 +60,10 @@ int sp_libvirt_check(const struct sp_plan *p, struct sp_err *err)
 			p->shares[0].resource);
 		return -1;
 	}
-	/* libvirt's virtio-pmem device maps its file writable (no read-only
-	 * backend), and the shared root must be read-only in the VMM. */
+	/* The shared root must be read-only in the VMM, and libvirt 9.0 maps
+	 * a virtio-pmem file writable: it takes <readonly/> in the device's
+	 * target, yet its memory-backend-file has share=on and no readonly
+	 * (virsh domxml-to-native shows it). */
 	if (p->root.shared) {
 		sp_err_set(
 			err,
@@ -80,7 +82,7 @@ int sp_libvirt_check(const struct sp_plan *p, struct sp_err *err)
 	return 0;
 }
 
-/* Literal markup only: no string argument ever comes from the plan. */
+/* Markup only: no string argument ever comes from the plan. */
 static void sp_lv_raw(struct sp_lv *x, const char *fmt, ...) SP_PRINTF(2, 3);
 
 static void sp_lv_raw(struct sp_lv *x, const char *fmt, ...)
