@@ -1,27 +1,33 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* spectrum plan FILE [INSTANCE] [--json | --argv] [--hypervisor NAME] */
+/* spectrum plan FILE [INSTANCE] [--json | --argv | --guest | --libvirt]
+ *     [--libvirt-dir DIR] [--hypervisor NAME] */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "cmd.h"
 #include "guest.h"
+#include "paths.h"
+#include "plan_libvirt.h"
 
 enum sp_plan_format {
 	SP_FMT_SUMMARY,
 	SP_FMT_JSON,
 	SP_FMT_ARGV,
 	SP_FMT_GUEST,
+	SP_FMT_LIBVIRT,
 };
 
 struct sp_plan_opts {
 	const char *file;
 	const char *instance;
 	enum sp_plan_format format;
-	int hv; /* -1: each instance's own */
+	int hv;			 /* -1: each instance's own */
+	const char *libvirt_dir; /* --libvirt-dir, or NULL */
 };
 
 static void sp_summary_disks(const struct sp_plan *p)
@@ -151,6 +157,29 @@ static void sp_print_json(const struct sp_plans *plans)
 	json_decref(arr);
 }
 
+/* --libvirt-dir implies --libvirt; the export is of QEMU plans; one
+ * domain per document on standard output. */
+static int sp_plan_check_libvirt(struct sp_plan_opts *o)
+{
+	if (o->libvirt_dir && o->format == SP_FMT_SUMMARY)
+		o->format = SP_FMT_LIBVIRT;
+	if (o->libvirt_dir && o->format != SP_FMT_LIBVIRT)
+		return sp_usage_error("plan", "--libvirt-dir goes with --libvirt only");
+	if (o->format != SP_FMT_LIBVIRT)
+		return 0;
+	if (o->hv >= 0 && o->hv != SP_HV_QEMU)
+		return sp_usage_error("plan",
+				      "--libvirt exports QEMU plans; leave out --hypervisor");
+	if (!o->instance && !o->libvirt_dir)
+		return sp_usage_error(
+			"plan",
+			"--libvirt prints one domain: name the INSTANCE, or give --libvirt-dir DIR to write every instance's");
+	if (o->libvirt_dir && !o->libvirt_dir[0])
+		return sp_usage_error("plan", "--libvirt-dir needs a directory");
+	o->hv = SP_HV_QEMU;
+	return 0;
+}
+
 static int sp_plan_parse_args(int argc, char **argv, struct sp_plan_opts *o)
 {
 	static const struct option longopts[] = {
@@ -158,6 +187,8 @@ static int sp_plan_parse_args(int argc, char **argv, struct sp_plan_opts *o)
 		{"argv", no_argument, NULL, 'a'},
 		{"guest", no_argument, NULL, 'g'},
 		{"hypervisor", required_argument, NULL, 'H'},
+		{"libvirt", no_argument, NULL, 'l'},
+		{"libvirt-dir", required_argument, NULL, 'D'},
 		{NULL, 0, NULL, 0},
 	};
 	enum sp_hv hv;
@@ -182,9 +213,18 @@ static int sp_plan_parse_args(int argc, char **argv, struct sp_plan_opts *o)
 		case 'j':
 		case 'a':
 		case 'g':
+		case 'l':
 			if (o->format != SP_FMT_SUMMARY)
-				return sp_usage_error("plan", "give only one of --json, --argv and --guest");
-			o->format = c == 'j' ? SP_FMT_JSON : c == 'a' ? SP_FMT_ARGV : SP_FMT_GUEST;
+				return sp_usage_error(
+					"plan",
+					"give only one of --json, --argv, --guest and --libvirt");
+			o->format = c == 'j' ? SP_FMT_JSON :
+				    c == 'a' ? SP_FMT_ARGV :
+				    c == 'g' ? SP_FMT_GUEST :
+					       SP_FMT_LIBVIRT;
+			break;
+		case 'D':
+			o->libvirt_dir = optarg;
 			break;
 		case 'H':
 			if (sp_hv_parse(optarg, &hv) < 0)
@@ -194,6 +234,8 @@ static int sp_plan_parse_args(int argc, char **argv, struct sp_plan_opts *o)
 			o->hv = (int)hv;
 			break;
 		case ':':
+			if (strcmp(argv[optind - 1], "--libvirt-dir") == 0)
+				return sp_usage_error("plan", "--libvirt-dir needs a directory");
 			return sp_usage_error(
 				"plan",
 				"--hypervisor needs a value (qemu, crosvm or cloud-hypervisor)");
@@ -203,14 +245,89 @@ static int sp_plan_parse_args(int argc, char **argv, struct sp_plan_opts *o)
 	}
 	if (!o->file)
 		return sp_usage_error("plan", "missing FILE");
+	return sp_plan_check_libvirt(o);
+}
+
+/* The export directory, absolute (libvirt takes absolute paths only). */
+static int sp_libvirt_dir(const char *given, char *buf, size_t len)
+{
+	struct sp_err err = {0};
+	char cwd[SP_PATH_MAX];
+	int n;
+
+	if (!given) {
+		if (sp_env_dir("SPECTRUM_STATE_DIR", SP_STATE_DIR_DEFAULT, cwd, sizeof(cwd), &err) <
+		    0) {
+			sp_warnx("%s", err.msg);
+			return -1;
+		}
+		n = snprintf(buf, len, "%s/%s", cwd, SP_LIBVIRT_DIR);
+	} else if (given[0] == '/') {
+		n = snprintf(buf, len, "%s", given);
+	} else if (getcwd(cwd, sizeof(cwd))) {
+		n = snprintf(buf, len, "%s/%s", cwd, given);
+	} else {
+		sp_warnx(
+			"plan: cannot tell the current directory; give --libvirt-dir as an absolute path");
+		return -1;
+	}
+	if (n < 0 || (size_t)n >= len) {
+		sp_warnx("plan: the libvirt directory's path is too long; choose a shorter one");
+		return -1;
+	}
+	/* "DIR/" and "DIR/." name DIR: keep the XML's paths plain. */
+	while (n > 1 && buf[n - 1] == '/')
+		buf[--n] = '\0';
 	return 0;
 }
 
-static int sp_plan_output(const struct sp_config *cfg, const struct sp_plans *plans,
-			  enum sp_plan_format format)
+/*
+ * Every instance's XML is made before anything is written: a plan libvirt
+ * cannot express fails the command with nothing on disk.  Then each one's
+ * initramfs (and its XML with --libvirt-dir) is written; the XML goes to
+ * standard output, or its path with --libvirt-dir.
+ */
+static int sp_plan_libvirt(const struct sp_config *cfg, const struct sp_plans *plans,
+			   const char *given_dir)
 {
+	struct sp_err err = {0};
+	char dir[SP_PATH_MAX];
+	char *xml[SP_LIMIT_INSTANCES] = {0};
 	int rc = SP_EXIT_OK;
 
+	if (sp_libvirt_dir(given_dir, dir, sizeof(dir)) < 0)
+		return SP_EXIT_SYSTEM;
+	for (size_t i = 0; i < plans->n && rc == SP_EXIT_OK; i++) {
+		xml[i] = sp_libvirt_xml(&plans->v[i], dir, &err);
+		if (!xml[i]) {
+			fprintf(stderr, "%s: instances.%s: error: %s\n", cfg->file,
+				plans->v[i].instance, err.msg);
+			rc = SP_EXIT_INVALID;
+		}
+	}
+	for (size_t i = 0; i < plans->n && rc == SP_EXIT_OK; i++) {
+		if (sp_libvirt_write(&plans->v[i], dir, given_dir ? xml[i] : NULL, &err) < 0) {
+			sp_warnx("plan: %s: %s", plans->v[i].instance, err.msg);
+			rc = SP_EXIT_SYSTEM;
+		} else if (given_dir) {
+			printf("%s/%s.xml\n", dir, plans->v[i].instance);
+		} else {
+			fputs(xml[i], stdout);
+		}
+	}
+	for (size_t i = 0; i < plans->n; i++)
+		free(xml[i]);
+	return rc;
+}
+
+static int sp_plan_output(const struct sp_config *cfg, const struct sp_plans *plans,
+			  const struct sp_plan_opts *o)
+{
+	enum sp_plan_format format = o->format;
+	int rc = SP_EXIT_OK;
+
+	if (format == SP_FMT_LIBVIRT)
+		return sp_plan_libvirt(cfg, plans, o->libvirt_dir);
 	if (format == SP_FMT_JSON) {
 		sp_print_json(plans);
 		return rc;
@@ -245,7 +362,7 @@ int sp_cmd_plan(int argc, char **argv)
 	plans = sp_compile_file(o.file, o.instance, o.hv, &cfg, &rc);
 	if (!plans)
 		return rc;
-	rc = sp_plan_output(cfg, plans, o.format);
+	rc = sp_plan_output(cfg, plans, &o);
 	sp_plans_free(plans);
 	sp_config_free(cfg);
 	return rc;

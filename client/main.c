@@ -21,14 +21,20 @@ const struct sp_cmd sp_cmds[] = {
 	 "standard error, or a one-line summary on standard output.  Warnings, such as\n"
 	 "a device bound into two instances, do not make the check fail.  A FILE whose\n"
 	 "name ends in .nix is evaluated with nix-instantiate first; see spectrum-nix(7).\n"},
-	{"plan", sp_cmd_plan, "FILE [INSTANCE] [--json | --argv | --guest] [--hypervisor NAME]",
+	{"plan", sp_cmd_plan,
+	 "FILE [INSTANCE] [--json | --argv | --guest | --libvirt] [--libvirt-dir DIR]\n"
+	 "    [--hypervisor NAME]",
 	 "show what would run",
 	 "Compiles FILE and prints the plan of every instance, or of INSTANCE only:\n"
 	 "  (default)          a summary per instance\n"
 	 "  --json             the plans as a JSON array\n"
 	 "  --guest            the guest configuration spectrum-init reads\n"
 	 "  --argv             the hypervisor command line, shell-quoted, one block per instance\n"
-	 "  --hypervisor NAME  use qemu, crosvm or cloud-hypervisor for every instance\n"},
+	 "  --hypervisor NAME  use qemu, crosvm or cloud-hypervisor for every instance\n"
+	 "  --libvirt          libvirt domain XML of INSTANCE; writes its initramfs to\n"
+	 "                     STATE_DIR/libvirt/INSTANCE.initrd (or to DIR)\n"
+	 "  --libvirt-dir DIR  writes DIR/INSTANCE.initrd and DIR/INSTANCE.xml for\n"
+	 "                     INSTANCE (or every instance), prints the XML files' paths\n"},
 	{"run", sp_cmd_run, "FILE INSTANCE [--timeout SECONDS] [--disposable]",
 	 "boot one instance in the foreground",
 	 "Boots INSTANCE and copies its console to standard output until its application\n"

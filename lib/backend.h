@@ -66,6 +66,13 @@ extern const struct sp_backend sp_backend_qemu;
 extern const struct sp_backend sp_backend_crosvm;
 extern const struct sp_backend sp_backend_cloud_hypervisor;
 
+/* QEMU's machine for an x86_64 plan: microvm (virtio-mmio), unless the
+ * plan needs PCI (a shared root, USB or VFIO), which takes q35.  Also
+ * false for other architectures. */
+bool sp_qemu_microvm(const struct sp_plan *p);
+/* The kernel's console argument for QEMU's first serial device. */
+const char *sp_qemu_console(enum sp_arch arch);
+
 /* The kernel command line a back end passes: console first, then the
  * plan's.  The caller frees it. */
 char *sp_backend_cmdline(const struct sp_plan *plan, const char *console);

@@ -62,7 +62,7 @@ static const char *sp_qemu_binary(enum sp_arch arch)
 	return "qemu";
 }
 
-static const char *sp_qemu_console(enum sp_arch arch)
+const char *sp_qemu_console(enum sp_arch arch)
 {
 	switch (arch) {
 	case SP_ARCH_X86_64:
@@ -75,6 +75,11 @@ static const char *sp_qemu_console(enum sp_arch arch)
 	return "";
 }
 
+bool sp_qemu_microvm(const struct sp_plan *p)
+{
+	return p->arch == SP_ARCH_X86_64 && !(p->root.shared || p->nusb || p->npci);
+}
+
 static int sp_qemu_machine(struct sp_qemu *q, struct sp_err *err)
 {
 	const struct sp_plan *p = q->p;
@@ -82,7 +87,7 @@ static int sp_qemu_machine(struct sp_qemu *q, struct sp_err *err)
 
 	switch (p->arch) {
 	case SP_ARCH_X86_64:
-		q->microvm = !(p->root.shared || p->nusb || p->npci);
+		q->microvm = sp_qemu_microvm(p);
 		q->pci = !q->microvm;
 		sp_argv_opt(q->a, "-M", "%s%s", q->microvm ? "microvm" : "q35", mb);
 		break;

@@ -222,14 +222,15 @@ static int sp_copy_fd(int in, int out)
 }
 
 /*
- * Written by root in root's run directory (rundir.h): a temporary made
- * with O_EXCL|O_NOFOLLOW, given to the VMM's group through its descriptor
- * (the VMM reads it by path, and may not change it), then renamed.
+ * Written by root in a directory of root's: a temporary made with
+ * O_EXCL|O_NOFOLLOW, given its mode (and, in the run directory, the VMM's
+ * group) through its descriptor, then renamed.  `dir` names dirfd in
+ * messages.
  */
-int sp_guest_initrd(const struct sp_plan *p, int dirfd, struct sp_err *err)
+static int sp_guest_initrd_at(const struct sp_plan *p, int dirfd, const char *dir, const char *name,
+			      mode_t mode, bool vmm_group, struct sp_err *err)
 {
-	const char *name = strrchr(p->initrd, '/') + 1;
-	char tmp[64];
+	char tmp[SP_NAME_MAX + 32];
 	char *cfg = sp_guest_config(p);
 	int in = -1, fd = -1, rc = -1;
 	mode_t type;
@@ -248,20 +249,20 @@ int sp_guest_initrd(const struct sp_plan *p, int dirfd, struct sp_err *err)
 	fd = sp_rundir_create(dirfd, tmp, O_WRONLY, 0600, err);
 	if (fd < 0)
 		goto out;
-	if (sp_copy_fd(in, fd) < 0 ||
-	    (p->vmm_uid && (fchown(fd, geteuid(), (gid_t)p->vmm_uid) < 0 || fchmod(fd, 0640) < 0))) {
-		sp_err_set(err, "writing %s/%s: %s", p->run_dir, tmp, strerror(errno));
+	if (sp_copy_fd(in, fd) < 0 || (vmm_group && fchown(fd, geteuid(), (gid_t)p->vmm_uid) < 0) ||
+	    fchmod(fd, mode) < 0) {
+		sp_err_set(err, "writing %s/%s: %s", dir, tmp, strerror(errno));
 		goto out;
 	}
 	/* The kernel looks for the next archive at a 4-byte boundary. */
 	end = lseek(fd, 0, SEEK_END);
 	if (end < 0 || sp_write_all(fd, "\0\0\0", (size_t)((4 - end % 4) % 4)) < 0 ||
 	    sp_cpio_write_file(fd, "spectrum/config", cfg, strlen(cfg)) < 0 || fsync(fd) < 0) {
-		sp_err_set(err, "writing %s/%s: %s", p->run_dir, tmp, strerror(errno));
+		sp_err_set(err, "writing %s/%s: %s", dir, tmp, strerror(errno));
 		goto out;
 	}
 	if (renameat(dirfd, tmp, dirfd, name) < 0) {
-		sp_err_set(err, "renaming %s/%s: %s", p->run_dir, tmp, strerror(errno));
+		sp_err_set(err, "renaming %s/%s: %s", dir, tmp, strerror(errno));
 		goto out;
 	}
 	rc = 0;
@@ -274,4 +275,17 @@ out:
 		close(in);
 	free(cfg);
 	return rc;
+}
+
+/* The VMM reads it by path, as its group, and may not change it. */
+int sp_guest_initrd(const struct sp_plan *p, int dirfd, struct sp_err *err)
+{
+	return sp_guest_initrd_at(p, dirfd, p->run_dir, strrchr(p->initrd, '/') + 1,
+				  p->vmm_uid ? 0640 : 0600, p->vmm_uid != 0, err);
+}
+
+int sp_guest_initrd_export(const struct sp_plan *p, int dirfd, const char *dir, const char *name,
+			   struct sp_err *err)
+{
+	return sp_guest_initrd_at(p, dirfd, dir, name, 0644, false, err);
 }

@@ -25,6 +25,14 @@ char *sp_guest_config(const struct sp_plan *p);
  */
 int sp_guest_initrd(const struct sp_plan *p, int dirfd, struct sp_err *err);
 
+/*
+ * The same initramfs as `name` in dirfd (named `dir` in messages), mode
+ * 0644, for a VMM that Spectrum does not launch (a libvirt export): it
+ * holds nothing that the domain XML beside it does not show.
+ */
+int sp_guest_initrd_export(const struct sp_plan *p, int dirfd, const char *dir, const char *name,
+			   struct sp_err *err);
+
 /* Appends a newc cpio archive of one regular file (plus its parent
  * directories) and the trailer to `fd`. */
 int sp_cpio_write_file(int fd, const char *path, const void *data, size_t len);

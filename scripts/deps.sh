@@ -106,6 +106,9 @@ native_pkgs=(
 	libxtst6
 	imagemagick
 	librsvg2-common
+	# the libvirt export's test (tests/libvirt/run.sh) runs it in libvirt
+	libvirt-daemon-system
+	libvirt-clients
 )
 # Foreign packages for the ppc64le cross build (a static libjansson.a).
 foreign_pkgs=(

@@ -141,7 +141,12 @@ done
 
 expect "check of an example" 0 "desktop.json: ok: 4 applications, 4 resources, 5 instances" -- check "$ex/desktop.json"
 expect "plan without FILE" 2 "missing FILE" -- plan
-expect "plan with --json and --argv" 2 "only one of --json, --argv and --guest" -- plan "$ex/minimal.json" --json --argv
+expect "plan with --json and --argv" 2 "only one of --json, --argv, --guest and --libvirt" -- plan "$ex/minimal.json" --json --argv
+expect "plan with --libvirt and --guest" 2 "only one of --json, --argv, --guest and --libvirt" -- plan "$ex/minimal.json" scratch --libvirt --guest
+expect "plan with --libvirt-dir and --argv" 2 "^spectrum: --libvirt-dir goes with --libvirt only" -- plan "$ex/minimal.json" --argv --libvirt-dir "$tmp/x"
+expect "plan with --libvirt-dir and no value" 2 "^spectrum: --libvirt-dir needs a directory" -- plan "$ex/minimal.json" --libvirt-dir
+expect "plan with --libvirt and no instance" 2 "name the INSTANCE, or give --libvirt-dir" -- plan "$ex/minimal.json" --libvirt
+expect "plan --libvirt for another hypervisor" 2 "exports QEMU plans" -- plan "$ex/minimal.json" scratch --libvirt --hypervisor cloud-hypervisor
 expect "plan with an unknown option" 2 "unknown option '--frob'" -- plan "$ex/minimal.json" --frob
 expect "run with --timeout and no value" 2 "^spectrum: --timeout needs a value (seconds); see 'spectrum help run'$" -- run "$ex/minimal.json" x --timeout
 expect "plan with --hypervisor and no value" 2 "^spectrum: --hypervisor needs a value (qemu, crosvm or cloud-hypervisor)" -- plan "$ex/minimal.json" --hypervisor
@@ -233,6 +238,51 @@ if [ "$(ls -la "$ex" | md5sum)" = "$before" ]; then
 	echo "ok $n - check and plan write nothing"
 else
 	echo "not ok $n - check and plan write nothing"
+	fail=$((fail + 1))
+fi
+
+# The libvirt export: a refused instance (a directory share) fails the
+# whole export with one line and nothing written; a relative --libvirt-dir
+# is written as given and named absolutely in the XML (libvirt takes
+# absolute paths only); the initramfs is the base one plus the guest
+# configuration, readable by libvirt's QEMU user.
+lvstate=$tmp/lvstate
+mkdir -p "$lvstate/kernels/x86_64" "$lvstate/kernels/ppc64le" "$tmp/lvcwd"
+echo base >"$lvstate/kernels/x86_64/initrd.img"
+echo base >"$lvstate/kernels/ppc64le/initrd.img"
+n=$((n + 1))
+SPECTRUM_STATE_DIR=$lvstate sp plan "$ex/desktop.json" --libvirt-dir "$tmp/lvdir" >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" = 1 ] && [ "$(wc -l <"$tmp/out")" = 1 ] && grep -q "instances.browser: error: libvirt cannot take directory share downloads" "$tmp/out" &&
+	[ ! -e "$tmp/lvdir" ] && [ ! -e "$lvstate/libvirt" ]; then
+	echo "ok $n - a refused libvirt export is one line, status 1, nothing written"
+else
+	echo "not ok $n - a refused libvirt export is one line, status 1, nothing written (exit $rc)"
+	sed 's/^/# /' "$tmp/out"
+	fail=$((fail + 1))
+fi
+n=$((n + 1))
+(cd "$tmp/lvcwd" && SPECTRUM_STATE_DIR=$lvstate ${SPECTRUM_EXE_WRAPPER:-} "$spectrum" plan "$ex/desktop.json" notes --libvirt-dir out) >"$tmp/out" 2>&1
+if [ "$(cat "$tmp/out")" = "$tmp/lvcwd/out/notes.xml" ] &&
+	grep -q "<initrd>$tmp/lvcwd/out/notes.initrd</initrd>" "$tmp/lvcwd/out/notes.xml" &&
+	grep -q "<log file='$tmp/lvcwd/out/notes.console.log' append='on'/>" "$tmp/lvcwd/out/notes.xml" &&
+	[ "$(head -c 5 "$tmp/lvcwd/out/notes.initrd")" = base ] &&
+	grep -aq "^hostname notes$" "$tmp/lvcwd/out/notes.initrd" &&
+	[ "$(stat -c %a "$tmp/lvcwd/out/notes.initrd")" = 644 ]; then
+	echo "ok $n - --libvirt-dir DIR writes DIR/INSTANCE.xml and .initrd, named absolutely"
+else
+	echo "not ok $n - --libvirt-dir DIR writes DIR/INSTANCE.xml and .initrd, named absolutely"
+	sed 's/^/# /' "$tmp/out"
+	fail=$((fail + 1))
+fi
+n=$((n + 1))
+SPECTRUM_STATE_DIR=$lvstate sp plan "$ex/desktop.json" notes --libvirt >"$tmp/out" 2>&1
+if grep -q "<initrd>$lvstate/libvirt/notes.initrd</initrd>" "$tmp/out" && [ -s "$lvstate/libvirt/notes.initrd" ] &&
+	[ ! -e "$lvstate/libvirt/notes.xml" ]; then
+	echo "ok $n - --libvirt prints the XML and writes the initramfs to STATE_DIR/libvirt"
+else
+	echo "not ok $n - --libvirt prints the XML and writes the initramfs to STATE_DIR/libvirt"
+	sed 's/^/# /' "$tmp/out"
 	fail=$((fail + 1))
 fi
 

@@ -3,7 +3,8 @@
 # line of cases.txt and compares exit status, standard error and standard
 # output with expected/NAME.out.  Host-dependent values are fixed through
 # the environment, and the temporary state directory (which holds a
-# stand-in root image, so shareRoot has a size) is written as @STATE@.
+# stand-in root image, so shareRoot has a size) is written as @STATE@, in
+# the output and in the arguments of a case.
 # A case's arguments may start with VAR=VALUE words, which set the
 # environment of that case alone.
 #
@@ -23,6 +24,13 @@ mkdir -p "$state/images" "$here/expected"
 for img in app browser; do
 	truncate -s 16M "$state/images/$img.erofs"
 done
+# Stand-in base initramfs files: a libvirt export writes the instance's
+# initramfs (the base one and its guest configuration) into the state
+# directory.
+for arch in x86_64 ppc64le aarch64; do
+	mkdir -p "$state/kernels/$arch"
+	echo "base initramfs $arch" >"$state/kernels/$arch/initrd.img"
+done
 export SPECTRUM_STATE_DIR="$state" SPECTRUM_RUN_DIR=/run/spectrum
 export SPECTRUM_ACCEL=tcg SPECTRUM_TSC_KHZ=2600000 SPECTRUM_VMM_UID_BASE=524288
 
@@ -32,7 +40,7 @@ grep -v '^#' "$here/cases.txt" | grep -v '^ *$' >"$tmp/cases"
 echo "1..$(wc -l <"$tmp/cases")"
 while read -r name args; do
 	n=$((n + 1))
-	args=$(echo "$args" | sed "s|@SRC@|$src|g; s|@HERE@|$here|g")
+	args=$(echo "$args" | sed "s|@SRC@|$src|g; s|@HERE@|$here|g; s|@STATE@|$state|g")
 	vars=
 	while word=${args%% *} && [ "$word" != "$args" ]; do
 		case $word in
