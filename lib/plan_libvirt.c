@@ -232,7 +232,7 @@ static void sp_lv_target(struct sp_lv *x, size_t i)
 }
 
 static void sp_lv_disk(struct sp_lv *x, size_t index, const char *file, const char *serial, bool ro,
-		       bool keep_owner)
+		       bool keep_owner, bool transient)
 {
 	sp_lv_raw(x, "    <disk type='file' device='disk'>\n"
 		     "      <driver name='qemu' type='raw'/>\n"
@@ -246,6 +246,11 @@ static void sp_lv_disk(struct sp_lv *x, size_t index, const char *file, const ch
 	sp_lv_elem(x, 6, "serial", serial);
 	if (ro)
 		sp_lv_raw(x, "      <readonly/>\n");
+	/* A disposable instance's writes go to libvirt's own throwaway
+	 * overlay, deleted when the domain stops: the volume is not written,
+	 * as with Spectrum's qcow2 layer. */
+	if (transient)
+		sp_lv_raw(x, "      <transient/>\n");
 	sp_lv_address(x);
 	sp_lv_raw(x, "    </disk>\n");
 }
@@ -259,7 +264,7 @@ static void sp_lv_disk(struct sp_lv *x, size_t index, const char *file, const ch
  */
 static void sp_lv_root(struct sp_lv *x)
 {
-	sp_lv_disk(x, 0, x->p->root.image, "root", true, true);
+	sp_lv_disk(x, 0, x->p->root.image, "root", true, true, false);
 }
 
 static void sp_lv_disks(struct sp_lv *x)
@@ -268,7 +273,7 @@ static void sp_lv_disks(struct sp_lv *x)
 		const struct sp_plan_disk *d = &x->p->disks[i];
 		char serial[32];
 		snprintf(serial, sizeof(serial), "vol%zu", i);
-		sp_lv_disk(x, i + 1, d->image, serial, d->mode != SP_MODE_RW, false);
+		sp_lv_disk(x, i + 1, d->image, serial, d->mode != SP_MODE_RW, false, d->overlay != NULL);
 	}
 }
 
