@@ -94,6 +94,13 @@ native_pkgs=(
 	nftables
 	iproute2
 	busybox-static
+	# spectrum-wlfilter's test: a headless sway, clients, a screenshot
+	sway
+	foot
+	grim
+	wl-clipboard
+	libwayland-dev
+	wayland-protocols
 )
 # Foreign packages for the ppc64le cross build (a static libjansson.a).
 foreign_pkgs=(
