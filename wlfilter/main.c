@@ -316,8 +316,10 @@ static int side_process(struct side *from, struct side *to, bool requests)
 	size_t off = 0;
 	int r = 1;
 
+	/* Room for what one message can produce: its bytes in both outputs
+	 * and its descriptor (one at most, in every known signature). */
 	while (to->out.cap - to->out.len >= SWL_OUT_ROOM &&
-	       from->out.cap - from->out.len >= SWL_OUT_ROOM) {
+	       from->out.cap - from->out.len >= SWL_OUT_ROOM && to->nfds_out < FDQ_MAX) {
 		struct swl_result res;
 		size_t at = to->out.len;
 

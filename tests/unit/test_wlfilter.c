@@ -293,11 +293,49 @@ static void test_malformed(void)
 	      "an object argument naming nothing ends it");
 }
 
+/* The signature tables keep the invariants filter.c and main.c rely on:
+ * at most one new id and one descriptor per message, every new id typed
+ * (but bind's), every global's version known. */
+static void test_tables(void)
+{
+	bool good = true;
+
+	for (int i = 1; i < SWL_IF_COUNT; i++) {
+		const struct swl_interface *in = &swl_interfaces[i];
+
+		good &= in->name && in->version >= 1;
+		for (unsigned k = 0; k < in->nreq + in->nev; k++) {
+			bool is_req = k < in->nreq;
+			const struct swl_msg *msg = is_req ? &in->req[k] : &in->ev[k - in->nreq];
+			unsigned n = 0, h = 0;
+
+			for (const char *t = msg->sig; *t; t++) {
+				n += *t == 'n';
+				h += *t == 'h';
+				good &= strchr("?iufsoanh", *t) != NULL;
+			}
+			good &= n <= 1 && h <= 1;
+			if (n == 1 && !(i == SWL_IF_REGISTRY && is_req))
+				good &= msg->creates != SWL_IF_NONE;
+			if (!good) {
+				printf("# %s.%s: %s\n", in->name, msg->name, msg->sig);
+				break;
+			}
+		}
+	}
+	CHECK(good, "signature tables: one new id and one descriptor at most, new ids typed");
+	CHECK(swl_global_find("wl_compositor") == SWL_IF_COMPOSITOR &&
+		      swl_global_find("wl_callback") == SWL_IF_NONE &&
+		      swl_global_find("zwlr_layer_shell_v1") == SWL_IF_NONE,
+	      "only the allow-list is offered");
+}
+
 int main(void)
 {
 	st = malloc(sizeof(*st));
 	if (!st)
 		return 1;
+	test_tables();
 	test_globals();
 	test_titles();
 	test_fullscreen();

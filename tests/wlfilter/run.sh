@@ -245,6 +245,39 @@ fi
 exec 7>&-
 kill "$hostile_pid" 2>/dev/null
 
+# --- raw bytes: a stray descriptor, an oversized message ---
+# raw_guest KIND: connects to the hostile filter's socket as the guest and
+# sends KIND; prints "closed" once the filter hangs up.
+raw_guest() {
+	as_user python3 - "$rt/filter-hostile" "$1" <<'PY'
+import os, socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.settimeout(10)
+get_registry = struct.pack('<III', 1, 12 << 16 | 1, 2)
+if sys.argv[2] == 'stray-fd':
+    # get_registry carries no descriptor: this one belongs to nothing
+    socket.send_fds(s, [get_registry], [os.open('/dev/null', os.O_RDONLY)])
+else:
+    s.sendall(struct.pack('<II', 1, 4100 << 16 | 1) + b'\0' * 4092)
+try:
+    while s.recv(4096):
+        pass
+    print('closed')
+except (socket.timeout, ConnectionResetError) as e:
+    print('closed' if isinstance(e, ConnectionResetError) else 'still open')
+PY
+}
+raw_guest stray-fd >"$tmp/out" 2>&1
+check "a descriptor where none belongs closes the guest's connection" grep -qx closed "$tmp/out"
+cp "$tmp/hostile.log" "$tmp/out"
+check "and is logged" grep -q "sent a descriptor with no message that carries one" "$tmp/hostile.log"
+raw_guest oversized >"$tmp/out" 2>&1
+check "an oversized message closes the guest's connection" grep -qx closed "$tmp/out"
+cp "$tmp/hostile.log" "$tmp/out"
+check "and is logged with its size" grep -q "size 4100 out of 8..4096" "$tmp/hostile.log"
+check "the filter keeps running after both" kill -0 "$filter_b"
+
 # --- the compositor goes: the filters exit 0 ---
 kill "$sway_pid"
 wait "$sway_pid" 2>/dev/null
