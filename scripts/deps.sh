@@ -97,6 +97,7 @@ native_pkgs=(
 	# spectrum-wlfilter's test: a headless sway, clients, a screenshot
 	sway
 	foot
+	gtk-4-examples
 	grim
 	wl-clipboard
 	libwayland-dev

@@ -529,7 +529,8 @@ int main(int argc, char **argv)
 			return 0;
 		side_reset(&guest, "the guest", fd);
 		side_reset(&comp, "the compositor", comp_fd);
-		session();
+		if (session() == END_COMPOSITOR)
+			logline("the compositor closed the guest's connection");
 		side_close(&guest);
 		side_close(&comp);
 		/* A fresh connection for the next guest; none means the

@@ -162,6 +162,30 @@ check "foot's window has the app id spectrum.mail-work" test -n "${title:-}"
 check "foot's title starts with [mail-work]: ${title:-}" test "${title:0:12}" = "[mail-work] "
 check "foot's client is the filter (pid ${pid:-} = $filter_a)" test "${pid:-}" = "$filter_a"
 
+# --- instance notes: a GTK 4 application through its filter ---
+if command -v gtk4-demo >/dev/null; then
+	as_user_exec "$tmp/spectrum-wlfilter" --instance notes --listen "$rt/filter-notes" \
+		--compositor "$rt/wayland-1" >"$tmp/notes.ready" 2>"$tmp/notes.log" &
+	filter_c=$!
+	pids+=("$filter_c")
+	wait_for 'grep -qx ready "$tmp/notes.ready"' 10
+	as_user_exec WAYLAND_DISPLAY=filter-notes GDK_BACKEND=wayland GSK_RENDERER=cairo \
+		NO_AT_BRIDGE=1 gtk4-demo >"$tmp/gtk.log" 2>&1 &
+	gtk_pid=$!
+	pids+=("$gtk_pid")
+	wait_for '[ -n "$(window spectrum.notes)" ]' 30
+	IFS=$'\t' read -r pid fs title <<<"$(window spectrum.notes)"
+	{
+		echo "title=${title:-} pid=${pid:-}"
+		cat "$tmp/notes.log" "$tmp/gtk.log"
+	} >"$tmp/out"
+	check "gtk4-demo starts through its filter, labelled: ${title:-}" \
+		test "${title:0:8}" = "[notes] " -a "${pid:-}" = "$filter_c"
+	kill "$gtk_pid"
+else
+	echo "ok $((n += 1)) # SKIP gtk4-demo not installed (gtk-4-examples)"
+fi
+
 # --- instance hostile: the hostile client through its filter ---
 as_user_exec "$tmp/spectrum-wlfilter" --instance hostile --listen "$rt/filter-hostile" \
 	--compositor "$rt/wayland-1" >"$tmp/hostile.ready" 2>"$tmp/hostile.log" &
