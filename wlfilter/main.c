@@ -510,13 +510,16 @@ int main(int argc, char **argv)
 
 	parse_args(argc, argv);
 	signal(SIGPIPE, SIG_IGN);
-	listen_fd = o.listen_path ? listen_on(o.listen_path) : o.listen_fd;
 	comp_fd = connect_compositor();
 	if (comp_fd < 0) {
-		fprintf(stderr, PROG ": cannot connect to the compositor at %s: %s\n", o.compositor,
-			strerror(errno));
+		fprintf(stderr,
+			PROG ": cannot connect to the compositor at %s: %s (give --compositor the "
+			     "full path of its socket, such as $XDG_RUNTIME_DIR/wayland-1)\n",
+			o.compositor, strerror(errno));
 		return 1;
 	}
+	/* After the compositor answered: a failed start leaves no socket. */
+	listen_fd = o.listen_path ? listen_on(o.listen_path) : o.listen_fd;
 	if (o.color)
 		logline("compositor rule: for_window [app_id=\"^spectrum\\.%s$\"] title_format "
 			"\"<span background='%s'> %s </span> %%title\"",
