@@ -28,9 +28,28 @@ struct dir {
 static uint8_t out_a[SWL_OUT_ROOM], out_b[SWL_OUT_ROOM];
 static struct swl_state st;
 
+static const struct swl_object *obj(uint32_t id)
+{
+	if (id < SWL_CLIENT_IDS)
+		return &st.client[id];
+	if (id >= SWL_SERVER_ID_BASE && id - SWL_SERVER_ID_BASE < SWL_SERVER_IDS)
+		return &st.server[id - SWL_SERVER_ID_BASE];
+	return NULL;
+}
+
+static bool has_iface(uint32_t id, enum swl_iface iface)
+{
+	return obj(id) && obj(id)->iface == iface;
+}
+
 static bool is_toplevel(uint32_t id)
 {
-	return id < SWL_CLIENT_IDS && st.client[id].iface == SWL_IF_XDG_TOPLEVEL;
+	return has_iface(id, SWL_IF_XDG_TOPLEVEL);
+}
+
+static bool withheld(uint32_t id)
+{
+	return obj(id) && obj(id)->hidden;
 }
 
 /* Everything written is whole messages; a set_title carries the label. */
@@ -42,6 +61,10 @@ static void check_out(const struct swl_out *o, bool to_server)
 		struct swl_header h;
 
 		if (swl_header_read(o->buf + off, o->len - off, &h) != 1)
+			abort();
+		/* Clipboard none: nothing of a selection or drag reaches the
+		 * guest, and no offer withheld from it is named to it. */
+		if (!to_server && (withheld(h.id) || has_iface(h.id, SWL_IF_DATA_DEVICE)))
 			abort();
 		if (to_server && h.size >= 16 && is_toplevel(h.id) &&
 		    h.opcode == SWL_XDG_TOPLEVEL_SET_TITLE &&
