@@ -109,6 +109,14 @@ native_pkgs=(
 	# the libvirt export's test (tests/libvirt/run.sh) runs it in libvirt
 	libvirt-daemon-system
 	libvirt-clients
+	# spectrum-wlfilter's test: a headless sway, clients, a screenshot
+	sway
+	foot
+	gtk-4-examples
+	grim
+	wl-clipboard
+	libwayland-dev
+	wayland-protocols
 )
 # Foreign packages for the ppc64le cross build (a static libjansson.a).
 foreign_pkgs=(

@@ -141,6 +141,13 @@ stage_fuzz() {
 	else
 		stage_fail=$((stage_fail + 1))
 	fi
+	# spectrum-wlfilter: a guest's Wayland stream and the compositor's.
+	if SPECTRUM_FUZZER=tests/fuzz/fuzz_wlfilter SPECTRUM_FUZZ_CORPUS=tests/fuzz/wlfilter-corpus \
+		bash tests/fuzz/run.sh build-fuzz 10; then
+		stage_pass=$((stage_pass + 1))
+	else
+		stage_fail=$((stage_fail + 1))
+	fi
 	# The guest's control lines, as the host parses them: short lines.
 	if SPECTRUM_FUZZER=tests/fuzz/fuzz_guestline SPECTRUM_FUZZ_CORPUS=tests/fuzz/guestline-corpus \
 		bash tests/fuzz/run.sh build-fuzz 10; then

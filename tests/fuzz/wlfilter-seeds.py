@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Writes the seed corpus of fuzz_wlfilter (tests/fuzz/wlfilter-corpus):
+# scripts of requests and events in the harness's chunk format.
+#   python3 tests/fuzz/wlfilter-seeds.py tests/fuzz/wlfilter-corpus
+import os
+import struct
+import sys
+
+
+def msg(obj, op, *args):
+    body = b''
+    for a in args:
+        if isinstance(a, int):
+            body += struct.pack('<I', a)
+        else:
+            s = a.encode() if isinstance(a, str) else a
+            s += b'\0'
+            body += struct.pack('<I', len(s)) + s + b'\0' * (-len(s) % 4)
+    return struct.pack('<II', obj, (8 + len(body)) << 16 | op) + body
+
+
+def chunk(data, event=False, fds=0):
+    return bytes([int(event) | fds << 1]) + struct.pack('<H', len(data)) + data
+
+
+def req(*m, fds=0):
+    return chunk(b''.join(m), False, fds)
+
+
+def ev(*m, fds=0):
+    return chunk(b''.join(m), True, fds)
+
+
+window = [
+    req(msg(1, 1, 2)),
+    ev(msg(2, 0, 1, 'wl_compositor', 4), msg(2, 0, 2, 'xdg_wm_base', 2),
+       msg(2, 0, 3, 'wl_seat', 7), msg(2, 0, 4, 'wl_data_device_manager', 3),
+       msg(2, 0, 5, 'wl_shm', 1), msg(2, 0, 6, 'zwlr_layer_shell_v1', 4),
+       msg(2, 0, 7, 'zxdg_decoration_manager_v1', 1)),
+    req(msg(2, 0, 1, 'wl_compositor', 4, 3), msg(3, 0, 4),
+        msg(2, 0, 2, 'xdg_wm_base', 2, 5), msg(5, 2, 9, 4), msg(9, 1, 10)),
+]
+seeds = {
+    'window': window,
+    'hostile-title': window + [req(msg(10, 2, '[bank] \u202e<b>x</b>\x1b'), msg(10, 3, 'x'))],
+    'bind-layer-shell': window + [req(msg(2, 0, 6, 'zwlr_layer_shell_v1', 4, 11))],
+    'bind-guessed': window + [req(msg(2, 0, 1, 'zwlr_screencopy_manager_v1', 3, 11))],
+    'fullscreen': window + [req(msg(10, 11, 0), msg(4, 6))],
+    'clipboard': window + [
+        req(msg(2, 0, 4, 'wl_data_device_manager', 3, 11), msg(2, 0, 3, 'wl_seat', 7, 12),
+            msg(11, 1, 13, 12), msg(11, 0, 14), msg(13, 1, 14, 5)),
+        ev(msg(13, 0, 0xff000001), msg(0xff000001, 0, 'text/plain'), msg(13, 5, 0xff000001)),
+        req(msg(0xff000001, 1, 'text/plain'), fds=1)],
+    'shm-fd': window + [req(msg(2, 0, 5, 'wl_shm', 1, 11), msg(11, 0, 12, 4096), fds=1),
+                        req(msg(12, 0, 13, 0, 16, 16, 64, 0))],
+    'keymap-fd': window + [req(msg(2, 0, 3, 'wl_seat', 7, 11), msg(11, 1, 12)),
+                           ev(msg(12, 0, 1, 4096), fds=1)],
+    'delete-id': [req(msg(1, 0, 2)), ev(msg(2, 0, 7), msg(1, 1, 2)), req(msg(1, 0, 2))],
+    'oversized': [req(struct.pack('<II', 1, 4100 << 16 | 1) + b'\0' * 4092)],
+    'split': [req(msg(1, 1, 2)[:5]), req(msg(1, 1, 2)[5:])],
+}
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+for name, chunks in seeds.items():
+    with open(os.path.join(out, name), 'wb') as f:
+        f.write(b'\0' + b''.join(chunks))

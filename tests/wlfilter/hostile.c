@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A hostile Wayland client, as a guest's application could be, for
+ * tests/wlfilter/run.sh: it maps a window whose title imitates another
+ * instance's label (with a right-to-left override and markup), asks for
+ * its own app id and for fullscreen, sets the clipboard and listens for the
+ * host's selection, then (on a line "bind" on stdin) binds the layer shell:
+ * under its name if it was shown one (without a filter), else under a name
+ * it was not shown, guessed from the gaps in the names it was.
+ *
+ * Prints, one per line: "global NAME" for each global seen, "mapped",
+ * "offer" or "selection" if a host selection ever reaches it, then
+ * "bind NAME" and "disconnected" (or "still connected").
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <wayland-client.h>
+
+#include "xdg-shell-client-protocol.h"
+
+#define W 320
+#define H 200
+#define COLOR 0xff12ab34u /* the test finds these pixels on the screen */
+
+static struct wl_compositor *compositor;
+static struct wl_shm *shm;
+static struct xdg_wm_base *wm_base;
+static struct wl_seat *seat;
+static struct wl_data_device_manager *ddm;
+static uint32_t names[256];
+static unsigned nnames;
+static uint32_t layer_shell_name; /* 0 unless shown */
+static bool configured;
+
+static void global(void *data, struct wl_registry *reg, uint32_t name, const char *iface,
+		   uint32_t version)
+{
+	printf("global %s %u\n", iface, name);
+	if (nnames < 256)
+		names[nnames++] = name;
+	if (!strcmp(iface, "zwlr_layer_shell_v1"))
+		layer_shell_name = name;
+	if (!strcmp(iface, "wl_compositor"))
+		compositor = wl_registry_bind(reg, name, &wl_compositor_interface, 4);
+	else if (!strcmp(iface, "wl_shm"))
+		shm = wl_registry_bind(reg, name, &wl_shm_interface, 1);
+	else if (!strcmp(iface, "xdg_wm_base"))
+		wm_base = wl_registry_bind(reg, name, &xdg_wm_base_interface, 1);
+	else if (!strcmp(iface, "wl_seat"))
+		seat = wl_registry_bind(reg, name, &wl_seat_interface, 1);
+	else if (!strcmp(iface, "wl_data_device_manager"))
+		ddm = wl_registry_bind(reg, name, &wl_data_device_manager_interface, 3);
+}
+
+static void global_remove(void *data, struct wl_registry *reg, uint32_t name)
+{
+}
+
+static const struct wl_registry_listener registry_listener = {global, global_remove};
+
+static void ping(void *data, struct xdg_wm_base *b, uint32_t serial)
+{
+	xdg_wm_base_pong(b, serial);
+}
+
+static const struct xdg_wm_base_listener wm_base_listener = {ping};
+
+static void surface_configure(void *data, struct xdg_surface *s, uint32_t serial)
+{
+	xdg_surface_ack_configure(s, serial);
+	configured = true;
+}
+
+static const struct xdg_surface_listener xdg_surface_listener = {surface_configure};
+
+static void offer(void *data, struct wl_data_device *d, struct wl_data_offer *o)
+{
+	printf("offer\n");
+	fflush(stdout);
+}
+
+static void enter(void *data, struct wl_data_device *d, uint32_t serial, struct wl_surface *s,
+		  wl_fixed_t x, wl_fixed_t y, struct wl_data_offer *o)
+{
+	printf("offer\n");
+}
+
+static void leave(void *data, struct wl_data_device *d)
+{
+}
+
+static void motion(void *data, struct wl_data_device *d, uint32_t t, wl_fixed_t x, wl_fixed_t y)
+{
+}
+
+static void drop(void *data, struct wl_data_device *d)
+{
+}
+
+static void selection(void *data, struct wl_data_device *d, struct wl_data_offer *o)
+{
+	printf("selection\n");
+	fflush(stdout);
+}
+
+static const struct wl_data_device_listener data_device_listener = {offer,  enter, leave,
+								    motion, drop,  selection};
+
+static struct wl_buffer *make_buffer(void)
+{
+	int fd = memfd_create("hostile", MFD_CLOEXEC);
+	uint32_t *px;
+	struct wl_shm_pool *pool;
+	struct wl_buffer *buf;
+
+	if (fd < 0 || ftruncate(fd, W * H * 4) < 0)
+		exit(1);
+	px = mmap(NULL, W * H * 4, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (px == MAP_FAILED)
+		exit(1);
+	for (int i = 0; i < W * H; i++)
+		px[i] = COLOR;
+	pool = wl_shm_create_pool(shm, fd, W * H * 4);
+	buf = wl_shm_pool_create_buffer(pool, 0, W, H, W * 4, WL_SHM_FORMAT_XRGB8888);
+	wl_shm_pool_destroy(pool);
+	close(fd);
+	return buf;
+}
+
+/* The first name below the highest one seen that was not shown: a hidden
+ * global, such as the layer shell. */
+static uint32_t guess_name(void)
+{
+	uint32_t max = 0;
+
+	for (unsigned i = 0; i < nnames; i++)
+		if (names[i] > max)
+			max = names[i];
+	for (uint32_t n = 1; n <= max; n++) {
+		bool shown = false;
+
+		for (unsigned i = 0; i < nnames; i++)
+			shown |= names[i] == n;
+		if (!shown)
+			return n;
+	}
+	return max + 1;
+}
+
+static const struct wl_interface layer_shell_interface = {
+	"zwlr_layer_shell_v1", 4, 0, NULL, 0, NULL,
+};
+
+int main(void)
+{
+	struct wl_display *d = wl_display_connect(NULL);
+	struct wl_registry *reg;
+	struct wl_surface *surf;
+	struct xdg_surface *xs;
+	struct xdg_toplevel *top;
+	struct wl_data_source *src;
+	char line[64];
+	uint32_t name;
+
+	if (!d) {
+		fprintf(stderr, "hostile: cannot connect\n");
+		return 1;
+	}
+	reg = wl_display_get_registry(d);
+	wl_registry_add_listener(reg, &registry_listener, NULL);
+	wl_display_roundtrip(d);
+	if (!compositor || !shm || !wm_base) {
+		fprintf(stderr, "hostile: missing globals\n");
+		return 1;
+	}
+	xdg_wm_base_add_listener(wm_base, &wm_base_listener, NULL);
+	surf = wl_compositor_create_surface(compositor);
+	xs = xdg_wm_base_get_xdg_surface(wm_base, surf);
+	xdg_surface_add_listener(xs, &xdg_surface_listener, NULL);
+	top = xdg_surface_get_toplevel(xs);
+	/* "[mail-work] Looking" shown backwards, in bold if markup passed. */
+	xdg_toplevel_set_title(top, "[mail-work] \xe2\x80\xae<b>gnikooL</b>");
+	xdg_toplevel_set_app_id(top, "spectrum.mail-work");
+	xdg_toplevel_set_fullscreen(top, NULL);
+	wl_surface_commit(surf);
+	while (!configured && wl_display_dispatch(d) >= 0)
+		;
+	wl_surface_attach(surf, make_buffer(), 0, 0);
+	wl_surface_damage(surf, 0, 0, W, H);
+	wl_surface_commit(surf);
+	if (ddm && seat) {
+		struct wl_data_device *dev = wl_data_device_manager_get_data_device(ddm, seat);
+
+		wl_data_device_add_listener(dev, &data_device_listener, NULL);
+		src = wl_data_device_manager_create_data_source(ddm);
+		wl_data_source_offer(src, "text/plain");
+		wl_data_device_set_selection(dev, src, 1);
+	}
+	wl_display_roundtrip(d);
+	printf("mapped\n");
+	fflush(stdout);
+
+	/* Keep dispatching until told to bind. */
+	for (;;) {
+		struct pollfd p[2] = {{0, POLLIN, 0}, {wl_display_get_fd(d), POLLIN, 0}};
+
+		wl_display_flush(d);
+		if (poll(p, 2, -1) < 0)
+			return 1;
+		if (p[1].revents && wl_display_dispatch(d) < 0) {
+			printf("disconnected early\n");
+			return 1;
+		}
+		if (p[0].revents) {
+			if (!fgets(line, sizeof(line), stdin) || strncmp(line, "bind", 4) == 0)
+				break;
+		}
+	}
+	name = layer_shell_name ? layer_shell_name : guess_name();
+	printf("bind zwlr_layer_shell_v1 %u\n", name);
+	wl_registry_bind(reg, name, &layer_shell_interface, 4);
+	printf(wl_display_roundtrip(d) < 0 ? "disconnected\n" : "still connected\n");
+	fflush(stdout);
+	return 0;
+}

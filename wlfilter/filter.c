@@ -1,0 +1,497 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The filter's state machine (see filter.h).  Trust: everything in a
+ * request comes from a guest that may have taken over its kernel and the
+ * waypipe that relays it; the compositor's events are trusted to follow
+ * the protocol, but are still bounded before they are read.
+ */
+#include "filter.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+enum {
+	NOTE_FULLSCREEN = 1 << 0,
+	NOTE_SELECTION = 1 << 1,
+	NOTE_DRAG = 1 << 2,
+	NOTE_GLOBALS = 1 << 3,
+};
+
+bool swl_instance_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > SWL_INSTANCE_MAX || s[0] == '-' || s[len - 1] == '-')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+	return true;
+}
+
+void swl_state_init(struct swl_state *s, const struct swl_config *cfg)
+{
+	memset(s, 0, sizeof(*s));
+	s->cfg = *cfg;
+	s->client[1].iface = SWL_IF_DISPLAY;
+}
+
+static int fail(struct swl_state *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct swl_state *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->why, sizeof(s->why), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* A line to log, once per kind and connection, so that a guest repeating
+ * a refused request cannot flood the instance's log. */
+static void note(struct swl_state *s, unsigned kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void note(struct swl_state *s, unsigned kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->noted & kind)
+		return;
+	s->noted |= kind;
+	va_start(ap, fmt);
+	vsnprintf(s->note, sizeof(s->note), fmt, ap);
+	va_end(ap);
+}
+
+/* The table entry of an id, or NULL outside both ranges. */
+static struct swl_object *object(struct swl_state *s, uint32_t id)
+{
+	if (id > 0 && id < SWL_CLIENT_IDS)
+		return &s->client[id];
+	if (id >= SWL_SERVER_ID_BASE && id - SWL_SERVER_ID_BASE < SWL_SERVER_IDS)
+		return &s->server[id - SWL_SERVER_ID_BASE];
+	return NULL;
+}
+
+static bool out_put(struct swl_out *o, const void *p, size_t n)
+{
+	if (o->cap - o->len < n)
+		return false;
+	memcpy(o->buf + o->len, p, n);
+	o->len += n;
+	return true;
+}
+
+/* 1 (handled) unless r says the connection must end. */
+static int handled(int r)
+{
+	return r < 0 ? -1 : 1;
+}
+
+static int out_msg(struct swl_state *s, struct swl_out *o, struct swl_msgbuf *m)
+{
+	if (!swl_msg_end(m) || !out_put(o, m->buf, m->len))
+		return fail(s, "internal: output buffer full");
+	return 0;
+}
+
+/* ---- titles ---- */
+
+/* Decodes one UTF-8 sequence; returns its length, or 0 if invalid
+ * (overlong, a surrogate, above U+10FFFF, cut short). */
+static size_t utf8_decode(const uint8_t *p, size_t len, uint32_t *cp)
+{
+	static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
+	size_t n;
+	uint32_t c = p[0];
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, c &= 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, c &= 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, c &= 0x07;
+	else
+		return 0;
+	if (len < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if (c < min[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/* Characters shown as an escape: C0 and C1 controls and DEL, the
+ * bidirectional formatting characters (Bidi_Control: they reorder what
+ * follows, e.g. to make a title read like another instance's label), the
+ * line and paragraph separators, the BOM and the interlinear annotation
+ * characters. */
+static bool title_escaped(uint32_t c)
+{
+	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x061c || c == 0x200e || c == 0x200f ||
+	       (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) || c == 0x2028 ||
+	       c == 0x2029 || c == 0xfeff || (c >= 0xfff9 && c <= 0xfffb);
+}
+
+size_t swl_title_clean(const uint8_t *in, size_t len, char *out, size_t cap)
+{
+	size_t o = 0, i = 0;
+	bool cut = len > SWL_TITLE_MAX;
+
+	if (cap < SWL_TITLE_CLEAN_MAX) {
+		if (cap)
+			out[0] = '\0';
+		return 0;
+	}
+	if (cut)
+		len = SWL_TITLE_MAX;
+	while (i < len) {
+		uint32_t c;
+		size_t n = utf8_decode(in + i, len - i, &c);
+
+		if (n == 0) {
+			memcpy(out + o, "\xef\xbf\xbd", 3); /* U+FFFD */
+			o += 3;
+			i++;
+		} else if (title_escaped(c)) {
+			o += (size_t)snprintf(out + o, cap - o, "\\u%04x", (unsigned)c);
+			i += n;
+		} else {
+			memcpy(out + o, in + i, n);
+			o += n;
+			i += n;
+		}
+	}
+	if (cut) {
+		memcpy(out + o, "\xe2\x80\xa6", 3); /* … */
+		o += 3;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* set_title(id, "[NAME] title") or "[NAME]" for an empty title. */
+static int put_title(struct swl_state *s, struct swl_out *o, uint32_t id, const uint8_t *title,
+		     size_t len)
+{
+	char clean[SWL_TITLE_CLEAN_MAX], text[SWL_TITLE_CLEAN_MAX + SWL_INSTANCE_MAX + 4];
+	struct swl_msgbuf m;
+	int n;
+
+	swl_title_clean(title, len, clean, sizeof(clean));
+	n = snprintf(text, sizeof(text), clean[0] ? "[%s] %s" : "[%s]%s", s->cfg.instance, clean);
+	swl_msg_begin(&m, id, SWL_XDG_TOPLEVEL_SET_TITLE);
+	swl_msg_string(&m, text, (size_t)n);
+	return out_msg(s, o, &m);
+}
+
+/* set_app_id(id, "spectrum.NAME"): what the compositor's rules key on. */
+static int put_app_id(struct swl_state *s, struct swl_out *o, uint32_t id)
+{
+	char text[SWL_INSTANCE_MAX + 16];
+	struct swl_msgbuf m;
+	int n = snprintf(text, sizeof(text), "spectrum.%s", s->cfg.instance);
+
+	swl_msg_begin(&m, id, SWL_XDG_TOPLEVEL_SET_APP_ID);
+	swl_msg_string(&m, text, (size_t)n);
+	return out_msg(s, o, &m);
+}
+
+/* ---- requests ---- */
+
+static const char *iface_name(const struct swl_object *obj)
+{
+	return swl_interfaces[obj->iface].name;
+}
+
+/* Every object argument names an object the guest holds. */
+static int check_objects(struct swl_state *s, const struct swl_args *args, const char *what)
+{
+	for (unsigned i = 0; i < args->n; i++) {
+		const struct swl_object *obj;
+
+		if (args->a[i].type != 'o' || args->a[i].null)
+			continue;
+		obj = object(s, args->a[i].u);
+		if (!obj || obj->iface == SWL_IF_NONE || obj->hidden)
+			return fail(s, "%s: argument %u names unknown object %u", what, i + 1,
+				    args->a[i].u);
+	}
+	return 0;
+}
+
+/* A new id from the guest: in its range and free. */
+static int new_client_id(struct swl_state *s, uint32_t id, enum swl_iface iface, const char *what)
+{
+	if (id == 0 || id >= SWL_CLIENT_IDS)
+		return fail(s, "%s: new id %u outside 1..%u", what, id, SWL_CLIENT_IDS - 1);
+	if (s->client[id].iface != SWL_IF_NONE)
+		return fail(s, "%s: new id %u is already in use", what, id);
+	s->client[id].iface = (uint8_t)iface;
+	return 0;
+}
+
+/* A guest's string made fit for a log line: printable ASCII, bounded. */
+static const char *loggable(const uint8_t *in, char out[static 65])
+{
+	size_t i;
+
+	for (i = 0; i < 64 && in && in[i]; i++)
+		out[i] = (in[i] >= 0x20 && in[i] < 0x7f) ? (char)in[i] : '?';
+	out[i] = '\0';
+	return out;
+}
+
+static const struct swl_global *global_find(const struct swl_state *s, uint32_t name)
+{
+	for (unsigned i = 0; i < s->nglobals; i++)
+		if (s->globals[i].name == name)
+			return &s->globals[i];
+	return NULL;
+}
+
+/* wl_registry.bind(name, interface, version, id): only a global the filter
+ * offered, under its own interface name, at most at the offered version. */
+static int check_bind(struct swl_state *s, const struct swl_args *args, const char *what)
+{
+	const struct swl_global *g = global_find(s, args->a[0].u);
+	const char *want = (const char *)args->a[1].data;
+	uint32_t version = args->a[2].u;
+	char shown[65];
+
+	if (!g || strcmp(want, swl_interfaces[g->iface].name) != 0)
+		return fail(s, "%s of %s (name %u): not offered to guests", what,
+			    loggable(args->a[1].data, shown), args->a[0].u);
+	if (version == 0 || version > g->version)
+		return fail(s, "%s of %s: version %u, offered %u", what, want, version, g->version);
+	return new_client_id(s, args->a[3].u, (enum swl_iface)g->iface, what);
+}
+
+/* What the filter does with a request beyond passing it: 1 if it was
+ * handled (rewritten or dropped), 0 to pass it as it is. */
+static int request_action(struct swl_state *s, const struct swl_header *h,
+			  const struct swl_object *obj, const struct swl_args *args,
+			  struct swl_out *to_server, const char *what)
+{
+	switch (obj->iface) {
+	case SWL_IF_XDG_TOPLEVEL:
+		if (h->opcode == SWL_XDG_TOPLEVEL_SET_TITLE)
+			return handled(put_title(s, to_server, h->id, args->a[0].data,
+						 args->a[0].len - 1));
+		if (h->opcode == SWL_XDG_TOPLEVEL_SET_APP_ID)
+			return handled(put_app_id(s, to_server, h->id));
+		if (h->opcode == SWL_XDG_TOPLEVEL_SET_FULLSCREEN && !s->cfg.allow_fullscreen) {
+			note(s, NOTE_FULLSCREEN, "dropped %s: fullscreen is not granted", what);
+			return 1;
+		}
+		return 0;
+	case SWL_IF_DATA_DEVICE:
+		if (h->opcode == SWL_DATA_DEVICE_SET_SELECTION) {
+			note(s, NOTE_SELECTION, "dropped %s: the clipboard policy is none", what);
+			return 1;
+		}
+		if (h->opcode == SWL_DATA_DEVICE_START_DRAG) {
+			note(s, NOTE_DRAG, "dropped %s: the clipboard policy is none", what);
+			return 1;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* After get_toplevel: the label and app id, before the guest can map it. */
+static int toplevel_created(struct swl_state *s, uint32_t id, struct swl_out *to_server)
+{
+	if (put_title(s, to_server, id, (const uint8_t *)"", 0) < 0)
+		return -1;
+	return put_app_id(s, to_server, id);
+}
+
+static int request_new_id(struct swl_state *s, const struct swl_header *h,
+			  const struct swl_object *obj, const struct swl_msg *msg,
+			  const struct swl_args *args, const char *what)
+{
+	if (obj->iface == SWL_IF_REGISTRY && h->opcode == SWL_REGISTRY_BIND)
+		return check_bind(s, args, what);
+	for (unsigned i = 0; i < args->n; i++)
+		if (args->a[i].type == 'n')
+			return new_client_id(s, args->a[i].u, msg->creates, what);
+	return 0;
+}
+
+int swl_filter_request(struct swl_state *s, const uint8_t *buf, size_t len, unsigned fds_queued,
+		       struct swl_out *to_server, struct swl_out *to_client, struct swl_result *res)
+{
+	struct swl_header h;
+	struct swl_args args;
+	const struct swl_object *obj;
+	const struct swl_msg *msg;
+	const char *why;
+	char what[96];
+	int r;
+
+	(void)to_client;
+	s->note[0] = '\0';
+	r = swl_header_read(buf, len, &h);
+	if (r < 0)
+		return fail(s, "request to object %u: size %u out of 8..%u or not a multiple of 4",
+			    swl_get_u32(buf), swl_get_u32(buf + 4) >> 16, SWL_MSG_MAX);
+	if (r == 0)
+		return 0;
+	obj = object(s, h.id);
+	if (!obj || obj->iface == SWL_IF_NONE || obj->hidden)
+		return fail(s, "request %u to unknown object %u", h.opcode, h.id);
+	if (h.opcode >= swl_interfaces[obj->iface].nreq)
+		return fail(s, "%s#%u: unknown request %u", iface_name(obj), h.id, h.opcode);
+	msg = &swl_interfaces[obj->iface].req[h.opcode];
+	snprintf(what, sizeof(what), "%s#%u.%s", iface_name(obj), h.id, msg->name);
+	if (swl_args_parse(msg->sig, buf + 8, h.size - 8u, &args, &why) < 0)
+		return fail(s, "%s: %s", what, why);
+	if (args.nfds > fds_queued)
+		return fail(s, "%s: its descriptor did not come with it", what);
+	if (check_objects(s, &args, what) < 0 || request_new_id(s, &h, obj, msg, &args, what) < 0)
+		return -1;
+	res->size = h.size;
+	res->nfds = args.nfds;
+	res->pass_fds = false;
+	r = request_action(s, &h, obj, &args, to_server, what);
+	if (r != 0)
+		return r < 0 ? -1 : 1;
+	if (!out_put(to_server, buf, h.size))
+		return fail(s, "internal: output buffer full");
+	res->pass_fds = true;
+	if (obj->iface == SWL_IF_XDG_SURFACE && h.opcode == SWL_XDG_SURFACE_GET_TOPLEVEL)
+		return toplevel_created(s, args.a[0].u, to_server) < 0 ? -1 : 1;
+	return 1;
+}
+
+/* ---- events ---- */
+
+/* wl_registry.global: an allowed interface is passed with its version
+ * capped to what the filter knows; anything else is never shown. */
+static int event_global(struct swl_state *s, const struct swl_header *h,
+			const struct swl_args *args, struct swl_out *to_client)
+{
+	const char *name = (const char *)args->a[1].data;
+	enum swl_iface iface = args->a[1].null ? SWL_IF_NONE : swl_global_find(name);
+	uint32_t version = args->a[2].u;
+	struct swl_global *g;
+	struct swl_msgbuf m;
+
+	if (iface == SWL_IF_NONE || version == 0)
+		return 1;
+	if (version > swl_interfaces[iface].version)
+		version = swl_interfaces[iface].version;
+	g = (struct swl_global *)global_find(s, args->a[0].u);
+	if (!g) {
+		if (s->nglobals == SWL_GLOBALS_MAX) {
+			note(s, NOTE_GLOBALS, "more than %u globals: %s (name %u) not offered",
+			     SWL_GLOBALS_MAX, name, args->a[0].u);
+			return 1;
+		}
+		g = &s->globals[s->nglobals++];
+	}
+	g->name = args->a[0].u;
+	g->iface = (uint8_t)iface;
+	g->version = version;
+	swl_msg_begin(&m, h->id, SWL_REGISTRY_GLOBAL);
+	swl_msg_u32(&m, g->name);
+	swl_msg_string(&m, name, strlen(name));
+	swl_msg_u32(&m, version);
+	return handled(out_msg(s, to_client, &m));
+}
+
+/* A selection or drag offer from the compositor (clipboard none): the
+ * guest never sees it, and the filter destroys it at once so that the
+ * compositor keeps no state for it.  The id stays hidden until the
+ * compositor reuses it; events to it are dropped. */
+static int event_data_offer(struct swl_state *s, uint32_t id, struct swl_out *to_server)
+{
+	struct swl_object *obj = object(s, id);
+	struct swl_msgbuf m;
+
+	if (!obj || id < SWL_SERVER_ID_BASE)
+		return fail(s, "compositor: data offer with id %u outside the server's range", id);
+	obj->iface = SWL_IF_DATA_OFFER;
+	obj->hidden = 1;
+	swl_msg_begin(&m, id, SWL_DATA_OFFER_DESTROY);
+	return handled(out_msg(s, to_server, &m));
+}
+
+static int event_action(struct swl_state *s, const struct swl_header *h,
+			const struct swl_object *obj, const struct swl_args *args,
+			struct swl_out *to_client, struct swl_out *to_server)
+{
+	switch (obj->iface) {
+	case SWL_IF_DISPLAY:
+		if (h->opcode == SWL_DISPLAY_DELETE_ID && args->a[0].u > 0 &&
+		    args->a[0].u < SWL_CLIENT_IDS)
+			s->client[args->a[0].u].iface = SWL_IF_NONE;
+		return 0;
+	case SWL_IF_REGISTRY:
+		if (h->opcode == SWL_REGISTRY_GLOBAL)
+			return event_global(s, h, args, to_client);
+		/* global_remove: only of a global the guest was shown */
+		return global_find(s, args->a[0].u) ? 0 : 1;
+	case SWL_IF_DATA_DEVICE:
+		/* Clipboard none: no offer, selection or drag reaches the guest. */
+		if (h->opcode == SWL_DATA_DEVICE_DATA_OFFER)
+			return event_data_offer(s, args->a[0].u, to_server);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int swl_filter_event(struct swl_state *s, const uint8_t *buf, size_t len, unsigned fds_queued,
+		     struct swl_out *to_client, struct swl_out *to_server, struct swl_result *res)
+{
+	struct swl_header h;
+	struct swl_args args;
+	const struct swl_object *obj;
+	const struct swl_msg *msg;
+	const char *why;
+	int r;
+
+	s->note[0] = '\0';
+	r = swl_header_read(buf, len, &h);
+	if (r < 0)
+		return fail(s, "compositor: event of size %u", swl_get_u32(buf + 4) >> 16);
+	if (r == 0)
+		return 0;
+	obj = object(s, h.id);
+	if (!obj || obj->iface == SWL_IF_NONE)
+		return fail(s, "compositor: event %u to unknown object %u", h.opcode, h.id);
+	if (h.opcode >= swl_interfaces[obj->iface].nev)
+		return fail(s, "compositor: %s#%u: unknown event %u", iface_name(obj), h.id,
+			    h.opcode);
+	msg = &swl_interfaces[obj->iface].ev[h.opcode];
+	if (swl_args_parse(msg->sig, buf + 8, h.size - 8u, &args, &why) < 0)
+		return fail(s, "compositor: %s#%u.%s: %s", iface_name(obj), h.id, msg->name, why);
+	if (args.nfds > fds_queued)
+		return fail(s, "compositor: %s#%u.%s: its descriptor did not come with it",
+			    iface_name(obj), h.id, msg->name);
+	res->size = h.size;
+	res->nfds = args.nfds;
+	res->pass_fds = false;
+	if (obj->hidden)
+		return 1; /* to a withheld offer: dropped with its descriptors */
+	r = event_action(s, &h, obj, &args, to_client, to_server);
+	if (r != 0)
+		return r < 0 ? -1 : 1;
+	if (!out_put(to_client, buf, h.size))
+		return fail(s, "internal: output buffer full");
+	res->pass_fds = true;
+	return 1;
+}

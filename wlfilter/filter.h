@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The state machine of spectrum-wlfilter, between one guest's Wayland
+ * connection and the compositor: pure functions over byte buffers.  The
+ * caller (main.c) reads bytes and descriptors, hands each direction's
+ * buffer to swl_filter_request or swl_filter_event, writes what they put in
+ * the output buffers and passes or closes the descriptors as told.
+ */
+#ifndef SWL_FILTER_H
+#define SWL_FILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "protocol.h"
+#include "wire.h"
+
+#define SWL_INSTANCE_MAX 63 /* bytes of an instance's name, as spectrum's names */
+#define SWL_TITLE_MAX 256   /* bytes of a guest's title kept; the rest is cut */
+#define SWL_GLOBALS_MAX 128 /* globals offered on one connection */
+#define SWL_WHY_MAX 256
+
+enum swl_clipboard {
+	SWL_CLIPBOARD_NONE, /* no selection or drag in either direction */
+};
+
+struct swl_config {
+	char instance[SWL_INSTANCE_MAX + 1];
+	bool allow_fullscreen;
+	enum swl_clipboard clipboard;
+};
+
+struct swl_object {
+	uint8_t iface;	/* enum swl_iface; SWL_IF_NONE when free */
+	uint8_t hidden; /* created by the compositor, withheld from the guest */
+};
+
+struct swl_global {
+	uint32_t name;
+	uint8_t iface;
+	uint32_t version; /* as offered: capped to what the filter knows */
+};
+
+struct swl_state {
+	struct swl_config cfg;
+	struct swl_object client[SWL_CLIENT_IDS];
+	struct swl_object server[SWL_SERVER_IDS];
+	struct swl_global globals[SWL_GLOBALS_MAX];
+	unsigned nglobals;
+	unsigned noted;		/* kinds of note already given on this connection */
+	char why[SWL_WHY_MAX];	/* why the connection must end */
+	char note[SWL_WHY_MAX]; /* a line to log about the last message, or "" */
+};
+
+/* An output buffer: the caller leaves at least SWL_OUT_ROOM bytes free in
+ * each before every call (one message produces at most that much). */
+#define SWL_OUT_ROOM (3 * SWL_MSG_MAX)
+struct swl_out {
+	uint8_t *buf;
+	size_t len, cap;
+};
+
+struct swl_result {
+	size_t size;   /* bytes of input the message took */
+	unsigned nfds; /* descriptors of the queue it took */
+	bool pass_fds; /* pass them on with the message, or close them */
+};
+
+/* A fresh connection: only wl_display (id 1) exists. */
+void swl_state_init(struct swl_state *s, const struct swl_config *cfg);
+
+/*
+ * One message from the guest (a request) at the start of buf: 1 when it
+ * was handled (res says how much it took), 0 when buf holds only part of a
+ * message, -1 when the guest's connection must end (s->why says why, naming
+ * the request).  fds_queued is how many descriptors have arrived and not
+ * been taken yet.  s->note, when not empty, is a line to log.
+ */
+int swl_filter_request(struct swl_state *s, const uint8_t *buf, size_t len, unsigned fds_queued,
+		       struct swl_out *to_server, struct swl_out *to_client,
+		       struct swl_result *res);
+
+/* The same for one message from the compositor (an event). */
+int swl_filter_event(struct swl_state *s, const uint8_t *buf, size_t len, unsigned fds_queued,
+		     struct swl_out *to_client, struct swl_out *to_server, struct swl_result *res);
+
+/*
+ * A guest's title made safe to show after the label: control characters,
+ * bidirectional formatting characters and line separators become visible
+ * escapes ("\u202e"), invalid UTF-8 becomes U+FFFD, and at most
+ * SWL_TITLE_MAX bytes of the input are kept (then "…").  Writes a
+ * NUL-terminated string; cap must be at least SWL_TITLE_CLEAN_MAX.
+ * Returns its length.
+ */
+#define SWL_TITLE_CLEAN_MAX (SWL_TITLE_MAX * 6 + 4)
+size_t swl_title_clean(const uint8_t *in, size_t len, char *out, size_t cap);
+
+/* True if s may be an instance's name: 1 to 63 of a-z 0-9 '-', no '-' at
+ * either end (spectrum's own rule for names). */
+bool swl_instance_valid(const char *s);
+
+#endif
