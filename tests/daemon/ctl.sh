@@ -133,6 +133,16 @@ check "the socket is 0660, owner root, group spectrum" has "^660 root $gid$"
 setpriv --reuid=65534 --regid="$gid" --clear-groups "$spectrum" list >"$tmp/out" 2>&1
 rc=$?
 check "a peer whose group is spectrum may list" eval '[ $rc = 0 ] && has "^a  *stopped"'
+setpriv --reuid=65534 --regid="$gid" --clear-groups "$spectrum" generations >"$tmp/out" 2>&1
+rc=$?
+check "and list the generations" eval '[ $rc = 0 ] && has "^ *1 .*(current)$"'
+setpriv --reuid=65534 --regid="$gid" --clear-groups "$spectrum" switch "$cfg" >"$tmp/out" 2>&1
+rc=$?
+check "but not switch: only root may (status 4, one line)" \
+	eval '[ $rc = 4 ] && has "^permission denied: switch changes what root runs" && one_line'
+setpriv --reuid=65534 --regid="$gid" --clear-groups "$spectrum" gc >"$tmp/out" 2>&1
+rc=$?
+check "nor gc (status 4, one line)" eval '[ $rc = 4 ] && has "^permission denied: gc" && one_line'
 # A member's silent connections wait in the daemon's table: they delay
 # nobody, and a fifth of its uid is refused.
 setpriv --reuid=65534 --regid="$gid" --clear-groups "$peer" "$sock" 4 0 2 >"$tmp/peer" 2>&1 &
