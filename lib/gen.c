@@ -82,6 +82,16 @@ int sp_gen_open(struct sp_gen_store *s, const char *state_dir, struct sp_err *er
 			   strerror(errno));
 		return -1;
 	}
+	/* Whoever may write the state directory could swap ours for theirs. */
+	struct stat st;
+	if (fstat(state, &st) < 0 || (st.st_uid != geteuid() && st.st_uid != 0) ||
+	    (st.st_mode & 022)) {
+		sp_err_set(err, "the state directory %s may be written by others than uid %d; "
+			   "make it theirs alone (chmod go-w)",
+			   state_dir, (int)geteuid());
+		close(state);
+		return -1;
+	}
 	s->gens = sp_gen_dir(state, state_dir, "generations", err);
 	if (s->gens >= 0)
 		s->store = sp_gen_dir(state, state_dir, "store", err);

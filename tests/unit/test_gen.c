@@ -243,6 +243,12 @@ static void test_trust(void)
 		TAP_OK(ok_, "a generations directory others may write is refused");
 	};
 	chmod(path, 0755);
+	chmod(dir, 0777);
+	{
+		bool ok_ = (sp_gen_open(&s, dir, &err) < 0 && strstr(err.msg, "chmod go-w"));
+		TAP_OK(ok_, "so is a state directory others may write");
+	}
+	chmod(dir, 0755);
 }
 
 int main(void)
