@@ -544,19 +544,51 @@ static void sd_generations(struct sd *d, bool json, struct sd_out *o)
 	json_decref(arr);
 }
 
+/*
+ * The store images the VMM of `vm` has open: what it boots, whichever
+ * generation (or, adopted, whichever daemon) started it.  The links of
+ * /proc/PID/fd are the kernel's; a VMM that opened another store image
+ * only keeps that one from gc.  At most 4096 descriptors are looked at.
+ */
+static size_t sd_gc_open_images(const struct sd *d, const struct sd_vm *vm, char **out, size_t room)
+{
+	char link[64], target[4096];
+	size_t n = 0, plen = strlen(d->gens.store_path);
+
+	for (int fd = 0; fd < 4096 && n < room; fd++) {
+		ssize_t len;
+		snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)vm->core.pid, fd);
+		len = readlink(link, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = '\0';
+		if (strncmp(target, d->gens.store_path, plen) == 0 && target[plen] == '/')
+			out[n++] = sp_xstrdup(target);
+	}
+	return n;
+}
+
 static int sd_gc(struct sd *d, unsigned keep, struct sd_out *o)
 {
-	const char **in_use = sp_xmalloc((d->nvms + 1) * sizeof(*in_use));
+	size_t room = 8 * (d->nvms + 1), n = 0;
+	char **in_use = sp_xmalloc(room * sizeof(*in_use));
 	char report[8192];
 	struct sp_err err = {0};
-	size_t n = 0;
 	int rc;
 
-	/* What runs keeps its bytes, whichever generation it came from. */
-	for (size_t i = 0; i < d->nvms; i++)
-		if (sd_vm_active(&d->vms[i]))
-			in_use[n++] = d->vms[i].plan->root.image;
-	rc = sp_gen_gc(&d->gens, keep, in_use, n, report, sizeof(report), &err);
+	/* What runs keeps its bytes: its plan's, and those its VMM has open. */
+	for (size_t i = 0; i < d->nvms; i++) {
+		const struct sd_vm *vm = &d->vms[i];
+		if (!sd_vm_active(vm))
+			continue;
+		in_use[n++] = sp_xstrdup(vm->plan->root.image);
+		if (vm->core.pid > 0)
+			n += sd_gc_open_images(d, vm, in_use + n, 7);
+	}
+	rc = sp_gen_gc(&d->gens, keep, (const char *const *)in_use, n, report, sizeof(report),
+		       &err);
+	for (size_t i = 0; i < n; i++)
+		free(in_use[i]);
 	free(in_use);
 	if (rc < 0)
 		sd_out_add(o, "%s\n", err.msg);

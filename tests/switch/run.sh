@@ -24,7 +24,8 @@ cleanup() {
 	pkill -9 -f "pidfile $SPECTRUM_RUN_DIR/" 2>/dev/null
 	rm -rf "$tmp"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 . "$src/tests/tap.sh"
 sp() { "$spectrum" "$@" >"$tmp/out" 2>&1; rc=$?; }
@@ -202,6 +203,7 @@ sp gc
 check "gc removes the generations older than the current one" \
 	eval '[ $rc = 0 ] && "$spectrum" generations --json | jq -e "all(.number >= $cur)" >/dev/null'
 check "and keeps the image the current generation boots" [ -f "$SPECTRUM_STATE_DIR/store/$hash.erofs" ]
+check "and the image running VMs boot, whatever generation started them" [ -f "$SPECTRUM_STATE_DIR/store/$store" ]
 
 "$spectrum" down --kill >/dev/null 2>&1
 echo "# run time $(($(date +%s) - t0)) s"
