@@ -143,6 +143,30 @@ check "but not switch: only root may (status 4, one line)" \
 setpriv --reuid=65534 --regid="$gid" --clear-groups "$spectrum" gc >"$tmp/out" 2>&1
 rc=$?
 check "nor gc (status 4, one line)" eval '[ $rc = 4 ] && has "^permission denied: gc" && one_line'
+# A .nix file: the daemon evaluates it by the path of the descriptor the
+# client passed, so its relative import (./) is found beside it.
+if command -v nix-instantiate >/dev/null; then
+	mkdir -m 755 "$tmp/nix"
+	sed 's/"autostart": true/"autostart": false/' "$cfg" >"$tmp/nix/model.json"
+	echo 'builtins.fromJSON (builtins.readFile ./model.json) // { version = 1; }' >"$tmp/nix/conf.nix"
+	chmod 644 "$tmp/nix"/*
+	"$build/spectrumd" -n -c "$tmp/nix/conf.nix" >"$tmp/out" 2>&1
+	check "spectrumd -n -c FILE.nix evaluates it" has "conf.nix: configuration OK$"
+	"$spectrum" switch "$tmp/nix/conf.nix" >"$tmp/out" 2>&1
+	rc=$?
+	check "switch to a .nix file, with a relative import" eval '[ $rc = 0 ] && has "^generation 2 is current$"'
+	"$spectrum" generations --json >"$tmp/out" 2>&1
+	check "the generation records the Nix file as its source" \
+		eval 'jq -e ".[1].kind == \"nix\" and (.[1].source | endswith(\"/nix/conf.nix\"))" "$tmp/out" >/dev/null'
+	check "and keeps its text and what it evaluated to" eval \
+		'cmp -s "$tmp/nix/conf.nix" "$SPECTRUM_STATE_DIR/generations/2/source" &&
+		 jq -e ".instances" "$SPECTRUM_STATE_DIR/generations/2/config.json" >/dev/null'
+	echo '{ version = 1; applications = 3; }' >"$tmp/nix/bad.nix"
+	"$spectrum" switch "$tmp/nix/bad.nix" >"$tmp/out" 2>&1
+	rc=$?
+	check "a .nix file that does not check changes nothing (one line, status 1)" \
+		eval '[ $rc = 1 ] && one_line && has "bad.nix" && [ "$(readlink "$SPECTRUM_STATE_DIR/generations/current")" = 2 ]'
+fi
 # A member's silent connections wait in the daemon's table: they delay
 # nobody, and a fifth of its uid is refused.
 setpriv --reuid=65534 --regid="$gid" --clear-groups "$peer" "$sock" 4 0 2 >"$tmp/peer" 2>&1 &
