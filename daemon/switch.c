@@ -49,8 +49,7 @@ struct sd_out {
 	size_t len;
 };
 
-static void sd_out_add(struct sd_out *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static void sd_out_add(struct sd_out *o, const char *fmt, ...) SP_PRINTF(2, 3);
 static void sd_out_add(struct sd_out *o, const char *fmt, ...)
 {
 	va_list ap;

@@ -163,6 +163,10 @@ for _ in $(seq 100); do [ "$(names)" = "a b c e " ] && break; sleep 0.1; done
 check "SIGHUP reads the file again: e is added, the others untouched" \
 	eval '[ "$(names)" = "a b c e " ] && [ "$(current)" = 3 ] && [ "$(pid_of a)" = "$a_pid" ]'
 
+sp switch "$v2" --no-restart --dry-run
+check "--no-restart: a changed running instance is only reported" \
+	has "^b: changed (memory_mib), not restarted: 'spectrum restart b' applies it$"
+
 # kill -9 in the middle of a switch: each time the image is rebuilt (32
 # MiB of new bytes, never booted: --no-restart), so the switch hashes it
 # and copies it into the store, and the daemon is killed at another point
