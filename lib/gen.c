@@ -86,7 +86,8 @@ int sp_gen_open(struct sp_gen_store *s, const char *state_dir, struct sp_err *er
 	struct stat st;
 	if (fstat(state, &st) < 0 || (st.st_uid != geteuid() && st.st_uid != 0) ||
 	    (st.st_mode & 022)) {
-		sp_err_set(err, "the state directory %s may be written by others than uid %d; "
+		sp_err_set(err,
+			   "the state directory %s may be written by others than uid %d; "
 			   "make it theirs alone (chmod go-w)",
 			   state_dir, (int)geteuid());
 		close(state);
@@ -600,12 +601,26 @@ static unsigned sp_gen_next(struct sp_gen_store *s)
 	return next;
 }
 
+/* The three files of a generation, each synced, then the directory. */
+static int sp_gen_write_files(struct sp_gen_store *s, int dir, const struct sp_gen *g,
+			      const char *source, size_t source_len, const char *meta)
+{
+	if (sp_gen_write(dir, SP_GEN_SOURCE, source, source_len) < 0)
+		return -1;
+	sp_gen_step(s, 3);
+	if (sp_gen_write(dir, SP_GEN_CONFIG, g->config, g->config_len) < 0)
+		return -1;
+	if (!meta || sp_gen_write(dir, SP_GEN_META, meta, strlen(meta)) < 0)
+		return -1;
+	return fsync(dir);
+}
+
 static int sp_gen_write_dir(struct sp_gen_store *s, const char *tmp, const struct sp_gen *g,
 			    const char *source, size_t source_len, struct sp_err *err)
 {
 	json_t *meta = sp_gen_meta_json(g);
 	char *text = json_dumps(meta, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	int dir, rc = -1;
+	int dir, rc;
 
 	json_decref(meta);
 	if (mkdirat(s->gens, tmp, 0755) < 0 ||
@@ -615,11 +630,8 @@ static int sp_gen_write_dir(struct sp_gen_store *s, const char *tmp, const struc
 		return -1;
 	}
 	sp_gen_step(s, 2);
-	if (sp_gen_write(dir, SP_GEN_SOURCE, source, source_len) == 0 &&
-	    (sp_gen_step(s, 3), sp_gen_write(dir, SP_GEN_CONFIG, g->config, g->config_len) == 0) &&
-	    text && sp_gen_write(dir, SP_GEN_META, text, strlen(text)) == 0 && fsync(dir) == 0)
-		rc = 0;
-	else
+	rc = sp_gen_write_files(s, dir, g, source, source_len, text);
+	if (rc < 0)
 		sp_err_set(err, "cannot write generations/%s: %s", tmp, strerror(errno));
 	close(dir);
 	free(text);
@@ -633,13 +645,15 @@ static int sp_gen_point(struct sp_gen_store *s, unsigned number, struct sp_err *
 
 	snprintf(target, sizeof(target), "%u", number);
 	unlinkat(s->gens, ".current.tmp", 0);
-	if (symlinkat(target, s->gens, ".current.tmp") < 0 ||
-	    (sp_gen_step(s, 6), renameat(s->gens, ".current.tmp", s->gens, SP_GEN_CURRENT)) < 0 ||
-	    fsync(s->gens) < 0) {
-		sp_err_set(err, "cannot make generation %u current: %s", number, strerror(errno));
-		return -1;
-	}
+	if (symlinkat(target, s->gens, ".current.tmp") < 0)
+		goto fail;
+	sp_gen_step(s, 6);
+	if (renameat(s->gens, ".current.tmp", s->gens, SP_GEN_CURRENT) < 0 || fsync(s->gens) < 0)
+		goto fail;
 	return 0;
+fail:
+	sp_err_set(err, "cannot make generation %u current: %s", number, strerror(errno));
+	return -1;
 }
 
 int sp_gen_commit(struct sp_gen_store *s, struct sp_gen *g, const char *source, size_t source_len,
