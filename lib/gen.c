@@ -20,6 +20,14 @@
 #define SP_GEN_CONFIG "config.json"
 #define SP_GEN_CURRENT "current"
 
+/* Writable by no one but its owner (and the owner's own group, root's or
+ * the daemon's: a umask of 002 is no opening). */
+static bool sp_gen_private(const struct stat *st)
+{
+	return !(st->st_mode & 002) &&
+	       (!(st->st_mode & 020) || st->st_gid == 0 || st->st_gid == getegid());
+}
+
 void sp_gen_free(struct sp_gen *g)
 {
 	free(g->source);
@@ -54,7 +62,7 @@ static int sp_gen_dir(int dirfd, const char *shown, const char *name, struct sp_
 			close(fd);
 		return -1;
 	}
-	if (st.st_uid != geteuid() || (st.st_mode & 022)) {
+	if (st.st_uid != geteuid() || !sp_gen_private(&st)) {
 		sp_err_set(err,
 			   "%s/%s is not uid %d's alone (owner %d, mode %o); "
 			   "make it %d's with mode 0755",
@@ -85,7 +93,7 @@ int sp_gen_open(struct sp_gen_store *s, const char *state_dir, struct sp_err *er
 	/* Whoever may write the state directory could swap ours for theirs. */
 	struct stat st;
 	if (fstat(state, &st) < 0 || (st.st_uid != geteuid() && st.st_uid != 0) ||
-	    (st.st_mode & 022)) {
+	    !sp_gen_private(&st)) {
 		sp_err_set(err,
 			   "the state directory %s may be written by others than uid %d; "
 			   "make it theirs alone (chmod go-w)",
