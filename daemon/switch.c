@@ -136,8 +136,10 @@ static int sd_next_compile(struct sd *d, struct sd_next *n, struct sd_out *o)
 	return 0;
 }
 
+static int sd_fd_path(int fd, char *path, size_t len, struct sd_out *o);
+
 /*
- * The file at PATH, whose bytes FD gives (-1: open PATH here): a data
+ * The file at PATH (absolute), whose bytes FD gives: a data
  * file, or a .nix file evaluated as spectrum(1) does.  Relative paths of
  * the model start from the file's directory.
  */
@@ -147,21 +149,9 @@ static int sd_next_read(struct sd *d, const char *path, int fd, struct sd_next *
 	char *json = NULL;
 	size_t json_len = 0;
 	bool missing = false;
-	mode_t type;
-	int own = -1;
 
 	memset(n, 0, sizeof(*n));
-	if (fd < 0) {
-		own = fd = sp_open_regular(path, 0, &type);
-		if (fd < 0) {
-			sd_out_add(o, "%s: error: cannot read the file: %s\n", path,
-				   type ? sp_file_type_name(type) : strerror(errno));
-			return -1;
-		}
-	}
 	n->source = sd_read_bounded(fd, path, &n->source_len, o);
-	if (own >= 0)
-		close(own);
 	if (!n->source)
 		return -1;
 	n->gen.source = sp_xstrdup(path);
@@ -194,6 +184,29 @@ static int sd_next_read(struct sd *d, const char *path, int fd, struct sd_next *
 		return -1;
 	sp_gen_images_of(&n->gen, n->plans);
 	return 0;
+}
+
+/*
+ * FILE of -c and SIGHUP, opened here: recorded, as a switch's file is,
+ * by its absolute path, so that its generation means the same from any
+ * working directory.
+ */
+static int sd_next_open(struct sd *d, const char *file, struct sd_next *n, struct sd_out *o)
+{
+	char path[4096];
+	mode_t type;
+	int fd = sp_open_regular(file, 0, &type), rc = -1;
+
+	memset(n, 0, sizeof(*n));
+	if (fd < 0) {
+		sd_out_add(o, "%s: error: cannot read the file: %s\n", file,
+			   type ? sp_file_type_name(type) : strerror(errno));
+		return -1;
+	}
+	if (sd_fd_path(fd, path, sizeof(path), o) == 0)
+		rc = sd_next_read(d, path, fd, n, o);
+	close(fd);
+	return rc;
 }
 
 /* Generation NUMBER, to boot the bytes it booted. */
@@ -642,7 +655,7 @@ void sd_switch_hup(struct sd *d)
 	o->len = 0;
 	o->buf[0] = '\0';
 	fprintf(stderr, "spectrumd: SIGHUP: reading %s again\n", d->file);
-	if (sd_next_read(d, d->file, -1, &n, o) < 0 || sd_switch_to(d, &n, 0, o) < 0)
+	if (sd_next_open(d, d->file, &n, o) < 0 || sd_switch_to(d, &n, 0, o) < 0)
 		fprintf(stderr, "%sspectrumd: %s not applied; the running configuration stays\n",
 			o->buf, d->file);
 	else
@@ -669,7 +682,7 @@ int sd_switch_boot(struct sd *d, const char *file, bool check_only)
 		return 3;
 	}
 	if (check_only) {
-		rc = sd_next_read(d, file, -1, &n, o) < 0 ? 1 : 0;
+		rc = sd_next_open(d, file, &n, o) < 0 ? 1 : 0;
 		goto out;
 	}
 	if (sp_gen_open(&d->gens, d->host.state_dir, &err) < 0) {
@@ -687,7 +700,7 @@ int sd_switch_boot(struct sd *d, const char *file, bool check_only)
 		if (sd_next_gen(d, cur, &n, o) < 0)
 			goto out;
 		d->file = sp_xstrdup(n.gen.source);
-	} else if (sd_next_read(d, file, -1, &n, o) < 0 ||
+	} else if (sd_next_open(d, file, &n, o) < 0 ||
 		   sd_next_record(d, &n, false, true, o) < 0) {
 		goto out;
 	} else {
