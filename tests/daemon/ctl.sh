@@ -143,6 +143,36 @@ check "but not switch: only root may (status 4, one line)" \
 setpriv --reuid=65534 --regid="$gid" --clear-groups "$spectrum" gc >"$tmp/out" 2>&1
 rc=$?
 check "nor gc (status 4, one line)" eval '[ $rc = 4 ] && has "^permission denied: gc" && one_line'
+# A switch passes its file as exactly one descriptor, and nothing else
+# passes any: raw requests (spectrumd(8), CONTROL PROTOCOL).
+raw() {
+	python3 - "$sock" "$@" <<'PY'
+import os, socket, struct, sys
+sock, op, nfds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rq = struct.pack("=IHH64sII", 0x53504331, op, 0, b"", 0, 0)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sock)
+fds = [os.open("/etc/hostname", os.O_RDONLY) for _ in range(nfds)]
+socket.send_fds(s, [rq], fds) if fds else s.send(rq)
+r = s.recv(70000)
+status, length = struct.unpack("=II", r[4:12])
+print(status, r[12:12 + length].decode().strip())
+PY
+}
+if command -v python3 >/dev/null; then
+	raw 10 0 >"$tmp/out" 2>&1
+	check "a switch without a descriptor is a bad request (status 2)" \
+		has "^2 bad request: a switch passes exactly one file descriptor$"
+	raw 10 2 >"$tmp/out" 2>&1
+	check "so is one with two" has "^2 bad request: a switch passes exactly one file descriptor$"
+	raw 1 1 >"$tmp/out" 2>&1
+	check "and a list with one" has "^2 bad request: this operation takes no file descriptor$"
+	before=$(ls "/proc/$daemon/fd" | wc -l)
+	for _ in 1 2 3 4 5 6 7 8; do raw 10 2 >/dev/null 2>&1; raw 1 1 >/dev/null 2>&1; done
+	ls "/proc/$daemon/fd" | wc -l >"$tmp/out"
+	check "and the daemon keeps none of the descriptors it refused ($before open)" has "^$before$"
+fi
+
 # A .nix file: the daemon evaluates it by the path of the descriptor the
 # client passed, so its relative import (./) is found beside it.
 if command -v nix-instantiate >/dev/null; then
