@@ -26,9 +26,10 @@
 
 struct sp_ctl_opts {
 	const char *cmd;
-	const char *name;
+	const char *name; /* the instance, file or number argument */
 	unsigned flags;
 	bool follow;
+	unsigned long number;
 };
 
 /*
@@ -65,9 +66,30 @@ static int sp_ctl_connect(int *rc)
 	return -1;
 }
 
-/* Sends the request; returns the reply status, the body on stdout or
+/* Sends the request, with `give` (a descriptor, or -1) alongside. */
+static int sp_ctl_send(int fd, const struct sp_request *rq, int give)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {(void *)rq, sizeof(*rq)};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	if (give >= 0) {
+		struct cmsghdr *c;
+		memset(cbuf, 0, sizeof(cbuf));
+		msg.msg_control = cbuf;
+		msg.msg_controllen = sizeof(cbuf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &give, sizeof(int));
+	}
+	return sendmsg(fd, &msg, MSG_NOSIGNAL) == (ssize_t)sizeof(*rq) ? 0 : errno;
+}
+
+/* Sends the request (and `give`, or -1); returns the reply status, the body on stdout or
  * stderr, and a passed file descriptor in *passed (or -1). */
-static int sp_ctl_call(const struct sp_request *rq, int *passed, char **body_out)
+static int sp_ctl_call(const struct sp_request *rq, int give, int *passed, char **body_out)
 {
 	static char buf[sizeof(struct sp_reply_header) + SP_PROTO_BODY_MAX + 1];
 	char cbuf[CMSG_SPACE(sizeof(int))];
@@ -87,7 +109,7 @@ static int sp_ctl_call(const struct sp_request *rq, int *passed, char **body_out
 	/* A refused peer is answered when the daemon accepts the connection,
 	 * before it reads anything; the daemon then shuts the connection, so
 	 * our send may fail (EPIPE) with the reply still there to read. */
-	int sent = send(fd, rq, sizeof(*rq), MSG_NOSIGNAL) == (ssize_t)sizeof(*rq) ? 0 : errno;
+	int sent = sp_ctl_send(fd, rq, give);
 	n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
 	if (n <= 0 && sent) {
 		sp_warnx("sending to spectrumd: %s", strerror(sent));
@@ -172,9 +194,10 @@ static int sp_ctl_logs(int fd, bool follow)
 static int sp_ctl_parse(int argc, char **argv, struct sp_ctl_opts *o)
 {
 	static const struct option longopts[] = {
-		{"json", no_argument, NULL, 'j'}, {"all", no_argument, NULL, 'a'},
-		{"kill", no_argument, NULL, 'k'}, {"follow", no_argument, NULL, 'f'},
-		{NULL, 0, NULL, 0},
+		{"json", no_argument, NULL, 'j'},	{"all", no_argument, NULL, 'a'},
+		{"kill", no_argument, NULL, 'k'},	{"follow", no_argument, NULL, 'f'},
+		{"dry-run", no_argument, NULL, 'd'},	{"no-restart", no_argument, NULL, 'r'},
+		{"keep", required_argument, NULL, 'K'}, {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -201,11 +224,70 @@ static int sp_ctl_parse(int argc, char **argv, struct sp_ctl_opts *o)
 		case 'f':
 			o->follow = true;
 			break;
+		case 'd':
+			o->flags |= SP_FLAG_DRY_RUN;
+			break;
+		case 'r':
+			o->flags |= SP_FLAG_NO_RESTART;
+			break;
+		case 'K':
+			if (!sp_uint_parse(optarg, 1, 1000000, &o->number))
+				return sp_usage_error(
+					o->cmd, "--keep wants a number of generations, 1 or more");
+			break;
 		default:
 			return sp_usage_error(o->cmd, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	return 0;
+}
+
+/* Prints the daemon's answer: its lines on stdout, or on stderr if refused. */
+static int sp_ctl_answer(const struct sp_request *rq, int give)
+{
+	char *body = NULL;
+	int passed = -1;
+	int rc = sp_ctl_call(rq, give, &passed, &body);
+
+	if (body && *body)
+		fputs(body, rc == SP_EXIT_OK ? stdout : stderr);
+	if (passed >= 0)
+		close(passed);
+	return rc;
+}
+
+/*
+ * switch FILE and rollback [N]: FILE is opened here, as the caller (a
+ * file the caller cannot read is not switched to), and handed over open.
+ */
+static int sp_ctl_config(const struct sp_verb *verb, struct sp_ctl_opts *o)
+{
+	struct sp_request rq;
+	unsigned long number = 0;
+	mode_t type;
+	int fd = -1, rc;
+
+	if (verb->arg == SP_ARG_FILE && !o->name)
+		return sp_usage_error(o->cmd, "missing FILE");
+	if (verb->arg == SP_ARG_NUMBER && o->name && !sp_uint_parse(o->name, 1, 999999999, &number))
+		return sp_usage_error(
+			o->cmd,
+			"'%s' is not a generation number ('spectrum generations' lists them)",
+			o->name);
+	if (verb->arg == SP_ARG_FILE) {
+		fd = sp_open_regular(o->name, 0, &type);
+		if (fd < 0) {
+			sp_warnx("%s: cannot read: %s; give a data file or a .nix file you may read", o->name,
+				 type ? sp_file_type_name(type) : strerror(errno));
+			return SP_EXIT_SYSTEM;
+		}
+	}
+	if (sp_request_make_number(&rq, verb->op, o->flags, (uint32_t)number) < 0)
+		return sp_usage_error(o->cmd, "invalid request");
+	rc = sp_ctl_answer(&rq, fd);
+	if (fd >= 0)
+		close(fd);
+	return rc;
 }
 
 int sp_cmd_ctl(int argc, char **argv)
@@ -220,15 +302,22 @@ int sp_cmd_ctl(int argc, char **argv)
 		return sp_usage_error(NULL, "unknown command '%s'", argv[0]);
 	if (sp_ctl_parse(argc, argv, &o) != 0)
 		return SP_EXIT_USAGE;
+	if (verb->arg != SP_ARG_NONE)
+		return sp_ctl_config(verb, &o);
 	if (verb->needs_name && !o.name)
 		return sp_usage_error(o.cmd, "missing INSTANCE");
 	if (!verb->needs_name && o.name)
 		return sp_usage_error(o.cmd, "unexpected argument '%s'", o.name);
 	if (o.name && !sp_name_valid(o.name))
 		return sp_usage_error(o.cmd, "'%s' is not an instance name", o.name);
-	if (sp_request_make(&rq, verb->op, o.flags, o.name) < 0)
+	if ((o.flags & (SP_FLAG_DRY_RUN | SP_FLAG_NO_RESTART)) ||
+	    (o.number && verb->op != SP_OP_GC))
+		return sp_usage_error(o.cmd, "--dry-run, --no-restart and --keep are not for %s",
+				      o.cmd);
+	if (o.number ? sp_request_make_number(&rq, verb->op, o.flags, (uint32_t)o.number) :
+		       sp_request_make(&rq, verb->op, o.flags, o.name))
 		return sp_usage_error(o.cmd, "invalid request");
-	rc = sp_ctl_call(&rq, &passed, &body);
+	rc = sp_ctl_call(&rq, -1, &passed, &body);
 	if (body && *body)
 		fputs(body, rc == SP_EXIT_OK ? stdout : stderr);
 	if (rc == SP_EXIT_OK && passed >= 0) {

@@ -128,56 +128,9 @@ void sp_print_diags(const struct sp_diags *d)
 	sp_print_diags_filtered(d, true);
 }
 
-/* The directory relative paths in FILE start from, as for a data file. */
-static char *sp_dir_of(const char *file)
-{
-	const char *slash = strrchr(file, '/');
-	char *dir;
-
-	if (!slash)
-		return sp_xstrdup(".");
-	if (slash == file)
-		return sp_xstrdup("/");
-	dir = sp_xstrdup(file);
-	dir[slash - file] = '\0';
-	return dir;
-}
-
 static void sp_print_data_diags(const struct sp_diags *d, void *warnings)
 {
 	sp_print_diags_filtered(d, *(const bool *)warnings);
-}
-
-/* FILE.nix: evaluated to the JSON model, which is then read as a data file
- * is, under FILE's own name so that every diagnostic names it; but an
- * error that a data file FILE imports has on its own names that data
- * file, first, as `spectrum check DATA.json` would (sp_nix_blame_data). */
-static struct sp_config *sp_load_nix(const char *file, struct sp_diags *d, bool warnings,
-				     bool *missing)
-{
-	struct sp_config *cfg = NULL;
-	struct sp_nix_data data;
-	char *json, *dir;
-	size_t len;
-
-	switch (sp_nix_eval(file, &json, &len, &data, d)) {
-	case SP_NIX_OK:
-		dir = sp_dir_of(file);
-		cfg = sp_config_parse(json, len, file, dir, d);
-		free(dir);
-		free(json);
-		break;
-	case SP_NIX_MISSING:
-		*missing = true;
-		break;
-	case SP_NIX_INVALID:
-	case SP_NIX_SYSTEM:
-		break;
-	}
-	if (!cfg && d->errors && !d->io_error)
-		sp_nix_blame_data(d, &data, sp_print_data_diags, &warnings);
-	sp_nix_data_fini(&data);
-	return cfg;
 }
 
 struct sp_config *sp_load_config(const char *file, bool warnings, int *exit_code)
@@ -187,8 +140,9 @@ struct sp_config *sp_load_config(const char *file, bool warnings, int *exit_code
 	bool missing = false;
 
 	sp_diags_init(&d, file);
-	cfg = sp_nix_file(file) ? sp_load_nix(file, &d, warnings, &missing)
-				: sp_config_load(file, &d);
+	cfg = sp_nix_file(file) ?
+		      sp_nix_load(file, &d, NULL, NULL, &missing, sp_print_data_diags, &warnings) :
+		      sp_config_load(file, &d);
 	sp_print_diags_filtered(&d, warnings);
 	if (missing)
 		sp_warnx("%s: evaluating Nix needs nix-instantiate (Debian package nix-bin); install it or give the JSON data file",

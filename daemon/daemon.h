@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "gen.h"
 #include "model.h"
 #include "plan.h"
 #include "vm.h"
@@ -34,8 +35,18 @@ enum sd_event {
 };
 
 struct sd_vm {
+	/* What it runs (or ran last): an instance of `cfg`, which a switch
+	 * may have replaced meanwhile (struct sd, `old`). */
+	const struct sp_config *cfg;
 	const struct sp_instance *inst;
 	struct sp_plan *plan;
+	/* A switch changed its plan while it ran: its next start uses this
+	 * (sd_act_start swaps it in). */
+	const struct sp_config *next_cfg;
+	const struct sp_instance *next_inst;
+	struct sp_plan *next_plan;
+	bool restart_pending; /* a switch stops it to start it again */
+	bool retired;	      /* a switch removed it: dropped once stopped */
 	struct sp_vm core; /* the VM's life (lib/vm.h): pid, control, status */
 	enum sd_state state;
 	int pidfd;    /* readable when the VMM exits, child or adopted */
@@ -69,9 +80,24 @@ struct sd_conn {
 	long deadline; /* ms: answered "bad request" and closed if silent by then */
 };
 
+/* A configuration that VMs of the table may still run: the current one,
+ * or an older one until its last VM stopped. */
+struct sd_set {
+	struct sp_config *cfg;
+	struct sp_plans *plans;
+};
+#define SD_OLD_MAX 16
+
 struct sd {
 	struct sp_config *cfg;
 	struct sp_plans *plans;
+	struct sd_set old[SD_OLD_MAX];
+	size_t nold;
+	const char *file;	  /* what SIGHUP reads again */
+	struct sp_gen_store gens; /* STATE/generations and STATE/store */
+	unsigned generation;	  /* the current one */
+	unsigned epoch;		  /* bumped whenever the table of VMs is replaced */
+	bool hup;
 	struct sp_host host;
 	struct sd_vm *vms;
 	size_t nvms;
@@ -98,6 +124,21 @@ long sd_vm_deadline(const struct sd_vm *vm, long next);
 void sd_vm_adopt_all(struct sd *d);
 long sd_vm_rss_kib(const struct sd_vm *vm);
 void sd_vm_reap_helpers(struct sd *d);
+
+/* switch.c */
+/* Start-up: FILE (made a generation unless it is the current one's), or
+ * the current generation when FILE is NULL; check_only records nothing.
+ * Errors go to stderr; returns an exit status of spectrumd(8). */
+int sd_switch_boot(struct sd *d, const char *file, bool check_only);
+/* A client's switch (fd: its file), rollback, generations, gc. */
+void sd_switch_request(struct sd *d, int fd, unsigned op, unsigned flags, uint32_t number,
+		       int file_fd);
+/* SIGHUP: d->file again. */
+void sd_switch_hup(struct sd *d);
+/* Drops the retired VMs that stopped, and the configurations no VM runs. */
+void sd_switch_sweep(struct sd *d);
+/* Replies on a control connection and closes it (server.c). */
+void sd_server_answer(int fd, unsigned status, const char *body);
 
 /* rules.c */
 int sd_rules_check(struct sd *d, const struct sd_vm *vm, struct sp_err *err);

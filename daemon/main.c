@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * spectrumd -c FILE [-n]: the supervisor.  It compiles FILE itself (it
- * never takes plans or paths from clients), runs in the foreground for a
+ * spectrumd [-c FILE] [-n]: the supervisor.  It compiles FILE itself (it
+ * never takes plans or paths from clients; without -c, the current
+ * generation's), runs in the foreground for a
  * service manager, and handles one event at a time: requests, guest
  * control lines, VMM exits, timers.  It waits only in poll(): never on a
  * client, whose connection waits in a table until its request is readable.
@@ -30,44 +31,6 @@ enum {
 	SD_EXIT_USAGE = 2,
 	SD_EXIT_SYSTEM = 3,
 };
-
-static int sd_load(struct sd *d, const char *file)
-{
-	struct sp_diags diags;
-	struct sp_err err = {0};
-	char line[2048];
-	int rc;
-
-	sp_diags_init(&diags, file);
-	d->cfg = sp_config_load(file, &diags);
-	for (size_t i = 0; i < diags.n; i++)
-		if (diags.v[i].sev == SP_SEV_ERROR) {
-			sp_diag_format(&diags, &diags.v[i], line, sizeof(line));
-			fprintf(stderr, "%s\n", line);
-		}
-	if (!d->cfg) {
-		rc = diags.io_error ? SD_EXIT_SYSTEM : SD_EXIT_CONFIG;
-		sp_diags_fini(&diags);
-		return rc;
-	}
-	sp_diags_fini(&diags);
-	if (sp_host_detect(&d->host, &err) < 0) {
-		fprintf(stderr, "spectrumd: %s\n", err.msg);
-		return SD_EXIT_SYSTEM;
-	}
-	d->plans = sp_plan_compile(d->cfg, &d->host, NULL, -1, &err);
-	if (!d->plans) {
-		fprintf(stderr, "%s: %s: error: %s\n", file, err.place, err.msg);
-		return SD_EXIT_CONFIG;
-	}
-	d->nvms = d->cfg->ninstances;
-	d->vms = sp_xmalloc((d->nvms + 1) * sizeof(*d->vms));
-	for (size_t i = 0; i < d->nvms; i++) {
-		d->vms[i] = (struct sd_vm){.inst = &d->cfg->instances[i], .plan = &d->plans->v[i],
-					   .pidfd = -1, .waiter = -1};
-	}
-	return SD_EXIT_OK;
-}
 
 /*
  * After adoption: the network objects of segments on which no instance
@@ -124,6 +87,8 @@ static void sd_signal(struct sd *d)
 	 * stops; the VMs do not (a restarted daemon adopts them). */
 	if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 		d->quit = true;
+	else if (si.ssi_signo == SIGHUP)
+		d->hup = true; /* after this turn of the loop, not inside it */
 	else if (si.ssi_signo == SIGCHLD)
 		sd_vm_reap_helpers(d);
 }
@@ -169,13 +134,20 @@ static void sd_vm_ticks(struct sd *d, long now)
  */
 static void sd_loop(struct sd *d)
 {
-	size_t max = 2 + SD_PENDING_MAX + 2 * d->nvms;
-	struct pollfd *fds = sp_xmalloc(max * sizeof(*fds));
-	struct sd_vm **owner = sp_xmalloc(max * sizeof(*owner));
+	size_t max = 0;
+	struct pollfd *fds = NULL;
+	struct sd_vm **owner = NULL;
 
 	while (!d->quit) {
 		long now = sp_now_ms();
+		unsigned epoch = d->epoch;
 		size_t np, n;
+		/* A switch changes the number of VMs. */
+		if (max < 2 + SD_PENDING_MAX + 2 * d->nvms) {
+			max = 2 + SD_PENDING_MAX + 2 * d->nvms;
+			fds = sp_xrealloc(fds, max, sizeof(*fds));
+			owner = sp_xrealloc(owner, max, sizeof(*owner));
+		}
 		fds[0] = (struct pollfd){d->listen, POLLIN, 0};
 		fds[1] = (struct pollfd){d->sigfd, POLLIN, 0};
 		np = sd_server_pollfds(d, fds + 2);
@@ -186,12 +158,19 @@ static void sd_loop(struct sd *d)
 		if (fds[1].revents)
 			sd_signal(d);
 		sd_server_pending(d, fds + 2, sp_now_ms());
-		for (size_t i = 2 + np; i < n; i++)
+		/* A switch served just now replaced the table that owner[]
+		 * points into: its VMs' events are polled again next turn. */
+		for (size_t i = 2 + np; i < n && epoch == d->epoch; i++)
 			if (fds[i].revents)
 				sd_vm_ready_fd(d, owner[i], fds[i].fd);
 		if (fds[0].revents)
 			sd_server_accept(d, sp_now_ms());
 		sd_vm_ticks(d, sp_now_ms());
+		if (d->hup) {
+			d->hup = false;
+			sd_switch_hup(d);
+		}
+		sd_switch_sweep(d);
 	}
 	free(fds);
 	free(owner);
@@ -222,7 +201,7 @@ static int sd_ready_timeout(struct sd *d)
 
 static int sd_usage(void)
 {
-	fputs("usage: spectrumd -c FILE [-n]\n", stderr);
+	fputs("usage: spectrumd [-c FILE] [-n]\n", stderr);
 	return SD_EXIT_USAGE;
 }
 
@@ -246,11 +225,11 @@ int main(int argc, char **argv)
 			return sd_usage();
 		}
 	}
-	if (!file || optind != argc)
+	if ((!file && check_only) || optind != argc)
 		return sd_usage();
 	if (sd_ready_timeout(&d) < 0)
 		return SD_EXIT_USAGE;
-	rc = sd_load(&d, file);
+	rc = sd_switch_boot(&d, file, check_only);
 	if (rc != SD_EXIT_OK || check_only) {
 		if (rc == SD_EXIT_OK)
 			fprintf(stderr, "%s: configuration OK\n", file);
@@ -273,8 +252,8 @@ int main(int argc, char **argv)
 	}
 	sd_vm_adopt_all(&d);
 	sd_net_cleanup(&d);
-	fprintf(stderr, "spectrumd: %zu instances from %s; listening on %s\n", d.nvms, file,
-		d.sock_path);
+	fprintf(stderr, "spectrumd: %zu instances from %s (generation %u); listening on %s\n",
+		d.nvms, d.file, d.generation, d.sock_path);
 	sd_loop(&d);
 	unlink(d.sock_path);
 	fprintf(stderr, "spectrumd: stopped; running VMs keep running\n");

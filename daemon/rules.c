@@ -16,14 +16,19 @@
  * at launch, for starts outside this daemon.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "daemon.h"
 #include "launch.h"
 
-static const struct sp_binding *sd_binding_of(const struct sp_instance *inst, size_t res)
+/* The other VM's binding of the resource called `name`: by name, since
+ * after a switch two VMs may run instances of different configurations. */
+static const struct sp_binding *sd_binding_of(const struct sd_vm *other, const char *name)
 {
+	const struct sp_instance *inst = other->inst;
+
 	for (size_t i = 0; i < inst->nbindings; i++)
-		if (inst->bindings[i].resource == res)
+		if (strcmp(other->cfg->resources[inst->bindings[i].resource].name, name) == 0)
 			return &inst->bindings[i];
 	return NULL;
 }
@@ -71,13 +76,13 @@ int sd_rules_check(struct sd *d, const struct sd_vm *vm, struct sp_err *err)
 
 	for (size_t i = 0; i < inst->nbindings; i++) {
 		const struct sp_binding *mine = &inst->bindings[i];
-		const struct sp_resource *r = &d->cfg->resources[mine->resource];
+		const struct sp_resource *r = &vm->cfg->resources[mine->resource];
 		for (size_t j = 0; j < d->nvms; j++) {
 			const struct sd_vm *other = &d->vms[j];
 			const struct sp_binding *theirs;
 			if (other == vm || !sd_vm_active(other))
 				continue;
-			theirs = sd_binding_of(other->inst, mine->resource);
+			theirs = sd_binding_of(other, r->name);
 			if (!theirs || !sd_conflict(r, inst, mine, other->inst, theirs))
 				continue;
 			sp_err_set(

@@ -169,6 +169,12 @@ static json_t *sd_vm_apps_json(const struct sd_vm *vm)
 	return arr;
 }
 
+void sd_server_answer(int fd, unsigned status, const char *body)
+{
+	sd_reply(fd, status, body, -1);
+	close(fd);
+}
+
 static json_t *sd_vm_json(const struct sd_vm *vm, const struct sp_config *cfg)
 {
 	json_t *res = json_array();
@@ -238,7 +244,7 @@ static char *sd_format(struct sd *d, const struct sd_vm *only, bool json)
 		char *s;
 		for (size_t i = 0; i < d->nvms; i++)
 			if (!only || &d->vms[i] == only)
-				json_array_append_new(arr, sd_vm_json(&d->vms[i], d->cfg));
+				json_array_append_new(arr, sd_vm_json(&d->vms[i], d->vms[i].cfg));
 		char *j = json_dumps(only ? json_array_get(arr, 0) : arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		s = sp_xmalloc(strlen(j) + 2);
 		sprintf(s, "%s\n", j);
@@ -250,7 +256,7 @@ static char *sd_format(struct sd *d, const struct sd_vm *only, bool json)
 	char *s = sp_xmalloc(cap);
 	for (size_t i = 0; i < d->nvms; i++)
 		if (!only || &d->vms[i] == only) {
-			sd_vm_text(&d->vms[i], d->cfg, s + o, cap - o, only != NULL);
+			sd_vm_text(&d->vms[i], d->vms[i].cfg, s + o, cap - o, only != NULL);
 			o += strlen(s + o);
 		}
 	return s;
@@ -382,7 +388,7 @@ static void sd_pass(struct sd_vm *vm, int fd, unsigned op)
 	close(fd);
 }
 
-static void sd_dispatch(struct sd *d, int fd, const struct sp_request *rq)
+static void sd_dispatch(struct sd *d, int fd, const struct sp_request *rq, int file_fd)
 {
 	struct sd_vm *vm = NULL;
 	char msg[200];
@@ -414,6 +420,12 @@ static void sd_dispatch(struct sd *d, int fd, const struct sp_request *rq)
 	case SP_OP_CONSOLE:
 	case SP_OP_LOGS:
 		sd_pass(vm, fd, rq->op);
+		return;
+	case SP_OP_SWITCH:
+	case SP_OP_ROLLBACK:
+	case SP_OP_GENERATIONS:
+	case SP_OP_GC:
+		sd_switch_request(d, fd, rq->op, rq->flags, rq->number, file_fd);
 		return;
 	}
 	close(fd);
@@ -481,15 +493,78 @@ void sd_server_accept(struct sd *d, long now)
  * connection is to wait longer, true once it is answered, handed on or
  * closed.
  */
+/*
+ * Receives the request, and the one descriptor a switch brings along
+ * (*file_fd, else -1).  More descriptors than that do not fit the
+ * control buffer: the kernel closes them and says so (MSG_CTRUNC), and
+ * the request is refused.
+ */
+static ssize_t sd_conn_recv(int fd, void *buf, size_t len, int *file_fd, bool *extra)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {buf, len};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf)};
+	/* One byte more than a request: a longer datagram is seen as such
+	 * (MSG_TRUNC gives its length), never silently cut to size. */
+	ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
+
+	size_t total = 0;
+
+	*file_fd = -1;
+	*extra = n >= 0 && (msg.msg_flags & MSG_CTRUNC);
+	for (struct cmsghdr *c = n >= 0 ? CMSG_FIRSTHDR(&msg) : NULL; c; c = CMSG_NXTHDR(&msg, c)) {
+		size_t nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
+			*extra = true;
+			continue;
+		}
+		/* Every descriptor that arrived is ours to close but the
+		 * first: a peer must not fill the daemon's table. */
+		for (size_t i = 0; i < nfds; i++, total++) {
+			int got;
+			memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (total == 0)
+				*file_fd = got;
+			else
+				close(got);
+		}
+	}
+	if (total > 1)
+		*extra = true;
+	return n;
+}
+
+/* Only root, or the daemon's own uid, may change what root runs. */
+static bool sd_conn_may(const struct sd_conn *c, const struct sp_request *rq, char *msg, size_t len)
+{
+	const struct sp_verb *verb = sp_verb_of(rq->op);
+
+	if (!verb->owner_only || c->uid == 0 || c->uid == geteuid())
+		return true;
+	snprintf(msg, len,
+		 "permission denied: %s changes what root runs, so only root may; run it as root\n",
+		 verb->name);
+	return false;
+}
+
+/*
+ * A pending connection is readable, or at its deadline: reads its request
+ * if it came, without waiting, and answers it.  Returns false if the
+ * connection is to wait longer, true once it is answered, handed on or
+ * closed.
+ */
 static bool sd_conn_serve(struct sd *d, const struct sd_conn *c, long now)
 {
 	struct sp_request rq;
 	struct sp_err err = {0};
 	unsigned char buf[sizeof(rq) + 1];
 	char msg[sizeof(err.msg) + 64];
-	/* One byte more than a request: a longer datagram is seen as such
-	 * (MSG_TRUNC gives its length), never silently cut to size. */
-	ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+	int file_fd;
+	bool extra;
+	ssize_t n = sd_conn_recv(c->fd, buf, sizeof(buf), &file_fd, &extra);
 
 	if (n < 0 && errno == EAGAIN) {
 		if (now < c->deadline)
@@ -501,12 +576,26 @@ static bool sd_conn_serve(struct sd *d, const struct sd_conn *c, long now)
 		close(c->fd); /* the peer is gone */
 		return true;
 	}
-	if (sp_request_check(buf, (size_t)n, &rq, &err) < 0) {
+	if (sp_request_check(buf, (size_t)n, &rq, &err) < 0)
 		snprintf(msg, sizeof(msg), "bad request: %s\n", err.msg);
-		sd_refuse(c->fd, SP_REPLY_BAD, msg);
+	else if (extra || (file_fd >= 0) != (rq.op == SP_OP_SWITCH))
+		snprintf(msg, sizeof(msg), "bad request: %s\n",
+			 rq.op == SP_OP_SWITCH ? "a switch passes exactly one file descriptor" :
+						 "this operation takes no file descriptor");
+	else if (!sd_conn_may(c, &rq, msg, sizeof(msg))) {
+		if (file_fd >= 0)
+			close(file_fd);
+		sd_refuse(c->fd, SP_REPLY_DENIED, msg);
+		return true;
+	} else {
+		sd_dispatch(d, c->fd, &rq, file_fd);
+		if (file_fd >= 0)
+			close(file_fd);
 		return true;
 	}
-	sd_dispatch(d, c->fd, &rq);
+	if (file_fd >= 0)
+		close(file_fd);
+	sd_refuse(c->fd, SP_REPLY_BAD, msg);
 	return true;
 }
 

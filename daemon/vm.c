@@ -98,6 +98,15 @@ static int sd_act_start(struct sd *d, struct sd_vm *vm)
 {
 	struct sp_spawn_opts o = {.stderr_fd = -1, .keep_fd = -1, .die_with_parent = false};
 
+	/* A plan that a switch changed while the VM ran applies now. */
+	if (vm->next_plan) {
+		vm->cfg = vm->next_cfg;
+		vm->inst = vm->next_inst;
+		vm->plan = vm->next_plan;
+		vm->next_cfg = NULL;
+		vm->next_inst = NULL;
+		vm->next_plan = NULL;
+	}
 	if (sd_rules_check(d, vm, &vm->refusal) < 0)
 		return -1;
 	vm->console_from = sd_console_size(vm);
@@ -265,6 +274,18 @@ void sd_vm_pidfd(struct sd *d, struct sd_vm *vm)
 
 void sd_vm_tick(struct sd *d, struct sd_vm *vm, long now)
 {
+	/* A switch's restart: started again, with its new plan, once stopped.
+	 * Here, after the loop has handled the descriptors it polled, never
+	 * within their events: the new VM's descriptors may reuse the
+	 * numbers of the old one's, whose poll results would be taken for
+	 * theirs. */
+	if (vm->restart_pending && !sd_vm_active(vm)) {
+		vm->restart_pending = false;
+		vm->restart_at = 0;
+		if (sd_vm_event(d, vm, SD_EV_START) < 0)
+			snprintf(vm->core.reason, sizeof(vm->core.reason),
+				 "restart after a switch failed: %.200s", vm->refusal.msg);
+	}
 	if (vm->state == SD_STARTING && now > vm->ready_until)
 		sd_vm_event(d, vm, SD_EV_TIMEOUT);
 	if (sd_vm_active(vm))

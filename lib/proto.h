@@ -6,6 +6,13 @@
  * allocates by a client-chosen length, and a request of any other size is
  * refused whole.  Responses are a fixed header and a bounded text body.
  * All integers are in the host's byte order (the socket is local).
+ *
+ * A switch names its file by passing it: the client opens it and sends
+ * the descriptor with the request (SCM_RIGHTS), never a path; the daemon
+ * reads at most SP_LIMIT_FILE_BYTES of it, and takes the file's name for
+ * its messages and its directory for relative paths from the descriptor
+ * itself (spectrumd(8), "SWITCH").  Any other request carrying a
+ * descriptor, or a switch without one, is refused.
  */
 #ifndef SP_PROTO_H
 #define SP_PROTO_H
@@ -29,20 +36,28 @@ enum sp_op {
 	SP_OP_DOWN = 7,	 /* stop every running instance */
 	SP_OP_CONSOLE = 8, /* answer carries the console socket as an fd */
 	SP_OP_LOGS = 9,	 /* answer carries the console log as an fd */
+	SP_OP_SWITCH = 10,	/* request carries the configuration file as an fd */
+	SP_OP_ROLLBACK = 11,	/* number: the generation, 0 for the previous one */
+	SP_OP_GENERATIONS = 12, /* list the generations */
+	SP_OP_GC = 13,		/* number: generations to keep, 0 for "from the current on" */
 };
-#define SP_OP_MAX 9
+#define SP_OP_MAX 13
 
 #define SP_FLAG_JSON 0x1u
 #define SP_FLAG_ALL 0x2u
 #define SP_FLAG_KILL 0x4u
-#define SP_FLAGS_KNOWN (SP_FLAG_JSON | SP_FLAG_ALL | SP_FLAG_KILL)
+#define SP_FLAG_DRY_RUN 0x8u	 /* switch, rollback: say what would happen, change nothing */
+#define SP_FLAG_NO_RESTART 0x10u /* switch, rollback: changed running instances keep running */
+#define SP_FLAGS_KNOWN \
+	(SP_FLAG_JSON | SP_FLAG_ALL | SP_FLAG_KILL | SP_FLAG_DRY_RUN | SP_FLAG_NO_RESTART)
 
 struct sp_request {
 	uint32_t magic;
 	uint16_t op;
 	uint16_t flags;
-	char name[64]; /* an instance name, NUL-padded; empty for LIST/UP/DOWN */
-	uint32_t reserved[2];
+	char name[64];	 /* an instance name, NUL-padded; empty for LIST/UP/DOWN */
+	uint32_t number; /* ROLLBACK's generation, GC's count to keep; else 0 */
+	uint32_t reserved;
 };
 
 /* Response statuses: the client's exit codes. */
@@ -62,6 +77,8 @@ struct sp_reply_header {
 
 /* Fills a request; fails (-1) if the name does not fit or op is unknown. */
 int sp_request_make(struct sp_request *rq, enum sp_op op, unsigned flags, const char *name);
+/* The same with a number (ROLLBACK, GC). */
+int sp_request_make_number(struct sp_request *rq, enum sp_op op, unsigned flags, uint32_t number);
 
 /*
  * Validates a received request of `len` bytes: size, magic, op, flags,
@@ -80,6 +97,12 @@ int sp_reply_check(const void *buf, size_t len, struct sp_reply_header *hdr, con
  * requests, and by which the daemon knows which operations name an
  * instance.  Every operation 1 to SP_OP_MAX has exactly one verb.
  */
+enum sp_verb_arg {
+	SP_ARG_NONE,   /* or an instance name, per needs_name */
+	SP_ARG_FILE,   /* a configuration file, passed as a descriptor */
+	SP_ARG_NUMBER, /* an optional number (request.number) */
+};
+
 struct sp_verb {
 	const char *name;
 	enum sp_op op;
@@ -87,6 +110,8 @@ struct sp_verb {
 	const char *args;    /* the synopsis after the verb */
 	const char *summary; /* one line */
 	const char *help;    /* the rest of `spectrum help VERB` */
+	enum sp_verb_arg arg;
+	bool owner_only; /* root (the daemon's own uid) only: it changes what root runs */
 };
 
 /* Ends with an entry whose name is NULL. */

@@ -133,6 +133,70 @@ check "the socket is 0660, owner root, group spectrum" has "^660 root $gid$"
 setpriv --reuid=65534 --regid="$gid" --clear-groups "$spectrum" list >"$tmp/out" 2>&1
 rc=$?
 check "a peer whose group is spectrum may list" eval '[ $rc = 0 ] && has "^a  *stopped"'
+setpriv --reuid=65534 --regid="$gid" --clear-groups "$spectrum" generations >"$tmp/out" 2>&1
+rc=$?
+check "and list the generations" eval '[ $rc = 0 ] && has "^ *1 .*(current)$"'
+setpriv --reuid=65534 --regid="$gid" --clear-groups "$spectrum" switch "$cfg" >"$tmp/out" 2>&1
+rc=$?
+check "but not switch: only root may (status 4, one line)" \
+	eval '[ $rc = 4 ] && has "^permission denied: switch changes what root runs" && one_line'
+setpriv --reuid=65534 --regid="$gid" --clear-groups "$spectrum" gc >"$tmp/out" 2>&1
+rc=$?
+check "nor gc (status 4, one line)" eval '[ $rc = 4 ] && has "^permission denied: gc" && one_line'
+# A switch passes its file as exactly one descriptor, and nothing else
+# passes any: raw requests (spectrumd(8), CONTROL PROTOCOL).
+raw() {
+	python3 - "$sock" "$@" <<'PY'
+import os, socket, struct, sys
+sock, op, nfds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rq = struct.pack("=IHH64sII", 0x53504331, op, 0, b"", 0, 0)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sock)
+fds = [os.open("/etc/hostname", os.O_RDONLY) for _ in range(nfds)]
+socket.send_fds(s, [rq], fds) if fds else s.send(rq)
+r = s.recv(70000)
+status, length = struct.unpack("=II", r[4:12])
+print(status, r[12:12 + length].decode().strip())
+PY
+}
+if command -v python3 >/dev/null; then
+	raw 10 0 >"$tmp/out" 2>&1
+	check "a switch without a descriptor is a bad request (status 2)" \
+		has "^2 bad request: a switch passes exactly one file descriptor$"
+	raw 10 2 >"$tmp/out" 2>&1
+	check "so is one with two" has "^2 bad request: a switch passes exactly one file descriptor$"
+	raw 1 1 >"$tmp/out" 2>&1
+	check "and a list with one" has "^2 bad request: this operation takes no file descriptor$"
+	before=$(ls "/proc/$daemon/fd" | wc -l)
+	for _ in 1 2 3 4 5 6 7 8; do raw 10 2 >/dev/null 2>&1; raw 1 1 >/dev/null 2>&1; done
+	ls "/proc/$daemon/fd" | wc -l >"$tmp/out"
+	check "and the daemon keeps none of the descriptors it refused ($before open)" has "^$before$"
+fi
+
+# A .nix file: the daemon evaluates it by the path of the descriptor the
+# client passed, so its relative import (./) is found beside it.
+if command -v nix-instantiate >/dev/null; then
+	mkdir -m 755 "$tmp/nix"
+	sed 's/"autostart": true/"autostart": false/' "$cfg" >"$tmp/nix/model.json"
+	echo 'builtins.fromJSON (builtins.readFile ./model.json) // { version = 1; }' >"$tmp/nix/conf.nix"
+	chmod 644 "$tmp/nix"/*
+	"$build/spectrumd" -n -c "$tmp/nix/conf.nix" >"$tmp/out" 2>&1
+	check "spectrumd -n -c FILE.nix evaluates it" has "conf.nix: configuration OK$"
+	"$spectrum" switch "$tmp/nix/conf.nix" >"$tmp/out" 2>&1
+	rc=$?
+	check "switch to a .nix file, with a relative import" eval '[ $rc = 0 ] && has "^generation 2 is current$"'
+	"$spectrum" generations --json >"$tmp/out" 2>&1
+	check "the generation records the Nix file as its source" \
+		eval 'jq -e ".[1].kind == \"nix\" and (.[1].source | endswith(\"/nix/conf.nix\"))" "$tmp/out" >/dev/null'
+	check "and keeps its text and what it evaluated to" eval \
+		'cmp -s "$tmp/nix/conf.nix" "$SPECTRUM_STATE_DIR/generations/2/source" &&
+		 jq -e ".instances" "$SPECTRUM_STATE_DIR/generations/2/config.json" >/dev/null'
+	echo '{ version = 1; applications = 3; }' >"$tmp/nix/bad.nix"
+	"$spectrum" switch "$tmp/nix/bad.nix" >"$tmp/out" 2>&1
+	rc=$?
+	check "a .nix file that does not check changes nothing (one line, status 1)" \
+		eval '[ $rc = 1 ] && one_line && has "bad.nix" && [ "$(readlink "$SPECTRUM_STATE_DIR/generations/current")" = 2 ]'
+fi
 # A member's silent connections wait in the daemon's table: they delay
 # nobody, and a fifth of its uid is refused.
 setpriv --reuid=65534 --regid="$gid" --clear-groups "$peer" "$sock" 4 0 2 >"$tmp/peer" 2>&1 &

@@ -26,6 +26,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (rq.op == 0 || rq.op > SP_OP_MAX)
 			abort();
+		/* Only rollback and gc carry a number; nothing else is hidden. */
+		if ((rq.number && rq.op != SP_OP_ROLLBACK && rq.op != SP_OP_GC) || rq.reserved)
+			abort();
 	}
 	if (sp_reply_check(data, size, &h, &body, &err) == 0) {
 		if (sizeof(h) + h.len != size || h.len > SP_PROTO_BODY_MAX)

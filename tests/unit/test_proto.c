@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The control protocol's table of verbs, and the requests built from it. */
+#include <string.h>
+
 #include "proto.h"
 #include "tap.h"
 
@@ -42,9 +44,35 @@ static void test_requests(void)
 	}
 }
 
+/* The number of rollback and gc: only there, and the layout stays 80 bytes. */
+static void test_numbers(void)
+{
+	struct sp_request rq, out;
+	struct sp_err err = {0};
+
+	TAP_OK(sizeof(rq) == 80, "a request is 80 bytes, as spectrumd(8) says");
+	TAP_OK(sp_request_make_number(&rq, SP_OP_ROLLBACK, SP_FLAG_DRY_RUN, 7) == 0 &&
+		       sp_request_check(&rq, sizeof(rq), &out, &err) == 0 && out.number == 7 &&
+		       out.flags == SP_FLAG_DRY_RUN,
+	       "rollback carries its generation and the dry-run flag");
+	TAP_OK(sp_request_make_number(&rq, SP_OP_LIST, 0, 7) < 0, "list takes no number");
+	sp_request_make(&rq, SP_OP_STOP, 0, "mail-work");
+	rq.number = 3;
+	TAP_OK(sp_request_check(&rq, sizeof(rq), &out, &err) < 0 &&
+		       strcmp(err.msg, "this operation takes no number") == 0,
+	       "a number on another operation is refused");
+	sp_request_make(&rq, SP_OP_GC, 0, NULL);
+	rq.reserved = 1;
+	TAP_OK(sp_request_check(&rq, sizeof(rq), &out, &err) < 0, "the reserved field must be zero");
+	TAP_OK(sp_verb_find("switch")->owner_only && sp_verb_find("gc")->owner_only &&
+		       !sp_verb_find("generations")->owner_only && !sp_verb_find("list")->owner_only,
+	       "switch, rollback and gc are root's; listing generations is not");
+}
+
 int main(void)
 {
 	test_verbs();
 	test_requests();
+	test_numbers();
 	return tap_done();
 }

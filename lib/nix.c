@@ -4,7 +4,7 @@
  * file.  Nix is a program of its own, not a library we link: it is run
  * with a fixed argument vector, its output is bounded like a data file,
  * and what it says on standard error is turned into diagnostics in the
- * client's own format, one line each, so that a configuration error found
+ * programs' own format, one line each, so that a configuration error found
  * by the Nix library (nix/) reads like one found by the C compiler:
  *
  *   desktop.nix: instances.mail-work.bindings.store.mode: error: "rwx" is not an access mode; ...
@@ -611,4 +611,55 @@ out:
 	free(run->out);
 	free(run);
 	return rc;
+}
+
+/* The directory relative paths in FILE start from. */
+char *sp_nix_dir_of(const char *file)
+{
+	const char *slash = strrchr(file, '/');
+	char *dir;
+
+	if (!slash)
+		return sp_xstrdup(".");
+	if (slash == file)
+		return sp_xstrdup("/");
+	dir = sp_xstrdup(file);
+	dir[slash - file] = '\0';
+	return dir;
+}
+
+struct sp_config *sp_nix_load(const char *file, struct sp_diags *d, char **json_out,
+			      size_t *json_len, bool *missing,
+			      void (*report)(const struct sp_diags *file_diags, void *arg),
+			      void *arg)
+{
+	struct sp_config *cfg = NULL;
+	struct sp_nix_data data;
+	char *json = NULL, *dir;
+	size_t len = 0;
+
+	*missing = false;
+	switch (sp_nix_eval(file, &json, &len, &data, d)) {
+	case SP_NIX_OK:
+		dir = sp_nix_dir_of(file);
+		cfg = sp_config_parse(json, len, file, dir, d);
+		free(dir);
+		break;
+	case SP_NIX_MISSING:
+		*missing = true;
+		break;
+	case SP_NIX_INVALID:
+	case SP_NIX_SYSTEM:
+		break;
+	}
+	if (!cfg && d->errors && !d->io_error)
+		sp_nix_blame_data(d, &data, report, arg);
+	sp_nix_data_fini(&data);
+	if (cfg && json_out) {
+		*json_out = json;
+		*json_len = len;
+	} else {
+		free(json);
+	}
+	return cfg;
 }

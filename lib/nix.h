@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Configurations written in Nix (spectrum-nix(7)): a FILE.nix is evaluated
- * by nix-instantiate to the JSON model of spectrum.json(5), which the
- * client then reads like a data file.
+ * by nix-instantiate to the JSON model of spectrum.json(5), which is then
+ * read like a data file (by spectrum(1), and by spectrumd(8) for -c and
+ * switch).
  */
 #ifndef SPECTRUM_NIX_H
 #define SPECTRUM_NIX_H
@@ -65,5 +66,22 @@ enum sp_nix_result sp_nix_eval(const char *file, char **json, size_t *len, struc
  */
 void sp_nix_blame_data(struct sp_diags *diags, const struct sp_nix_data *data,
 		       void (*report)(const struct sp_diags *file_diags, void *arg), void *arg);
+
+/* The directory of FILE ("." if it names none), malloc'd: relative paths
+ * of a configuration start there. */
+char *sp_nix_dir_of(const char *file);
+
+/*
+ * FILE.nix evaluated and parsed as a data file under FILE's own name,
+ * with relative paths from FILE's directory.  On failure the errors are
+ * in `d`, except those that a data file FILE imports has on its own,
+ * which report() gets first (sp_nix_blame_data); *missing says that
+ * nix-instantiate is not installed.  With json_out, the evaluated JSON
+ * (malloc'd) is kept there on success.
+ */
+struct sp_config *sp_nix_load(const char *file, struct sp_diags *d, char **json_out,
+			      size_t *json_len, bool *missing,
+			      void (*report)(const struct sp_diags *file_diags, void *arg),
+			      void *arg);
 
 #endif
