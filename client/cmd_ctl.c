@@ -12,14 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "cmd.h"
-#include "paths.h"
+#include "ctl.h"
 #include "proto.h"
 
 #define SP_DETACH_KEY 0x1d /* Ctrl-] */
@@ -33,100 +31,20 @@ struct sp_ctl_opts {
 };
 
 /*
- * Connects to the daemon's socket: its descriptor, or -1 with *rc set.
- * The socket's mode (spectrumd(8)) keeps out whom the daemon would
- * refuse, so a connection refused for its mode is a refusal too (status
- * 4), not an unreachable daemon.
+ * Sends the request (and `give`, or -1) through lib/ctl.h: the reply's
+ * status, its body and a passed descriptor in r; or, when the daemon
+ * could not be asked, the status to exit with, the reason printed.
  */
-static int sp_ctl_connect(int *rc)
+static int sp_ctl_ask(const struct sp_request *rq, int give, struct sp_ctl_reply *r)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct sp_err err = {0};
-	int fd, e;
+	int rc = sp_ctl_call(rq, give, 0, r, &err);
 
-	if (sp_daemon_socket(sa.sun_path, sizeof(sa.sun_path), &err) < 0) {
+	if (rc < 0) {
 		sp_warnx("%s", err.msg);
-		*rc = SP_EXIT_SYSTEM;
-		return -1;
+		return err.code ? err.code : SP_EXIT_SYSTEM;
 	}
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-		return fd;
-	e = errno;
-	if (fd >= 0)
-		close(fd);
-	*rc = e == EACCES ? SP_EXIT_DENIED : SP_EXIT_SYSTEM;
-	if (e == EACCES)
-		sp_warnx("permission denied: uid %d may not open %s; "
-			 "root and the spectrum group may",
-			 (int)getuid(), sa.sun_path);
-	else
-		sp_warnx("cannot reach spectrumd at %s: %s; start it with 'spectrumd -c FILE'",
-			 sa.sun_path, strerror(e));
-	return -1;
-}
-
-/* Sends the request, with `give` (a descriptor, or -1) alongside. */
-static int sp_ctl_send(int fd, const struct sp_request *rq, int give)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = {(void *)rq, sizeof(*rq)};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-
-	if (give >= 0) {
-		struct cmsghdr *c;
-		memset(cbuf, 0, sizeof(cbuf));
-		msg.msg_control = cbuf;
-		msg.msg_controllen = sizeof(cbuf);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &give, sizeof(int));
-	}
-	return sendmsg(fd, &msg, MSG_NOSIGNAL) == (ssize_t)sizeof(*rq) ? 0 : errno;
-}
-
-/* Sends the request (and `give`, or -1); returns the reply status, the body on stdout or
- * stderr, and a passed file descriptor in *passed (or -1). */
-static int sp_ctl_call(const struct sp_request *rq, int give, int *passed, char **body_out)
-{
-	static char buf[sizeof(struct sp_reply_header) + SP_PROTO_BODY_MAX + 1];
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = {buf, sizeof(buf) - 1};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf)};
-	struct sp_reply_header h;
-	struct sp_err err = {0};
-	const char *body;
-	ssize_t n;
-	int rc = SP_EXIT_SYSTEM;
-	int fd = sp_ctl_connect(&rc);
-
-	*passed = -1;
-	if (fd < 0)
-		return rc;
-	/* A refused peer is answered when the daemon accepts the connection,
-	 * before it reads anything; the daemon then shuts the connection, so
-	 * our send may fail (EPIPE) with the reply still there to read. */
-	int sent = sp_ctl_send(fd, rq, give);
-	n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-	if (n <= 0 && sent) {
-		sp_warnx("sending to spectrumd: %s", strerror(sent));
-		close(fd);
-		return SP_EXIT_SYSTEM;
-	}
-	close(fd);
-	if (n <= 0 || sp_reply_check(buf, (size_t)n, &h, &body, &err) < 0) {
-		sp_warnx("%s", n <= 0 ? "spectrumd closed the connection" : err.msg);
-		return SP_EXIT_SYSTEM;
-	}
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-			memcpy(passed, CMSG_DATA(c), sizeof(int));
-	buf[n] = '\0';
-	*body_out = (char *)body;
-	return (int)h.status;
+	return rc;
 }
 
 static int sp_ctl_console(int fd)
@@ -245,14 +163,12 @@ static int sp_ctl_parse(int argc, char **argv, struct sp_ctl_opts *o)
 /* Prints the daemon's answer: its lines on stdout, or on stderr if refused. */
 static int sp_ctl_answer(const struct sp_request *rq, int give)
 {
-	char *body = NULL;
-	int passed = -1;
-	int rc = sp_ctl_call(rq, give, &passed, &body);
+	struct sp_ctl_reply r;
+	int rc = sp_ctl_ask(rq, give, &r);
 
-	if (body && *body)
-		fputs(body, rc == SP_EXIT_OK ? stdout : stderr);
-	if (passed >= 0)
-		close(passed);
+	if (r.body && *r.body)
+		fputs(r.body, rc == SP_EXIT_OK ? stdout : stderr);
+	sp_ctl_reply_free(&r);
 	return rc;
 }
 
@@ -295,8 +211,8 @@ int sp_cmd_ctl(int argc, char **argv)
 	const struct sp_verb *verb = sp_verb_find(argv[0]);
 	struct sp_ctl_opts o = {0};
 	struct sp_request rq;
-	char *body = NULL;
-	int passed, rc;
+	struct sp_ctl_reply r;
+	int rc;
 
 	if (!verb)
 		return sp_usage_error(NULL, "unknown command '%s'", argv[0]);
@@ -317,13 +233,12 @@ int sp_cmd_ctl(int argc, char **argv)
 	if (o.number ? sp_request_make_number(&rq, verb->op, o.flags, (uint32_t)o.number) :
 		       sp_request_make(&rq, verb->op, o.flags, o.name))
 		return sp_usage_error(o.cmd, "invalid request");
-	rc = sp_ctl_call(&rq, -1, &passed, &body);
-	if (body && *body)
-		fputs(body, rc == SP_EXIT_OK ? stdout : stderr);
-	if (rc == SP_EXIT_OK && passed >= 0) {
-		rc = verb->op == SP_OP_CONSOLE ? sp_ctl_console(passed) :
-						 sp_ctl_logs(passed, o.follow);
-		close(passed);
-	}
+	rc = sp_ctl_ask(&rq, -1, &r);
+	if (r.body && *r.body)
+		fputs(r.body, rc == SP_EXIT_OK ? stdout : stderr);
+	if (rc == SP_EXIT_OK && r.passed >= 0)
+		rc = verb->op == SP_OP_CONSOLE ? sp_ctl_console(r.passed) :
+						 sp_ctl_logs(r.passed, o.follow);
+	sp_ctl_reply_free(&r);
 	return rc;
 }

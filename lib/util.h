@@ -33,7 +33,7 @@ struct sp_err {
 	bool missing;
 	/* What kind of failure, for a program that reports kinds apart (an
 	 * exit status, a reply status); 0 when the function that failed did
-	 * not say.  The library leaves it 0. */
+	 * not say.  The library leaves it 0, but sp_ctl_call (lib/ctl.h). */
 	int code;
 };
 

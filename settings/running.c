@@ -5,19 +5,37 @@
  * Start / Stop / Restart / Console log buttons, and Apply.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "ctl.h"
 #include "settings.h"
 
 #define SS_POLL_MS 2000
 #define SS_LIST_TIMEOUT_MS 1500
-/* Start and stop answer when the VM is up or down: under TCG, a while. */
+/* Start and stop answer when the VM is up or down: under TCG, a while;
+ * so may a switch that restarts instances. */
 #define SS_ACTION_TIMEOUT_MS 180000
+/* A dry run checks the file and compiles every plan (a .nix file is
+ * evaluated first). */
+#define SS_DRY_RUN_TIMEOUT_MS 60000
 #define SS_LOG_MAX (256u << 10)
+
+int ss_ask(enum sp_op op, unsigned flags, const char *name, int give, int timeout_ms,
+	   struct sp_ctl_reply *r, struct sp_err *err)
+{
+	struct sp_request rq;
+
+	r->body = NULL;
+	r->passed = -1;
+	if (sp_request_make(&rq, op, flags, name) < 0) {
+		sp_err_set(err, "invalid request");
+		return -1;
+	}
+	return sp_ctl_call(&rq, give, timeout_ms, r, err);
+}
 
 static json_t *ss_running_of(struct ss *s, const char *name)
 {
@@ -107,18 +125,14 @@ static void ss_running_update(struct ss *s)
 void ss_running_poll(struct ss *s)
 {
 	struct sp_err err = {0};
-	char *body = NULL;
-	int passed = -1;
-	int rc = ss_ctl_call(SP_OP_LIST, SP_FLAG_JSON, NULL, SS_LIST_TIMEOUT_MS, &body, &passed,
-			     &err);
+	struct sp_ctl_reply r;
+	int rc = ss_ask(SP_OP_LIST, SP_FLAG_JSON, NULL, -1, SS_LIST_TIMEOUT_MS, &r, &err);
 	json_t *list = NULL;
 
-	if (passed >= 0)
-		close(passed);
 	if (rc == SP_REPLY_OK)
-		list = json_loads(body, 0, NULL);
+		list = json_loads(r.body, 0, NULL);
 	else if (rc >= 0)
-		snprintf(err.msg, sizeof(err.msg), "%s", body && *body ? body : "refused");
+		snprintf(err.msg, sizeof(err.msg), "%s", *r.body ? r.body : "refused");
 	if (list && !json_is_array(list)) {
 		json_decref(list);
 		list = NULL;
@@ -128,7 +142,7 @@ void ss_running_poll(struct ss *s)
 	s->running = list;
 	snprintf(s->daemon_error, sizeof(s->daemon_error), "%s", err.msg);
 	s->daemon_error[strcspn(s->daemon_error, "\n")] = '\0';
-	free(body);
+	sp_ctl_reply_free(&r);
 	ss_running_update(s);
 }
 
@@ -151,8 +165,7 @@ struct ss_action {
 	enum sp_op op;
 	char name[SP_NAME_MAX + 1];
 	int rc;
-	char *body;
-	int passed;
+	struct sp_ctl_reply r;
 	struct sp_err err;
 };
 
@@ -160,7 +173,7 @@ static void ss_action_thread(GTask *task, gpointer src, gpointer data, GCancella
 {
 	struct ss_action *a = data;
 
-	a->rc = ss_ctl_call(a->op, 0, a->name, SS_ACTION_TIMEOUT_MS, &a->body, &a->passed, &a->err);
+	a->rc = ss_ask(a->op, 0, a->name, -1, SS_ACTION_TIMEOUT_MS, &a->r, &a->err);
 	g_task_return_boolean(task, TRUE);
 }
 
@@ -168,9 +181,7 @@ static void ss_action_free(gpointer p)
 {
 	struct ss_action *a = p;
 
-	if (a->passed >= 0)
-		close(a->passed);
-	free(a->body);
+	sp_ctl_reply_free(&a->r);
 	g_free(a);
 }
 
@@ -214,13 +225,12 @@ static void ss_action_done(GObject *src, GAsyncResult *res, gpointer p)
 	if (a->rc < 0)
 		ss_status(s, "%s %s: %s", sp_op_name(a->op), a->name, a->err.msg);
 	else if (a->rc != SP_REPLY_OK)
-		ss_status(s, "%s %s refused: %s", sp_op_name(a->op), a->name,
-			  a->body ? a->body : "");
-	else if (a->op == SP_OP_LOGS && a->passed >= 0)
-		ss_show_log(s, a->name, a->passed);
+		ss_status(s, "%s %s refused: %s", sp_op_name(a->op), a->name, a->r.body);
+	else if (a->op == SP_OP_LOGS && a->r.passed >= 0)
+		ss_show_log(s, a->name, a->r.passed);
 	else
 		ss_status(s, "%s %s: %s", sp_op_name(a->op), a->name,
-			  a->body && *a->body ? a->body : "done");
+			  *a->r.body ? a->r.body : "done");
 	ss_running_poll(s);
 }
 
@@ -231,7 +241,7 @@ static void ss_action_run(struct ss *s, enum sp_op op, const char *name)
 
 	a->s = s;
 	a->op = op;
-	a->passed = -1;
+	a->r.passed = -1;
 	snprintf(a->name, sizeof(a->name), "%s", name);
 	g_task_set_task_data(t, a, ss_action_free);
 	g_task_run_in_thread(t, ss_action_thread);
@@ -275,23 +285,148 @@ void ss_running_form(struct ss *s, GtkWidget *box, const char *instance)
 	ss_running_update(s);
 }
 
-/* --- Apply --- */
+/* --- Apply and roll back: the daemon's switch --- */
 
 /*
- * What Apply does with the instances a saved change touches.  Today:
- * restart each one that runs.  When spectrumd offers a switch request
- * (load the new file, restart what changed, roll back on failure), this
- * is the one function to replace: the list shown to the user stays the
- * one sp_edit_changed computes.
+ * One switch or rollback, asked twice: first as a dry run, whose lines
+ * (what stops, restarts, starts, keeps running) the user confirms, then
+ * for real.  The saved file is opened once, as the user, and the same
+ * descriptor goes with both requests: what is switched to is what the
+ * dry run showed, even if the file is saved again meanwhile.
  */
-static void ss_apply_changes(struct ss *s, void *data)
-{
-	gchar **names = data;
+struct ss_switch {
+	struct ss *s;
+	enum sp_op op; /* SP_OP_SWITCH or SP_OP_ROLLBACK */
+	int file;      /* the switch's file, or -1 */
+	bool dry;
+	int rc;
+	struct sp_ctl_reply r;
+	struct sp_err err;
+};
 
-	for (gchar **n = names; *n; n++)
-		ss_action_run(s, SP_OP_RESTART, *n);
-	free(s->applied);
-	s->applied = sp_edit_dump(s->doc);
+static void ss_switch_free(gpointer p)
+{
+	struct ss_switch *w = p;
+
+	sp_ctl_reply_free(&w->r);
+	if (w->file >= 0)
+		close(w->file);
+	g_free(w);
+}
+
+static void ss_switch_thread(GTask *task, gpointer src, gpointer data, GCancellable *c)
+{
+	struct ss_switch *w = data;
+
+	/* The daemon reads the file from where the descriptor stands: the
+	 * dry run's read moved it to the end. */
+	if (w->file >= 0)
+		lseek(w->file, 0, SEEK_SET);
+	sp_ctl_reply_free(&w->r);
+	w->rc = ss_ask(w->op, w->dry ? SP_FLAG_DRY_RUN : 0, NULL, w->file,
+		       w->dry ? SS_DRY_RUN_TIMEOUT_MS : SS_ACTION_TIMEOUT_MS, &w->r, &w->err);
+	g_task_return_boolean(task, TRUE);
+}
+
+static void ss_switch_done(GObject *src, GAsyncResult *res, gpointer p);
+
+static void ss_switch_ask(struct ss_switch *w)
+{
+	GTask *t = g_task_new(NULL, NULL, ss_switch_done, NULL);
+
+	w->s->switching = true;
+	gtk_widget_set_sensitive(w->s->apply_button, FALSE);
+	g_task_set_task_data(t, w, ss_switch_free);
+	g_task_run_in_thread(t, ss_switch_thread);
+	g_object_unref(t);
+}
+
+static const char *ss_switch_noun(const struct ss_switch *w)
+{
+	return w->op == SP_OP_SWITCH ? "Apply" : "Roll back";
+}
+
+/* The user said yes to the dry run's lines: the same request, for real. */
+static void ss_switch_confirmed(struct ss *s, void *data)
+{
+	struct ss_switch *w = g_new0(struct ss_switch, 1), *dry = data;
+
+	w->s = s;
+	w->op = dry->op;
+	w->file = dry->file >= 0 ? dup(dry->file) : -1;
+	w->r.passed = -1;
+	ss_status(s, "%s: switching…", ss_switch_noun(w));
+	ss_switch_ask(w);
+}
+
+/* The daemon's lines on one line, for the status: "a: x; b: y". */
+static char *ss_one_line(const char *body)
+{
+	gchar **lines = g_strsplit(body, "\n", -1);
+	GString *g = g_string_new(NULL);
+
+	for (gchar **l = lines; *l; l++)
+		if (**l)
+			g_string_append_printf(g, "%s%s", g->len ? "; " : "", *l);
+	g_strfreev(lines);
+	return g_string_free(g, FALSE);
+}
+
+static void ss_switch_result(struct ss_switch *w)
+{
+	struct ss *s = w->s;
+	char *line = ss_one_line(w->r.body);
+
+	if (w->dry) {
+		char *text = g_strdup_printf(
+			"%s\n\nspectrumd will do this (a dry run: nothing is changed yet):\n\n%s",
+			w->op == SP_OP_SWITCH ?
+				"Switch the running configuration to the saved file." :
+				"Roll back to the previous generation.",
+			*w->r.body ? w->r.body : "no instance changes\n");
+		struct ss_switch *keep = g_new0(struct ss_switch, 1);
+		*keep = (struct ss_switch){.s = s, .op = w->op, .file = w->file, .r.passed = -1};
+		w->file = -1; /* the question keeps it until answered */
+		ss_status(s, "%s: the dry run says: %s", ss_switch_noun(w), line);
+		ss_confirm(s, ss_switch_noun(w), text, w->op == SP_OP_SWITCH ? "Switch" : "Roll back",
+			   ss_switch_confirmed, keep, ss_switch_free);
+		g_free(text);
+	} else {
+		ss_status(s, "%s done: %s", w->op == SP_OP_SWITCH ? "Applied" : "Rolled back",
+			  line);
+		if (w->op == SP_OP_SWITCH) {
+			free(s->applied);
+			s->applied = s->doc ? sp_edit_dump(s->doc) : NULL;
+		}
+		ss_running_poll(s);
+		ss_generations_refresh(s);
+	}
+	g_free(line);
+}
+
+static void ss_switch_done(GObject *src, GAsyncResult *res, gpointer p)
+{
+	struct ss_switch *w = g_task_get_task_data(G_TASK(res));
+	struct ss *s = w->s;
+
+	s->switching = false;
+	gtk_widget_set_sensitive(s->apply_button, TRUE);
+	if (w->rc < 0) {
+		/* Unreachable (or it did not answer): one line, nothing done. */
+		ss_status(s, "%s: %s; nothing changed", ss_switch_noun(w), w->err.msg);
+	} else if (w->rc != SP_REPLY_OK) {
+		/* The daemon's own refusal (the file does not check, a
+		 * switch still stopping...): its lines, nothing changed. */
+		char *line = ss_one_line(w->r.body), *text = g_strdup_printf(
+							       "spectrumd refused; nothing changed:\n\n%s",
+							       w->r.body);
+		ss_status(s, "%s refused: %s", ss_switch_noun(w), line);
+		ss_confirm(s, ss_switch_noun(w), text, "Close", NULL, NULL, NULL);
+		g_free(line);
+		g_free(text);
+	} else {
+		ss_switch_result(w);
+	}
 }
 
 static struct sp_config *ss_parse_text(const struct ss *s, const char *text)
@@ -307,56 +442,74 @@ static struct sp_config *ss_parse_text(const struct ss *s, const char *text)
 	return cfg;
 }
 
-void ss_apply(struct ss *s)
+/*
+ * Without the daemon, the editor's own comparison: which instances' plans
+ * the saved file changes since it was opened (or last applied), so that
+ * the one line saying the daemon is away still says what Apply would
+ * touch.
+ */
+static void ss_offline_preview(struct ss *s, char *buf, size_t len)
 {
-	char changed[4096];
-	GString *run = g_string_new(NULL), *idle = g_string_new(NULL);
-
-	if (!s->doc || s->doc->modified) {
-		ss_status(s, "Save first: Apply runs what is saved");
-		goto out;
-	}
-	if (!s->have_host) {
-		ss_status(s, "Cannot compare plans: the host was not detected");
-		goto out;
-	}
 	char *now = sp_edit_dump(s->doc);
 	struct sp_config *old_cfg = ss_parse_text(s, s->applied), *new_cfg = ss_parse_text(s, now);
-	size_t n = sp_edit_changed(old_cfg, new_cfg, &s->host, changed, sizeof(changed));
+
+	buf[0] = '\0';
+	if (s->have_host && sp_edit_changed(old_cfg, new_cfg, &s->host, buf, len) == 0)
+		snprintf(buf, len, "none");
 	sp_config_free(old_cfg);
 	sp_config_free(new_cfg);
 	free(now);
-	if (n == 0) {
-		ss_status(s, "Nothing to apply: no instance's plan changed");
-		goto out;
+}
+
+static bool ss_switch_idle(struct ss *s)
+{
+	if (s->switching)
+		ss_status(s, "A switch is under way: wait for its answer");
+	return !s->switching;
+}
+
+void ss_apply(struct ss *s)
+{
+	struct ss_switch *w;
+	mode_t type;
+	int fd;
+
+	if (!s->doc || s->doc->modified) {
+		ss_status(s, "Save first: Apply switches to what is saved");
+		return;
 	}
+	if (!ss_switch_idle(s))
+		return;
 	ss_running_poll(s);
 	if (!s->running) {
-		ss_status(s, "Changed: %s; spectrumd is not reachable, nothing restarted", changed);
-		goto out;
+		char changed[1024];
+		ss_offline_preview(s, changed, sizeof(changed));
+		ss_status(s, "spectrumd is not reachable (%.300s): nothing applied%s%s", s->daemon_error,
+			  *changed ? "; changed instances: " : "", changed);
+		return;
 	}
-	gchar **names = g_strsplit(changed, " ", -1);
-	GPtrArray *restart = g_ptr_array_new();
-	for (gchar **nm = names; *nm; nm++) {
-		json_t *o = ss_running_of(s, *nm);
-		const char *st = o ? json_string_value(json_object_get(o, "state")) : NULL;
-		bool active = st && strcmp(st, "stopped") != 0 && strcmp(st, "failed") != 0;
-		g_string_append_printf(active ? run : idle, "%s%s",
-				       (active ? run : idle)->len ? ", " : "", *nm);
-		if (active)
-			g_ptr_array_add(restart, g_strdup(*nm));
+	/* Opened here, as the user: a file the user cannot read is not
+	 * switched to (the daemon never opens a path a client names). */
+	fd = sp_open_regular(s->file, 0, &type);
+	if (fd < 0) {
+		ss_status(s, "Apply: cannot read %s: %s", s->file,
+			  type ? sp_file_type_name(type) : strerror(errno));
+		return;
 	}
-	g_ptr_array_add(restart, NULL);
-	g_strfreev(names);
-	char *text = g_strdup_printf(
-		"The saved file changes the plans of: %s.\n\n%s%s%s%s", changed,
-		run->len ? "Apply restarts these running instances: " :
-			   "No changed instance is running; nothing will restart.",
-		run->str, idle->len ? "\nNot running, so not restarted: " : "", idle->str);
-	ss_confirm(s, "Apply", text, run->len ? "Restart them" : "OK", ss_apply_changes,
-		   g_ptr_array_free(restart, FALSE), (GDestroyNotify)g_strfreev);
-	g_free(text);
-out:
-	g_string_free(run, TRUE);
-	g_string_free(idle, TRUE);
+	w = g_new0(struct ss_switch, 1);
+	*w = (struct ss_switch){.s = s, .op = SP_OP_SWITCH, .file = fd, .dry = true, .r.passed = -1};
+	ss_status(s, "Apply: asking spectrumd for a dry run…");
+	ss_switch_ask(w);
+}
+
+void ss_rollback(struct ss *s)
+{
+	struct ss_switch *w;
+
+	if (!ss_switch_idle(s))
+		return;
+	w = g_new0(struct ss_switch, 1);
+	*w = (struct ss_switch){.s = s, .op = SP_OP_ROLLBACK, .file = -1, .dry = true, .r.passed = -1};
+	ss_status(s, "Roll back: asking spectrumd for a dry run…");
+	ss_switch_ask(w);
 }

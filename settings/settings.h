@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <sys/stat.h>
 
+#include "ctl.h"
 #include "edit.h"
 
 #define SS_FIELDS_MAX 96
@@ -32,7 +33,7 @@ struct ss {
 	GtkWidget *banner, *banner_label, *banner_reload, *banner_keep;
 	GtkWidget *status;	 /* the last action's outcome, one line */
 	GtkWidget *daemon_label; /* spectrumd reachable or not, one line */
-	GtkWidget *undo_button, *save_button, *apply_button;
+	GtkWidget *undo_button, *save_button, *apply_button, *generations_button;
 
 	char *file;
 	char *base_dir;
@@ -60,6 +61,9 @@ struct ss {
 	char daemon_error[1024];
 	GtkWidget *run_state; /* the instance form's running section */
 	GtkWidget *run_box;
+	bool switching;	       /* a switch or rollback is being asked or done */
+	GtkWidget *generations; /* the generations window, while open */
+	GtkWidget *generations_list;
 };
 
 /* window.c */
@@ -81,10 +85,24 @@ void ss_show_field_errors(struct ss *s);
 void ss_changed(struct ss *s, bool rebuild);
 
 /* running.c */
+/*
+ * One request to spectrumd (lib/ctl.h), waiting at most timeout_ms: the
+ * reply's status, or -1 with err saying why the daemon was not asked.
+ */
+int ss_ask(enum sp_op op, unsigned flags, const char *name, int give, int timeout_ms,
+	   struct sp_ctl_reply *r, struct sp_err *err);
 void ss_running_start(struct ss *s);
 void ss_running_poll(struct ss *s);
 void ss_running_form(struct ss *s, GtkWidget *box, const char *instance);
+/* Apply: the daemon's switch to the saved file, a dry run shown first. */
 void ss_apply(struct ss *s);
+/* The daemon's rollback to the previous generation, a dry run shown first. */
+void ss_rollback(struct ss *s);
+
+/* generations.c: the window listing spectrumd's generations. */
+void ss_generations_show(struct ss *s);
+/* Lists them again if the window is open. */
+void ss_generations_refresh(struct ss *s);
 
 /* A small modal question: yes_cb runs when the user picks `yes`. */
 void ss_confirm(struct ss *s, const char *title, const char *text, const char *yes,

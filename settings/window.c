@@ -55,7 +55,8 @@ static void ss_question_yes(GtkButton *b, gpointer p)
 {
 	struct ss_question *q = p;
 
-	q->yes_cb(q->s, q->data);
+	if (q->yes_cb)
+		q->yes_cb(q->s, q->data);
 	gtk_window_destroy(GTK_WINDOW(q->win));
 }
 
@@ -86,9 +87,12 @@ void ss_confirm(struct ss *s, const char *title, const char *text, const char *y
 	gtk_widget_set_margin_bottom(box, 18);
 	no = gtk_button_new_with_label("Cancel");
 	ok = gtk_button_new_with_label(yes);
-	gtk_widget_add_css_class(ok, "destructive-action");
 	gtk_widget_set_halign(buttons, GTK_ALIGN_END);
-	gtk_box_append(GTK_BOX(buttons), no);
+	/* Without yes_cb it only tells: one button that closes it. */
+	if (yes_cb) {
+		gtk_widget_add_css_class(ok, "destructive-action");
+		gtk_box_append(GTK_BOX(buttons), no);
+	}
 	gtk_box_append(GTK_BOX(buttons), ok);
 	gtk_box_append(GTK_BOX(box), label);
 	gtk_box_append(GTK_BOX(box), buttons);
@@ -594,14 +598,22 @@ static GtkWidget *ss_header(struct ss *s)
 	s->apply_button = gtk_button_new_with_label("Apply…");
 	gtk_widget_set_tooltip_text(s->undo_button, "Undo the last edit (Ctrl+Z)");
 	gtk_widget_set_tooltip_text(s->save_button, "Save the file (Ctrl+S)");
-	gtk_widget_set_tooltip_text(s->apply_button,
-				    "Restart the running instances the saved file changes");
+	gtk_widget_set_tooltip_text(
+		s->apply_button,
+		"Switch spectrumd to the saved file: shows what will stop, restart and start first");
+	s->generations_button = gtk_button_new_with_label("Generations…");
+	gtk_widget_set_tooltip_text(s->generations_button,
+				    "The configurations spectrumd ran, and rolling back to the previous one");
+	ss_a11y_label(s->generations_button, "Generations");
+	g_signal_connect_swapped(s->generations_button, "clicked", G_CALLBACK(ss_generations_show),
+				 s);
 	ss_a11y_label(s->apply_button, "Apply");
 	gtk_widget_add_css_class(s->save_button, "suggested-action");
 	g_signal_connect(s->undo_button, "clicked", G_CALLBACK(ss_undo_clicked), s);
 	g_signal_connect(s->save_button, "clicked", G_CALLBACK(ss_save_clicked), s);
 	g_signal_connect(s->apply_button, "clicked", G_CALLBACK(ss_apply_clicked), s);
 	gtk_header_bar_pack_start(GTK_HEADER_BAR(bar), s->undo_button);
+	gtk_header_bar_pack_end(GTK_HEADER_BAR(bar), s->generations_button);
 	gtk_header_bar_pack_end(GTK_HEADER_BAR(bar), s->apply_button);
 	gtk_header_bar_pack_end(GTK_HEADER_BAR(bar), s->save_button);
 	return bar;
