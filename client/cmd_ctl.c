@@ -193,8 +193,9 @@ static int sp_ctl_config(const struct sp_verb *verb, struct sp_ctl_opts *o)
 	if (verb->arg == SP_ARG_FILE) {
 		fd = sp_open_regular(o->name, 0, &type);
 		if (fd < 0) {
-			sp_warnx("%s: cannot read: %s; give a data file or a .nix file you may read", o->name,
-				 type ? sp_file_type_name(type) : strerror(errno));
+			sp_warnx(
+				"%s: cannot read: %s; give a data file or a .nix file you may read",
+				o->name, type ? sp_file_type_name(type) : strerror(errno));
 			return SP_EXIT_SYSTEM;
 		}
 	}

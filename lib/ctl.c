@@ -41,7 +41,8 @@ static int sp_ctl_connect(int timeout_ms, struct sp_err *err)
 			   "root and the spectrum group may",
 			   (int)getuid(), sa.sun_path);
 	else
-		sp_err_set(err, "cannot reach spectrumd at %s: %s; start it with 'spectrumd -c FILE'",
+		sp_err_set(err,
+			   "cannot reach spectrumd at %s: %s; start it with 'spectrumd -c FILE'",
 			   sa.sun_path, strerror(e));
 	err->code = e == EACCES ? SP_REPLY_DENIED : SP_REPLY_SYSTEM;
 	return -1;

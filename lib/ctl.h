@@ -12,9 +12,9 @@
 #include "util.h"
 
 struct sp_ctl_reply {
-	int status;  /* enum sp_reply_status */
-	char *body;  /* malloc'd, NUL-terminated, possibly "" */
-	int passed;  /* a descriptor the daemon passed (console, logs), or -1 */
+	int status; /* enum sp_reply_status */
+	char *body; /* malloc'd, NUL-terminated, possibly "" */
+	int passed; /* a descriptor the daemon passed (console, logs), or -1 */
 };
 
 /*

@@ -78,9 +78,9 @@ static const char *const sp_order_app[] = {"image",  "command", "commands", "env
 					   "memory", "vcpus",	"arch",	    NULL};
 static const char *const sp_order_res[] = {"type",    "size", "fs",   "path",	 "nat", "vendor",
 					   "product", "bus",  "port", "address", NULL};
-static const char *const sp_order_inst[] = {"application", "bindings",	 "memory",
-					    "vcpus",	   "hypervisor", "shareRoot",
-					    "autostart",   "restart",	 NULL};
+static const char *const sp_order_inst[] = {"application", "applications", "bindings",	"memory",
+					    "vcpus",	   "hypervisor",   "shareRoot", "autostart",
+					    "restart",	   "disposable",   NULL};
 static const char *const sp_order_bind[] = {"path", "mode", NULL};
 
 /* A copy of obj with the known keys first, in `order`, then the rest as
@@ -314,6 +314,17 @@ static json_t *sp_renamed(json_t *obj, const char *from, const char *to)
 	return out;
 }
 
+/* Whether the array (an instance's "applications") has the string name. */
+static bool sp_listed(json_t *arr, const char *name)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(arr, i, x) if (json_is_string(x) &&
+					  strcmp(json_string_value(x), name) == 0) return true;
+	return false;
+}
+
 /* Calls fn on each instance object that uses (k, name). */
 static size_t sp_each_user(const struct sp_edit *e, enum sp_edit_kind k, const char *name,
 			   void (*fn)(json_t *inst, const char *iname, void *ctx), void *ctx)
@@ -331,7 +342,8 @@ static size_t sp_each_user(const struct sp_edit *e, enum sp_edit_kind k, const c
 			continue;
 		if (k == SP_EDIT_APP) {
 			const char *a = json_string_value(json_object_get(inst, "application"));
-			uses = a && strcmp(a, name) == 0;
+			uses = (a && strcmp(a, name) == 0) ||
+			       sp_listed(json_object_get(inst, "applications"), name);
 		} else {
 			json_t *b = json_object_get(inst, "bindings");
 			uses = json_is_object(b) && json_object_get(b, name);
@@ -379,7 +391,15 @@ static void sp_rename_ref(json_t *inst, const char *iname, void *ctx)
 	struct sp_rename_ctx *c = ctx;
 
 	if (c->k == SP_EDIT_APP) {
-		json_object_set_new(inst, "application", json_string(c->to));
+		json_t *one = json_object_get(inst, "application"), *arr, *x;
+		size_t i;
+		if (json_is_string(one) && strcmp(json_string_value(one), c->from) == 0)
+			json_object_set_new(inst, "application", json_string(c->to));
+		/* Several applications: the name changes in its place. */
+		arr = json_object_get(inst, "applications");
+		json_array_foreach(arr, i, x) if (json_is_string(x) &&
+						  strcmp(json_string_value(x), c->from) == 0)
+			json_array_set_new(arr, i, json_string(c->to));
 		return;
 	}
 	json_object_set_new(inst, "bindings",

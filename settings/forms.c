@@ -165,7 +165,9 @@ static void ss_toggle_toggled(GtkToggleButton *t, gpointer p)
 
 	if (b->s->building)
 		return;
-	ss_set(b->s, b->place, gtk_toggle_button_get_active(t) ? json_string(b->on) : NULL, false);
+	ss_set(b->s, b->place,
+	       gtk_toggle_button_get_active(t) ? (b->on ? json_string(b->on) : json_true()) : NULL,
+	       false);
 }
 
 static void ss_choice_changed(GObject *d, GParamSpec *ps, gpointer p)
@@ -271,6 +273,25 @@ static GtkWidget *ss_mode_toggle(struct ss_form *f, const char *place)
 	gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(t),
 				     json_is_string(v) && strcmp(json_string_value(v), "rw") == 0);
 	gtk_widget_set_tooltip_text(t, "Pressed: the guest may write; otherwise read-only");
+	g_signal_connect(t, "toggled", G_CALLBACK(ss_toggle_toggled), NULL);
+	return t;
+}
+
+/* A boolean key as a toggle button, pressed for true (a button, as the
+ * mode's: GTK 4.8 gives a check button no action on the accessibility
+ * bus); off removes the key, false being its default. */
+static GtkWidget *ss_flag_toggle(struct ss_form *f, const char *label, const char *key,
+				 const char *tip)
+{
+	char place[160];
+	GtkWidget *t = gtk_toggle_button_new_with_label(label);
+
+	snprintf(place, sizeof(place), "%s.%s", f->ent, key);
+	ss_bind_new(f->s, t, place, SS_STR);
+	gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(t),
+				     json_is_true(sp_edit_get(f->s->doc, place)));
+	gtk_widget_set_tooltip_text(t, tip);
+	ss_a11y_label(t, label);
 	g_signal_connect(t, "toggled", G_CALLBACK(ss_toggle_toggled), NULL);
 	return t;
 }
@@ -698,7 +719,22 @@ static void ss_inst_form(struct ss_form *f)
 		known |= cur && strcmp(cur, app_values[i]) == 0;
 	if (cur && !known && napps < SP_LIMIT_APPLICATIONS)
 		app_values[napps] = cur; /* what the file says, even if it is wrong */
-	ss_choice(f, "Application", "application", app_values, app_values);
+	snprintf(place, sizeof(place), "%s.applications", f->ent);
+	if (sp_edit_get(f->s->doc, place)) {
+		/* Several applications in one VM: shown, kept as they are
+		 * (edited in the file); the checker's words land here. */
+		char *t = ss_value_text(sp_edit_get(f->s->doc, place));
+		GtkWidget *l = gtk_label_new(t);
+		g_free(t);
+		gtk_label_set_xalign(GTK_LABEL(l), 0);
+		gtk_label_set_selectable(GTK_LABEL(l), TRUE);
+		gtk_widget_set_tooltip_text(l, "Several applications in one instance: "
+					       "see spectrum.json(5); edit them in the file");
+		ss_a11y_label(l, "Applications");
+		ss_row(f, "Applications", l, place);
+	} else {
+		ss_choice(f, "Application", "application", app_values, app_values);
+	}
 	ss_entry(f, "Memory", "memory", SS_STR, "the application's");
 	ss_entry(f, "vCPUs", "vcpus", SS_INT, "the application's");
 	ss_choice(f, "Hypervisor", "hypervisor", hv_labels, hv_values);
@@ -709,6 +745,11 @@ static void ss_inst_form(struct ss_form *f)
 	gtk_box_append(GTK_BOX(flags), ss_check(f, "Restart on failure", place, "on-failure"));
 	snprintf(place, sizeof(place), "%s.shareRoot", f->ent);
 	gtk_box_append(GTK_BOX(flags), ss_check(f, "Share root image", place, NULL));
+	gtk_box_append(
+		GTK_BOX(flags),
+		ss_flag_toggle(f, "Disposable", "disposable",
+			       "Pressed: each start writes its volumes to a throwaway layer, "
+			       "removed when it stops"));
 	ss_row(f, "", flags, NULL);
 
 	ss_heading(f, "Bindings");

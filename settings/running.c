@@ -388,11 +388,12 @@ static void ss_switch_result(struct ss_switch *w)
 		*keep = (struct ss_switch){.s = s, .op = w->op, .file = w->file, .r.passed = -1};
 		w->file = -1; /* the question keeps it until answered */
 		ss_status(s, "%s: the dry run says: %s", ss_switch_noun(w), line);
-		ss_confirm(s, ss_switch_noun(w), text, w->op == SP_OP_SWITCH ? "Switch" : "Roll back",
-			   ss_switch_confirmed, keep, ss_switch_free);
+		ss_confirm(s, ss_switch_noun(w), text,
+			   w->op == SP_OP_SWITCH ? "Switch" : "Switch back", ss_switch_confirmed,
+			   keep, ss_switch_free);
 		g_free(text);
 	} else {
-		ss_status(s, "%s done: %s", w->op == SP_OP_SWITCH ? "Applied" : "Rolled back",
+		ss_status(s, "%s: %s", w->op == SP_OP_SWITCH ? "Applied" : "Rolled back",
 			  line);
 		if (w->op == SP_OP_SWITCH) {
 			free(s->applied);
@@ -417,9 +418,9 @@ static void ss_switch_done(GObject *src, GAsyncResult *res, gpointer p)
 	} else if (w->rc != SP_REPLY_OK) {
 		/* The daemon's own refusal (the file does not check, a
 		 * switch still stopping...): its lines, nothing changed. */
-		char *line = ss_one_line(w->r.body), *text = g_strdup_printf(
-							       "spectrumd refused; nothing changed:\n\n%s",
-							       w->r.body);
+		char *line = ss_one_line(w->r.body),
+		     *text = g_strdup_printf("spectrumd refused; nothing changed:\n\n%s",
+					     w->r.body);
 		ss_status(s, "%s refused: %s", ss_switch_noun(w), line);
 		ss_confirm(s, ss_switch_noun(w), text, "Close", NULL, NULL, NULL);
 		g_free(line);
@@ -484,8 +485,8 @@ void ss_apply(struct ss *s)
 	if (!s->running) {
 		char changed[1024];
 		ss_offline_preview(s, changed, sizeof(changed));
-		ss_status(s, "spectrumd is not reachable (%.300s): nothing applied%s%s", s->daemon_error,
-			  *changed ? "; changed instances: " : "", changed);
+		ss_status(s, "spectrumd is not reachable (%.300s): nothing applied%s%s",
+			  s->daemon_error, *changed ? "; changed instances: " : "", changed);
 		return;
 	}
 	/* Opened here, as the user: a file the user cannot read is not
@@ -497,7 +498,8 @@ void ss_apply(struct ss *s)
 		return;
 	}
 	w = g_new0(struct ss_switch, 1);
-	*w = (struct ss_switch){.s = s, .op = SP_OP_SWITCH, .file = fd, .dry = true, .r.passed = -1};
+	*w = (struct ss_switch){
+		.s = s, .op = SP_OP_SWITCH, .file = fd, .dry = true, .r.passed = -1};
 	ss_status(s, "Apply: asking spectrumd for a dry run…");
 	ss_switch_ask(w);
 }
@@ -509,7 +511,8 @@ void ss_rollback(struct ss *s)
 	if (!ss_switch_idle(s))
 		return;
 	w = g_new0(struct ss_switch, 1);
-	*w = (struct ss_switch){.s = s, .op = SP_OP_ROLLBACK, .file = -1, .dry = true, .r.passed = -1};
+	*w = (struct ss_switch){
+		.s = s, .op = SP_OP_ROLLBACK, .file = -1, .dry = true, .r.passed = -1};
 	ss_status(s, "Roll back: asking spectrumd for a dry run…");
 	ss_switch_ask(w);
 }

@@ -61,7 +61,7 @@ struct ss {
 	char daemon_error[1024];
 	GtkWidget *run_state; /* the instance form's running section */
 	GtkWidget *run_box;
-	bool switching;	       /* a switch or rollback is being asked or done */
+	bool switching;		/* a switch or rollback is being asked or done */
 	GtkWidget *generations; /* the generations window, while open */
 	GtkWidget *generations_list;
 };

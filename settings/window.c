@@ -602,8 +602,9 @@ static GtkWidget *ss_header(struct ss *s)
 		s->apply_button,
 		"Switch spectrumd to the saved file: shows what will stop, restart and start first");
 	s->generations_button = gtk_button_new_with_label("Generations…");
-	gtk_widget_set_tooltip_text(s->generations_button,
-				    "The configurations spectrumd ran, and rolling back to the previous one");
+	gtk_widget_set_tooltip_text(
+		s->generations_button,
+		"The configurations spectrumd ran, and rolling back to the previous one");
 	ss_a11y_label(s->generations_button, "Generations");
 	g_signal_connect_swapped(s->generations_button, "clicked", G_CALLBACK(ss_generations_show),
 				 s);

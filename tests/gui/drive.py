@@ -14,7 +14,9 @@ STEP is one of:
   conflict  the file changes on disk while open
   delete    a resource in use, deleted with its bindings when confirmed
   device    a USB device picked from a fake sysfs ($SPECTRUM_SYSFS)
-  daemon    the running view, then spectrumd (pid $SS_DAEMON_PID) goes away
+  daemon    the running view, Apply (the daemon's switch, dry run first),
+            Disposable, Generations and Roll back, then spectrumd (pid
+            $SS_DAEMON_PID) goes away ($SS_SPECTRUM: the spectrum binary)
 
 Prints one line per check: "ok - WHAT" or "not ok - WHAT" (run.sh numbers
 them), and "# ..." for diagnostics.
@@ -324,8 +326,9 @@ def step_edit(path, shot):
         say(subprocess.run(["test", "-s", shot]).returncode == 0, "screenshot " + shot)
 
 
-def step_daemon(path):
-    """The running view while spectrumd answers, then after it is gone."""
+def step_daemon(path, shot):
+    """The running view while spectrumd answers: Apply and Roll back
+    through its switch, Disposable; then after it is gone."""
     if not say(wait_for(app, "the application on the bus") is not None, "the window is on the accessibility bus"):
         return
     say(press("page tab", "Instances"), "open the Instances page")
@@ -336,18 +339,46 @@ def step_daemon(path):
     say(bool(footer), "the window says spectrumd answers: %s" % (footer[0] if footer else "-"))
     start = widget("push button", "Start", "Instances")
     say(start is not None and start.getState().contains(pyatspi.STATE_SENSITIVE), "Start can be pressed")
-    # Apply: what a saved change restarts, shown before anything is done.
+    # Apply: the daemon's own dry run shown, then the switch when confirmed.
     with open(path) as f:
         name = next(iter(json.load(f)["instances"]))  # the one selected first
     type_into("Memory", "256M")
     ctrl("s")
     say(wait_for(lambda: "Saved" in status(), "Saved", 10) is not None, "change %s's memory and save" % name)
     press("push button", "Apply")
-    shown = wait_for(lambda: labels_with("changes the plans of: %s." % name), "Apply's question", 10)
-    say(bool(shown), "Apply shows what the change touches before doing it")
+    shown = wait_for(lambda: labels_with("%s: updated (" % name), "Apply's dry run", 20)
+    say(any("spectrumd will do this" in line for line in shown or []),
+        "Apply shows the daemon's dry-run lines before doing anything")
     for line in shown or []:
         note(line)
-    press("push button", "OK")
+    if shot:
+        subprocess.run(["import", "-window", "root", shot], check=False)
+        say(subprocess.run(["test", "-s", shot]).returncode == 0, "screenshot " + shot)
+    say(generations().count("\n") == 1, "the dry run made no generation: " + generations().strip())
+    press("push button", "Switch")
+    done = wait_for(lambda: "Applied: " in status(), "the switch's answer", 30)
+    say(bool(done) and "generation 2 is current" in status(), "confirmed, the switch is done: " + status())
+    say(re.search(r"^ +2 .*\(current\)$", generations(), re.M) is not None,
+        "spectrum generations shows generation 2, current")
+    # Disposable: a toggle (saved as "disposable": true; run.sh asks
+    # spectrum plan --json).
+    say(press("toggle button|push button", "Disposable", "Instances"), "press Disposable on %s" % name)
+    ctrl("s")
+    say(wait_for(lambda: "Saved" in status(), "Saved", 10) is not None, "save it: " + status())
+    # Generations: listed, and a rollback to the previous one after its
+    # dry run.
+    say(press("push button", "Generations"), "open Generations")
+    rows = wait_for(lambda: labels_with("(current)"), "the generations list", 10)
+    say(bool(rows) and rows[0].startswith("2 "), "the list shows generation 2 current: %s" % (rows[0] if rows else "-"))
+    press("push button", "Roll back")
+    back = wait_for(lambda: labels_with("Roll back to the previous generation"), "the rollback's dry run", 20)
+    say(any("%s: updated (" % name in line for line in back or []),
+        "Roll back shows the daemon's dry run")
+    press("push button", "Switch back")
+    done = wait_for(lambda: "Rolled back: " in status(), "the rollback's answer", 30)
+    say(bool(done) and "generation 1 is current" in status(), "rolled back: " + status())
+    say(re.search(r"^ +1 .*\(current\)$", generations(), re.M) is not None,
+        "spectrum generations shows generation 1 current again")
     os.kill(int(os.environ["SS_DAEMON_PID"]), signal.SIGTERM)
     gone = wait_for(lambda: [n for n in labels_on("Instances") if n.startswith("spectrumd is not reachable")],
                     "the running view to say the daemon is gone", 10)
@@ -355,6 +386,15 @@ def step_daemon(path):
     start = widget("push button", "Start", "Instances")
     say(start is not None and not start.getState().contains(pyatspi.STATE_SENSITIVE),
         "and the buttons are greyed")
+    press("push button", "Apply")
+    say(wait_for(lambda: "spectrumd is not reachable" in status(), "Apply without the daemon", 10) is not None
+        and "nothing applied" in status() and "\n" not in status(),
+        "Apply without spectrumd says so in one line: " + status())
+
+
+def generations():
+    """spectrum generations, as the test's user would ask."""
+    return subprocess.run([os.environ["SS_SPECTRUM"], "generations"], capture_output=True, text=True).stdout
 
 
 def step_conflict(path):
@@ -421,7 +461,7 @@ def main():
     step, path = sys.argv[1], sys.argv[2]
     shot = sys.argv[3] if len(sys.argv) > 3 else None
     {"edit": lambda: step_edit(path, shot), "save": lambda: step_save(path),
-     "readonly": lambda: step_readonly(path), "daemon": lambda: step_daemon(path),
+     "readonly": lambda: step_readonly(path), "daemon": lambda: step_daemon(path, shot),
      "device": lambda: step_device(path), "delete": lambda: step_delete(path),
      "conflict": lambda: step_conflict(path)}[step]()
 

@@ -117,6 +117,22 @@ cp "$tmp/desktop.json" "$tmp/ours.json"
 run_session save "$tmp/desktop.json"
 check "open + save of a file we wrote: byte-identical" cmp -s "$tmp/ours.json" "$tmp/desktop.json"
 
+# 1b. The same with a file of newer fields: an instance of several
+#     applications, disposable instances (examples/workbench.json).
+cp "$src/examples/workbench.json" "$tmp/workbench.json"
+"$spectrum" plan --json "$tmp/workbench.json" >"$tmp/plan-before.json" 2>/dev/null
+run_session save "$tmp/workbench.json"
+"$spectrum" plan --json "$tmp/workbench.json" >"$tmp/plan-after.json" 2>/dev/null
+same_plan() { test -s "$1" && cmp -s "$1" "$2"; }
+check "workbench.json, open + save: the same spectrum plan --json" \
+	same_plan "$tmp/plan-before.json" "$tmp/plan-after.json"
+jq -e '.instances.workbench.applications == ["editor", "viewer"] and .instances.sandbox.disposable == true
+	and (.instances.workbench | has("application") | not)' "$tmp/workbench.json" >/dev/null 2>&1
+check "  applications and disposable kept as they were" test $? -eq 0
+cp "$tmp/workbench.json" "$tmp/ours.json"
+run_session save "$tmp/workbench.json"
+check "  open + save of it as we wrote it: byte-identical" cmp -s "$tmp/ours.json" "$tmp/workbench.json"
+
 # 2. The story: add an instance with two bindings, see the relative mount
 #    path refused, fix it, save.
 run_session edit "$tmp/desktop.json" "$shot"
@@ -181,9 +197,15 @@ if [[ $(id -u) -eq 0 ]] && command -v unshare >/dev/null; then
 	unshare --net "$build/spectrumd" -c "$tmp/daemon.json" >"$tmp/daemon.log" 2>&1 &
 	dpid=$!
 	for _ in $(seq 100); do "$spectrum" list >/dev/null 2>&1 && break; sleep 0.1; done
-	SS_DAEMON_PID=$dpid run_session daemon "$tmp/daemon.json"
+	SS_DAEMON_PID=$dpid SS_SPECTRUM=$spectrum run_session daemon "$tmp/daemon.json" \
+		"$build/tests/gui/spectrum-settings-apply.png"
 	kill "$dpid" 2>/dev/null
 	wait "$dpid" 2>/dev/null
+	jq -e '.instances.a.disposable == true' "$tmp/daemon.json" >/dev/null 2>&1
+	check "Disposable saved \"disposable\": true" test $? -eq 0
+	"$spectrum" plan --json "$tmp/daemon.json" >"$tmp/plan.json" 2>"$tmp/out"
+	jq -e '.[] | select(.instance == "a") | .disposable == true' "$tmp/plan.json" >/dev/null 2>&1
+	check "  and spectrum plan --json agrees" test $? -eq 0
 else
 	echo "ok $((n + 1)) # SKIP the running view needs root (spectrumd)"
 	n=$((n + 1))

@@ -296,6 +296,73 @@ static void test_save(void)
 	sp_edit_free(e);
 }
 
+/* The newer instance keys: several applications, disposable. */
+static const char config_many[] =
+	"{\"applications\": {\"mail\": {\"image\": \"office\", \"command\": [\"/bin/mutt\"]},\n"
+	"  \"notes\": {\"image\": \"office\", \"command\": [\"/bin/vi\"]}},\n"
+	" \"instances\": {\"both\": {\"disposable\": true, \"bindings\": {},\n"
+	"  \"restart\": \"no\", \"applications\": [\"mail\", \"notes\"]},\n"
+	"  \"one\": {\"application\": \"mail\"}}}\n";
+
+/* Whether v is the array [x, y]. */
+static bool apps_are(json_t *v, const char *x, const char *y)
+{
+	json_t *want = json_pack("[ss]", x, y);
+	bool same = json_equal(v, want);
+
+	json_decref(want);
+	return same;
+}
+
+static void test_applications_disposable(void)
+{
+	struct sp_diags d;
+	struct sp_err err = {0};
+	struct sp_edit *e, *e2;
+	char *a, *b, users[128];
+	int rc;
+
+	sp_diags_init(&d, "m.json");
+	e = sp_edit_open(config_many, strlen(config_many), "m.json", &d);
+	sp_diags_fini(&d);
+	a = sp_edit_dump(e);
+	TAP_OK(strstr(a, "\"applications\": [") < strstr(a, "\"bindings\": {}") &&
+		       strstr(a, "\"restart\"") < strstr(a, "\"disposable\": true"),
+	       "an instance's applications before its bindings, disposable after restart");
+	sp_diags_init(&d, "m.json");
+	e2 = sp_edit_open(a, strlen(a), "m.json", &d);
+	b = e2 ? sp_edit_dump(e2) : NULL;
+	sp_diags_fini(&d);
+	TAP_OK(b && strcmp(a, b) == 0, "a file with them is written again byte for byte");
+	TAP_OK(apps_are(sp_edit_get(e, "instances.both.applications"), "mail", "notes") &&
+		       json_is_true(sp_edit_get(e, "instances.both.disposable")),
+	       "applications and disposable are kept as they were");
+	TAP_OK(sp_edit_users(e, SP_EDIT_APP, "notes", users, sizeof(users)) == 1 &&
+		       strcmp(users, "both") == 0,
+	       "an application listed in applications is in use by that instance");
+	/* TAP_OK evaluates its condition twice: each edit is made first. */
+	rc = sp_edit_delete(e, SP_EDIT_APP, "notes", true, &err);
+	TAP_OK(rc < 0 && strstr(err.msg, "in use by instance both"),
+	       "deleting it is refused, naming the instance: %s", err.msg);
+	rc = sp_edit_rename(e, SP_EDIT_APP, "notes", "memo", &err);
+	TAP_OK(rc == 0 && apps_are(sp_edit_get(e, "instances.both.applications"), "mail", "memo"),
+	       "renaming it renames it in applications, in its place");
+	rc = sp_edit_rename(e, SP_EDIT_APP, "mail", "post", &err);
+	TAP_OK(rc == 0 && apps_are(sp_edit_get(e, "instances.both.applications"), "post", "memo") &&
+		       strcmp(sp_edit_get_str(e, "instances.one.application"), "post") == 0 &&
+		       !sp_edit_get(e, "instances.both.application"),
+	       "an application in both kinds of instance: each renamed its way");
+	free(a);
+	rc = sp_edit_set(e, "instances.one.disposable", json_true(), &err);
+	a = sp_edit_dump(e);
+	TAP_OK(rc == 0 && strstr(a, "\"application\": \"post\",\n      \"disposable\": true"),
+	       "disposable set on an instance is saved as true");
+	free(a);
+	free(b);
+	sp_edit_free(e);
+	sp_edit_free(e2);
+}
+
 int main(void)
 {
 	test_dump();
@@ -305,5 +372,6 @@ int main(void)
 	test_check();
 	test_changed();
 	test_save();
+	test_applications_disposable();
 	return tap_done();
 }
