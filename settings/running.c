@@ -393,8 +393,7 @@ static void ss_switch_result(struct ss_switch *w)
 			   keep, ss_switch_free);
 		g_free(text);
 	} else {
-		ss_status(s, "%s: %s", w->op == SP_OP_SWITCH ? "Applied" : "Rolled back",
-			  line);
+		ss_status(s, "%s: %s", w->op == SP_OP_SWITCH ? "Applied" : "Rolled back", line);
 		if (w->op == SP_OP_SWITCH) {
 			free(s->applied);
 			s->applied = s->doc ? sp_edit_dump(s->doc) : NULL;
@@ -419,8 +418,8 @@ static void ss_switch_done(GObject *src, GAsyncResult *res, gpointer p)
 		/* The daemon's own refusal (the file does not check, a
 		 * switch still stopping...): its lines, nothing changed. */
 		char *line = ss_one_line(w->r.body),
-		     *text = g_strdup_printf("spectrumd refused; nothing changed:\n\n%s",
-					     w->r.body);
+		     *text = g_strdup_printf("%s: refused by spectrumd; nothing changed:\n\n%s",
+					     ss_switch_noun(w), w->r.body);
 		ss_status(s, "%s refused: %s", ss_switch_noun(w), line);
 		ss_confirm(s, ss_switch_noun(w), text, "Close", NULL, NULL, NULL);
 		g_free(line);

@@ -379,6 +379,21 @@ def step_daemon(path, shot):
     say(bool(done) and "generation 1 is current" in status(), "rolled back: " + status())
     say(re.search(r"^ +1 .*\(current\)$", generations(), re.M) is not None,
         "spectrum generations shows generation 1 current again")
+    # A file that does not check (written behind the window's back): the
+    # daemon's refusal is shown, nothing changes.
+    before = generations()
+    with open(path) as f:
+        saved = f.read()
+    with open(path, "a") as f:
+        f.write("{")
+    press("push button", "Apply")
+    refused = wait_for(lambda: labels_with("refused by spectrumd; nothing changed"), "the daemon's refusal", 20)
+    say(any("error: invalid JSON" in line for line in refused or []) and "Apply refused: " in status(),
+        "a file the daemon refuses: its error is shown: " + status())
+    press("push button", "Close")
+    say(generations() == before, "and no generation changed")
+    with open(path, "w") as f:
+        f.write(saved)
     os.kill(int(os.environ["SS_DAEMON_PID"]), signal.SIGTERM)
     gone = wait_for(lambda: [n for n in labels_on("Instances") if n.startswith("spectrumd is not reachable")],
                     "the running view to say the daemon is gone", 10)
