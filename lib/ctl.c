@@ -124,7 +124,7 @@ int sp_ctl_call(const struct sp_request *rq, int give, int timeout_ms, struct sp
 		if (sent)
 			sp_err_set(err, "sending to spectrumd: %s", strerror(sent));
 		else if (n < 0 && (e == EAGAIN || e == EWOULDBLOCK))
-			sp_err_set(err, "spectrumd did not answer in %d s", timeout_ms / 1000);
+			sp_err_set(err, "spectrumd did not answer in %.1f s", timeout_ms / 1000.0);
 		else if (n < 0)
 			sp_err_set(err, "receiving from spectrumd: %s", strerror(e));
 		else
