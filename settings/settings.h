@@ -52,8 +52,9 @@ struct ss {
 	struct stat disk;
 	bool disk_known;
 	bool disk_changed; /* changed by someone else since */
-	/* The text of the file as last applied (or opened): what Apply
-	 * compares the saved file with. */
+	/* The text of the file as last applied (or opened): what the
+	 * offline preview compares the saved file with when spectrumd is
+	 * not reachable. */
 	char *applied;
 
 	/* spectrumd: the last LIST answer (an array), NULL if unreachable. */
