@@ -370,6 +370,8 @@ def step_daemon(path, shot):
     say(press("push button", "Generations"), "open Generations")
     rows = wait_for(lambda: labels_with("(current)"), "the generations list", 10)
     say(bool(rows) and rows[0].startswith("2 "), "the list shows generation 2 current: %s" % (rows[0] if rows else "-"))
+    if shot:
+        subprocess.run(["import", "-window", "root", shot.replace("-apply.png", "-generations.png")], check=False)
     press("push button", "Roll back")
     back = wait_for(lambda: labels_with("Roll back to the previous generation"), "the rollback's dry run", 20)
     say(any("%s: updated (" % name in line for line in back or []),

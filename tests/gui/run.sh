@@ -5,8 +5,8 @@
 # own (Xvfb), a D-Bus session bus and the accessibility bus (AT-SPI), and
 # tests/gui/drive.py pressing buttons and typing into entries through the
 # accessibility tree.  The file it saved is then judged by `spectrum
-# check` and `spectrum plan --json`.  A screenshot stays in the build
-# directory: BUILD/tests/gui/spectrum-settings.png.
+# check` and `spectrum plan --json`.  Screenshots stay in the build
+# directory: BUILD/tests/gui/spectrum-settings{,-error,-apply,-generations}.png.
 #
 #   run.sh BUILD_DIR SOURCE_DIR
 #
