@@ -208,7 +208,6 @@ static int put_app_id(struct swl_state *s, struct swl_out *o, uint32_t id)
 	return out_msg(s, o, &m);
 }
 
-
 /* ---- popups ----
  *
  * sway 1.7 keeps an xdg_popup inside the output, not inside its parent
@@ -390,8 +389,7 @@ static int withhold(struct swl_state *s, struct swl_surface *p, const struct swl
 
 /* Every mapped popup that no longer fits (its window shrank or went) is
  * unmapped now, before the message that changes the window passes. */
-static int recheck_popups(struct swl_state *s, struct swl_out *to_server,
-			  struct swl_out *to_client)
+static int recheck_popups(struct swl_state *s, struct swl_out *to_server, struct swl_out *to_client)
 {
 	struct swl_msgbuf m;
 
@@ -579,7 +577,8 @@ static int popup_request(struct swl_state *s, const struct swl_header *h,
 			return 0;
 		sf = surface_of(s, args->a[1].u);
 		parent = surface_of(s, args->a[2].u);
-		if ((sf && sf->role == SWL_ROLE_POPUP) || (parent && parent->role == SWL_ROLE_POPUP))
+		if ((sf && sf->role == SWL_ROLE_POPUP) ||
+		    (parent && parent->role == SWL_ROLE_POPUP))
 			return fail(s, "%s: a subsurface of a popup cannot be confined", what);
 		if (parent)
 			parent->had_children = true;
