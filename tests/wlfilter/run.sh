@@ -111,6 +111,41 @@ if command -v wl-copy >/dev/null; then
 	pids+=($!)
 fi
 
+# content APP_ID: "X Y W H" of its window's content on the screen
+content() {
+	tree | jq -r --arg a "$1" '.. | objects | select(.app_id? == $a) |
+		"\(.rect.x + .window_rect.x) \(.rect.y + .window_rect.y) \(.window_rect.width) \(.window_rect.height)"'
+}
+
+# popup_outside NAME APP_ID: grim's screenshot in $rt/NAME.ppm, and the
+# number of pixels of the hostile client's popup colour outside APP_ID's
+# window content.
+popup_outside() {
+	as_user WAYLAND_DISPLAY=wayland-1 grim -t ppm "$rt/$1.ppm" 2>"$tmp/out"
+	# shellcheck disable=SC2046 # the rectangle's four numbers
+	python3 - "$rt/$1.ppm" $(content "$2") <<'PY'
+import sys
+data = open(sys.argv[1], 'rb').read()
+fields, pos = [], 0
+while len(fields) < 4:
+    while data[pos:pos + 1].isspace():
+        pos += 1
+    start = pos
+    while not data[pos:pos + 1].isspace():
+        pos += 1
+    fields.append(data[start:pos])
+width = int(fields[1])
+pix = data[pos + 1:]
+x0, y0, w, h = (int(v) for v in sys.argv[2:6])
+n = 0
+for i in range(0, len(pix) - 2, 3):
+    if pix[i:i + 3] == b'\xcd\x12\xab':
+        x, y = (i // 3) % width, (i // 3) // width
+        n += not (x0 <= x < x0 + w and y0 <= y < y0 + h)
+print(n)
+PY
+}
+
 # start_hostile NAME DISPLAY: the hostile client on DISPLAY, its output in
 # $tmp/NAME.out, its stdin the FIFO $tmp/NAME.in (held open on fd 7).
 start_hostile() {
@@ -131,6 +166,13 @@ else
 	not_ok "control: the hostile client maps a window without a filter"
 fi
 sleep 1
+# It went fullscreen (no filter): back to a tiled window with a title bar.
+as_user SWAYSOCK="$swaysock" swaymsg '[app_id="^spectrum\.mail-work$"] fullscreen disable' >/dev/null
+sleep 0.5
+outside=$(popup_outside control spectrum.mail-work)
+echo "popup pixels outside its window: $outside" >"$tmp/out"
+check "control: without a filter its popup draws outside its window, over the title bar ($outside pixels)" \
+	test "${outside:-0}" -gt 1000
 check "control: without a filter it is shown zwlr_layer_shell_v1" \
 	grep -q "^global zwlr_layer_shell_v1" "$tmp/control.out"
 if [ -n "$have_wl_copy" ]; then
@@ -242,6 +284,15 @@ for i in range(0, len(pix) - 2, 3):
 for name, rgb in (('guest', b'\x12\xab\x34'), ('mail-work', b'\xc0\x00\x00'), ('hostile', b'\x00\x00\xc0')):
     print(name, count.get(rgb, 0))
 PY
+outside=$(popup_outside filtered spectrum.hostile)
+{
+	echo "popup pixels outside its window: $outside"
+	cat "$tmp/hostile.out" "$tmp/hostile.log"
+} >"$tmp/out"
+check "no pixel of its popup falls outside its window ($outside)" test "$outside" = 0
+check "the filter withheld the popup and logged it" \
+	grep -q "withheld xdg_popup#" "$tmp/hostile.log"
+check "and told the guest popup_done" grep -qx "popup done" "$tmp/hostile.out"
 cp "$tmp/pixels" "$tmp/out"
 check "the screenshot shows the hostile client's pixels" \
 	test "$(awk '$1 == "guest" {print $2}' "$tmp/pixels")" -gt 10000
