@@ -17,6 +17,7 @@ enum {
 	NOTE_DRAG = 1 << 2,
 	NOTE_GLOBALS = 1 << 3,
 	NOTE_POPUP = 1 << 4,
+	NOTE_GEOMETRY = 1 << 5,
 };
 
 bool swl_instance_valid(const char *s)
@@ -538,6 +539,8 @@ static int xdg_surface_request(struct swl_state *s, const struct swl_header *h,
 		s->client[args->a[0].u].a = (uint16_t)sf->id;
 		return 0;
 	case SWL_XDG_SURFACE_SET_WINDOW_GEOMETRY:
+		if (sf->role != SWL_ROLE_POPUP)
+			return 0; /* a toplevel's is dropped: request_action */
 		sf->pending.geom_set = true;
 		sf->pending.geom = (struct swl_box){(int32_t)args->a[0].u, (int32_t)args->a[1].u,
 						    (int32_t)args->a[2].u, (int32_t)args->a[3].u};
@@ -725,6 +728,27 @@ static int request_action(struct swl_state *s, const struct swl_header *h,
 		if (h->opcode == SWL_XDG_TOPLEVEL_SET_FULLSCREEN && !s->cfg.allow_fullscreen) {
 			note(s, NOTE_FULLSCREEN, "dropped %s: fullscreen is not granted", what);
 			return 1;
+		}
+		return 0;
+	case SWL_IF_XDG_SURFACE:
+		/*
+		 * sway 1.7 sizes a floating window by its window geometry and
+		 * does not clip it (measured: a buffer 150 pixels larger on
+		 * every side than the geometry draws all of it past the
+		 * border).  Without a geometry, the compositor takes the
+		 * extents of the whole surface tree: the window is everything
+		 * the toplevel draws, and its border goes around it.  The cost:
+		 * a client that draws shadows outside its geometry (GTK, when
+		 * floating) shows them inside its border.
+		 */
+		if (h->opcode == SWL_XDG_SURFACE_SET_WINDOW_GEOMETRY) {
+			const struct swl_surface *sf = surface_behind(s, h->id);
+
+			if (sf && sf->role == SWL_ROLE_TOPLEVEL) {
+				note(s, NOTE_GEOMETRY,
+				     "dropped %s: a toplevel's window is all it draws", what);
+				return 1;
+			}
 		}
 		return 0;
 	case SWL_IF_DATA_DEVICE:

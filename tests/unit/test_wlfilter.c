@@ -437,7 +437,12 @@ static void test_popups(void)
 
 	reset(false);
 	setup_mapped();
+	CHECK(req(build(9, 3, "uuuu", 150, 150, 100, 100), 0) == 1 && to_srv.len == 0 &&
+		      strstr(st->note, "a toplevel's window is all it draws"),
+	      "a toplevel's window geometry is dropped: its window is all it draws");
 	popup(3, 9, 10, 10);
+	CHECK(req(build(31, 3, "uuuu", 0, 0, 100, 50), 0) == 1 && to_srv.len == 24,
+	      "a popup's passes (it is counted)");
 	req(build(30, 8, "u", 4), 0);
 	CHECK(show(3, buffer(1520, 1160)) == 1, "a scale-4 buffer counts a quarter of its size");
 	req(build(30, 8, "u", 1), 0);

@@ -13,6 +13,11 @@
  * inside the output): anchored at its window's top left corner, moved up
  * and left by an offset, in POPUP_COLOR.
  *
+ * With the argument "float" it instead asks to float (a fixed size: sway
+ * floats such windows) and draws a buffer MARGIN larger on every side than
+ * the window geometry it sets, the margin in FRINGE_COLOR: sway sizes a
+ * floating window by its geometry and does not clip it.
+ *
  * Prints, one per line: "global NAME" for each global seen, "popup at X,Y
  * WxH" when the popup is placed, "popup done" if it is dismissed, "mapped",
  * "offer" or "selection" if a host selection ever reaches it, then
@@ -36,6 +41,8 @@
 #define PW 300
 #define PH 120
 #define POPUP_COLOR 0xffcd12abu /* and must not find these outside the window */
+#define MARGIN 150
+#define FRINGE_COLOR 0xffab34cdu /* nor these */
 
 static struct wl_compositor *compositor;
 static struct wl_shm *shm;
@@ -49,6 +56,8 @@ static bool configured, popup_configured;
 static int32_t width = W, height = H; /* as the compositor last asked */
 static int32_t drawn_w, drawn_h;
 static struct wl_surface *main_surface; /* set once mapped */
+static struct xdg_surface *main_xdg_surface;
+static bool float_mode;
 static struct wl_buffer *make_buffer(int w, int h, uint32_t color);
 
 static void global(void *data, struct wl_registry *reg, uint32_t name, const char *iface,
@@ -84,8 +93,19 @@ static void ping(void *data, struct xdg_wm_base *b, uint32_t serial)
 
 static const struct xdg_wm_base_listener wm_base_listener = {ping};
 
+static struct wl_buffer *make_fringed_buffer(void);
+
 static void draw(void)
 {
+	if (float_mode) {
+		wl_surface_attach(main_surface, make_fringed_buffer(), 0, 0);
+		xdg_surface_set_window_geometry(main_xdg_surface, MARGIN, MARGIN, W, H);
+		wl_surface_damage(main_surface, 0, 0, W + 2 * MARGIN, H + 2 * MARGIN);
+		wl_surface_commit(main_surface);
+		drawn_w = width;
+		drawn_h = height;
+		return;
+	}
 	wl_surface_attach(main_surface, make_buffer(width, height, COLOR), 0, 0);
 	wl_surface_damage(main_surface, 0, 0, width, height);
 	wl_surface_commit(main_surface);
@@ -201,6 +221,33 @@ static struct wl_buffer *make_buffer(int w, int h, uint32_t color)
 	return buf;
 }
 
+/* W x H in COLOR, with a MARGIN of FRINGE_COLOR around. */
+static struct wl_buffer *make_fringed_buffer(void)
+{
+	const int w = W + 2 * MARGIN, h = H + 2 * MARGIN;
+	int fd = memfd_create("hostile", MFD_CLOEXEC);
+	uint32_t *px;
+	struct wl_shm_pool *pool;
+	struct wl_buffer *buf;
+
+	if (fd < 0 || ftruncate(fd, w * h * 4) < 0)
+		exit(1);
+	px = mmap(NULL, w * h * 4, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (px == MAP_FAILED)
+		exit(1);
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++)
+			px[y * w + x] =
+				x >= MARGIN && x < MARGIN + W && y >= MARGIN && y < MARGIN + H ?
+					COLOR :
+					FRINGE_COLOR;
+	pool = wl_shm_create_pool(shm, fd, w * h * 4);
+	buf = wl_shm_pool_create_buffer(pool, 0, w, h, w * 4, WL_SHM_FORMAT_XRGB8888);
+	wl_shm_pool_destroy(pool);
+	close(fd);
+	return buf;
+}
+
 /* The first name below the highest one seen that was not shown: a hidden
  * global, such as the layer shell. */
 static uint32_t guess_name(void)
@@ -250,7 +297,7 @@ static const struct wl_interface layer_shell_interface = {
 	"zwlr_layer_shell_v1", 4, 0, NULL, 0, NULL,
 };
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct wl_display *d = wl_display_connect(NULL);
 	struct wl_registry *reg;
@@ -272,16 +319,24 @@ int main(void)
 		fprintf(stderr, "hostile: missing globals\n");
 		return 1;
 	}
+	float_mode = argc > 1 && strcmp(argv[1], "float") == 0;
 	xdg_wm_base_add_listener(wm_base, &wm_base_listener, NULL);
 	surf = wl_compositor_create_surface(compositor);
 	xs = xdg_wm_base_get_xdg_surface(wm_base, surf);
 	xdg_surface_add_listener(xs, &xdg_surface_listener, NULL);
 	top = xdg_surface_get_toplevel(xs);
 	xdg_toplevel_add_listener(top, &toplevel_listener, NULL);
-	/* "[mail-work] Looking" shown backwards, in bold if markup passed. */
-	xdg_toplevel_set_title(top, "[mail-work] \xe2\x80\xae<b>gnikooL</b>");
-	xdg_toplevel_set_app_id(top, "spectrum.mail-work");
-	xdg_toplevel_set_fullscreen(top, NULL);
+	main_xdg_surface = xs;
+	if (float_mode) {
+		xdg_toplevel_set_app_id(top, "float");
+		xdg_toplevel_set_min_size(top, W, H);
+		xdg_toplevel_set_max_size(top, W, H);
+	} else {
+		/* "[mail-work] Looking" shown backwards, in bold if markup passed. */
+		xdg_toplevel_set_title(top, "[mail-work] \xe2\x80\xae<b>gnikooL</b>");
+		xdg_toplevel_set_app_id(top, "spectrum.mail-work");
+		xdg_toplevel_set_fullscreen(top, NULL);
+	}
 	wl_surface_commit(surf);
 	while (!configured && wl_display_dispatch(d) >= 0)
 		;
@@ -296,7 +351,8 @@ int main(void)
 		wl_data_device_set_selection(dev, src, 1);
 	}
 	wl_display_roundtrip(d);
-	open_popup(d, xs);
+	if (!float_mode)
+		open_popup(d, xs);
 	wl_display_roundtrip(d);
 	printf("mapped\n");
 	fflush(stdout);
