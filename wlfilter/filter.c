@@ -613,9 +613,13 @@ static int popup_event(struct swl_state *s, const struct swl_header *h,
 		       const struct swl_object *obj, const struct swl_args *args,
 		       struct swl_out *to_client, struct swl_out *to_server)
 {
-	struct swl_surface *sf = surface_behind(s, h->id);
+	struct swl_surface *sf;
 
-	if (!sf || h->opcode != 0)
+	if (h->opcode != 0 || (obj->iface != SWL_IF_XDG_SURFACE &&
+			       obj->iface != SWL_IF_XDG_TOPLEVEL && obj->iface != SWL_IF_XDG_POPUP))
+		return 0;
+	sf = surface_behind(s, h->id);
+	if (!sf)
 		return 0;
 	switch (obj->iface) {
 	case SWL_IF_XDG_SURFACE:
