@@ -227,10 +227,13 @@ static int put_app_id(struct swl_state *s, struct swl_out *o, uint32_t id)
  *     only buffer factory on the allow-list), its scale and transform and
  *     its window geometry's offset; a popup may not have subsurfaces (they
  *     would draw past it) nor move its buffer by attach or offset;
- *   - the window: the toplevel's window geometry as committed (its
- *     geometry inside its buffer: a part of what wlroots computes, never
- *     more), cut to the size the compositor configured (the smaller of the
- *     last two until the guest commits after acking the last: the
+ *   - the window: the toplevel's committed surface, from the origin of its
+ *     window geometry (a toplevel's set_window_geometry is dropped, see
+ *     request_action, so the compositor's geometry is the extents of its
+ *     surface tree: they start at or before the surface's corner and
+ *     reach at least as far, and the surface is never more than the
+ *     window), cut to the size the compositor configured (the smaller of
+ *     the last two until the guest commits after acking the last: the
  *     compositor resizes the window when it does).
  *
  * A popup whose pixels would fall outside its root's window, at its own
