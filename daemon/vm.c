@@ -207,8 +207,12 @@ static int sd_act_exited(struct sd *d, struct sd_vm *vm)
 		unexplained = false;
 	if (unexplained && !c->reason[0])
 		snprintf(c->reason, sizeof(c->reason), "the VM stopped without reporting a status");
-	vm->state = (vm->stop_requested || c->status == 0) && !vm->start_failed ? SD_STOPPED :
-										  SD_FAILED;
+	/* A VM stopped because its display relay died has failed, whatever
+	 * its guest said. */
+	vm->state = (vm->stop_requested || c->status == 0) && !vm->start_failed &&
+				    !c->display_lost ?
+			    SD_STOPPED :
+			    SD_FAILED;
 	sd_vm_maybe_restart(vm);
 	return 0;
 }
@@ -315,14 +319,17 @@ void sd_vm_adopt_all(struct sd *d)
 	}
 }
 
-/* On SIGCHLD: reap the loggers and file servers (the VMMs are reaped by
- * sd_act_exited, which wants their status). */
+/* On SIGCHLD: reap the loggers, file servers and display relays (the
+ * VMMs are reaped by sd_act_exited, which wants their status).  A relay
+ * that failed stops its VM (sp_vm_display_reap); the VM's exit then makes
+ * it failed, and restarted per its policy. */
 void sd_vm_reap_helpers(struct sd *d)
 {
 	for (size_t i = 0; i < d->nvms; i++) {
 		struct sp_vm *c = &d->vms[i].core;
 		if (c->logger > 0 && waitpid(c->logger, NULL, WNOHANG) == c->logger)
 			c->logger = -1;
+		sp_vm_display_reap(c);
 		for (size_t j = 0; j < c->nfs; j++)
 			if (c->fs_pids[j] > 0 &&
 			    waitpid(c->fs_pids[j], NULL, WNOHANG) == c->fs_pids[j])

@@ -24,6 +24,7 @@ enum rank {
 	R_VOLUME,
 	R_SHARE,
 	R_NET,
+	R_DISPLAY,
 	R_ENV,
 	R_CMD,
 };
@@ -533,6 +534,16 @@ static int kw_env(struct parser *p, char *value)
 	return 0;
 }
 
+static int kw_display(struct parser *p, char *value)
+{
+	char q[48];
+
+	if (strcmp(value, SP_GP_DISPLAY_WAYLAND) != 0)
+		return fail(p, "unknown display \"%s\"", quote(value, q, sizeof(q)));
+	p->cfg->display = true;
+	return 0;
+}
+
 static int kw_cmd(struct parser *p, char *value)
 {
 	struct gi_config *c = p->cfg;
@@ -575,6 +586,7 @@ static const struct keyword keywords[] = {
 	{SP_GP_KW_VOLUME, R_VOLUME, false, true, kw_volume},
 	{SP_GP_KW_SHARE, R_SHARE, false, true, kw_share},
 	{SP_GP_KW_NET, R_NET, false, true, kw_net},
+	{SP_GP_KW_DISPLAY, R_DISPLAY, true, true, kw_display},
 	{SP_GP_KW_ENV, R_ENV, false, true, kw_env},
 	{SP_GP_KW_CMD, R_CMD, false, false, kw_cmd},
 	{SP_GP_KW_ARG, R_CMD, false, true, kw_arg},
@@ -607,7 +619,7 @@ static int parse_line(struct parser *p, char *line, size_t len)
 	if ((int)kw->rank < p->rank)
 		return fail(
 			p,
-			"%s after %s (the order is spectrum-guest, hostname, root, modules, scratch, volume, share, net, env, cmd)",
+			"%s after %s (the order is spectrum-guest, hostname, root, modules, scratch, volume, share, net, display, env, cmd)",
 			kw->name, p->last);
 	if ((int)kw->rank == p->rank && kw->once)
 		return fail(p, "a second %s line", kw->name);

@@ -667,11 +667,66 @@ static void sp_read_restart(struct sp_reader *r, json_t *obj, struct sp_instance
 	sp_rd_pop(r);
 }
 
+static void sp_read_label(struct sp_reader *r, json_t *obj, struct sp_display *d)
+{
+	static const char *const keys[] = {"color", NULL};
+	json_t *label = sp_rd_get(r, obj, "label", NULL);
+	char *color = NULL;
+
+	if (!label)
+		return;
+	if (sp_rd_type(r, label, JSON_OBJECT, "an object, like {\"color\": \"#c00000\"}") &&
+	    sp_rd_keys(r, label, keys) && sp_rd_string(r, label, "color", NULL, &color) == 0 &&
+	    !sp_color_parse(color, d->color)) {
+		sp_rd_push(r, "color");
+		sp_diag_error(r->diags, r->place,
+			      "\"%.32s\" is not a colour; write \"#rrggbb\" in hexadecimal, like \"#c00000\"",
+			      color);
+		sp_rd_pop(r);
+	}
+	sp_rd_pop(r);
+}
+
+static void sp_read_clipboard(struct sp_reader *r, json_t *obj, struct sp_display *d)
+{
+	char *s = NULL;
+
+	d->clipboard = SP_CLIPBOARD_NONE;
+	if (sp_rd_string(r, obj, "clipboard", NULL, &s) < 0 || strcmp(s, "none") == 0)
+		return;
+	sp_rd_push(r, "clipboard");
+	sp_diag_error(r->diags, r->place,
+		      "unknown clipboard policy \"%.32s\"; use \"none\" (the guest neither reads nor sets the host's clipboard)",
+		      s);
+	sp_rd_pop(r);
+}
+
+/* The display grant: absent, the instance has no channel for windows. */
+static void sp_read_display(struct sp_reader *r, json_t *obj, struct sp_instance *inst)
+{
+	static const char *const keys[] = {"label", "fullscreen", "clipboard", NULL};
+	json_t *v = sp_rd_get(r, obj, "display", NULL);
+	struct sp_display *d = &inst->display;
+
+	if (!v)
+		return;
+	if (sp_rd_type(r, v, JSON_OBJECT,
+		       "an object, like {\"label\": {\"color\": \"#c00000\"}} ({} for the defaults)") &&
+	    sp_rd_keys(r, v, keys)) {
+		d->enabled = true;
+		sp_display_default_color(inst->name, d->color);
+		sp_read_label(r, v, d);
+		sp_rd_bool(r, v, "fullscreen", &d->fullscreen);
+		sp_read_clipboard(r, v, d);
+	}
+	sp_rd_pop(r);
+}
+
 static void sp_read_instance(struct sp_reader *r, const char *name, json_t *obj)
 {
-	static const char *const keys[] = {"application", "bindings",  "memory",
-					   "vcpus",	  "hypervisor", "shareRoot",
-					   "autostart",	  "restart",	NULL};
+	static const char *const keys[] = {"application", "bindings",  "memory",  "vcpus",
+					   "hypervisor",  "shareRoot", "autostart", "restart",
+					   "display",	  NULL};
 	struct sp_config *cfg = r->cfg;
 	struct sp_instance *inst = &cfg->instances[cfg->ninstances++];
 	const struct sp_application *app = NULL;
@@ -702,6 +757,7 @@ static void sp_read_instance(struct sp_reader *r, const char *name, json_t *obj)
 	sp_rd_bool(r, obj, "shareRoot", &inst->share_root);
 	sp_rd_bool(r, obj, "autostart", &inst->autostart);
 	sp_read_restart(r, obj, inst);
+	sp_read_display(r, obj, inst);
 }
 
 void sp_read_instances(struct sp_reader *r, json_t *section)

@@ -27,12 +27,22 @@
 #define SP_GP_KW_VOLUME "volume"
 #define SP_GP_KW_SHARE "share"
 #define SP_GP_KW_NET "net"
+#define SP_GP_KW_DISPLAY "display" /* SP_GP_DISPLAY_WAYLAND */
 #define SP_GP_KW_ENV "env"
 #define SP_GP_KW_CMD "cmd"
 #define SP_GP_KW_ARG "arg"
 #define SP_GP_VERSION "1"
 #define SP_GP_ROOT_DISK "disk"
 #define SP_GP_ROOT_PMEM "pmem"
+#define SP_GP_DISPLAY_WAYLAND "wayland"
+
+/*
+ * The display channel of an instance granted one: a virtio-serial port of
+ * this name carries one Wayland connection, waypipe's stream, both ends
+ * with SP_GP_WAYPIPE_COMPRESS (waypipe refuses a peer that differs).
+ */
+#define SP_GP_DISPLAY_PORT "spectrum.wayland"
+#define SP_GP_WAYPIPE_COMPRESS "lz4"
 
 /*
  * The control port: a virtio-serial port of this name, one text line per

@@ -137,6 +137,28 @@ struct sp_binding {
 	enum sp_mode mode;
 };
 
+/*
+ * The display grant (spectrum.json(5), "Displays"): the instance's windows
+ * reach the host's compositor, labelled by the host.  Without it the
+ * instance has no channel for windows at all.
+ */
+enum sp_clipboard {
+	SP_CLIPBOARD_NONE, /* the guest neither reads nor sets the host's */
+};
+
+struct sp_display {
+	bool enabled;
+	char color[8];	 /* "#rrggbb", lower case: the label's colour */
+	bool fullscreen; /* the guest may make a window fullscreen */
+	enum sp_clipboard clipboard;
+};
+
+/* The colour of a display label that names none: one of a fixed palette,
+ * chosen by a hash of the instance's name (stable across files). */
+void sp_display_default_color(const char *instance, char out[static 8]);
+/* "#rrggbb" (either case) into out, in lower case; false if it is not. */
+bool sp_color_parse(const char *s, char out[static 8]);
+
 struct sp_instance {
 	char *name;
 	size_t application; /* index into sp_config.applications */
@@ -148,6 +170,7 @@ struct sp_instance {
 	bool share_root; /* map the root image through DAX, shared with others */
 	bool autostart;
 	bool restart_on_failure; /* "restart": "on-failure" (else "no") */
+	struct sp_display display;
 };
 
 struct sp_config {

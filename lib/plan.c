@@ -297,6 +297,20 @@ static int sp_plan_sockets(struct sp_arena *a, struct sp_plan *p, const struct s
 	return 0;
 }
 
+static void sp_plan_display(struct sp_arena *a, struct sp_plan *p, const struct sp_instance *inst)
+{
+	struct sp_plan_display *d = &p->display;
+
+	if (!inst->display.enabled)
+		return;
+	d->enabled = true;
+	memcpy(d->color, inst->display.color, sizeof(d->color));
+	d->fullscreen = inst->display.fullscreen;
+	d->clipboard = inst->display.clipboard;
+	d->relay_uid = sp_uid_relay(p->vmm_uid);
+	d->log = sp_arena_printf(a, "%s/display.log", p->run_dir);
+}
+
 static int sp_plan_one(struct sp_arena *a, struct sp_plan *p, const struct sp_config *cfg,
 		       const struct sp_instance *inst, const struct sp_host *host, int hv_override,
 		       struct sp_err *err)
@@ -333,7 +347,10 @@ static int sp_plan_one(struct sp_arena *a, struct sp_plan *p, const struct sp_co
 	sp_plan_program(a, p, app);
 	if (sp_plan_bindings(a, p, cfg, inst, host, err) < 0)
 		return -1;
-	return sp_plan_sockets(a, p, host, err);
+	if (sp_plan_sockets(a, p, host, err) < 0)
+		return -1;
+	sp_plan_display(a, p, inst);
+	return 0;
 }
 
 /* Errors name the instance, in the place syntax of diagnostics. */

@@ -94,6 +94,24 @@ struct sp_plan_pci {
 	char *address;
 };
 
+/*
+ * The instance's windows (its "display" grant): a virtio-serial port
+ * "spectrum.wayland" in the guest, whose other end is one of a socket pair
+ * made by the launcher; the other end goes to the instance's display
+ * relay (lib/display.h), which runs as relay_uid and connects to the
+ * user's compositor.
+ */
+struct sp_plan_display {
+	bool enabled;
+	char color[8];	 /* the label's "#rrggbb" */
+	bool fullscreen; /* granted: the filter lets set_fullscreen through */
+	enum sp_clipboard clipboard;
+	/* The relay's own uid (= gid): relay_uid_of(vmm_uid), a uid no
+	 * VMM has (lib/uid.h); 0 when the VMM keeps the caller's uid. */
+	uint32_t relay_uid;
+	char *log; /* the relay's messages (waypipe's, the filter's) */
+};
+
 struct sp_plan {
 	char *instance;
 	char *application;
@@ -142,6 +160,7 @@ struct sp_plan {
 	 * its taps, and its disks where its back end can take them so, as
 	 * inherited file descriptors (SP_FD_*), not paths. */
 	uint32_t vmm_uid;
+	struct sp_plan_display display;
 };
 
 /* Where an unprivileged VMM finds its disks (QEMU -add-fd, crosvm
@@ -156,6 +175,8 @@ struct sp_plan {
 #define SP_FD_CONTROL 4
 #define SP_FD_QMP 5
 #define SP_FD_CONSOLE_LOG 6
+/* The guest's end of its display channel (a connected socket). */
+#define SP_FD_WAYLAND 7
 /* The instance lock, which the VMM holds for its life. */
 #define SP_FD_LOCK 9
 /* ... and its network interfaces: a tap made by the privileged side

@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The display relay: see display.h. */
+#include "display.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libgen.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fsuid.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "guestproto.h"
+#include "rundir.h"
+#include "spawn.h"
+#include "uid.h"
+
+/* waypipe's socket, in the relay's own /tmp (a tmpfs of its mount
+ * namespace). */
+#define SP_DISPLAY_SOCK "/tmp/waypipe.sock"
+#define SP_DISPLAY_CONNECT_MS 10000
+
+int sp_display_compositor(char *out, size_t len, struct sp_err *err)
+{
+	const char *name = getenv("SPECTRUM_WAYLAND_DISPLAY");
+	const char *rt = getenv("XDG_RUNTIME_DIR");
+
+	if (!name || !*name)
+		name = getenv("WAYLAND_DISPLAY");
+	if (!name || !*name) {
+		sp_err_set(err,
+			   "no compositor to show the windows on: set SPECTRUM_WAYLAND_DISPLAY to the compositor's socket, like /run/user/1000/wayland-1");
+		return -1;
+	}
+	if (name[0] != '/' && (!rt || rt[0] != '/')) {
+		sp_err_set(err,
+			   "SPECTRUM_WAYLAND_DISPLAY=\"%.64s\" is not an absolute path and XDG_RUNTIME_DIR is not set; give the socket's full path",
+			   name);
+		return -1;
+	}
+	if ((size_t)snprintf(out, len, "%s%s%s", name[0] == '/' ? "" : rt,
+			     name[0] == '/' ? "" : "/", name) >= len ||
+	    strlen(out) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		sp_err_set(err, "the compositor's socket path %.64s... is too long", name);
+		return -1;
+	}
+	return 0;
+}
+
+int sp_splice(int a, int b)
+{
+	struct pollfd pf[2] = {{.fd = a, .events = POLLIN}, {.fd = b, .events = POLLIN}};
+	char buf[65536];
+
+	for (;;) {
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		for (int i = 0; i < 2; i++) {
+			ssize_t n;
+			if (!pf[i].revents)
+				continue;
+			/* Data first: a peer's last bytes come with its hang-up. */
+			n = read(pf[i].fd, buf, sizeof(buf));
+			if (n < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (n <= 0) {
+				shutdown(pf[1 - i].fd, SHUT_WR);
+				return n < 0 ? -1 : 0;
+			}
+			for (ssize_t off = 0; off < n;) {
+				ssize_t w = write(pf[1 - i].fd, buf + off, (size_t)(n - off));
+				if (w < 0 && errno == EINTR)
+					continue;
+				if (w <= 0)
+					return -1;
+				off += w;
+			}
+		}
+	}
+}
+
+/* What the relay's child needs, all prepared by the parent. */
+struct sp_relay {
+	const struct sp_plan *p;
+	const char *compositor;
+	int chan; /* the relay's end of the socket pair */
+	int log;  /* its stdout and stderr */
+	int report; /* to the parent: why it failed, or closed at exec */
+};
+
+static void __attribute__((noreturn)) sp_relay_fail(const struct sp_relay *r, const char *what)
+{
+	dprintf(r->report, "%s: %s", what, strerror(errno));
+	_exit(127);
+}
+
+/*
+ * Connects to the compositor while still root, but with the file-system
+ * ids of the owner of the socket's directory (the desktop user's runtime
+ * directory): setfsuid to another uid than 0 also drops the capabilities
+ * that bypass file permissions, so the path is followed as that user
+ * would follow it, and a symbolic link the user put there cannot reach
+ * root's sockets.  The ids are root's again after, for the mounts.
+ */
+static int sp_relay_compositor(const struct sp_relay *r)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char dir[sizeof(sa.sun_path)];
+	struct stat st;
+	int fd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", r->compositor);
+	snprintf(dir, sizeof(dir), "%s", r->compositor);
+	if (lstat(dirname(dir), &st) < 0)
+		sp_relay_fail(r, "cannot find the compositor's directory");
+	if (st.st_uid == 0) {
+		errno = EPERM;
+		sp_relay_fail(r, "the compositor's directory is root's; run the compositor as the desktop user");
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0)
+		sp_relay_fail(r, "socket");
+	setfsgid(st.st_gid);
+	setfsuid(st.st_uid);
+	if ((uid_t)setfsuid(st.st_uid) != st.st_uid)
+		sp_relay_fail(r, "cannot take the compositor owner's file-system uid");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		sp_relay_fail(r, "cannot connect to the compositor");
+	setfsuid(0);
+	setfsgid(0);
+	return fd;
+}
+
+/*
+ * The sandbox, entered as root: no network (an empty network namespace),
+ * a /tmp of its own (a private mount namespace: nothing propagates back
+ * to the host), bounded processes and no core files; then the relay uid
+ * and gid with no supplementary groups and no way back, no new privileges
+ * by exec, and not dumpable (no ptrace, no /proc/PID/mem of the splicer).
+ */
+static void sp_relay_sandbox(const struct sp_relay *r)
+{
+	uid_t id = (uid_t)r->p->display.relay_uid;
+	struct rlimit nproc = {SP_DISPLAY_NPROC, SP_DISPLAY_NPROC}, core = {0, 0};
+	char opts[64];
+
+	if (unshare(CLONE_NEWNET | CLONE_NEWNS) < 0)
+		sp_relay_fail(r, "cannot make the relay's namespaces");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		sp_relay_fail(r, "cannot make its mounts private");
+	snprintf(opts, sizeof(opts), "mode=0700,uid=%u,gid=%u,size=1m", (unsigned)id, (unsigned)id);
+	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
+		sp_relay_fail(r, "cannot mount the relay's /tmp");
+	if (setrlimit(RLIMIT_NPROC, &nproc) < 0 || setrlimit(RLIMIT_CORE, &core) < 0)
+		sp_relay_fail(r, "cannot bound the relay's resources");
+	if (!id)
+		return; /* the caller's own uid (SPECTRUM_VMM_UID_BASE=0) */
+	if (setgroups(0, NULL) < 0 || setresgid(id, id, id) < 0 || setresuid(id, id, id) < 0)
+		sp_relay_fail(r, "cannot take the relay's uid");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		sp_relay_fail(r, "cannot restrict the relay");
+}
+
+/*
+ * The splicer, a child of the relay (same uid and sandbox): connects to
+ * waypipe's socket once it is there and copies between it and the
+ * channel until either ends.  It dies with waypipe.
+ */
+static void __attribute__((noreturn)) sp_relay_splicer(const struct sp_relay *r, pid_t waypipe)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	long deadline = sp_now_ms() + SP_DISPLAY_CONNECT_MS;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != waypipe || fd < 0)
+		_exit(1);
+	strcpy(sa.sun_path, SP_DISPLAY_SOCK);
+	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (sp_now_ms() > deadline) {
+			dprintf(2, "spectrum: the display relay found no waypipe socket\n");
+			_exit(1);
+		}
+		usleep(20000);
+	}
+	_exit(sp_splice(r->chan, fd) < 0);
+}
+
+static void __attribute__((noreturn)) sp_relay_run(const struct sp_relay *r)
+{
+	char *argv[] = {SP_DISPLAY_WAYPIPE, "--oneshot", "--no-gpu",
+				  "--compress=" SP_GP_WAYPIPE_COMPRESS, "--socket", SP_DISPLAY_SOCK,
+				  "client", NULL};
+	char *envp[] = {"PATH=" SP_SPAWN_PATH, "WAYLAND_SOCKET=3", NULL};
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC), cfd;
+	sigset_t none;
+	pid_t self = getpid(), child;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setsid();
+	if (null < 0 || dup2(null, 0) < 0 || dup2(r->log, 1) < 0 || dup2(r->log, 2) < 0)
+		sp_relay_fail(r, "cannot set up the relay's descriptors");
+	cfd = sp_relay_compositor(r);
+	sp_relay_sandbox(r);
+	/* Hook for the filter (spectrum-wlfilter, one per instance): it
+	 * would take `cfd` here, and waypipe a connection to the filter's
+	 * listening socket in this /tmp, so the compositor's peer is the
+	 * filter.  Until then waypipe is the compositor's peer. */
+	child = fork();
+	if (child < 0)
+		sp_relay_fail(r, "fork");
+	if (child == 0) {
+		close(cfd);
+		sp_relay_splicer(r, self);
+	}
+	close(r->chan);
+	/* This process connected to the compositor, so waypipe, which it
+	 * becomes, is the compositor's peer (SO_PEERCRED). */
+	if (dup2(cfd, 3) < 0)
+		sp_relay_fail(r, "cannot place the compositor's connection");
+	sp_cloexec_from(4);
+	execvpe(argv[0], argv, envp);
+	sp_relay_fail(r, "cannot run waypipe (Debian package waypipe)");
+}
+
+static int sp_display_log(const struct sp_plan *p, struct sp_err *err)
+{
+	int dirfd = sp_rundir_open(p, err), fd;
+
+	if (dirfd < 0)
+		return -1;
+	fd = sp_rundir_open_log(dirfd, strrchr(p->display.log, '/') + 1, err);
+	close(dirfd);
+	return fd;
+}
+
+/* Reads the child's report until it closes at exec; anything is why it
+ * failed. */
+static int sp_display_report(const struct sp_plan *p, int fd, struct sp_err *err)
+{
+	char buf[400];
+	size_t len = 0;
+	ssize_t n;
+
+	while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	if (!len)
+		return 0;
+	buf[len] = '\0';
+	sp_err_set(err, "instance %s: display relay: %s", p->instance, buf);
+	return -1;
+}
+
+int sp_display_start(const struct sp_plan *p, pid_t *pid, int *guest_fd, struct sp_err *err)
+{
+	char compositor[108];
+	struct sp_relay r = {.p = p, .compositor = compositor, .chan = -1, .log = -1};
+	int pair[2] = {-1, -1}, report[2] = {-1, -1}, rc = -1;
+
+	*pid = -1;
+	*guest_fd = -1;
+	if (sp_display_compositor(compositor, sizeof(compositor), err) < 0)
+		return -1;
+	if (geteuid() != 0) {
+		sp_err_set(err,
+			   "instance %s has a display, which runs its relay in a sandbox only root can make: run it under spectrumd or as root",
+			   p->instance);
+		return -1;
+	}
+	if ((r.log = sp_display_log(p, err)) < 0)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0 ||
+	    pipe2(report, O_CLOEXEC) < 0) {
+		sp_err_set(err, "socketpair: %s", strerror(errno));
+		goto out;
+	}
+	r.chan = pair[1];
+	r.report = report[1];
+	/* Not lib/spawn.c's fork: the relay is two processes of one
+	 * sandbox (waypipe and its splicer), made after root's steps. */
+	*pid = fork();
+	if (*pid == 0)
+		sp_relay_run(&r);
+	close(report[1]);
+	report[1] = -1;
+	if (*pid < 0) {
+		sp_err_set(err, "fork: %s", strerror(errno));
+		goto out;
+	}
+	if (sp_display_report(p, report[0], err) < 0) {
+		kill(*pid, SIGKILL);
+		waitpid(*pid, NULL, 0);
+		*pid = -1;
+		goto out;
+	}
+	*guest_fd = pair[0];
+	pair[0] = -1;
+	rc = 0;
+out:
+	for (int i = 0; i < 2; i++) {
+		if (pair[i] >= 0)
+			close(pair[i]);
+		if (report[i] >= 0)
+			close(report[i]);
+	}
+	close(r.log);
+	return rc;
+}
+
+void sp_display_stop(const struct sp_plan *p, pid_t pid)
+{
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	/* Its splicer (and anything a taken-over waypipe forked). */
+	sp_uid_kill_all(p->display.relay_uid);
+}
