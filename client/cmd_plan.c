@@ -74,6 +74,9 @@ static void sp_print_summary(const struct sp_plan *p)
 	printf("  root   %s (read-only%s)\n", p->root.image, p->root.shared ? ", shared with DAX" : "");
 	sp_summary_disks(p);
 	sp_summary_devices(p);
+	if (p->display.enabled)
+		printf("  display label %s, fullscreen %s, clipboard none\n", p->display.color,
+		       p->display.fullscreen ? "allowed" : "refused");
 	for (size_t i = 0; i < p->ncommands; i++) {
 		fputs("  run   ", stdout);
 		for (size_t j = 0; j < p->commands[i].argc; j++) {
