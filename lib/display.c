@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <libgen.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +24,7 @@
 #include "guestproto.h"
 #include "rundir.h"
 #include "spawn.h"
+#include "splice.h"
 #include "uid.h"
 
 /* waypipe's socket, in the relay's own /tmp (a tmpfs of its mount
@@ -57,41 +57,6 @@ int sp_display_compositor(char *out, size_t len, struct sp_err *err)
 		return -1;
 	}
 	return 0;
-}
-
-int sp_splice(int a, int b)
-{
-	struct pollfd pf[2] = {{.fd = a, .events = POLLIN}, {.fd = b, .events = POLLIN}};
-	char buf[65536];
-
-	for (;;) {
-		if (poll(pf, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		for (int i = 0; i < 2; i++) {
-			ssize_t n;
-			if (!pf[i].revents)
-				continue;
-			/* Data first: a peer's last bytes come with its hang-up. */
-			n = read(pf[i].fd, buf, sizeof(buf));
-			if (n < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			if (n <= 0) {
-				shutdown(pf[1 - i].fd, SHUT_WR);
-				return n < 0 ? -1 : 0;
-			}
-			for (ssize_t off = 0; off < n;) {
-				ssize_t w = write(pf[1 - i].fd, buf + off, (size_t)(n - off));
-				if (w < 0 && errno == EINTR)
-					continue;
-				if (w <= 0)
-					return -1;
-				off += w;
-			}
-		}
-	}
 }
 
 /* What the relay's child needs, all prepared by the parent. */

@@ -69,11 +69,4 @@ int sp_display_start(const struct sp_plan *p, pid_t *pid, int *guest_fd, struct 
  */
 void sp_display_stop(const struct sp_plan *p, pid_t pid);
 
-/*
- * Copies bytes both ways between two stream sockets until either side
- * ends (EOF or hang-up, after what it sent before is passed on), then
- * shuts the other down.  Returns 0, or -1 on an error of either.
- */
-int sp_splice(int a, int b);
-
 #endif
