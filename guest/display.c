@@ -130,9 +130,9 @@ static void __attribute__((noreturn)) relay(int lfd, int port)
 /* argv of the first command under `waypipe server`. */
 static void wrap(struct gi_cmd *cmd)
 {
-	static char *pre[] = {GI_WAYPIPE, "--oneshot", "--no-gpu",
-			      "--compress=" SP_GP_WAYPIPE_COMPRESS, "--socket", GI_DISPLAY_SOCKET,
-			      "server", "--"};
+	static char *pre[] = {
+		GI_WAYPIPE, "--oneshot",       "--no-gpu", "--compress=" SP_GP_WAYPIPE_COMPRESS,
+		"--socket", GI_DISPLAY_SOCKET, "server",   "--"};
 	size_t npre = sizeof(pre) / sizeof(pre[0]);
 	char **argv = calloc(npre + cmd->argc + 1, sizeof(*argv));
 

@@ -40,14 +40,16 @@ int sp_display_compositor(char *out, size_t len, struct sp_err *err)
 	if (!name || !*name)
 		name = getenv("WAYLAND_DISPLAY");
 	if (!name || !*name) {
-		sp_err_set(err,
-			   "no compositor to show the windows on: set SPECTRUM_WAYLAND_DISPLAY to the compositor's socket, like /run/user/1000/wayland-1");
+		sp_err_set(
+			err,
+			"no compositor to show the windows on: set SPECTRUM_WAYLAND_DISPLAY to the compositor's socket, like /run/user/1000/wayland-1");
 		return -1;
 	}
 	if (name[0] != '/' && (!rt || rt[0] != '/')) {
-		sp_err_set(err,
-			   "SPECTRUM_WAYLAND_DISPLAY=\"%.64s\" is not an absolute path and XDG_RUNTIME_DIR is not set; give the socket's full path",
-			   name);
+		sp_err_set(
+			err,
+			"SPECTRUM_WAYLAND_DISPLAY=\"%.64s\" is not an absolute path and XDG_RUNTIME_DIR is not set; give the socket's full path",
+			name);
 		return -1;
 	}
 	if ((size_t)snprintf(out, len, "%s%s%s", name[0] == '/' ? "" : rt,
@@ -63,8 +65,8 @@ int sp_display_compositor(char *out, size_t len, struct sp_err *err)
 struct sp_relay {
 	const struct sp_plan *p;
 	const char *compositor;
-	int chan; /* the relay's end of the socket pair */
-	int log;  /* its stdout and stderr */
+	int chan;   /* the relay's end of the socket pair */
+	int log;    /* its stdout and stderr */
 	int report; /* to the parent: why it failed, or closed at exec */
 };
 
@@ -95,7 +97,9 @@ static int sp_relay_compositor(const struct sp_relay *r)
 		sp_relay_fail(r, "cannot find the compositor's directory");
 	if (st.st_uid == 0) {
 		errno = EPERM;
-		sp_relay_fail(r, "the compositor's directory is root's; run the compositor as the desktop user");
+		sp_relay_fail(
+			r,
+			"the compositor's directory is root's; run the compositor as the desktop user");
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (fd < 0)
@@ -167,9 +171,10 @@ static void __attribute__((noreturn)) sp_relay_splicer(const struct sp_relay *r,
 
 static void __attribute__((noreturn)) sp_relay_run(const struct sp_relay *r)
 {
-	char *argv[] = {SP_DISPLAY_WAYPIPE, "--oneshot", "--no-gpu",
-				  "--compress=" SP_GP_WAYPIPE_COMPRESS, "--socket", SP_DISPLAY_SOCK,
-				  "client", NULL};
+	char *argv[] = {SP_DISPLAY_WAYPIPE, "--oneshot",
+			"--no-gpu",	    "--compress=" SP_GP_WAYPIPE_COMPRESS,
+			"--socket",	    SP_DISPLAY_SOCK,
+			"client",	    NULL};
 	char *envp[] = {"PATH=" SP_SPAWN_PATH, "WAYLAND_SOCKET=3", NULL};
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC), cfd;
 	sigset_t none;
@@ -247,9 +252,10 @@ int sp_display_start(const struct sp_plan *p, pid_t *pid, int *guest_fd, struct 
 	if (sp_display_compositor(compositor, sizeof(compositor), err) < 0)
 		return -1;
 	if (geteuid() != 0) {
-		sp_err_set(err,
-			   "instance %s has a display, which runs its relay in a sandbox only root can make: run it under spectrumd or as root",
-			   p->instance);
+		sp_err_set(
+			err,
+			"instance %s has a display, which runs its relay in a sandbox only root can make: run it under spectrumd or as root",
+			p->instance);
 		return -1;
 	}
 	if ((r.log = sp_display_log(p, err)) < 0)
