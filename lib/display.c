@@ -195,6 +195,8 @@ static void __attribute__((noreturn)) sp_relay_run(const struct sp_relay *r)
 	if (child < 0)
 		sp_relay_fail(r, "fork");
 	if (child == 0) {
+		/* The report closes at waypipe's exec: the splicer holds none. */
+		close(r->report);
 		close(cfd);
 		sp_relay_splicer(r, self);
 	}
