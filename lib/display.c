@@ -8,6 +8,7 @@
 #include <libgen.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -65,9 +67,10 @@ int sp_display_compositor(char *out, size_t len, struct sp_err *err)
 struct sp_relay {
 	const struct sp_plan *p;
 	const char *compositor;
-	int chan;   /* the relay's end of the socket pair */
-	int log;    /* its stdout and stderr */
-	int report; /* to the parent: why it failed, or closed at exec */
+	const char *swaysock; /* sway's IPC socket, to label the windows; "" if none */
+	int chan;	      /* the relay's end of the socket pair */
+	int log;	      /* its stdout and stderr */
+	int report;	      /* to the parent: why it failed, or closed at exec */
 };
 
 static void __attribute__((noreturn)) sp_relay_fail(const struct sp_relay *r, const char *what)
@@ -77,29 +80,32 @@ static void __attribute__((noreturn)) sp_relay_fail(const struct sp_relay *r, co
 }
 
 /*
- * Connects to the compositor while still root, but with the file-system
- * ids of the owner of the socket's directory (the desktop user's runtime
- * directory): setfsuid to another uid than 0 also drops the capabilities
- * that bypass file permissions, so the path is followed as that user
- * would follow it, and a symbolic link the user put there cannot reach
- * root's sockets.  The ids are root's again after, for the mounts.
+ * Connects to a socket of the desktop user's (the compositor's, sway's
+ * IPC) while still root, but with the file-system ids of the owner of
+ * the socket's directory (the user's runtime directory): setfsuid to
+ * another uid than 0 also drops the capabilities that bypass file
+ * permissions, so the path is followed as that user would follow it, and
+ * a symbolic link the user put there cannot reach root's sockets.  The
+ * ids are root's again after, for the mounts.
  */
-static int sp_relay_compositor(const struct sp_relay *r)
+static int sp_relay_connect_as_user(const struct sp_relay *r, const char *path, const char *what)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	char dir[sizeof(sa.sun_path)];
+	char dir[sizeof(sa.sun_path)], msg[128];
 	struct stat st;
 	int fd;
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", r->compositor);
-	snprintf(dir, sizeof(dir), "%s", r->compositor);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	snprintf(msg, sizeof(msg), "cannot find the directory of %s %s", what, path);
 	if (lstat(dirname(dir), &st) < 0)
-		sp_relay_fail(r, "cannot find the compositor's directory");
+		sp_relay_fail(r, msg);
 	if (st.st_uid == 0) {
 		errno = EPERM;
-		sp_relay_fail(
-			r,
-			"the compositor's directory is root's; run the compositor as the desktop user");
+		snprintf(msg, sizeof(msg),
+			 "the directory of %s %s is root's; run it as the desktop user", what,
+			 path);
+		sp_relay_fail(r, msg);
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (fd < 0)
@@ -107,12 +113,89 @@ static int sp_relay_compositor(const struct sp_relay *r)
 	setfsgid(st.st_gid);
 	setfsuid(st.st_uid);
 	if ((uid_t)setfsuid(st.st_uid) != st.st_uid)
-		sp_relay_fail(r, "cannot take the compositor owner's file-system uid");
+		sp_relay_fail(r, "cannot take the desktop user's file-system uid");
+	snprintf(msg, sizeof(msg), "cannot connect to %s %s", what, path);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		sp_relay_fail(r, "cannot connect to the compositor");
+		sp_relay_fail(r, msg);
 	setfsuid(0);
 	setfsgid(0);
 	return fd;
+}
+
+/* One message of sway's IPC (i3's): magic, length, type, payload. */
+#define SP_SWAY_MAGIC "i3-ipc"
+#define SP_SWAY_RUN_COMMAND 0u
+
+static int sp_sway_send(int fd, const char *cmd)
+{
+	char head[14];
+	uint32_t len = (uint32_t)strlen(cmd), type = SP_SWAY_RUN_COMMAND;
+
+	memcpy(head, SP_SWAY_MAGIC, 6);
+	memcpy(head + 6, &len, 4);
+	memcpy(head + 10, &type, 4);
+	return write(fd, head, sizeof(head)) == (ssize_t)sizeof(head) &&
+			       write(fd, cmd, len) == (ssize_t)len ?
+		       0 :
+		       -1;
+}
+
+/* The reply's payload, at most len - 1 bytes of it; -1 on none. */
+static int sp_sway_reply(int fd, char *buf, size_t len)
+{
+	char head[14];
+	uint32_t n;
+	size_t got = 0;
+
+	while (got < sizeof(head)) {
+		ssize_t r = read(fd, head + got, sizeof(head) - got);
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	memcpy(&n, head + 6, 4);
+	if (memcmp(head, SP_SWAY_MAGIC, 6) != 0 || n >= len)
+		return -1;
+	for (got = 0; got < n;) {
+		ssize_t r = read(fd, buf + got, n - got);
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+/*
+ * The label: tells sway (SPECTRUM_SWAYSOCK) to draw the instance's name
+ * on its colour in the title bar of every window of this process, the
+ * compositor's peer (SO_PEERCRED), before the guest exists.  Nothing the
+ * guest sends can change it: the rule is keyed on the pid, not on a
+ * title or an app_id, and sway escapes the client's own title.  The
+ * instance's name is [a-z0-9-] and the colour #rrggbb (the data file's
+ * rules), so neither can break out of the markup or the command.
+ */
+static void sp_relay_label(const struct sp_relay *r)
+{
+	const struct sp_plan *p = r->p;
+	char cmd[512], reply[1024];
+	struct timeval tv = {.tv_sec = 5};
+	int fd;
+
+	if (!r->swaysock[0])
+		return;
+	fd = sp_relay_connect_as_user(r, r->swaysock, "sway's IPC socket");
+	snprintf(
+		cmd, sizeof(cmd),
+		"for_window [pid=%d] title_format \"<span background='%s' foreground='#ffffff'> %s </span> %%title\"",
+		(int)getpid(), p->display.color, p->instance);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (sp_sway_send(fd, cmd) < 0 || sp_sway_reply(fd, reply, sizeof(reply)) < 0 ||
+	    !strstr(reply, "\"success\": true")) {
+		errno = EPROTO;
+		sp_relay_fail(r, "sway refused the label's rule");
+	}
+	close(fd);
 }
 
 /*
@@ -158,6 +241,7 @@ static void __attribute__((noreturn)) sp_relay_splicer(const struct sp_relay *r,
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != waypipe || fd < 0)
 		_exit(1);
+	prctl(PR_SET_NAME, "spectrum-relay", 0, 0, 0);
 	strcpy(sa.sun_path, SP_DISPLAY_SOCK);
 	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		if (sp_now_ms() > deadline) {
@@ -185,7 +269,8 @@ static void __attribute__((noreturn)) sp_relay_run(const struct sp_relay *r)
 	setsid();
 	if (null < 0 || dup2(null, 0) < 0 || dup2(r->log, 1) < 0 || dup2(r->log, 2) < 0)
 		sp_relay_fail(r, "cannot set up the relay's descriptors");
-	cfd = sp_relay_compositor(r);
+	cfd = sp_relay_connect_as_user(r, r->compositor, "the compositor");
+	sp_relay_label(r);
 	sp_relay_sandbox(r);
 	/* Hook for the filter (spectrum-wlfilter, one per instance): it
 	 * would take `cfd` here, and waypipe a connection to the filter's
@@ -246,13 +331,25 @@ static int sp_display_report(const struct sp_plan *p, int fd, struct sp_err *err
 int sp_display_start(const struct sp_plan *p, pid_t *pid, int *guest_fd, struct sp_err *err)
 {
 	char compositor[108];
-	struct sp_relay r = {.p = p, .compositor = compositor, .chan = -1, .log = -1};
+	const char *sway = getenv("SPECTRUM_SWAYSOCK");
+	struct sp_relay r = {.p = p,
+			     .compositor = compositor,
+			     .swaysock = sway ? sway : "",
+			     .chan = -1,
+			     .log = -1};
 	int pair[2] = {-1, -1}, report[2] = {-1, -1}, rc = -1;
 
 	*pid = -1;
 	*guest_fd = -1;
 	if (sp_display_compositor(compositor, sizeof(compositor), err) < 0)
 		return -1;
+	if (r.swaysock[0] && (r.swaysock[0] != '/' || strlen(r.swaysock) >= sizeof(compositor))) {
+		sp_err_set(
+			err,
+			"SPECTRUM_SWAYSOCK=\"%.64s\" is not an absolute socket path; give sway's IPC socket ($SWAYSOCK of the session)",
+			r.swaysock);
+		return -1;
+	}
 	if (geteuid() != 0) {
 		sp_err_set(
 			err,
