@@ -1,0 +1,222 @@
+#!/bin/bash
+# Windows from guests, looked at on the screen: a headless sway (pixman
+# renderer, one 1024x768 output) as an unprivileged uid, two instances of
+# one graphical application (foot) with different labels, each through
+# its own display relay.  TAP.
+#
+#   run.sh BUILD_DIR SOURCE_ROOT
+#
+# Checks: both windows are mapped with the guest's titles; each window's
+# client (sway's pid) is its instance's display relay, running as the
+# relay uid and not the VMM's; a grim screenshot shows the guest's pixels
+# and each instance's label colour in its title bar; a relay that dies
+# stops its VM with the reason; an instance without the display grant has
+# no display port.  The screenshot is kept as BUILD_DIR/windows-test.png.
+#
+# Needs root (the relays' sandboxes), sway, grim, waypipe and python3-pil;
+# skipped without them.  Images and kernels go to BUILD_DIR/windows-state
+# (the packages come from the image tool's cache after the first run).
+set -u
+build=$(cd "$1" && pwd)
+src=$(cd "$2" && pwd)
+spectrum=$build/spectrum
+image=$build/spectrum-image
+cfg=$src/tests/windows/windows.json
+export SPECTRUM_STATE_DIR=$build/windows-state
+# VMMs from the base, relays from base + 65536 (lib/uid.h), sway past both.
+export SPECTRUM_VMM_UID_BASE=${SPECTRUM_VMM_UID_BASE:-1572864}
+sway_uid=$((SPECTRUM_VMM_UID_BASE + 131072))
+export SPECTRUM_RUN_DIR
+SPECTRUM_RUN_DIR=$(mktemp -d /tmp/spectrum-win.XXXXXX)
+chmod 755 "$SPECTRUM_RUN_DIR"
+tmp=$(mktemp -d)
+sway_pid=
+rt=
+a_pid=
+b_pid=
+cleanup() {
+	for p in $a_pid $b_pid; do kill "$p" 2>/dev/null; done
+	for p in $a_pid $b_pid; do wait "$p" 2>/dev/null; done
+	[ -n "$sway_pid" ] && kill "$sway_pid" 2>/dev/null && wait "$sway_pid" 2>/dev/null
+	rm -rf "$tmp" "$SPECTRUM_RUN_DIR" "${rt:-}"
+}
+trap cleanup EXIT INT TERM
+
+. "$src/tests/tap.sh"
+
+# Debian's python3, which python3-pil is for (not another one first in PATH).
+py=/usr/bin/python3
+for tool in sway swaymsg grim waypipe $py; do
+	if ! command -v $tool >/dev/null; then
+		echo "1..0 # SKIP $tool is not installed (scripts/deps.sh)"
+		exit 0
+	fi
+done
+if [ "$(id -u)" != 0 ] || ! $py -c 'import PIL' 2>/dev/null; then
+	echo "1..0 # SKIP needs root and python3-pil"
+	exit 0
+fi
+
+setup() {
+	mkdir -p "$SPECTRUM_STATE_DIR"
+	bash "$src/scripts/guest-kernel.sh" x86_64 "$build/guest/spectrum-init" &&
+		"$image" build -n win-foot -p foot -p waypipe -p fonts-dejavu-core -p libc-bin \
+			-p dash -p coreutils
+}
+if ! setup >"$tmp/setup" 2>&1; then
+	echo "1..1"
+	echo "not ok 1 - set up the guest kernel and the graphical image"
+	sed 's/^/# /' "$tmp/setup"
+	exit 1
+fi
+
+# The compositor, as a desktop user would run it.
+# Its runtime directory, as /run/user/UID: the relays reach it as its user.
+rt=$(mktemp -d /tmp/spectrum-win-rt.XXXXXX)
+chown "$sway_uid:$sway_uid" "$rt"
+cat >"$rt/config" <<'EOF'
+output HEADLESS-1 resolution 1024x768
+font pango:monospace 10
+default_border normal 2
+EOF
+as_sway() {
+	setpriv --reuid="$sway_uid" --regid="$sway_uid" --clear-groups \
+		env -i PATH=/usr/bin:/bin XDG_RUNTIME_DIR="$rt" WAYLAND_DISPLAY=wayland-1 \
+		SWAYSOCK="$swaysock" "$@"
+}
+swaysock=
+setpriv --reuid="$sway_uid" --regid="$sway_uid" --clear-groups \
+	env -i PATH=/usr/bin:/bin XDG_RUNTIME_DIR="$rt" WLR_BACKENDS=headless \
+	WLR_LIBINPUT_NO_DEVICES=1 WLR_RENDERER=pixman sway -c "$rt/config" >"$tmp/sway.log" 2>&1 &
+sway_pid=$!
+for _ in $(seq 100); do
+	swaysock=$(ls "$rt"/sway-ipc.*.sock 2>/dev/null | head -1)
+	[ -S "$rt/wayland-1" ] && [ -n "$swaysock" ] && break
+	sleep 0.1
+done
+cp "$tmp/sway.log" "$tmp/out" 2>/dev/null
+check "a headless sway runs as uid $sway_uid" [ -S "$rt/wayland-1" -a -n "$swaysock" ]
+export SPECTRUM_WAYLAND_DISPLAY=$rt/wayland-1 SPECTRUM_SWAYSOCK=$swaysock
+
+# The two instances, at once.
+started=$(date +%s)
+"$spectrum" run "$cfg" win-a --timeout 150 >"$tmp/a.out" 2>&1 </dev/null &
+a_pid=$!
+"$spectrum" run "$cfg" win-b --timeout 150 >"$tmp/b.out" 2>&1 </dev/null &
+b_pid=$!
+
+tree() { as_sway swaymsg -r -t get_tree >"$tmp/tree.json" 2>/dev/null; }
+# "PID TITLE" of every window, one a line.
+windows() {
+	$py - "$tmp/tree.json" <<'EOF'
+import json, sys
+def walk(n):
+    if n.get("pid") and n.get("type") in ("con", "floating_con"):
+        r = n["rect"]; d = n["deco_rect"]
+        print(n["pid"], r["x"], r["y"] - d["height"], d["width"], d["height"], n.get("name") or "")
+    for k in n.get("nodes", []) + n.get("floating_nodes", []):
+        walk(k)
+walk(json.load(open(sys.argv[1])))
+EOF
+}
+for _ in $(seq 150); do
+	tree && [ "$(windows | grep -c ' hello$')" = 2 ] && break
+	kill -0 "$a_pid" 2>/dev/null || kill -0 "$b_pid" 2>/dev/null || break
+	sleep 1
+done
+mapped=$(($(date +%s) - started))
+windows >"$tmp/windows"
+cp "$tmp/windows" "$tmp/out"
+{ cat "$tmp/a.out"; cat "$SPECTRUM_RUN_DIR/win-a/display.log"; } >>"$tmp/out" 2>/dev/null
+check "two guest windows are mapped (after ${mapped} s)" [ "$(grep -c ' hello$' "$tmp/windows")" = 2 ]
+
+# uid of a process, from /proc.
+uid_of() { awk '/^Uid:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+plan_uid() { "$spectrum" plan "$cfg" "$1" --json | $py -c "import json,sys; p=json.load(sys.stdin)[0]; print(p['$2']['$3'] if '$3' else p['$2'])"; }
+# Which window is whose: the host's word, the uid of the window's client.
+for i in a b; do
+	relay=$(plan_uid "win-$i" display relay_uid)
+	vmm=$(plan_uid "win-$i" vmm uid)
+	pid=
+	while read -r p _; do
+		[ "$(uid_of "$p")" = "$relay" ] && pid=$p
+	done <"$tmp/windows"
+	check "win-$i's window's client is its relay (uid $relay), not its VMM (uid $vmm)" \
+		[ -n "$pid" -a "$relay" != "$vmm" ]
+
+	check "win-$i's relay has no network (an empty namespace of its own)" \
+		[ -n "$pid" -a "$(readlink "/proc/$pid/ns/net")" != "$(readlink /proc/self/ns/net)" ]
+	eval "relay_$i=$pid"
+done
+
+# The screen: the guests' pixels, and each label's colour in its own
+# window's title bar, where the configuration says (the title bar is the
+# deco_rect's height above the window's rect), once the layout settled.
+sleep 1
+tree
+windows >"$tmp/windows"
+for i in a b; do
+	eval "pid=\${relay_$i:-none}"
+	sed -i "s/^$pid \(.*\) hello$/$pid \1 win-$i/" "$tmp/windows"
+done
+as_sway grim "$rt/shot.png" 2>"$tmp/out"
+cp "$rt/shot.png" "$build/windows-test.png" 2>/dev/null
+colours() {
+	$py - "$build/windows-test.png" "$tmp/windows" <<'EOF'
+import sys
+from PIL import Image
+img = Image.open(sys.argv[1]).convert("RGB")
+for line in open(sys.argv[2]):
+    pid, x, y, w, h, title = line.split(None, 5)
+    x, y, w, h = int(x), int(y), int(w), int(h)
+    bar = {img.getpixel((i, j)) for i in range(x, x + min(w, 120)) for j in range(y, y + h)}
+    print(title.strip(), " ".join("#%02x%02x%02x" % c for c in sorted(bar)))
+EOF
+}
+colours >"$tmp/colours" 2>&1
+cp "$tmp/colours" "$tmp/out"
+TAP_SHOW=3
+check "win-a's title bar carries its label colour #c00000" grep -q '^win-a .*#c00000' "$tmp/colours"
+check "win-b's title bar carries its label colour #0050c0" grep -q '^win-b .*#0050c0' "$tmp/colours"
+check "neither carries the other's" bash -c "! grep -q '^win-a .*#0050c0' '$tmp/colours' && ! grep -q '^win-b .*#c00000' '$tmp/colours'"
+$py - "$build/windows-test.png" >"$tmp/out" 2>&1 <<'EOF'
+import sys
+from PIL import Image
+img = Image.open(sys.argv[1]).convert("RGB")
+# foot's background (#111111 by default) fills most of each window.
+n = sum(1 for c in img.getdata() if c == (0x11, 0x11, 0x11))
+print(n)
+sys.exit(0 if n > 1024 * 768 // 2 else 1)
+EOF
+check "the screenshot shows the guests' pixels (foot's background)" [ $? = 0 ]
+
+# A relay that dies leaves no half-dead display: its VM is stopped, with
+# the reason.
+[ -n "${relay_a:-}" ] && kill -KILL "$relay_a"
+for _ in $(seq 60); do kill -0 "$a_pid" 2>/dev/null || break; sleep 0.5; done
+cp "$tmp/a.out" "$tmp/out"
+check "win-a's VM stops when its relay is killed" bash -c "! kill -0 $a_pid 2>/dev/null"
+check "and says why" grep -q "display relay was killed by signal 9" "$tmp/a.out"
+wait "$a_pid" 2>/dev/null
+a_pid=
+# Zombies hold nothing (sp_uid_check_free does not count them either).
+held() { ps -eo pid=,uid=,stat=,args= | awk -v u="$1" '$2 == u && $3 !~ /^Z/'; }
+held "$(plan_uid win-a display relay_uid)" >"$tmp/out"
+check "win-a's relay uid is free again" [ ! -s "$tmp/out" ]
+
+# win-b ends on its own (its command sleeps): cleanly, relay and all.
+wait "$b_pid"
+rc=$?
+b_pid=
+cp "$tmp/b.out" "$tmp/out"
+check "win-b ends with its application's status 0" [ "$rc" = 0 ]
+held "$(plan_uid win-b display relay_uid)" >"$tmp/out"
+check "win-b's relay uid is free again" [ ! -s "$tmp/out" ]
+
+# No grant, no channel.
+"$spectrum" plan "$cfg" no-display --argv >"$tmp/out" 2>&1
+check "an instance without a display grant has no display port" \
+	bash -c "! grep -q spectrum.wayland '$tmp/out'"
+
+echo "# run time $(($(date +%s) - started)) s from the first start"
+tap_end
