@@ -35,7 +35,8 @@ rt=
 a_pid=
 b_pid=
 cleanup() {
-	for p in $a_pid $b_pid; do kill "$p" 2>/dev/null; done
+	[ -n "${daemon_pid:-}" ] && "$spectrum" stop win-a --kill >/dev/null 2>&1
+	for p in $a_pid $b_pid ${daemon_pid:-}; do kill "$p" 2>/dev/null; done
 	for p in $a_pid $b_pid; do wait "$p" 2>/dev/null; done
 	[ -n "$sway_pid" ] && kill "$sway_pid" 2>/dev/null && wait "$sway_pid" 2>/dev/null
 	rm -rf "$tmp" "$SPECTRUM_RUN_DIR" "${rt:-}"
@@ -212,6 +213,37 @@ cp "$tmp/b.out" "$tmp/out"
 check "win-b ends with its application's status 0" [ "$rc" = 0 ]
 held "$(plan_uid win-b display relay_uid)" >"$tmp/out"
 check "win-b's relay uid is free again" [ ! -s "$tmp/out" ]
+
+# Under spectrumd: the relay starts with the instance and is watched with
+# it; one that dies leaves the instance failed, with the reason, in
+# `spectrum status`, its VM stopped.
+"$build/spectrumd" -c "$cfg" >"$tmp/daemon.log" 2>&1 &
+daemon_pid=$!
+for _ in $(seq 100); do "$spectrum" list >/dev/null 2>&1 && break; sleep 0.1; done
+"$spectrum" start win-a >"$tmp/out" 2>&1
+check "spectrumd starts win-a" [ $? = 0 ]
+relay_uid=$(plan_uid win-a display relay_uid)
+pid=
+for _ in $(seq 90); do
+	tree && windows >"$tmp/windows"
+	while read -r p _; do [ "$(uid_of "$p")" = "$relay_uid" ] && pid=$p; done <"$tmp/windows"
+	[ -n "$pid" ] && break
+	sleep 1
+done
+check "its window's client is its relay" [ -n "$pid" ]
+[ -n "$pid" ] && kill -KILL "$pid"
+for _ in $(seq 60); do
+	"$spectrum" status win-a >"$tmp/out" 2>&1
+	grep -q "failed" "$tmp/out" && break
+	sleep 0.5
+done
+check "a killed relay leaves win-a failed in spectrum status" grep -q "failed" "$tmp/out"
+check "with the reason" grep -q "display relay was killed by signal 9" "$tmp/out"
+held "$relay_uid" >"$tmp/out"
+check "and its relay uid free" [ ! -s "$tmp/out" ]
+kill "$daemon_pid"
+wait "$daemon_pid" 2>/dev/null
+daemon_pid=
 
 # No grant, no channel.
 "$spectrum" plan "$cfg" no-display --argv >"$tmp/out" 2>&1
