@@ -168,7 +168,8 @@ static int sp_sway_reply(int fd, char *buf, size_t len)
 
 /*
  * The label: tells sway (SPECTRUM_SWAYSOCK) to draw the instance's name
- * on its colour in the title bar of every window of this process, the
+ * on its colour in the title bar of every window of this process (and
+ * to give none of them the focus when it maps), the
  * compositor's peer (SO_PEERCRED), before the guest exists.  Nothing the
  * guest sends can change it: the rule is keyed on the pid, not on a
  * title or an app_id, and sway escapes the client's own title.  The
@@ -185,13 +186,14 @@ static void sp_relay_label(const struct sp_relay *r)
 	if (!r->swaysock[0])
 		return;
 	fd = sp_relay_connect_as_user(r, r->swaysock, "sway's IPC socket");
+	/* And its new windows take no focus from the user's (no_focus). */
 	snprintf(
 		cmd, sizeof(cmd),
-		"for_window [pid=%d] title_format \"<span background='%s' foreground='#ffffff'> %s </span> %%title\"",
-		(int)getpid(), p->display.color, p->instance);
+		"for_window [pid=%d] title_format \"<span background='%s' foreground='#ffffff'> %s </span> %%title\"; no_focus [pid=%d]",
+		(int)getpid(), p->display.color, p->instance, (int)getpid());
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (sp_sway_send(fd, cmd) < 0 || sp_sway_reply(fd, reply, sizeof(reply)) < 0 ||
-	    !strstr(reply, "\"success\": true")) {
+	    !strstr(reply, "\"success\": true") || strstr(reply, "\"success\": false")) {
 		errno = EPROTO;
 		sp_relay_fail(r, "sway refused the label's rule");
 	}

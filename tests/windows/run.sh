@@ -99,15 +99,10 @@ cp "$tmp/sway.log" "$tmp/out" 2>/dev/null
 check "a headless sway runs as uid $sway_uid" [ -S "$rt/wayland-1" -a -n "$swaysock" ]
 export SPECTRUM_WAYLAND_DISPLAY=$rt/wayland-1 SPECTRUM_SWAYSOCK=$swaysock
 
-# The two instances, at once.
-started=$(date +%s)
-"$spectrum" run "$cfg" win-a --timeout 150 >"$tmp/a.out" 2>&1 </dev/null &
-a_pid=$!
-"$spectrum" run "$cfg" win-b --timeout 150 >"$tmp/b.out" 2>&1 </dev/null &
-b_pid=$!
-
+# The two instances: win-b once win-a's window is there, so that the
+# second window to map is known.
 tree() { as_sway swaymsg -r -t get_tree >"$tmp/tree.json" 2>/dev/null; }
-# "PID TITLE" of every window, one a line.
+# "PID X Y WIDTH HEIGHT TITLE" of every window and its title bar, one a line.
 windows() {
 	$py - "$tmp/tree.json" <<'EOF'
 import json, sys
@@ -120,16 +115,42 @@ def walk(n):
 walk(json.load(open(sys.argv[1])))
 EOF
 }
-for _ in $(seq 150); do
-	tree && [ "$(windows | grep -c ' hello$')" = 2 ] && break
-	kill -0 "$a_pid" 2>/dev/null || kill -0 "$b_pid" 2>/dev/null || break
-	sleep 1
-done
+# wait_windows N PID: until N guest windows are mapped or PID has ended.
+wait_windows() {
+	for _ in $(seq 150); do
+		tree && [ "$(windows | grep -c ' hello$')" = "$1" ] && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.5
+	done
+	return 1
+}
+started=$(date +%s)
+"$spectrum" run "$cfg" win-a --timeout 150 >"$tmp/a.out" 2>&1 </dev/null &
+a_pid=$!
+wait_windows 1 "$a_pid"
+first=$(windows | awk '$NF == "hello" { print $1 }')
+first_s=$(($(date +%s) - started))
+"$spectrum" run "$cfg" win-b --timeout 150 >"$tmp/b.out" 2>&1 </dev/null &
+b_pid=$!
+wait_windows 2 "$b_pid"
 mapped=$(($(date +%s) - started))
 windows >"$tmp/windows"
 cp "$tmp/windows" "$tmp/out"
 { cat "$tmp/a.out"; cat "$SPECTRUM_RUN_DIR/win-a/display.log"; } >>"$tmp/out" 2>/dev/null
-check "two guest windows are mapped (after ${mapped} s)" [ "$(grep -c ' hello$' "$tmp/windows")" = 2 ]
+check "two guest windows are mapped (the first after ${first_s} s, both after ${mapped} s)" [ "$(grep -c ' hello$' "$tmp/windows")" = 2 ]
+
+$py - "$tmp/tree.json" "$first" >"$tmp/out" 2>&1 <<'EOF'
+import json, sys
+def walk(n):
+    yield n
+    for k in n.get("nodes", []) + n.get("floating_nodes", []):
+        yield from walk(k)
+focused = [n["pid"] for n in walk(json.load(open(sys.argv[1]))) if n.get("pid") and n.get("focused")]
+print(focused, "first mapped:", sys.argv[2])
+sys.exit(0 if focused in ([], [int(sys.argv[2] or 0)]) else 1)
+EOF
+# (sway focuses the first window of a workspace whatever the rule says)
+check "the second guest window did not take the focus from the first" [ $? = 0 ]
 
 # uid of a process, from /proc.
 uid_of() { awk '/^Uid:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
