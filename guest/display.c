@@ -127,17 +127,19 @@ static void __attribute__((noreturn)) relay(int lfd, int port)
 	_exit(sp_splice(conn, port) < 0);
 }
 
-/* argv of the first command under `waypipe server`. */
-static void wrap(struct gi_cmd *cmd)
+/* argv of the first command under `waypipe server`, with the compression
+ * the host's end uses. */
+static void wrap(struct gi_cmd *cmd, const char *compress)
 {
-	static char *pre[] = {
-		GI_WAYPIPE, "--oneshot",       "--no-gpu", "--compress=" SP_GP_WAYPIPE_COMPRESS,
-		"--socket", GI_DISPLAY_SOCKET, "server",   "--"};
+	static char opt[32];
+	char *pre[] = {GI_WAYPIPE, "--oneshot",	      "--no-gpu", opt,
+		       "--socket", GI_DISPLAY_SOCKET, "server",	  "--"};
 	size_t npre = sizeof(pre) / sizeof(pre[0]);
 	char **argv = calloc(npre + cmd->argc + 1, sizeof(*argv));
 
 	if (!argv)
 		gi_fail(SP_GP_STAGE_EXEC, "%s", strerror(ENOMEM));
+	snprintf(opt, sizeof(opt), "--compress=%s", compress);
 	memcpy(argv, pre, sizeof(pre));
 	memcpy(argv + npre, cmd->argv, (cmd->argc + 1) * sizeof(*argv));
 	cmd->argv = argv;
@@ -189,5 +191,5 @@ void gi_display_setup(struct gi_config *cfg)
 	close(lfd);
 	close(port);
 	runtime_env(cfg);
-	wrap(&cfg->cmds[0]);
+	wrap(&cfg->cmds[0], cfg->display_compress);
 }

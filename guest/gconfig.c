@@ -464,8 +464,10 @@ static int kw_net(struct parser *p, char *value)
 	if (!cidr || rest)
 		return fail(p, "net needs MAC ADDRESS/PREFIX [GATEWAY]");
 	if (!mac_valid(mac))
-		return fail(p, "MAC address \"%s\" is not six lower-case hex pairs of a unicast address",
-			    quote(mac, q, sizeof(q)));
+		return fail(
+			p,
+			"MAC address \"%s\" is not six lower-case hex pairs of a unicast address",
+			quote(mac, q, sizeof(q)));
 	for (size_t i = 0; i < c->nnets; i++)
 		if (strcmp(c->nets[i].mac, mac) == 0)
 			return fail(p, "MAC address %s is used twice", mac);
@@ -488,7 +490,8 @@ static int kw_net(struct parser *p, char *value)
 				    quote(gw, q, sizeof(q)));
 		if ((gaddr & mask) != (addr & mask) || gaddr == addr || (gaddr & ~mask) == 0 ||
 		    (gaddr & ~mask) == ~mask)
-			return fail(p, "gateway %s is not another host of %s/%lu", gw, cidr, prefix);
+			return fail(p, "gateway %s is not another host of %s/%lu", gw, cidr,
+				    prefix);
 	}
 	if (c->nnets >= GI_NETS_MAX)
 		return fail(p, "more than %d net lines", GI_NETS_MAX);
@@ -536,12 +539,22 @@ static int kw_env(struct parser *p, char *value)
 
 static int kw_display(struct parser *p, char *value)
 {
-	char q[48];
+	static const char *const compress[] = {"lz4", "zstd", "none"};
+	char q[48], *sp = strchr(value, ' ');
 
+	if (!sp)
+		return fail(p, "display needs wayland COMPRESSION");
+	*sp = '\0';
 	if (strcmp(value, SP_GP_DISPLAY_WAYLAND) != 0)
 		return fail(p, "unknown display \"%s\"", quote(value, q, sizeof(q)));
-	p->cfg->display = true;
-	return 0;
+	for (size_t i = 0; i < sizeof(compress) / sizeof(compress[0]); i++)
+		if (strcmp(sp + 1, compress[i]) == 0) {
+			p->cfg->display = true;
+			p->cfg->display_compress = compress[i];
+			return 0;
+		}
+	return fail(p, "unknown compression \"%s\" (lz4, zstd or none)",
+		    quote(sp + 1, q, sizeof(q)));
 }
 
 static int kw_cmd(struct parser *p, char *value)

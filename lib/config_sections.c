@@ -701,10 +701,29 @@ static void sp_read_clipboard(struct sp_reader *r, json_t *obj, struct sp_displa
 	sp_rd_pop(r);
 }
 
+static void sp_read_compression(struct sp_reader *r, json_t *obj, struct sp_display *d)
+{
+	static const char *const names[] = {"lz4", "zstd", "none", NULL};
+	char *s = NULL;
+	char hint[128];
+
+	if (sp_rd_string(r, obj, "compression", NULL, &s) < 0)
+		return;
+	for (int i = 0; names[i]; i++)
+		if (strcmp(s, names[i]) == 0) {
+			d->compress = (enum sp_wl_compress)i;
+			return;
+		}
+	sp_rd_suggest(hint, sizeof(hint), s, names, "use one of");
+	sp_rd_push(r, "compression");
+	sp_diag_error(r->diags, r->place, "unknown compression \"%.32s\"; %s", s, hint);
+	sp_rd_pop(r);
+}
+
 /* The display grant: absent, the instance has no channel for windows. */
 static void sp_read_display(struct sp_reader *r, json_t *obj, struct sp_instance *inst)
 {
-	static const char *const keys[] = {"label", "fullscreen", "clipboard", NULL};
+	static const char *const keys[] = {"label", "fullscreen", "clipboard", "compression", NULL};
 	json_t *v = sp_rd_get(r, obj, "display", NULL);
 	struct sp_display *d = &inst->display;
 
@@ -718,6 +737,7 @@ static void sp_read_display(struct sp_reader *r, json_t *obj, struct sp_instance
 		sp_read_label(r, v, d);
 		sp_rd_bool(r, v, "fullscreen", &d->fullscreen);
 		sp_read_clipboard(r, v, d);
+		sp_read_compression(r, v, d);
 	}
 	sp_rd_pop(r);
 }

@@ -257,15 +257,16 @@ static void __attribute__((noreturn)) sp_relay_splicer(const struct sp_relay *r,
 
 static void __attribute__((noreturn)) sp_relay_run(const struct sp_relay *r)
 {
-	char *argv[] = {SP_DISPLAY_WAYPIPE, "--oneshot",
-			"--no-gpu",	    "--compress=" SP_GP_WAYPIPE_COMPRESS,
-			"--socket",	    SP_DISPLAY_SOCK,
-			"client",	    NULL};
+	char compress[32], *argv[] = {SP_DISPLAY_WAYPIPE, "--oneshot",	   "--no-gpu", compress,
+				      "--socket",	  SP_DISPLAY_SOCK, "client",   NULL};
 	char *envp[] = {"PATH=" SP_SPAWN_PATH, "WAYLAND_SOCKET=3", NULL};
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC), cfd;
 	sigset_t none;
 	pid_t self = getpid(), child;
 
+	/* The guest's end uses the same (its configuration's display line). */
+	snprintf(compress, sizeof(compress), "--compress=%s",
+		 sp_wl_compress_name(r->p->display.compress));
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	setsid();

@@ -39,10 +39,10 @@
 /*
  * The display channel of an instance granted one: a virtio-serial port of
  * this name carries one Wayland connection, waypipe's stream, both ends
- * with SP_GP_WAYPIPE_COMPRESS (waypipe refuses a peer that differs).
+ * with the compression that the "display wayland COMPRESSION" line names
+ * (waypipe refuses a peer that differs): lz4, zstd or none.
  */
 #define SP_GP_DISPLAY_PORT "spectrum.wayland"
-#define SP_GP_WAYPIPE_COMPRESS "lz4"
 
 /*
  * The control port: a virtio-serial port of this name, one text line per

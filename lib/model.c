@@ -131,3 +131,10 @@ void sp_display_default_color(const char *instance, char out[static 8])
 
 	memcpy(out, palette[h % (sizeof(palette) / sizeof(palette[0]))], 8);
 }
+
+const char *sp_wl_compress_name(enum sp_wl_compress c)
+{
+	static const char *const names[] = {"lz4", "zstd", "none"};
+
+	return (unsigned)c < 3 ? names[c] : "lz4";
+}

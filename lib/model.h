@@ -146,8 +146,17 @@ enum sp_clipboard {
 	SP_CLIPBOARD_NONE, /* the guest neither reads nor sets the host's */
 };
 
+/* waypipe's compression of the stream, the same at both ends. */
+enum sp_wl_compress {
+	SP_WL_LZ4, /* the default */
+	SP_WL_ZSTD,
+	SP_WL_NONE,
+};
+const char *sp_wl_compress_name(enum sp_wl_compress c);
+
 struct sp_display {
 	bool enabled;
+	enum sp_wl_compress compress;
 	char color[8];	 /* "#rrggbb", lower case: the label's colour */
 	bool fullscreen; /* the guest may make a window fullscreen */
 	enum sp_clipboard clipboard;

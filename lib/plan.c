@@ -307,6 +307,7 @@ static void sp_plan_display(struct sp_arena *a, struct sp_plan *p, const struct 
 	memcpy(d->color, inst->display.color, sizeof(d->color));
 	d->fullscreen = inst->display.fullscreen;
 	d->clipboard = inst->display.clipboard;
+	d->compress = inst->display.compress;
 	d->relay_uid = sp_uid_relay(p->vmm_uid);
 	d->log = sp_arena_printf(a, "%s/display.log", p->run_dir);
 }

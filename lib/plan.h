@@ -106,6 +106,7 @@ struct sp_plan_display {
 	char color[8];	 /* the label's "#rrggbb" */
 	bool fullscreen; /* granted: the filter lets set_fullscreen through */
 	enum sp_clipboard clipboard;
+	enum sp_wl_compress compress; /* waypipe's, at both ends */
 	/* The relay's own uid (= gid): relay_uid_of(vmm_uid), a uid no
 	 * VMM has (lib/uid.h); 0 when the VMM keeps the caller's uid. */
 	uint32_t relay_uid;

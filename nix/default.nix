@@ -98,7 +98,7 @@ let
       else tag "resource" args;
 
     # An instance: { application; bindings; memory; vcpus; hypervisor;
-    # shareRoot; autostart; restart; }, `application` a name.
+    # shareRoot; autostart; restart; display; }, `application` a name.
     instance = tag "instance";
 
     # Bindings of block and directory resources; a device or network is
