@@ -54,12 +54,13 @@ mapped() { as_sway swaymsg -t get_tree 2>/dev/null | grep -q '"pid": [1-9]'; }
 # 1. One start: "CONSOLE_MS WINDOW_MS".
 start_once() {
 	local t0 now con= win=
+	rm -f "$tmp/term.out" # the last run's lines would match at once
 	t0=$(date +%s%N)
 	build/spectrum run $cfg term --timeout 300 >"$tmp/term.out" 2>&1 </dev/null &
 	local pid=$!
 	while [ -z "$con" ] || [ -z "$win" ]; do
 		now=$(date +%s%N)
-		[ -z "$con" ] && grep -q "main.c:.*version" "$tmp/term.out" && con=$(((now - t0) / 1000000))
+		[ -z "$con" ] && grep -qs "main.c:.*version" "$tmp/term.out" && con=$(((now - t0) / 1000000))
 		[ -z "$win" ] && mapped && win=$(((now - t0) / 1000000))
 		kill -0 $pid 2>/dev/null || { echo "bench: the terminal ended early" >&2; cat "$tmp/term.out" >&2; exit 1; }
 		sleep 0.05

@@ -126,9 +126,9 @@ static void make_buffers(struct state *s)
 		exit(1);
 	pool = wl_shm_create_pool(s->shm, fd, (int32_t)(2 * size));
 	for (int i = 0; i < 2; i++) {
-		s->buffers[i] = wl_shm_pool_create_buffer(pool, (int32_t)(i * size), s->width,
-							  s->height, (int32_t)stride,
-							  WL_SHM_FORMAT_XRGB8888);
+		s->buffers[i] =
+			wl_shm_pool_create_buffer(pool, (int32_t)(i * size), s->width, s->height,
+						  (int32_t)stride, WL_SHM_FORMAT_XRGB8888);
 		wl_buffer_add_listener(s->buffers[i], &buffer_listener, &s->busy[i]);
 		s->pixels[i] = (uint32_t *)(map + i * size);
 	}
@@ -141,9 +141,9 @@ static void draw(struct state *s, int i, int t)
 {
 	for (int y = 0; y < s->height; y++)
 		for (int x = 0; x < s->width; x++)
-			s->pixels[i][y * s->width + x] =
-				(uint32_t)((x + t) & 0xff) << 16 | (uint32_t)((y + 2 * t) & 0xff) << 8 |
-				(uint32_t)((x + y + t) & 0xff);
+			s->pixels[i][y * s->width + x] = (uint32_t)((x + t) & 0xff) << 16 |
+							 (uint32_t)((y + 2 * t) & 0xff) << 8 |
+							 (uint32_t)((x + y + t) & 0xff);
 }
 
 static int cmp(const void *a, const void *b)

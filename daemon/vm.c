@@ -209,10 +209,10 @@ static int sd_act_exited(struct sd *d, struct sd_vm *vm)
 		snprintf(c->reason, sizeof(c->reason), "the VM stopped without reporting a status");
 	/* A VM stopped because its display relay died has failed, whatever
 	 * its guest said. */
-	vm->state = (vm->stop_requested || c->status == 0) && !vm->start_failed &&
-				    !c->display_lost ?
-			    SD_STOPPED :
-			    SD_FAILED;
+	vm->state =
+		(vm->stop_requested || c->status == 0) && !vm->start_failed && !c->display_lost ?
+			SD_STOPPED :
+			SD_FAILED;
 	sd_vm_maybe_restart(vm);
 	return 0;
 }

@@ -464,10 +464,8 @@ static int kw_net(struct parser *p, char *value)
 	if (!cidr || rest)
 		return fail(p, "net needs MAC ADDRESS/PREFIX [GATEWAY]");
 	if (!mac_valid(mac))
-		return fail(
-			p,
-			"MAC address \"%s\" is not six lower-case hex pairs of a unicast address",
-			quote(mac, q, sizeof(q)));
+		return fail(p, "MAC address \"%s\" is not six lower-case hex pairs of a unicast address",
+			    quote(mac, q, sizeof(q)));
 	for (size_t i = 0; i < c->nnets; i++)
 		if (strcmp(c->nets[i].mac, mac) == 0)
 			return fail(p, "MAC address %s is used twice", mac);
@@ -490,8 +488,7 @@ static int kw_net(struct parser *p, char *value)
 				    quote(gw, q, sizeof(q)));
 		if ((gaddr & mask) != (addr & mask) || gaddr == addr || (gaddr & ~mask) == 0 ||
 		    (gaddr & ~mask) == ~mask)
-			return fail(p, "gateway %s is not another host of %s/%lu", gw, cidr,
-				    prefix);
+			return fail(p, "gateway %s is not another host of %s/%lu", gw, cidr, prefix);
 	}
 	if (c->nnets >= GI_NETS_MAX)
 		return fail(p, "more than %d net lines", GI_NETS_MAX);

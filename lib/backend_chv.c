@@ -101,7 +101,9 @@ static int sp_chv_check(const struct sp_plan *plan, struct sp_err *err)
 		return -1;
 	}
 	if (plan->display.enabled) {
-		sp_err_set(err, "cloud-hypervisor has no virtio-serial port for the display; use the qemu hypervisor for this instance");
+		sp_err_set(
+			err,
+			"cloud-hypervisor has no virtio-serial port for the display; use the qemu hypervisor for this instance");
 		return -1;
 	}
 	/* An unprivileged VMM cannot open a volume (root's, mode 0600), and

@@ -679,9 +679,10 @@ static void sp_read_label(struct sp_reader *r, json_t *obj, struct sp_display *d
 	    sp_rd_keys(r, label, keys) && sp_rd_string(r, label, "color", NULL, &color) == 0 &&
 	    !sp_color_parse(color, d->color)) {
 		sp_rd_push(r, "color");
-		sp_diag_error(r->diags, r->place,
-			      "\"%.32s\" is not a colour; write \"#rrggbb\" in hexadecimal, like \"#c00000\"",
-			      color);
+		sp_diag_error(
+			r->diags, r->place,
+			"\"%.32s\" is not a colour; write \"#rrggbb\" in hexadecimal, like \"#c00000\"",
+			color);
 		sp_rd_pop(r);
 	}
 	sp_rd_pop(r);
@@ -695,9 +696,10 @@ static void sp_read_clipboard(struct sp_reader *r, json_t *obj, struct sp_displa
 	if (sp_rd_string(r, obj, "clipboard", NULL, &s) < 0 || strcmp(s, "none") == 0)
 		return;
 	sp_rd_push(r, "clipboard");
-	sp_diag_error(r->diags, r->place,
-		      "unknown clipboard policy \"%.32s\"; use \"none\" (the guest neither reads nor sets the host's clipboard)",
-		      s);
+	sp_diag_error(
+		r->diags, r->place,
+		"unknown clipboard policy \"%.32s\"; use \"none\" (the guest neither reads nor sets the host's clipboard)",
+		s);
 	sp_rd_pop(r);
 }
 
@@ -729,8 +731,9 @@ static void sp_read_display(struct sp_reader *r, json_t *obj, struct sp_instance
 
 	if (!v)
 		return;
-	if (sp_rd_type(r, v, JSON_OBJECT,
-		       "an object, like {\"label\": {\"color\": \"#c00000\"}} ({} for the defaults)") &&
+	if (sp_rd_type(
+		    r, v, JSON_OBJECT,
+		    "an object, like {\"label\": {\"color\": \"#c00000\"}} ({} for the defaults)") &&
 	    sp_rd_keys(r, v, keys)) {
 		d->enabled = true;
 		sp_display_default_color(inst->name, d->color);
@@ -744,7 +747,7 @@ static void sp_read_display(struct sp_reader *r, json_t *obj, struct sp_instance
 
 static void sp_read_instance(struct sp_reader *r, const char *name, json_t *obj)
 {
-	static const char *const keys[] = {"application", "bindings",  "memory",  "vcpus",
+	static const char *const keys[] = {"application", "bindings",  "memory",    "vcpus",
 					   "hypervisor",  "shareRoot", "autostart", "restart",
 					   "display",	  NULL};
 	struct sp_config *cfg = r->cfg;

@@ -259,13 +259,15 @@ bool sp_vm_display_reap(struct sp_vm *vm)
 	if (vm->pid > 0 && !vm->stopping) {
 		vm->display_lost = true;
 		if (WIFSIGNALED(st))
-			snprintf(vm->reason, sizeof(vm->reason),
-				 "its display relay was killed by signal %d (see %s); the VM was stopped",
-				 WTERMSIG(st), vm->plan->display.log);
+			snprintf(
+				vm->reason, sizeof(vm->reason),
+				"its display relay was killed by signal %d (see %s); the VM was stopped",
+				WTERMSIG(st), vm->plan->display.log);
 		else
-			snprintf(vm->reason, sizeof(vm->reason),
-				 "its display relay exited with status %d (see %s); the VM was stopped",
-				 WEXITSTATUS(st), vm->plan->display.log);
+			snprintf(
+				vm->reason, sizeof(vm->reason),
+				"its display relay exited with status %d (see %s); the VM was stopped",
+				WEXITSTATUS(st), vm->plan->display.log);
 		sp_vm_stop(vm, true);
 	}
 	return true;

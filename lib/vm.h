@@ -38,8 +38,8 @@ struct sp_vm {
 	int control;			  /* the guest's control port, -1 when closed */
 	pid_t fs_pids[SP_LIMIT_BINDINGS]; /* virtiofsd per directory share */
 	size_t nfs;
-	pid_t display;			  /* the display relay (lib/display.h), or 0 */
-	bool display_lost;		  /* it failed while the VM ran: the VM is stopped */
+	pid_t display;	   /* the display relay (lib/display.h), or 0 */
+	bool display_lost; /* it failed while the VM ran: the VM is stopped */
 
 	/* What the guest said on its control port. */
 	bool ready;
