@@ -298,6 +298,13 @@ static void __attribute__((noreturn)) sp_relay_run(const struct sp_relay *r)
 	sp_relay_fail(r, "cannot run waypipe (Debian package waypipe)");
 }
 
+/*
+ * The relay's log, root's file in root's run directory (rundir.h), begun
+ * anew at each start so that it never grows across runs; its first line
+ * says which transport carries the stream.  vsock needs /dev/vhost-vsock
+ * on the host and a waypipe that speaks it (Debian 12's 0.8.4 does not),
+ * so virtio-serial is the transport today wherever the host stands.
+ */
 static int sp_display_log(const struct sp_plan *p, struct sp_err *err)
 {
 	int dirfd = sp_rundir_open(p, err), fd;
@@ -306,6 +313,13 @@ static int sp_display_log(const struct sp_plan *p, struct sp_err *err)
 		return -1;
 	fd = sp_rundir_open_log(dirfd, strrchr(p->display.log, '/') + 1, err);
 	close(dirfd);
+	if (fd >= 0 && ftruncate(fd, 0) == 0)
+		dprintf(fd,
+			"spectrum: display of %s: virtio-serial port %s, waypipe --compress=%s%s\n",
+			p->instance, SP_GP_DISPLAY_PORT, sp_wl_compress_name(p->display.compress),
+			access("/dev/vhost-vsock", F_OK) == 0 ?
+				" (this host has /dev/vhost-vsock: vsock is the future transport)" :
+				"");
 	return fd;
 }
 
