@@ -110,6 +110,9 @@ static int sp_relay_connect_as_user(const struct sp_relay *r, const char *path, 
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (fd < 0)
 		sp_relay_fail(r, "socket");
+	/* root's supplementary groups would count in the user's stead */
+	if (setgroups(0, NULL) < 0)
+		sp_relay_fail(r, "cannot drop the supplementary groups");
 	setfsgid(st.st_gid);
 	setfsuid(st.st_uid);
 	if ((uid_t)setfsuid(st.st_uid) != st.st_uid)
@@ -275,10 +278,17 @@ static void __attribute__((noreturn)) sp_relay_run(const struct sp_relay *r)
 	cfd = sp_relay_connect_as_user(r, r->compositor, "the compositor");
 	sp_relay_label(r);
 	sp_relay_sandbox(r);
-	/* Hook for the filter (spectrum-wlfilter, one per instance): it
-	 * would take `cfd` here, and waypipe a connection to the filter's
-	 * listening socket in this /tmp, so the compositor's peer is the
-	 * filter.  Until then waypipe is the compositor's peer. */
+	/*
+	 * The hook for the filter (spectrum-wlfilter, one per instance):
+	 * this process, the compositor's peer whose pid the label rule is
+	 * bound to, would exec the filter instead of waypipe, giving it
+	 * `cfd` (a --compositor-fd N beside its --compositor PATH: the relay
+	 * uid cannot open the user's socket itself) and a listening socket
+	 * bound here in the private /tmp (--listen-fd); waypipe, forked like
+	 * the splicer, would then take WAYLAND_DISPLAY=/tmp/filter.sock
+	 * instead of WAYLAND_SOCKET, after the filter's "ready".  Until the
+	 * filter exists, waypipe is the compositor's peer.
+	 */
 	child = fork();
 	if (child < 0)
 		sp_relay_fail(r, "fork");
