@@ -225,8 +225,6 @@ static void sp_relay_sandbox(const struct sp_relay *r)
 		sp_relay_fail(r, "cannot mount the relay's /tmp");
 	if (setrlimit(RLIMIT_NPROC, &nproc) < 0 || setrlimit(RLIMIT_CORE, &core) < 0)
 		sp_relay_fail(r, "cannot bound the relay's resources");
-	if (!id)
-		return; /* the caller's own uid (SPECTRUM_VMM_UID_BASE=0) */
 	if (setgroups(0, NULL) < 0 || setresgid(id, id, id) < 0 || setresuid(id, id, id) < 0)
 		sp_relay_fail(r, "cannot take the relay's uid");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
@@ -381,6 +379,14 @@ int sp_display_start(const struct sp_plan *p, pid_t *pid, int *guest_fd, struct 
 		sp_err_set(
 			err,
 			"instance %s has a display, which runs its relay in a sandbox only root can make: run it under spectrumd or as root",
+			p->instance);
+		return -1;
+	}
+	/* The relay parses what the guest sends: never as root. */
+	if (!p->display.relay_uid) {
+		sp_err_set(
+			err,
+			"instance %s has a display, whose relay runs as a uid of its own: set SPECTRUM_VMM_UID_BASE to a uid, not 0",
 			p->instance);
 		return -1;
 	}

@@ -71,6 +71,26 @@ if ! setup >"$tmp/setup" 2>&1; then
 	exit 1
 fi
 
+# Refused before anything starts, in one line each: no compositor; a relay
+# that would run as root; a relative sway socket.
+refused() {
+	local want=$1
+	shift
+	env "$@" "$spectrum" run "$cfg" win-a --timeout 30 >"$tmp/out" 2>&1 </dev/null
+	[ $? != 0 ] && grep -q -- "$want" "$tmp/out" && [ "$(wc -l <"$tmp/out")" = 1 ]
+}
+check "no compositor: refused with the fix" \
+	refused "set SPECTRUM_WAYLAND_DISPLAY" -u WAYLAND_DISPLAY SPECTRUM_WAYLAND_DISPLAY=
+check "a display relay as root (SPECTRUM_VMM_UID_BASE=0): refused" \
+	refused "set SPECTRUM_VMM_UID_BASE to a uid" SPECTRUM_VMM_UID_BASE=0 \
+	SPECTRUM_WAYLAND_DISPLAY=/nonexistent/wayland-1
+check "a relative SPECTRUM_SWAYSOCK: refused" \
+	refused "is not an absolute socket path" SPECTRUM_WAYLAND_DISPLAY=/nonexistent/wayland-1 \
+	SPECTRUM_SWAYSOCK=sway.sock
+check "an unreachable compositor: refused, naming it" \
+	refused "the compositor /nonexistent/wayland-1" \
+	SPECTRUM_WAYLAND_DISPLAY=/nonexistent/wayland-1
+
 # The compositor, as a desktop user would run it.
 # Its runtime directory, as /run/user/UID: the relays reach it as its user.
 rt=$(mktemp -d /tmp/spectrum-win-rt.XXXXXX)
