@@ -94,6 +94,15 @@ native_pkgs=(
 	nftables
 	iproute2
 	busybox-static
+	# Windows from guests: the display relay's waypipe, the headless
+	# compositor the windows test looks at the screen with, and what
+	# bench/windows.sh builds its Wayland client from.
+	waypipe
+	sway
+	grim
+	python3-pil
+	libwayland-dev
+	wayland-protocols
 )
 # Foreign packages for the ppc64le cross build (a static libjansson.a).
 foreign_pkgs=(

@@ -272,6 +272,9 @@ for _ in $(seq 90); do
 	sleep 1
 done
 check "its window's client is its relay" [ -n "$pid" ]
+"$spectrum" status win-a --json >"$tmp/out" 2>&1
+check "spectrum status names the relay's pid and uid" \
+	jq -e ".display.relay_pid == ${pid:-0} and .display.relay_uid == $relay_uid" "$tmp/out" >/dev/null
 [ -n "$pid" ] && kill -KILL "$pid"
 for _ in $(seq 60); do
 	"$spectrum" status win-a >"$tmp/out" 2>&1
