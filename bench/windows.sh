@@ -21,7 +21,7 @@ runs=${1:-5}
 state=$(realpath -m -- "${SPECTRUM_STATE_DIR:-/var/lib/spectrum}")
 export SPECTRUM_STATE_DIR=$state
 export SPECTRUM_VMM_UID_BASE=${SPECTRUM_VMM_UID_BASE:-524288}
-sway_uid=$((SPECTRUM_VMM_UID_BASE + 131072))
+sway_uid=65534 # nobody: below every VMM uid base
 export SPECTRUM_RUN_DIR
 SPECTRUM_RUN_DIR=$(mktemp -d /tmp/spectrum-bench.XXXXXX)
 chmod 755 "$SPECTRUM_RUN_DIR"

@@ -64,7 +64,7 @@ static int sd_load(struct sd *d, const char *file)
 	d->vms = sp_xmalloc((d->nvms + 1) * sizeof(*d->vms));
 	for (size_t i = 0; i < d->nvms; i++) {
 		d->vms[i] = (struct sd_vm){.inst = &d->cfg->instances[i], .plan = &d->plans->v[i],
-					   .pidfd = -1, .waiter = -1};
+					   .pidfd = -1, .display_pidfd = -1, .waiter = -1};
 	}
 	return SD_EXIT_OK;
 }
@@ -142,6 +142,10 @@ static size_t sd_vm_pollfds(struct sd *d, struct pollfd *fds, struct sd_vm **own
 			owner[n] = vm;
 			fds[n++] = (struct pollfd){vm->core.control, POLLIN, 0};
 		}
+		if (vm->display_pidfd >= 0) {
+			owner[n] = vm;
+			fds[n++] = (struct pollfd){vm->display_pidfd, POLLIN, 0};
+		}
 	}
 	return n;
 }
@@ -153,6 +157,8 @@ static void sd_vm_ready_fd(struct sd *d, struct sd_vm *vm, int fd)
 		sd_vm_control(d, vm);
 	else if (fd == vm->pidfd && vm->pidfd >= 0)
 		sd_vm_pidfd(d, vm);
+	else if (fd == vm->display_pidfd && vm->display_pidfd >= 0)
+		sd_vm_display_pidfd(d, vm);
 }
 
 static void sd_vm_ticks(struct sd *d, long now)
@@ -169,7 +175,7 @@ static void sd_vm_ticks(struct sd *d, long now)
  */
 static void sd_loop(struct sd *d)
 {
-	size_t max = 2 + SD_PENDING_MAX + 2 * d->nvms;
+	size_t max = 2 + SD_PENDING_MAX + 3 * d->nvms;
 	struct pollfd *fds = sp_xmalloc(max * sizeof(*fds));
 	struct sd_vm **owner = sp_xmalloc(max * sizeof(*owner));
 

@@ -199,6 +199,9 @@ static int sd_act_exited(struct sd *d, struct sd_vm *vm)
 	if (vm->pidfd >= 0)
 		close(vm->pidfd);
 	vm->pidfd = -1;
+	if (vm->display_pidfd >= 0)
+		close(vm->display_pidfd);
+	vm->display_pidfd = -1;
 	sp_vm_ended(c); /* waits for our logger: the console log is whole */
 	/* A kernel panic comes before the VMM's exit status, which may be a
 	 * failure on what the dying guest left ("Guest moved used index"),
@@ -267,6 +270,15 @@ void sd_vm_pidfd(struct sd *d, struct sd_vm *vm)
 	sd_vm_event(d, vm, SD_EV_EXITED);
 }
 
+/* An adopted VM's relay ended; its status is not ours to know, so the
+ * VM gets the grace of a clean end (lib/vm.h) and is stopped after it. */
+void sd_vm_display_pidfd(struct sd *d, struct sd_vm *vm)
+{
+	close(vm->display_pidfd);
+	vm->display_pidfd = -1;
+	sp_vm_display_gone(&vm->core);
+}
+
 void sd_vm_tick(struct sd *d, struct sd_vm *vm, long now)
 {
 	if (vm->state == SD_STARTING && now > vm->ready_until)
@@ -287,9 +299,33 @@ long sd_vm_deadline(const struct sd_vm *vm, long next)
 		next = vm->ready_until;
 	if (sd_vm_active(vm) && vm->core.kill_at && vm->core.kill_at < next)
 		next = vm->core.kill_at;
+	if (sd_vm_active(vm) && vm->core.display_gone_at &&
+	    vm->core.display_gone_at + SP_VM_DISPLAY_GRACE_MS < next)
+		next = vm->core.display_gone_at + SP_VM_DISPLAY_GRACE_MS;
 	if (vm->restart_at && vm->restart_at < next)
 		next = vm->restart_at;
 	return next;
+}
+
+/*
+ * An adopted VM's display relay, found by its pid file like the VMM (its
+ * start time and its relay uid must match) and watched through a pidfd.
+ * A VM with a display whose relay is gone is given the grace of a clean
+ * end and then stopped: never left running with a half-dead display.
+ */
+static void sd_vm_adopt_display(struct sd_vm *vm)
+{
+	pid_t pid;
+
+	if (!vm->plan->display.enabled)
+		return;
+	pid = sp_rundir_relay_pid_read(vm->plan);
+	if (pid > 0)
+		vm->display_pidfd = sd_pidfd_open(pid);
+	if (vm->display_pidfd >= 0)
+		vm->core.display = pid; /* not our child: never waited for */
+	else
+		sp_vm_display_gone(&vm->core);
 }
 
 /*
@@ -315,6 +351,7 @@ void sd_vm_adopt_all(struct sd *d)
 		vm->state = SD_RUNNING; /* its guest said "ready" to the last daemon */
 		vm->started_at = started;
 		sp_vm_control_connect(&vm->core);
+		sd_vm_adopt_display(vm);
 		fprintf(stderr, "spectrumd: adopted %s (pid %d)\n", vm->inst->name, (int)pid);
 	}
 }

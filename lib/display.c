@@ -256,6 +256,23 @@ static void __attribute__((noreturn)) sp_relay_splicer(const struct sp_relay *r,
 	_exit(sp_splice(r->chan, fd) < 0);
 }
 
+/*
+ * Closes every descriptor above 2 but a and b (both above 2).  The relay
+ * is a fork of the caller (spectrumd: its listening socket, its lock,
+ * other instances' control ports) and its splicer never execs, so
+ * nothing of the caller's may stay open in a process of the relay uid.
+ */
+static void sp_relay_close_others(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+
+	if (lo > 3)
+		close_range(3, (unsigned)lo - 1, 0);
+	if (hi > lo + 1)
+		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+	close_range((unsigned)hi + 1, ~0U, 0);
+}
+
 static void __attribute__((noreturn)) sp_relay_run(const struct sp_relay *r)
 {
 	char compress[32], *argv[] = {SP_DISPLAY_WAYPIPE, "--oneshot",	   "--no-gpu", compress,
@@ -273,6 +290,7 @@ static void __attribute__((noreturn)) sp_relay_run(const struct sp_relay *r)
 	setsid();
 	if (null < 0 || dup2(null, 0) < 0 || dup2(r->log, 1) < 0 || dup2(r->log, 2) < 0)
 		sp_relay_fail(r, "cannot set up the relay's descriptors");
+	sp_relay_close_others(r->chan, r->report);
 	cfd = sp_relay_connect_as_user(r, r->compositor, "the compositor");
 	sp_relay_label(r);
 	sp_relay_sandbox(r);
@@ -438,4 +456,6 @@ void sp_display_stop(const struct sp_plan *p, pid_t pid)
 	}
 	/* Its splicer (and anything a taken-over waypipe forked). */
 	sp_uid_kill_all(p->display.relay_uid);
+	/* Root's file in root's run directory (rundir.h). */
+	unlink(p->display.pid_file);
 }

@@ -310,6 +310,7 @@ static void sp_plan_display(struct sp_arena *a, struct sp_plan *p, const struct 
 	d->compress = inst->display.compress;
 	d->relay_uid = sp_uid_relay(p->vmm_uid);
 	d->log = sp_arena_printf(a, "%s/display.log", p->run_dir);
+	d->pid_file = sp_arena_printf(a, "%s/display.pid", p->run_dir);
 }
 
 static int sp_plan_one(struct sp_arena *a, struct sp_plan *p, const struct sp_config *cfg,

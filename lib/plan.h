@@ -110,7 +110,9 @@ struct sp_plan_display {
 	/* The relay's own uid (= gid): relay_uid_of(vmm_uid), a uid no
 	 * VMM has (lib/uid.h); 0 when the VMM keeps the caller's uid. */
 	uint32_t relay_uid;
-	char *log; /* the relay's messages (waypipe's, the filter's) */
+	char *log;	/* the relay's messages (waypipe's, the filter's) */
+	char *pid_file; /* "PID START-TIME" of the relay: a restarted
+			 * supervisor finds it (rundir.h) */
 };
 
 struct sp_plan {

@@ -109,4 +109,9 @@ int sp_rundir_pid_write(const struct sp_plan *p, pid_t pid, struct sp_err *err);
  */
 pid_t sp_rundir_pid_read(const struct sp_plan *p, time_t *started);
 
+/* The same for an instance's display relay (display.pid, its relay uid);
+ * 0 for a plan without a display. */
+int sp_rundir_relay_pid_write(const struct sp_plan *p, pid_t pid, struct sp_err *err);
+pid_t sp_rundir_relay_pid_read(const struct sp_plan *p);
+
 #endif

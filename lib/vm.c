@@ -13,6 +13,7 @@
 
 #include "backend.h"
 #include "display.h"
+#include "rundir.h"
 #include "share.h"
 
 void sp_vm_init(struct sp_vm *vm, const struct sp_plan *p)
@@ -81,7 +82,8 @@ int sp_vm_start(struct sp_vm *vm, const struct sp_spawn_opts *o, struct sp_err *
 		goto fail;
 	vm->nfs = p->nshares;
 	/* The display relay before the guest, which may connect at once. */
-	if (p->display.enabled && sp_display_start(p, &vm->display, &guest_fd, err) < 0)
+	if (p->display.enabled && (sp_display_start(p, &vm->display, &guest_fd, err) < 0 ||
+				   sp_rundir_relay_pid_write(p, vm->display, err) < 0))
 		goto fail;
 	so.keep_fd = vm->lock;
 	so.display_fd = guest_fd;
@@ -190,8 +192,11 @@ void sp_vm_stop(struct sp_vm *vm, bool now)
 	vm->kill_phase = 1;
 }
 
+static void sp_vm_display_tick(struct sp_vm *vm, long now);
+
 void sp_vm_tick(struct sp_vm *vm, long now)
 {
+	sp_vm_display_tick(vm, now);
 	if (vm->pid <= 0 || !vm->kill_at || now < vm->kill_at)
 		return;
 	kill(vm->pid, vm->kill_phase == 0 ? SIGTERM : SIGKILL);
@@ -254,8 +259,10 @@ bool sp_vm_display_reap(struct sp_vm *vm)
 	if (vm->display <= 0 || waitpid(vm->display, &st, WNOHANG) != vm->display)
 		return false;
 	vm->display = 0;
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		sp_vm_display_gone(vm);
 		return true;
+	}
 	if (vm->pid > 0 && !vm->stopping) {
 		vm->display_lost = true;
 		if (WIFSIGNALED(st))
@@ -273,6 +280,27 @@ bool sp_vm_display_reap(struct sp_vm *vm)
 	return true;
 }
 
+void sp_vm_display_gone(struct sp_vm *vm)
+{
+	vm->display = 0;
+	if (vm->pid > 0 && !vm->stopping)
+		vm->display_gone_at = sp_now_ms();
+}
+
+/* A VM that outlived its display's end by the grace period is stopped. */
+static void sp_vm_display_tick(struct sp_vm *vm, long now)
+{
+	if (!vm->display_gone_at || vm->stopping ||
+	    now < vm->display_gone_at + SP_VM_DISPLAY_GRACE_MS)
+		return;
+	vm->display_gone_at = 0;
+	vm->display_lost = true;
+	snprintf(vm->reason, sizeof(vm->reason),
+		 "its display relay ended and the VM kept running without its display (see %s); the VM was stopped",
+		 vm->plan->display.log);
+	sp_vm_stop(vm, true);
+}
+
 void sp_vm_ended(struct sp_vm *vm)
 {
 	/* The file servers end with their VMM's connection; make sure. */
@@ -286,6 +314,7 @@ void sp_vm_ended(struct sp_vm *vm)
 	if (vm->plan->display.enabled)
 		sp_display_stop(vm->plan, vm->display);
 	vm->display = 0;
+	vm->display_gone_at = 0;
 	sp_launch_cleanup(vm->plan, vm->logger);
 	vm->logger = -1;
 	if (vm->control >= 0)

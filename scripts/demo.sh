@@ -65,9 +65,9 @@ else
 		windows.  To see them headless:
 		  meson test -C build --suite windows     # then look at build/windows-test.png
 		or start a headless sway and point Spectrum at it:
-		  eval "\$(bash scripts/headless-sway.sh 1999999 /tmp/spectrum-sway)"
+		  eval "\$(bash scripts/headless-sway.sh 65534 /tmp/spectrum-sway)"
 		  build/spectrum run examples/windows.json term-work &
-		  setpriv --reuid=1999999 --regid=1999999 --clear-groups env XDG_RUNTIME_DIR=/tmp/spectrum-sway WAYLAND_DISPLAY=wayland-1 grim shot.png
+		  setpriv --reuid=65534 --regid=65534 --clear-groups env XDG_RUNTIME_DIR=/tmp/spectrum-sway WAYLAND_DISPLAY=wayland-1 grim shot.png
 	EOF
 fi
 

@@ -23,9 +23,10 @@ spectrum=$build/spectrum
 image=$build/spectrum-image
 cfg=$src/tests/windows/windows.json
 export SPECTRUM_STATE_DIR=$build/windows-state
-# VMMs from the base, relays from base + 65536 (lib/uid.h), sway past both.
+# VMMs from the base, relays from base + 65536 (lib/uid.h); sway as
+# nobody, a uid below every base, so it is no other suite's VMM.
 export SPECTRUM_VMM_UID_BASE=${SPECTRUM_VMM_UID_BASE:-1572864}
-sway_uid=$((SPECTRUM_VMM_UID_BASE + 131072))
+sway_uid=65534
 export SPECTRUM_RUN_DIR
 SPECTRUM_RUN_DIR=$(mktemp -d /tmp/spectrum-win.XXXXXX)
 chmod 755 "$SPECTRUM_RUN_DIR"
@@ -35,7 +36,10 @@ rt=
 a_pid=
 b_pid=
 cleanup() {
-	[ -n "${daemon_pid:-}" ] && "$spectrum" stop win-a --kill >/dev/null 2>&1
+	if [ -n "${daemon_pid:-}" ]; then
+		"$spectrum" stop win-a --kill >/dev/null 2>&1
+		"$spectrum" stop win-c --kill >/dev/null 2>&1
+	fi
 	for p in $a_pid $b_pid ${daemon_pid:-}; do kill "$p" 2>/dev/null; done
 	for p in $a_pid $b_pid; do wait "$p" 2>/dev/null; done
 	[ -n "$sway_pid" ] && kill "$sway_pid" 2>/dev/null && wait "$sway_pid" 2>/dev/null
@@ -258,36 +262,79 @@ check "win-b's relay uid is free again" [ ! -s "$tmp/out" ]
 # Under spectrumd: the relay starts with the instance and is watched with
 # it; one that dies leaves the instance failed, with the reason, in
 # `spectrum status`, its VM stopped.
-"$build/spectrumd" -c "$cfg" >"$tmp/daemon.log" 2>&1 &
-daemon_pid=$!
-for _ in $(seq 100); do "$spectrum" list >/dev/null 2>&1 && break; sleep 0.1; done
+jqok() { jq -e "$@" >/dev/null; }
+start_daemon() {
+	"$build/spectrumd" -c "$cfg" >>"$tmp/daemon.log" 2>&1 &
+	daemon_pid=$!
+	for _ in $(seq 100); do "$spectrum" list >/dev/null 2>&1 && return 0; sleep 0.1; done
+	return 1
+}
+relay_uid=$(plan_uid win-a display relay_uid)
+# The pid of win-a's window's client, once it is mapped.
+relay_window() {
+	local p
+	pid=
+	for _ in $(seq 90); do
+		tree && windows >"$tmp/windows"
+		while read -r p _; do [ "$(uid_of "$p")" = "$relay_uid" ] && pid=$p; done <"$tmp/windows"
+		[ -n "$pid" ] && return 0
+		sleep 1
+	done
+	return 1
+}
+# Until win-a is failed (at most 40 s), its status in $tmp/out.
+until_failed() {
+	for _ in $(seq 80); do
+		"$spectrum" status win-a >"$tmp/out" 2>&1
+		grep -q "failed" "$tmp/out" && return 0
+		sleep 0.5
+	done
+	return 1
+}
+start_daemon
 "$spectrum" start win-a >"$tmp/out" 2>&1
 check "spectrumd starts win-a" [ $? = 0 ]
-relay_uid=$(plan_uid win-a display relay_uid)
-pid=
-for _ in $(seq 90); do
-	tree && windows >"$tmp/windows"
-	while read -r p _; do [ "$(uid_of "$p")" = "$relay_uid" ] && pid=$p; done <"$tmp/windows"
-	[ -n "$pid" ] && break
-	sleep 1
-done
+relay_window
 check "its window's client is its relay" [ -n "$pid" ]
 "$spectrum" status win-a --json >"$tmp/out" 2>&1
 check "spectrum status names the relay's pid and uid" \
-	jq -e ".display.relay_pid == ${pid:-0} and .display.relay_uid == $relay_uid" "$tmp/out" >/dev/null
+	jqok ".display.relay_pid == ${pid:-0} and .display.relay_uid == $relay_uid" "$tmp/out"
 [ -n "$pid" ] && kill -KILL "$pid"
-for _ in $(seq 60); do
-	"$spectrum" status win-a >"$tmp/out" 2>&1
-	grep -q "failed" "$tmp/out" && break
-	sleep 0.5
-done
+until_failed
 check "a killed relay leaves win-a failed in spectrum status" grep -q "failed" "$tmp/out"
 check "with the reason" grep -q "display relay was killed by signal 9" "$tmp/out"
 held "$relay_uid" >"$tmp/out"
 check "and its relay uid free" [ ! -s "$tmp/out" ]
+
+# A restarted spectrumd adopts a VM and its relay: a relay that dies then
+# still leaves no VM running without its display, even one whose
+# application outlives its window (win-c's shell sleeps on).
+relay_uid=$(plan_uid win-c display relay_uid)
+"$spectrum" start win-c >"$tmp/out" 2>&1
+relay_window
+kill -KILL "$daemon_pid"
+wait "$daemon_pid" 2>/dev/null
+start_daemon
+"$spectrum" status win-c --json >"$tmp/out" 2>&1
+check "a restarted spectrumd adopts win-c and its relay" \
+	jqok ".adopted and .display.relay_pid == ${pid:-0}" "$tmp/out"
+[ -n "$pid" ] && kill -KILL "$pid"
+for _ in $(seq 80); do
+	"$spectrum" status win-c >"$tmp/out" 2>&1
+	grep -q "failed" "$tmp/out" && break
+	sleep 0.5
+done
+check "its VM, left without a display, is stopped: win-c failed" grep -q "failed" "$tmp/out"
+check "with the reason" grep -q "display relay ended and the VM kept running" "$tmp/out"
+held "$relay_uid" >"$tmp/out"
+check "and its relay uid free" [ ! -s "$tmp/out" ]
+"$spectrum" stop win-a --kill >/dev/null 2>&1
+"$spectrum" stop win-c --kill >/dev/null 2>&1
 kill "$daemon_pid"
 wait "$daemon_pid" 2>/dev/null
 daemon_pid=
+
+cp "$tmp/daemon.log" "$build/windows-daemon.log" 2>/dev/null
 
 # No grant, no channel.
 "$spectrum" plan "$cfg" no-display --argv >"$tmp/out" 2>&1
