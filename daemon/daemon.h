@@ -93,8 +93,8 @@ bool sd_vm_active(const struct sd_vm *vm);
  * vm->refusal says why).  Waiting clients are settled here. */
 int sd_vm_event(struct sd *d, struct sd_vm *vm, enum sd_event ev);
 void sd_vm_control(struct sd *d, struct sd_vm *vm); /* its control port is readable */
-void sd_vm_pidfd(struct sd *d, struct sd_vm *vm);
-void sd_vm_display_pidfd(struct sd *d, struct sd_vm *vm); /* an adopted relay ended */   /* its VMM exited */
+void sd_vm_pidfd(struct sd *d, struct sd_vm *vm);   /* its VMM exited */
+void sd_vm_display_pidfd(struct sd *d, struct sd_vm *vm); /* an adopted relay ended */
 void sd_vm_tick(struct sd *d, struct sd_vm *vm, long now);
 long sd_vm_deadline(const struct sd_vm *vm, long next);
 void sd_vm_adopt_all(struct sd *d);

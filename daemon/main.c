@@ -63,8 +63,11 @@ static int sd_load(struct sd *d, const char *file)
 	d->nvms = d->cfg->ninstances;
 	d->vms = sp_xmalloc((d->nvms + 1) * sizeof(*d->vms));
 	for (size_t i = 0; i < d->nvms; i++) {
-		d->vms[i] = (struct sd_vm){.inst = &d->cfg->instances[i], .plan = &d->plans->v[i],
-					   .pidfd = -1, .display_pidfd = -1, .waiter = -1};
+		d->vms[i] = (struct sd_vm){.inst = &d->cfg->instances[i],
+					   .plan = &d->plans->v[i],
+					   .pidfd = -1,
+					   .display_pidfd = -1,
+					   .waiter = -1};
 	}
 	return SD_EXIT_OK;
 }

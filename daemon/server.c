@@ -180,8 +180,8 @@ static json_t *sd_vm_json(const struct sd_vm *vm, const struct sp_config *cfg)
 		/* Its display relay, 0 once it ended (or, adopted, unknown). */
 		if (vm->plan->display.enabled)
 			json_object_set_new(o, "display",
-					    json_pack("{s:i, s:I}", "relay_pid", (int)vm->core.display,
-						      "relay_uid",
+					    json_pack("{s:i, s:I}", "relay_pid",
+						      (int)vm->core.display, "relay_uid",
 						      (json_int_t)vm->plan->display.relay_uid));
 	}
 	json_object_set_new(o, "memory_mib", json_integer((json_int_t)vm->plan->memory_mib));

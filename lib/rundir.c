@@ -297,7 +297,7 @@ pid_t sp_rundir_pid_read(const struct sp_plan *p, time_t *started)
 
 pid_t sp_rundir_relay_pid_read(const struct sp_plan *p)
 {
-	return p->display.enabled ? sp_rundir_pid_read_at(p->display.pid_file,
-							  p->display.relay_uid, NULL) :
-				    0;
+	return p->display.enabled ?
+		       sp_rundir_pid_read_at(p->display.pid_file, p->display.relay_uid, NULL) :
+		       0;
 }

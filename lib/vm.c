@@ -295,9 +295,10 @@ static void sp_vm_display_tick(struct sp_vm *vm, long now)
 		return;
 	vm->display_gone_at = 0;
 	vm->display_lost = true;
-	snprintf(vm->reason, sizeof(vm->reason),
-		 "its display relay ended and the VM kept running without its display (see %s); the VM was stopped",
-		 vm->plan->display.log);
+	snprintf(
+		vm->reason, sizeof(vm->reason),
+		"its display relay ended and the VM kept running without its display (see %s); the VM was stopped",
+		vm->plan->display.log);
 	sp_vm_stop(vm, true);
 }
 
