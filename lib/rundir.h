@@ -40,6 +40,9 @@
  *                                          root, chowned so the VMM may
  *                                          connect (lib/share.c)
  *       virtiofsd-RESOURCE.log  root 0600  virtiofsd's stderr
+ *       display.pid         root 0644  "PID START-TIME" of the display
+ *                                          relay (lib/display.h)
+ *       display.log         root 0600  its messages, begun anew per start
  *
  *   STATE_DIR/                  root       SPECTRUM_STATE_DIR: kernels,
  *                                          images, volumes; root opens them
