@@ -82,6 +82,9 @@ static void sp_print_summary(const struct sp_plan *p)
 	printf("  root   %s (read-only%s)\n", p->root.image, p->root.shared ? ", shared with DAX" : "");
 	sp_summary_disks(p);
 	sp_summary_devices(p);
+	if (p->display.enabled)
+		printf("  display label %s, fullscreen %s, clipboard none\n", p->display.color,
+		       p->display.fullscreen ? "allowed" : "refused");
 	for (size_t i = 0; i < p->ncommands; i++) {
 		/* Several applications: each one's name above its commands. */
 		for (size_t k = 0; p->apps && k < p->napps; k++)

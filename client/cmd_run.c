@@ -144,7 +144,11 @@ static void sp_signal(struct sp_run *r)
 	if (read(r->sigfd, &si, sizeof(si)) != sizeof(si))
 		return;
 	if (si.ssi_signo == SIGCHLD) {
-		pid_t w = waitpid(r->vm.pid, &st, WNOHANG);
+		pid_t w;
+		/* A display relay that failed stops the VM (lib/vm.h). */
+		if (sp_vm_display_reap(&r->vm) && r->vm.display_lost)
+			fprintf(stderr, "spectrum: %s: %s\n", r->plan->instance, r->vm.reason);
+		w = waitpid(r->vm.pid, &st, WNOHANG);
 		/* ECHILD: already reaped; either way the VMM is gone. */
 		if (w == r->vm.pid || (w < 0 && errno == ECHILD)) {
 			r->vmm_done = true;

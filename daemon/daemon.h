@@ -50,6 +50,7 @@ struct sd_vm {
 	struct sp_vm core; /* the VM's life (lib/vm.h): pid, control, status */
 	enum sd_state state;
 	int pidfd;    /* readable when the VMM exits, child or adopted */
+	int display_pidfd; /* an adopted VM's display relay: readable when it ends */
 	bool adopted; /* a dead daemon's: not our child */
 	bool stop_requested;
 	bool start_failed; /* stopped by us because it never came up */
@@ -119,6 +120,7 @@ bool sd_vm_active(const struct sd_vm *vm);
 int sd_vm_event(struct sd *d, struct sd_vm *vm, enum sd_event ev);
 void sd_vm_control(struct sd *d, struct sd_vm *vm); /* its control port is readable */
 void sd_vm_pidfd(struct sd *d, struct sd_vm *vm);   /* its VMM exited */
+void sd_vm_display_pidfd(struct sd *d, struct sd_vm *vm); /* an adopted relay ended */
 void sd_vm_tick(struct sd *d, struct sd_vm *vm, long now);
 long sd_vm_deadline(const struct sd_vm *vm, long next);
 void sd_vm_adopt_all(struct sd *d);

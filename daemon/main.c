@@ -107,6 +107,10 @@ static size_t sd_vm_pollfds(struct sd *d, struct pollfd *fds, struct sd_vm **own
 			owner[n] = vm;
 			fds[n++] = (struct pollfd){vm->core.control, POLLIN, 0};
 		}
+		if (vm->display_pidfd >= 0) {
+			owner[n] = vm;
+			fds[n++] = (struct pollfd){vm->display_pidfd, POLLIN, 0};
+		}
 	}
 	return n;
 }
@@ -118,6 +122,8 @@ static void sd_vm_ready_fd(struct sd *d, struct sd_vm *vm, int fd)
 		sd_vm_control(d, vm);
 	else if (fd == vm->pidfd && vm->pidfd >= 0)
 		sd_vm_pidfd(d, vm);
+	else if (fd == vm->display_pidfd && vm->display_pidfd >= 0)
+		sd_vm_display_pidfd(d, vm);
 }
 
 static void sd_vm_ticks(struct sd *d, long now)
@@ -143,8 +149,8 @@ static void sd_loop(struct sd *d)
 		unsigned epoch = d->epoch;
 		size_t np, n;
 		/* A switch changes the number of VMs. */
-		if (max < 2 + SD_PENDING_MAX + 2 * d->nvms) {
-			max = 2 + SD_PENDING_MAX + 2 * d->nvms;
+		if (max < 2 + SD_PENDING_MAX + 3 * d->nvms) {
+			max = 2 + SD_PENDING_MAX + 3 * d->nvms;
 			fds = sp_xrealloc(fds, max, sizeof(*fds));
 			owner = sp_xrealloc(owner, max, sizeof(*owner));
 		}

@@ -198,6 +198,12 @@ static json_t *sd_vm_json(const struct sd_vm *vm, const struct sp_config *cfg)
 		json_object_set_new(o, "uptime_s", json_integer((json_int_t)(time(NULL) - vm->started_at)));
 		json_object_set_new(o, "rss_kib", json_integer(sd_vm_rss_kib(vm)));
 		json_object_set_new(o, "adopted", json_boolean(vm->adopted));
+		/* Its display relay, 0 once it ended (or, adopted, unknown). */
+		if (vm->plan->display.enabled)
+			json_object_set_new(o, "display",
+					    json_pack("{s:i, s:I}", "relay_pid",
+						      (int)vm->core.display, "relay_uid",
+						      (json_int_t)vm->plan->display.relay_uid));
 	}
 	json_object_set_new(o, "memory_mib", json_integer((json_int_t)vm->plan->memory_mib));
 	if (vm->core.status >= 0)
@@ -230,6 +236,10 @@ static void sd_vm_text(const struct sd_vm *vm, const struct sp_config *cfg, char
 				o += (size_t)snprintf(buf + o, len - o, "(%s)",
 						      sp_mode_name(b->mode));
 		}
+		if (sd_vm_active(vm) && vm->plan->display.enabled && o < len)
+			o += (size_t)snprintf(buf + o, len - o, "\n  display relay pid %d uid %lu",
+					      (int)vm->core.display,
+					      (unsigned long)vm->plan->display.relay_uid);
 		if (vm->core.reason[0] && o < len)
 			o += (size_t)snprintf(buf + o, len - o, "\n  %s", vm->core.reason);
 	}

@@ -337,7 +337,12 @@ static void sd_vm_carry(struct sd *d, struct sd_next *n, const struct sp_switch_
 
 	if (!from) {
 		*to = (struct sd_vm){
-			.cfg = n->cfg, .inst = inst, .plan = plan, .pidfd = -1, .waiter = -1};
+			.cfg = n->cfg,
+			.inst = inst,
+			.plan = plan,
+			.pidfd = -1,
+			.display_pidfd = -1,
+			.waiter = -1};
 		return;
 	}
 	*to = *from;
@@ -718,6 +723,7 @@ int sd_switch_boot(struct sd *d, const char *file, bool check_only)
 					   .inst = &d->cfg->instances[i],
 					   .plan = &d->plans->v[i],
 					   .pidfd = -1,
+					   .display_pidfd = -1,
 					   .waiter = -1};
 	rc = 0;
 out:

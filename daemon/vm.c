@@ -208,6 +208,9 @@ static int sd_act_exited(struct sd *d, struct sd_vm *vm)
 	if (vm->pidfd >= 0)
 		close(vm->pidfd);
 	vm->pidfd = -1;
+	if (vm->display_pidfd >= 0)
+		close(vm->display_pidfd);
+	vm->display_pidfd = -1;
 	sp_vm_ended(c); /* waits for our logger: the console log is whole */
 	/* A kernel panic comes before the VMM's exit status, which may be a
 	 * failure on what the dying guest left ("Guest moved used index"),
@@ -216,8 +219,12 @@ static int sd_act_exited(struct sd *d, struct sd_vm *vm)
 		unexplained = false;
 	if (unexplained && !c->reason[0])
 		snprintf(c->reason, sizeof(c->reason), "the VM stopped without reporting a status");
-	vm->state = (vm->stop_requested || c->status == 0) && !vm->start_failed ? SD_STOPPED :
-										  SD_FAILED;
+	/* A VM stopped because its display relay died has failed, whatever
+	 * its guest said. */
+	vm->state =
+		(vm->stop_requested || c->status == 0) && !vm->start_failed && !c->display_lost ?
+			SD_STOPPED :
+			SD_FAILED;
 	sd_vm_maybe_restart(vm);
 	return 0;
 }
@@ -272,6 +279,15 @@ void sd_vm_pidfd(struct sd *d, struct sd_vm *vm)
 	sd_vm_event(d, vm, SD_EV_EXITED);
 }
 
+/* An adopted VM's relay ended; its status is not ours to know, so the
+ * VM gets the grace of a clean end (lib/vm.h) and is stopped after it. */
+void sd_vm_display_pidfd(struct sd *d, struct sd_vm *vm)
+{
+	close(vm->display_pidfd);
+	vm->display_pidfd = -1;
+	sp_vm_display_gone(&vm->core);
+}
+
 void sd_vm_tick(struct sd *d, struct sd_vm *vm, long now)
 {
 	/* A switch's restart: started again, with its new plan, once stopped.
@@ -304,9 +320,33 @@ long sd_vm_deadline(const struct sd_vm *vm, long next)
 		next = vm->ready_until;
 	if (sd_vm_active(vm) && vm->core.kill_at && vm->core.kill_at < next)
 		next = vm->core.kill_at;
+	if (sd_vm_active(vm) && vm->core.display_gone_at &&
+	    vm->core.display_gone_at + SP_VM_DISPLAY_GRACE_MS < next)
+		next = vm->core.display_gone_at + SP_VM_DISPLAY_GRACE_MS;
 	if (vm->restart_at && vm->restart_at < next)
 		next = vm->restart_at;
 	return next;
+}
+
+/*
+ * An adopted VM's display relay, found by its pid file like the VMM (its
+ * start time and its relay uid must match) and watched through a pidfd.
+ * A VM with a display whose relay is gone is given the grace of a clean
+ * end and then stopped: never left running with a half-dead display.
+ */
+static void sd_vm_adopt_display(struct sd_vm *vm)
+{
+	pid_t pid;
+
+	if (!vm->plan->display.enabled)
+		return;
+	pid = sp_rundir_relay_pid_read(vm->plan);
+	if (pid > 0)
+		vm->display_pidfd = sd_pidfd_open(pid);
+	if (vm->display_pidfd >= 0)
+		vm->core.display = pid; /* not our child: never waited for */
+	else
+		sp_vm_display_gone(&vm->core);
 }
 
 /*
@@ -332,18 +372,22 @@ void sd_vm_adopt_all(struct sd *d)
 		vm->state = SD_RUNNING; /* its guest said "ready" to the last daemon */
 		vm->started_at = started;
 		sp_vm_control_connect(&vm->core);
+		sd_vm_adopt_display(vm);
 		fprintf(stderr, "spectrumd: adopted %s (pid %d)\n", vm->inst->name, (int)pid);
 	}
 }
 
-/* On SIGCHLD: reap the loggers and file servers (the VMMs are reaped by
- * sd_act_exited, which wants their status). */
+/* On SIGCHLD: reap the loggers, file servers and display relays (the
+ * VMMs are reaped by sd_act_exited, which wants their status).  A relay
+ * that failed stops its VM (sp_vm_display_reap); the VM's exit then makes
+ * it failed, and restarted per its policy. */
 void sd_vm_reap_helpers(struct sd *d)
 {
 	for (size_t i = 0; i < d->nvms; i++) {
 		struct sp_vm *c = &d->vms[i].core;
 		if (c->logger > 0 && waitpid(c->logger, NULL, WNOHANG) == c->logger)
 			c->logger = -1;
+		sp_vm_display_reap(c);
 		for (size_t j = 0; j < c->nfs; j++)
 			if (c->fs_pids[j] > 0 &&
 			    waitpid(c->fs_pids[j], NULL, WNOHANG) == c->fs_pids[j])

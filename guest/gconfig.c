@@ -24,6 +24,7 @@ enum rank {
 	R_VOLUME,
 	R_SHARE,
 	R_NET,
+	R_DISPLAY,
 	R_ENV,
 	R_CMD,
 };
@@ -533,6 +534,26 @@ static int kw_env(struct parser *p, char *value)
 	return 0;
 }
 
+static int kw_display(struct parser *p, char *value)
+{
+	static const char *const compress[] = {"lz4", "zstd", "none"};
+	char q[48], *sp = strchr(value, ' ');
+
+	if (!sp)
+		return fail(p, "display needs wayland COMPRESSION");
+	*sp = '\0';
+	if (strcmp(value, SP_GP_DISPLAY_WAYLAND) != 0)
+		return fail(p, "unknown display \"%s\"", quote(value, q, sizeof(q)));
+	for (size_t i = 0; i < sizeof(compress) / sizeof(compress[0]); i++)
+		if (strcmp(sp + 1, compress[i]) == 0) {
+			p->cfg->display = true;
+			p->cfg->display_compress = compress[i];
+			return 0;
+		}
+	return fail(p, "unknown compression \"%s\" (lz4, zstd or none)",
+		    quote(sp + 1, q, sizeof(q)));
+}
+
 static int kw_cmd(struct parser *p, char *value)
 {
 	struct gi_config *c = p->cfg;
@@ -605,6 +626,7 @@ static const struct keyword keywords[] = {
 	{SP_GP_KW_VOLUME, R_VOLUME, false, true, kw_volume},
 	{SP_GP_KW_SHARE, R_SHARE, false, true, kw_share},
 	{SP_GP_KW_NET, R_NET, false, true, kw_net},
+	{SP_GP_KW_DISPLAY, R_DISPLAY, true, true, kw_display},
 	{SP_GP_KW_ENV, R_ENV, false, true, kw_env},
 	{SP_GP_KW_CMD, R_CMD, false, false, kw_cmd},
 	{SP_GP_KW_APP, R_CMD, false, true, kw_app},
@@ -638,7 +660,7 @@ static int parse_line(struct parser *p, char *line, size_t len)
 	if ((int)kw->rank < p->rank)
 		return fail(
 			p,
-			"%s after %s (the order is spectrum-guest, hostname, root, modules, scratch, volume, share, net, env, app and cmd)",
+			"%s after %s (the order is spectrum-guest, hostname, root, modules, scratch, volume, share, net, display, env, app and cmd)",
 			kw->name, p->last);
 	if ((int)kw->rank == p->rank && kw->once)
 		return fail(p, "a second %s line", kw->name);

@@ -76,6 +76,10 @@ struct gi_config {
 	size_t nmounts;
 	struct gi_net *nets;
 	size_t nnets;
+	/* "display wayland": the instance has a display; its commands run
+	 * under waypipe, on the port SP_GP_DISPLAY_PORT. */
+	bool display;
+	const char *display_compress; /* waypipe's: "lz4", "zstd" or "none" */
 	char **env; /* nenv "NAME=VALUE" strings and a NULL, for execve() */
 	size_t nenv;
 	struct gi_cmd *cmds;

@@ -387,6 +387,7 @@ int main(void)
 	gi_switch_root();
 	gi_mount_all(&cfg, deadline);
 	gi_net_setup(&cfg, deadline);
+	gi_display_setup(&cfg);
 
 	sigfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (sigfd < 0)

@@ -64,6 +64,16 @@ bool gi_cow_device(const char *serial, char *dev, size_t len);
 /* net.c: brings lo up and configures each net line's interface. */
 void gi_net_setup(const struct gi_config *cfg, int64_t deadline);
 
+/* display.c */
+#define GI_WAYPIPE "/usr/bin/waypipe"
+#define GI_DISPLAY_RUNTIME "/run/user/0" /* XDG_RUNTIME_DIR of the commands */
+#define GI_DISPLAY_SOCKET GI_DISPLAY_RUNTIME "/spectrum-wayland.sock"
+/* With "display wayland": mounts /dev/shm and /dev/pts, starts the relay
+ * between the display port and GI_DISPLAY_SOCKET, sets XDG_RUNTIME_DIR
+ * and wraps the first command in `waypipe server` (one Wayland
+ * connection per port: the other commands have no display). */
+void gi_display_setup(struct gi_config *cfg);
+
 /* modules.c */
 /* NULL: the base list; else the list of a module group. */
 void gi_modules_load(const char *group);

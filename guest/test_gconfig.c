@@ -45,6 +45,7 @@ static void test_full(void)
 				   "share fs0 ro /home/user/shared stuff\n"
 				   "net 02:12:34:56:78:9a 10.31.99.2/24 10.31.99.1\n"
 				   "net 02:ab:cd:ef:01:23 10.109.44.3/24\n"
+				   "display wayland zstd\n"
 				   "env LANG=C.UTF-8\n"
 				   "env HOME=/home/user/x\n"
 				   "env GREETING=a\\nb\\\\c\n"
@@ -101,6 +102,7 @@ static void test_full(void)
 			       cfg.nets[1].gateway == 0,
 		       "second net: 10.109.44.3/24, no gateway");
 	}
+	TAP_OK(cfg.display && strcmp(cfg.display_compress, "zstd") == 0, "display wayland zstd");
 	TAP_STR(env_get("PATH"), "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		"default PATH");
 	TAP_STR(env_get("TERM"), "linux", "default TERM");
@@ -122,6 +124,7 @@ static void test_minimal(void)
 	TAP_OK(parse(HEAD CMD) == 0, "minimal file parses (%s)", err);
 	TAP_OK(cfg.root == GI_ROOT_DISK && cfg.nmounts == 0 && cfg.ncmds == 1 && cfg.nenv == 3,
 	       "root disk, no mounts, one command, the three defaults");
+	TAP_OK(!cfg.display, "no display unless granted");
 	TAP_OK(parse(HEAD "arg\n") < 0 && strstr(err, "line 4: arg needs a value"), "bare arg: %s",
 	       err);
 	TAP_OK(cfg.napps == 0, "no app lines: no applications");
@@ -245,6 +248,16 @@ static const struct {
 	{HEAD "net " MAC " 10.0.0.2/24 10.0.0.x\n" CMD, "gateway \"10.0.0.x\"", "bad gateway"},
 	{HEAD "env A=b\nnet " MAC " 10.0.0.2/24\n" CMD, "net after env", "net after env"},
 	{HEAD "net " MAC " 10.0.0.2/24\nshare t rw /x\n" CMD, "share after net", "share after net"},
+	{HEAD "display x11 lz4\n" CMD, "unknown display \"x11\"", "display other than wayland"},
+	{HEAD "display\n" CMD, "display needs a value", "display without a value"},
+	{HEAD "display wayland\n" CMD, "display needs wayland COMPRESSION",
+	 "display without compression"},
+	{HEAD "display wayland lzma\n" CMD, "unknown compression \"lzma\"", "unknown compression"},
+	{HEAD "display wayland lz4\ndisplay wayland lz4\n" CMD, "a second display line",
+	 "display twice"},
+	{HEAD "env A=b\ndisplay wayland lz4\n" CMD, "display after env", "display after env"},
+	{HEAD "display wayland lz4\nnet " MAC " 10.0.0.2/24\n" CMD, "net after display",
+	 "net after display"},
 	{HEAD "env NOEQUALS\n" CMD, "env \"NOEQUALS\" is not NAME=VALUE", "env without ="},
 	{HEAD "env =x\n" CMD, "is not NAME=VALUE", "env without name"},
 	{HEAD "env 1A=x\n" CMD, "is not NAME=VALUE", "env name with leading digit"},

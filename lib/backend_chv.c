@@ -100,6 +100,12 @@ static int sp_chv_check(const struct sp_plan *plan, struct sp_err *err)
 		sp_err_set(err, "cloud-hypervisor cannot pass through USB devices; use the qemu hypervisor for this instance");
 		return -1;
 	}
+	if (plan->display.enabled) {
+		sp_err_set(
+			err,
+			"cloud-hypervisor has no virtio-serial port for the display; use the qemu hypervisor for this instance");
+		return -1;
+	}
 	/* An unprivileged VMM cannot open a volume (root's, mode 0600), and
 	 * Cloud Hypervisor has no way to take a disk as a descriptor: --disk
 	 * wants a path, and a path of /proc/self/fd/N is opened anew, which

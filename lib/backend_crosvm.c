@@ -99,6 +99,14 @@ static int sp_crosvm_check(const struct sp_plan *plan, struct sp_err *err)
 		sp_err_set(err, "crosvm cannot pass through USB devices at boot; use the qemu hypervisor for this instance");
 		return -1;
 	}
+	/* The display's channel is a virtio-serial port (its cross-domain
+	 * virtio-gpu is the future path, not wired yet). */
+	if (plan->display.enabled) {
+		sp_err_set(
+			err,
+			"crosvm has no virtio-serial port for the display; use the qemu hypervisor for this instance");
+		return -1;
+	}
 	if (sp_crosvm_path_ok(plan, plan->console_socket, SP_CROSVM_KV_RESERVED, err) < 0 ||
 	    sp_crosvm_path_ok(plan, plan->control_socket, SP_CROSVM_KV_RESERVED, err) < 0 ||
 	    ((by_path || plan->root.shared) &&

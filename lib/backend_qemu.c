@@ -189,6 +189,21 @@ static void sp_qemu_channels(struct sp_qemu *q)
 }
 
 /*
+ * The display: a second port on the same virtio-serial device, whose
+ * chardev is one end of a socket pair the launcher made (a client socket
+ * given as a connected descriptor: no path, so nothing else on the host
+ * can connect to it); the other end is the display relay's
+ * (lib/display.h).
+ */
+static void sp_qemu_display(struct sp_qemu *q)
+{
+	if (!q->p->display.enabled)
+		return;
+	sp_argv_opt(q->a, "-chardev", "socket,id=wayland,fd=%d", SP_FD_WAYLAND);
+	sp_argv_opt(q->a, "-device", "virtserialport,chardev=wayland,name=" SP_GP_DISPLAY_PORT);
+}
+
+/*
  * The root is read-only in QEMU itself (readonly=on), so neither the guest
  * kernel nor anything with raw access to the device can write the image.
  * The serial lets spectrum-init find each disk whatever order the
@@ -361,6 +376,7 @@ static int sp_qemu_build(const struct sp_plan *p, struct sp_argv *a, struct sp_e
 	sp_argv_add(a, "-no-reboot");
 	sp_qemu_boot(&q);
 	sp_qemu_channels(&q);
+	sp_qemu_display(&q);
 	sp_qemu_root(&q);
 	sp_qemu_disks(&q);
 	sp_qemu_shares(&q);

@@ -809,11 +809,89 @@ static void sp_check_disposable(struct sp_reader *r, const struct sp_instance *i
 	}
 }
 
+static void sp_read_label(struct sp_reader *r, json_t *obj, struct sp_display *d)
+{
+	static const char *const keys[] = {"color", NULL};
+	json_t *label = sp_rd_get(r, obj, "label", NULL);
+	char *color = NULL;
+
+	if (!label)
+		return;
+	if (sp_rd_type(r, label, JSON_OBJECT, "an object, like {\"color\": \"#c00000\"}") &&
+	    sp_rd_keys(r, label, keys) && sp_rd_string(r, label, "color", NULL, &color) == 0 &&
+	    !sp_color_parse(color, d->color)) {
+		sp_rd_push(r, "color");
+		sp_diag_error(
+			r->diags, r->place,
+			"\"%.32s\" is not a colour; write \"#rrggbb\" in hexadecimal, like \"#c00000\"",
+			color);
+		sp_rd_pop(r);
+	}
+	sp_rd_pop(r);
+}
+
+static void sp_read_clipboard(struct sp_reader *r, json_t *obj, struct sp_display *d)
+{
+	char *s = NULL;
+
+	d->clipboard = SP_CLIPBOARD_NONE;
+	if (sp_rd_string(r, obj, "clipboard", NULL, &s) < 0 || strcmp(s, "none") == 0)
+		return;
+	sp_rd_push(r, "clipboard");
+	sp_diag_error(
+		r->diags, r->place,
+		"unknown clipboard policy \"%.32s\"; use \"none\" (the guest neither reads nor sets the host's clipboard)",
+		s);
+	sp_rd_pop(r);
+}
+
+static void sp_read_compression(struct sp_reader *r, json_t *obj, struct sp_display *d)
+{
+	static const char *const names[] = {"lz4", "zstd", "none", NULL};
+	char *s = NULL;
+	char hint[128];
+
+	if (sp_rd_string(r, obj, "compression", NULL, &s) < 0)
+		return;
+	for (int i = 0; names[i]; i++)
+		if (strcmp(s, names[i]) == 0) {
+			d->compress = (enum sp_wl_compress)i;
+			return;
+		}
+	sp_rd_suggest(hint, sizeof(hint), s, names, "use one of");
+	sp_rd_push(r, "compression");
+	sp_diag_error(r->diags, r->place, "unknown compression \"%.32s\"; %s", s, hint);
+	sp_rd_pop(r);
+}
+
+/* The display grant: absent, the instance has no channel for windows. */
+static void sp_read_display(struct sp_reader *r, json_t *obj, struct sp_instance *inst)
+{
+	static const char *const keys[] = {"label", "fullscreen", "clipboard", "compression", NULL};
+	json_t *v = sp_rd_get(r, obj, "display", NULL);
+	struct sp_display *d = &inst->display;
+
+	if (!v)
+		return;
+	if (sp_rd_type(
+		    r, v, JSON_OBJECT,
+		    "an object, like {\"label\": {\"color\": \"#c00000\"}} ({} for the defaults)") &&
+	    sp_rd_keys(r, v, keys)) {
+		d->enabled = true;
+		sp_display_default_color(inst->name, d->color);
+		sp_read_label(r, v, d);
+		sp_rd_bool(r, v, "fullscreen", &d->fullscreen);
+		sp_read_clipboard(r, v, d);
+		sp_read_compression(r, v, d);
+	}
+	sp_rd_pop(r);
+}
+
 static void sp_read_instance(struct sp_reader *r, const char *name, json_t *obj)
 {
 	static const char *const keys[] = {"application", "applications", "bindings",  "memory",
 					   "vcpus",	  "hypervisor",	  "shareRoot", "autostart",
-					   "restart",	  "disposable",	  NULL};
+					   "restart",	  "disposable",	  "display",   NULL};
 	struct sp_config *cfg = r->cfg;
 	struct sp_instance *inst = &cfg->instances[cfg->ninstances++];
 
@@ -832,6 +910,7 @@ static void sp_read_instance(struct sp_reader *r, const char *name, json_t *obj)
 	sp_rd_bool(r, obj, "disposable", &inst->disposable);
 	if (inst->disposable)
 		sp_check_disposable(r, inst);
+	sp_read_display(r, obj, inst);
 }
 
 void sp_read_instances(struct sp_reader *r, json_t *section)

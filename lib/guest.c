@@ -125,6 +125,9 @@ char *sp_guest_config(const struct sp_plan *p)
 		sp_buf_linef(&b, SP_GP_KW_NET, "%s %s/%u%s%s", n->mac, n->address, n->prefix,
 			     n->gateway[0] ? " " : "", n->gateway);
 	}
+	if (p->display.enabled)
+		sp_buf_linef(&b, SP_GP_KW_DISPLAY, SP_GP_DISPLAY_WAYLAND " %s",
+			     sp_wl_compress_name(p->display.compress));
 	for (size_t i = 0; i < p->nenv; i++)
 		sp_buf_linef(&b, SP_GP_KW_ENV, "%s=%s", p->env[i].name, p->env[i].value);
 	for (size_t i = 0; i < p->ncommands; i++) {

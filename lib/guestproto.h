@@ -27,6 +27,7 @@
 #define SP_GP_KW_VOLUME "volume"
 #define SP_GP_KW_SHARE "share"
 #define SP_GP_KW_NET "net"
+#define SP_GP_KW_DISPLAY "display" /* SP_GP_DISPLAY_WAYLAND */
 #define SP_GP_KW_ENV "env"
 #define SP_GP_KW_CMD "cmd"
 #define SP_GP_KW_APP "app" /* several applications: "app NAME" before its cmds */
@@ -34,6 +35,15 @@
 #define SP_GP_VERSION "1"
 #define SP_GP_ROOT_DISK "disk"
 #define SP_GP_ROOT_PMEM "pmem"
+#define SP_GP_DISPLAY_WAYLAND "wayland"
+
+/*
+ * The display channel of an instance granted one: a virtio-serial port of
+ * this name carries one Wayland connection, waypipe's stream, both ends
+ * with the compression that the "display wayland COMPRESSION" line names
+ * (waypipe refuses a peer that differs): lz4, zstd or none.
+ */
+#define SP_GP_DISPLAY_PORT "spectrum.wayland"
 
 /*
  * The control port: a virtio-serial port of this name, one text line per

@@ -323,7 +323,8 @@ int sp_launch_prepare(const struct sp_plan *p, int *lock_fd, struct sp_err *err)
 			   p->instance, (int)running);
 		return -1;
 	}
-	if (sp_uid_check_free(p->vmm_uid, p->instance, err) < 0)
+	if (sp_uid_check_free(p->vmm_uid, p->instance, err) < 0 ||
+	    sp_uid_check_free(p->display.relay_uid, p->instance, err) < 0)
 		return -1;
 	dirfd = sp_rundir_open(p, err);
 	if (dirfd < 0)
@@ -355,8 +356,8 @@ fail:
  * channels; the root needs one, each binding at most three (a disposable
  * disk under QEMU; a read-write one two; a tap one). */
 struct sp_vmm_fds {
-	int fds[6 + 3 * SP_LIMIT_BINDINGS]; /* and one for the lock */
-	int want[6 + 3 * SP_LIMIT_BINDINGS];
+	int fds[7 + 3 * SP_LIMIT_BINDINGS]; /* and one for the lock */
+	int want[7 + 3 * SP_LIMIT_BINDINGS];
 	size_t n;
 	int log_in[2];	/* read ends for the logger: console, VMM stderr */
 	int log_out[2]; /* the log files */
@@ -481,10 +482,21 @@ out:
  * end takes as descriptors (struct sp_backend) when it is unprivileged:
  * its disks, if it takes them so, and the taps, which every back end does. */
 static int sp_vmm_fds_open(const struct sp_plan *p, struct sp_vmm_fds *v, bool keep_stderr,
-			   struct sp_err *err)
+			   int display_fd, struct sp_err *err)
 {
 	if (sp_vmm_channels_open(p, v, err) < 0 || sp_vmm_logs_open(p, v, keep_stderr, err) < 0)
 		return -1;
+	/* The guest's end of the display channel, a copy: the caller keeps
+	 * its own until the VMM has started. */
+	if (p->display.enabled) {
+		int fd = display_fd >= 0 ? fcntl(display_fd, F_DUPFD_CLOEXEC, 3) : -1;
+		if (fd < 0) {
+			sp_err_set(err, "instance %s has a display but no display channel: %s",
+				   p->instance, strerror(display_fd >= 0 ? errno : EBADF));
+			return -1;
+		}
+		sp_vmm_add(v, fd, SP_FD_WAYLAND);
+	}
 	if (!p->vmm_uid)
 		return 0;
 	if (sp_vmm_disks_open(p, v, err) < 0)
@@ -594,7 +606,7 @@ int sp_launch_spawn(const struct sp_plan *p, const struct sp_argv *argv,
 	out->pid = out->logger = -1;
 	if (sp_vmm_memlock(p, err) < 0)
 		return -1;
-	if (sp_vmm_fds_open(p, &v, o->stderr_fd < 0, err) < 0)
+	if (sp_vmm_fds_open(p, &v, o->stderr_fd < 0, o->display_fd, err) < 0)
 		goto fail;
 	out->logger = sp_vmm_logger(p, &v, err);
 	if (out->logger < 0)

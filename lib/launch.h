@@ -42,6 +42,9 @@ struct sp_spawn_opts {
 	/* The VMM is killed if its parent dies (`spectrum run`); not for
 	 * the supervisor's VMMs, which outlive it. */
 	bool die_with_parent;
+	/* The guest's end of the display channel for a plan with a display
+	 * (set by sp_vm_start, which makes it; lib/display.h). */
+	int display_fd;
 };
 
 struct sp_vmm_proc {

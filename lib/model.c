@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "model.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -102,4 +103,38 @@ void sp_config_free(struct sp_config *cfg)
 {
 	if (cfg)
 		sp_arena_free(cfg->arena);
+}
+
+bool sp_color_parse(const char *s, char out[static 8])
+{
+	if (strlen(s) != 7 || s[0] != '#')
+		return false;
+	for (int i = 1; i < 7; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+	out[0] = '#';
+	for (int i = 1; i < 7; i++)
+		out[i] = (char)tolower((unsigned char)s[i]);
+	out[7] = '\0';
+	return true;
+}
+
+void sp_display_default_color(const char *instance, char out[static 8])
+{
+	/* Dark enough for white text on the title bar, far enough apart to
+	 * tell at a glance. */
+	static const char *const palette[] = {
+		"#c00000", "#0050c0", "#008000", "#a000a0",
+		"#c06000", "#008080", "#606000", "#6040c0",
+	};
+	uint64_t h = sp_hash64_mix(sp_hash64(instance, 0x636f6c)); /* "col" */
+
+	memcpy(out, palette[h % (sizeof(palette) / sizeof(palette[0]))], 8);
+}
+
+const char *sp_wl_compress_name(enum sp_wl_compress c)
+{
+	static const char *const names[] = {"lz4", "zstd", "none"};
+
+	return (unsigned)c < 3 ? names[c] : "lz4";
 }

@@ -140,6 +140,37 @@ struct sp_binding {
 	enum sp_mode mode;
 };
 
+/*
+ * The display grant (spectrum.json(5), "Displays"): the instance's windows
+ * reach the host's compositor, labelled by the host.  Without it the
+ * instance has no channel for windows at all.
+ */
+enum sp_clipboard {
+	SP_CLIPBOARD_NONE, /* the guest neither reads nor sets the host's */
+};
+
+/* waypipe's compression of the stream, the same at both ends. */
+enum sp_wl_compress {
+	SP_WL_LZ4, /* the default */
+	SP_WL_ZSTD,
+	SP_WL_NONE,
+};
+const char *sp_wl_compress_name(enum sp_wl_compress c);
+
+struct sp_display {
+	bool enabled;
+	enum sp_wl_compress compress;
+	char color[8];	 /* "#rrggbb", lower case: the label's colour */
+	bool fullscreen; /* the guest may make a window fullscreen */
+	enum sp_clipboard clipboard;
+};
+
+/* The colour of a display label that names none: one of a fixed palette,
+ * chosen by a hash of the instance's name (stable across files). */
+void sp_display_default_color(const char *instance, char out[static 8]);
+/* "#rrggbb" (either case) into out, in lower case; false if it is not. */
+bool sp_color_parse(const char *s, char out[static 8]);
+
 struct sp_instance {
 	char *name;
 	size_t application; /* index into sp_config.applications: the first */
@@ -159,6 +190,7 @@ struct sp_instance {
 	/* Writable volumes are seen through a throwaway copy-on-write layer,
 	 * discarded at stop: nothing the guest writes reaches them. */
 	bool disposable;
+	struct sp_display display;
 };
 
 struct sp_config {

@@ -364,6 +364,22 @@ int sp_plan_make_disposable(struct sp_plans *plans, struct sp_plan *p, struct sp
 	return 0;
 }
 
+static void sp_plan_display(struct sp_arena *a, struct sp_plan *p, const struct sp_instance *inst)
+{
+	struct sp_plan_display *d = &p->display;
+
+	if (!inst->display.enabled)
+		return;
+	d->enabled = true;
+	memcpy(d->color, inst->display.color, sizeof(d->color));
+	d->fullscreen = inst->display.fullscreen;
+	d->clipboard = inst->display.clipboard;
+	d->compress = inst->display.compress;
+	d->relay_uid = sp_uid_relay(p->vmm_uid);
+	d->log = sp_arena_printf(a, "%s/display.log", p->run_dir);
+	d->pid_file = sp_arena_printf(a, "%s/display.pid", p->run_dir);
+}
+
 static int sp_plan_one(struct sp_arena *a, struct sp_plan *p, const struct sp_config *cfg,
 		       const struct sp_instance *inst, const struct sp_host *host, int hv_override,
 		       struct sp_err *err)
@@ -400,6 +416,7 @@ static int sp_plan_one(struct sp_arena *a, struct sp_plan *p, const struct sp_co
 	if (sp_plan_bindings(a, p, cfg, inst, host, err) < 0 ||
 	    sp_plan_sockets(a, p, host, err) < 0)
 		return -1;
+	sp_plan_display(a, p, inst);
 	return inst->disposable ? sp_plan_disposable(a, p, err) : 0;
 }
 

@@ -107,6 +107,27 @@ struct sp_plan_app {
 	size_t ncommands;
 };
 
+/*
+ * The instance's windows (its "display" grant): a virtio-serial port
+ * "spectrum.wayland" in the guest, whose other end is one of a socket pair
+ * made by the launcher; the other end goes to the instance's display
+ * relay (lib/display.h), which runs as relay_uid and connects to the
+ * user's compositor.
+ */
+struct sp_plan_display {
+	bool enabled;
+	char color[8];	 /* the label's "#rrggbb" */
+	bool fullscreen; /* granted: the filter lets set_fullscreen through */
+	enum sp_clipboard clipboard;
+	enum sp_wl_compress compress; /* waypipe's, at both ends */
+	/* The relay's own uid (= gid): relay_uid_of(vmm_uid), a uid no
+	 * VMM has (lib/uid.h); 0 when the VMM keeps the caller's uid. */
+	uint32_t relay_uid;
+	char *log;	/* the relay's messages (waypipe's, the filter's) */
+	char *pid_file; /* "PID START-TIME" of the relay: a restarted
+			 * supervisor finds it (rundir.h) */
+};
+
 struct sp_plan {
 	char *instance;
 	/* The application's name; for several, their names joined by '+'
@@ -164,6 +185,7 @@ struct sp_plan {
 	 * its taps, and its disks where its back end can take them so, as
 	 * inherited file descriptors (SP_FD_*), not paths. */
 	uint32_t vmm_uid;
+	struct sp_plan_display display;
 };
 
 /* Where an unprivileged VMM finds its disks (QEMU -add-fd, crosvm
@@ -181,6 +203,8 @@ struct sp_plan {
 /* A disposable disk's image, read-only under its overlay (which has
  * SP_FD_DISK and SP_FD_DISK_RO): QEMU's alone. */
 #define SP_FD_DISK_BASE(i) (11 + 3 * SP_LIMIT_BINDINGS + (int)(i))
+/* The guest's end of its display channel (a connected socket). */
+#define SP_FD_WAYLAND 7
 /* The instance lock, which the VMM holds for its life. */
 #define SP_FD_LOCK 9
 /* ... and its network interfaces: a tap made by the privileged side

@@ -126,6 +126,21 @@ static json_t *sp_json_usb(const struct sp_plan *p)
 	return arr;
 }
 
+/* Only for an instance granted a display: other plans stay as they were. */
+static void sp_json_display(json_t *o, const struct sp_plan *p)
+{
+	const struct sp_plan_display *d = &p->display;
+
+	if (!d->enabled)
+		return;
+	json_object_set_new(o, "display",
+			    json_pack("{s:s, s:b, s:s, s:s, s:I, s:s, s:s}", "color", d->color,
+				      "fullscreen", d->fullscreen, "clipboard", "none",
+				      "compression", sp_wl_compress_name(d->compress), "relay_uid",
+				      (json_int_t)d->relay_uid, "log", d->log, "pid_file",
+				      d->pid_file));
+}
+
 static json_t *sp_json_pci(const struct sp_plan *p)
 {
 	json_t *arr = json_array();
@@ -162,6 +177,7 @@ char *sp_plan_to_json(const struct sp_plan *p)
 	json_object_set_new(o, "nics", sp_json_nics(p));
 	json_object_set_new(o, "usb", sp_json_usb(p));
 	json_object_set_new(o, "pci", sp_json_pci(p));
+	sp_json_display(o, p);
 	json_object_set_new(o, "commands", sp_json_commands(p));
 	if (p->apps)
 		json_object_set_new(o, "applications", sp_json_apps(p));

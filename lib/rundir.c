@@ -226,9 +226,10 @@ static uid_t sp_proc_uid(pid_t pid)
 	return (uid_t)u;
 }
 
-int sp_rundir_pid_write(const struct sp_plan *p, pid_t pid, struct sp_err *err)
+static int sp_rundir_pid_write_at(const struct sp_plan *p, const char *path, pid_t pid,
+				  struct sp_err *err)
 {
-	const char *name = strrchr(p->pid_file, '/') + 1;
+	const char *name = strrchr(path, '/') + 1;
 	char tmp[64], line[64];
 	int dirfd, fd, len, rc = -1;
 
@@ -242,7 +243,7 @@ int sp_rundir_pid_write(const struct sp_plan *p, pid_t pid, struct sp_err *err)
 	    renameat(dirfd, tmp, dirfd, name) == 0)
 		rc = 0;
 	else if (fd >= 0)
-		sp_err_set(err, "writing %s: %s", p->pid_file, strerror(errno));
+		sp_err_set(err, "writing %s: %s", path, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	if (rc < 0)
@@ -251,7 +252,17 @@ int sp_rundir_pid_write(const struct sp_plan *p, pid_t pid, struct sp_err *err)
 	return rc;
 }
 
-pid_t sp_rundir_pid_read(const struct sp_plan *p, time_t *started)
+int sp_rundir_pid_write(const struct sp_plan *p, pid_t pid, struct sp_err *err)
+{
+	return sp_rundir_pid_write_at(p, p->pid_file, pid, err);
+}
+
+int sp_rundir_relay_pid_write(const struct sp_plan *p, pid_t pid, struct sp_err *err)
+{
+	return sp_rundir_pid_write_at(p, p->display.pid_file, pid, err);
+}
+
+static pid_t sp_rundir_pid_read_at(const char *path, uint32_t uid, time_t *started)
 {
 	char buf[64];
 	unsigned long long start;
@@ -259,7 +270,7 @@ pid_t sp_rundir_pid_read(const struct sp_plan *p, time_t *started)
 	ssize_t n;
 	int pid, fd;
 
-	fd = sp_rundir_open_read(p->pid_file);
+	fd = sp_rundir_open_read(path);
 	if (fd < 0)
 		return 0;
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -272,9 +283,21 @@ pid_t sp_rundir_pid_read(const struct sp_plan *p, time_t *started)
 	if (sscanf(buf, "%d %llu", &pid, &start) != 2 || pid <= 1 || start == 0 ||
 	    sp_proc_start(pid) != start)
 		return 0;
-	if (p->vmm_uid && sp_proc_uid(pid) != (uid_t)p->vmm_uid)
+	if (uid && sp_proc_uid(pid) != (uid_t)uid)
 		return 0;
 	if (started)
 		*started = st.st_mtime;
 	return pid;
+}
+
+pid_t sp_rundir_pid_read(const struct sp_plan *p, time_t *started)
+{
+	return sp_rundir_pid_read_at(p->pid_file, p->vmm_uid, started);
+}
+
+pid_t sp_rundir_relay_pid_read(const struct sp_plan *p)
+{
+	return p->display.enabled ?
+		       sp_rundir_pid_read_at(p->display.pid_file, p->display.relay_uid, NULL) :
+		       0;
 }

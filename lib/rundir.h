@@ -46,6 +46,9 @@
  *                                          handed over as descriptors with
  *                                          the volume's, read-only; removed
  *                                          when the VM ends
+ *       display.pid         root 0644  "PID START-TIME" of the display
+ *                                          relay (lib/display.h)
+ *       display.log         root 0600  its messages, begun anew per start
  *
  *   STATE_DIR/                  root       SPECTRUM_STATE_DIR: kernels,
  *                                          images, volumes; root opens them
@@ -114,5 +117,10 @@ int sp_rundir_pid_write(const struct sp_plan *p, pid_t pid, struct sp_err *err);
  * the epoch) if not NULL.
  */
 pid_t sp_rundir_pid_read(const struct sp_plan *p, time_t *started);
+
+/* The same for an instance's display relay (display.pid, its relay uid);
+ * 0 for a plan without a display. */
+int sp_rundir_relay_pid_write(const struct sp_plan *p, pid_t pid, struct sp_err *err);
+pid_t sp_rundir_relay_pid_read(const struct sp_plan *p);
 
 #endif

@@ -30,6 +30,19 @@
 
 #define SP_UID_SLOTS 65536u
 
+/*
+ * An instance's display relay (lib/display.h) runs as a uid of its own,
+ * not its VMM's, so a guest that escaped into its VMM cannot reach the
+ * relay's connection to the compositor, and the relay (which parses what
+ * the guest sends) cannot reach the VMM's descriptors: the VMM's uid +
+ * SP_UID_SLOTS.  A base thus holds 2 * SP_UID_SLOTS uids: VMMs from base,
+ * relays from base + SP_UID_SLOTS.  0 stays 0 (the caller's own).
+ */
+static inline uint32_t sp_uid_relay(uint32_t vmm_uid)
+{
+	return vmm_uid ? vmm_uid + SP_UID_SLOTS : 0;
+}
+
 /* The preferred slot of an instance name, in [0, SP_UID_SLOTS). */
 uint32_t sp_uid_slot(const char *name);
 

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "display.h"
+#include "rundir.h"
 #include "share.h"
 
 void sp_vm_init(struct sp_vm *vm, const struct sp_plan *p)
@@ -56,6 +58,9 @@ static void sp_vm_unstart(struct sp_vm *vm)
 			waitpid(vm->fs_pids[i], NULL, 0);
 		}
 	vm->nfs = 0;
+	if (vm->display > 0)
+		sp_display_stop(vm->plan, vm->display);
+	vm->display = 0;
 	if (vm->lock >= 0)
 		close(vm->lock);
 	vm->lock = -1;
@@ -67,7 +72,7 @@ int sp_vm_start(struct sp_vm *vm, const struct sp_spawn_opts *o, struct sp_err *
 	struct sp_spawn_opts so = *o;
 	struct sp_vmm_proc proc;
 	struct sp_argv argv;
-	int rc = SP_VM_ERR_SYSTEM;
+	int rc = SP_VM_ERR_SYSTEM, guest_fd = -1;
 
 	sp_argv_init(&argv);
 	if (sp_backend_get(p->hypervisor)->build(p, &argv, err) < 0) {
@@ -79,8 +84,17 @@ int sp_vm_start(struct sp_vm *vm, const struct sp_spawn_opts *o, struct sp_err *
 	if (sp_launch_shares(p, vm->fs_pids, err) < 0)
 		goto fail;
 	vm->nfs = p->nshares;
+	/* The display relay before the guest, which may connect at once. */
+	if (p->display.enabled && (sp_display_start(p, &vm->display, &guest_fd, err) < 0 ||
+				   sp_rundir_relay_pid_write(p, vm->display, err) < 0))
+		goto fail;
 	so.keep_fd = vm->lock;
-	if (sp_launch_spawn(p, &argv, &so, &proc, err) < 0) {
+	so.display_fd = guest_fd;
+	rc = sp_launch_spawn(p, &argv, &so, &proc, err);
+	if (guest_fd >= 0)
+		close(guest_fd); /* the VMM has its copy */
+	rc = rc < 0 ? SP_VM_ERR_SYSTEM : 0;
+	if (rc < 0) {
 		if (proc.pid > 0) {
 			kill(proc.pid, SIGKILL);
 			waitpid(proc.pid, NULL, 0);
@@ -96,7 +110,6 @@ int sp_vm_start(struct sp_vm *vm, const struct sp_spawn_opts *o, struct sp_err *
 	/* The socket was bound before the VMM started: the connection
 	 * waits in its backlog until QEMU accepts it. */
 	sp_vm_control_connect(vm);
-	rc = 0;
 	goto out;
 fail:
 	sp_vm_unstart(vm);
@@ -216,8 +229,11 @@ void sp_vm_stop(struct sp_vm *vm, bool now)
 	vm->kill_phase = 1;
 }
 
+static void sp_vm_display_tick(struct sp_vm *vm, long now);
+
 void sp_vm_tick(struct sp_vm *vm, long now)
 {
+	sp_vm_display_tick(vm, now);
 	if (vm->pid <= 0 || !vm->kill_at || now < vm->kill_at)
 		return;
 	kill(vm->pid, vm->kill_phase == 0 ? SIGTERM : SIGKILL);
@@ -273,6 +289,56 @@ bool sp_vm_panic_reason(const struct sp_plan *p, const char *console, size_t len
 	return true;
 }
 
+bool sp_vm_display_reap(struct sp_vm *vm)
+{
+	int st;
+
+	if (vm->display <= 0 || waitpid(vm->display, &st, WNOHANG) != vm->display)
+		return false;
+	vm->display = 0;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		sp_vm_display_gone(vm);
+		return true;
+	}
+	if (vm->pid > 0 && !vm->stopping) {
+		vm->display_lost = true;
+		if (WIFSIGNALED(st))
+			snprintf(
+				vm->reason, sizeof(vm->reason),
+				"its display relay was killed by signal %d (see %s); the VM was stopped",
+				WTERMSIG(st), vm->plan->display.log);
+		else
+			snprintf(
+				vm->reason, sizeof(vm->reason),
+				"its display relay exited with status %d (see %s); the VM was stopped",
+				WEXITSTATUS(st), vm->plan->display.log);
+		sp_vm_stop(vm, true);
+	}
+	return true;
+}
+
+void sp_vm_display_gone(struct sp_vm *vm)
+{
+	vm->display = 0;
+	if (vm->pid > 0 && !vm->stopping)
+		vm->display_gone_at = sp_now_ms();
+}
+
+/* A VM that outlived its display's end by the grace period is stopped. */
+static void sp_vm_display_tick(struct sp_vm *vm, long now)
+{
+	if (!vm->display_gone_at || vm->stopping ||
+	    now < vm->display_gone_at + SP_VM_DISPLAY_GRACE_MS)
+		return;
+	vm->display_gone_at = 0;
+	vm->display_lost = true;
+	snprintf(
+		vm->reason, sizeof(vm->reason),
+		"its display relay ended and the VM kept running without its display (see %s); the VM was stopped",
+		vm->plan->display.log);
+	sp_vm_stop(vm, true);
+}
+
 void sp_vm_ended(struct sp_vm *vm)
 {
 	/* The file servers end with their VMM's connection; make sure. */
@@ -282,6 +348,11 @@ void sp_vm_ended(struct sp_vm *vm)
 			if (waitpid(vm->fs_pids[i], NULL, WNOHANG) == vm->fs_pids[i])
 				vm->fs_pids[i] = 0;
 		}
+	/* The relay's stream ended with the VMM's; end it and its uid. */
+	if (vm->plan->display.enabled)
+		sp_display_stop(vm->plan, vm->display);
+	vm->display = 0;
+	vm->display_gone_at = 0;
 	sp_launch_cleanup(vm->plan, vm->logger);
 	vm->logger = -1;
 	if (vm->control >= 0)

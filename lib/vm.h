@@ -38,6 +38,9 @@ struct sp_vm {
 	int control;			  /* the guest's control port, -1 when closed */
 	pid_t fs_pids[SP_LIMIT_BINDINGS]; /* virtiofsd per directory share */
 	size_t nfs;
+	pid_t display;	   /* the display relay (lib/display.h), or 0 */
+	bool display_lost; /* it failed while the VM ran: the VM is stopped */
+	long display_gone_at; /* ms: it ended cleanly; the VM is to follow */
 
 	/* What the guest said on its control port. */
 	bool ready;
@@ -73,6 +76,22 @@ void sp_vm_init(struct sp_vm *vm, const struct sp_plan *p);
  * (the back end cannot run the plan) or SP_VM_ERR_SYSTEM.
  */
 int sp_vm_start(struct sp_vm *vm, const struct sp_spawn_opts *o, struct sp_err *err);
+
+/*
+ * On SIGCHLD: reaps the display relay if it ended.  A relay that ends
+ * with status 0 saw the guest's stream end (the application closed it,
+ * and the guest powers off next): the VM has SP_VM_DISPLAY_GRACE_MS to
+ * stop on its own (sp_vm_display_gone).  Any other end leaves the VM
+ * with no display, so the VM is stopped at once and display_lost set,
+ * with the reason.  Returns true if it ended.
+ */
+bool sp_vm_display_reap(struct sp_vm *vm);
+
+/* The relay ended cleanly, or a relay not ours to wait for (a restarted
+ * supervisor's) ended: a VM still running SP_VM_DISPLAY_GRACE_MS later
+ * is stopped by sp_vm_tick, never left with a half-dead display. */
+#define SP_VM_DISPLAY_GRACE_MS 10000
+void sp_vm_display_gone(struct sp_vm *vm);
 
 /* Connects the control port again (after the supervisor restarted). */
 int sp_vm_control_connect(struct sp_vm *vm);

@@ -33,13 +33,16 @@ let
       pci = [ "type" "address" ];
     };
     mount = [ "path" "mode" ];
-    instance = [ "application" "applications" "bindings" "memory" "vcpus" "hypervisor" "shareRoot" "autostart" "restart" "disposable" ];
+    instance = [ "application" "applications" "bindings" "memory" "vcpus" "hypervisor" "shareRoot" "autostart" "restart" "disposable" "display" ];
+    display = [ "label" "fullscreen" "clipboard" "compression" ];
+    label = [ "color" ];
   };
 
   resourceTypes = [ "block" "directory" "net" "usb" "pci" ];
   archs = [ "x86_64" "ppc64le" "aarch64" ];
   hypervisors = [ "qemu" "crosvm" "cloud-hypervisor" ];
   restarts = [ "no" "on-failure" ];
+  compressions = [ "lz4" "zstd" "none" ];
 
   nameRule = "use 1 to 63 lower-case letters, digits and '-', starting and ending with a letter or digit";
   validName = n: stringLength n <= 63 && match "[a-z0-9]([a-z0-9-]*[a-z0-9])?" n != null;
@@ -202,6 +205,20 @@ let
         (attrNames b)
     else [ ]; # the resource's own type is wrong, and reported there
 
+  # The display grant; the colour's syntax is the C compiler's to check.
+  display = place: d:
+    if !isAttrs d || isDerivation d then problem place "expected an attribute set, like { label.color = \"#c00000\"; } ({ } for the defaults), found ${kind d}"
+    else
+      unknownKeys keys.display place d
+      ++ fields {
+        label = place: l:
+          if !isAttrs l || isDerivation l then problem place "expected an attribute set, like { color = \"#c00000\"; }, found ${kind l}"
+          else unknownKeys keys.label place l ++ fields { color = string; } place l;
+        fullscreen = bool;
+        clipboard = oneOf [ "none" ] (v: "unknown clipboard policy ${show v}; use \"none\" (the guest neither reads nor sets the host's clipboard)");
+        compression = oneOf compressions (v: "unknown compression ${show v}; ${suggest v compressions "use one of"}");
+      } place d;
+
   instance = config: _: place: inst:
     let
       apps = if isAttrs (config.applications or { }) then config.applications or { } else { };
@@ -227,6 +244,7 @@ let
       autostart = bool;
       restart = oneOf restarts (v: "unknown restart policy ${show v}; ${suggest v restarts "use one of"}");
       disposable = bool;
+      inherit display;
     } place inst;
 
   # --- the whole -----------------------------------------------------------

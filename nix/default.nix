@@ -98,8 +98,8 @@ let
       else tag "resource" args;
 
     # An instance: { application; bindings; memory; vcpus; hypervisor;
-    # shareRoot; autostart; restart; disposable; }, `application` a name
-    # (or `applications`, a list of names of one image).
+    # shareRoot; autostart; restart; disposable; display; }, `application` a
+    # name (or `applications`, a list of names of one image).
     instance = tag "instance";
 
     # Bindings of block and directory resources; a device or network is

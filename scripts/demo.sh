@@ -44,4 +44,31 @@ sleep 1
 build/spectrum run $cfg mail-reader --timeout 300 || true
 wait $writer || true
 
+say "windows: two labelled terminals and a GTK 4 demo (examples/windows.json)"
+$img build -n win-foot -p foot -p waypipe -p fonts-dejavu-core -p libc-bin -p dash -p coreutils
+$img build -n win-gtk -p gtk-4-examples -p waypipe -p fonts-dejavu-core -p libc-bin
+# sudo keeps none of the session's variables: name them, or pass them on
+# (sudo --preserve-env=WAYLAND_DISPLAY,XDG_RUNTIME_DIR,SWAYSOCK).
+: "${SPECTRUM_SWAYSOCK:=${SWAYSOCK:-}}"
+export SPECTRUM_SWAYSOCK
+if [ -n "${SPECTRUM_WAYLAND_DISPLAY:-${WAYLAND_DISPLAY:-}}" ]; then
+	wcfg=examples/windows.json
+	for i in term-work term-personal gtk-demo; do
+		build/spectrum run $wcfg $i --timeout 600 >/dev/null 2>&1 &
+	done
+	echo "three windows open on your desktop (labelled if SPECTRUM_SWAYSOCK names sway's IPC socket);"
+	echo "close them to go on"
+	wait
+else
+	cat <<-EOF
+		No Wayland display here (SPECTRUM_WAYLAND_DISPLAY or WAYLAND_DISPLAY), so no
+		windows.  To see them headless:
+		  meson test -C build --suite windows     # then look at build/windows-test.png
+		or start a headless sway and point Spectrum at it:
+		  eval "\$(bash scripts/headless-sway.sh 65534 /tmp/spectrum-sway)"
+		  build/spectrum run examples/windows.json term-work &
+		  setpriv --reuid=65534 --regid=65534 --clear-groups env XDG_RUNTIME_DIR=/tmp/spectrum-sway WAYLAND_DISPLAY=wayland-1 grim shot.png
+	EOF
+fi
+
 say "done: the compartments ran; their volumes are in ${SPECTRUM_STATE_DIR:-/var/lib/spectrum}/volumes"

@@ -115,6 +115,10 @@ native_pkgs=(
 	gtk-4-examples
 	grim
 	wl-clipboard
+	# Windows from guests: the display relay's waypipe, and the screenshot
+	# checks of the windows test.
+	waypipe
+	python3-pil
 	libwayland-dev
 	wayland-protocols
 )

@@ -16,6 +16,8 @@ enum {
 	NOTE_SELECTION = 1 << 1,
 	NOTE_DRAG = 1 << 2,
 	NOTE_GLOBALS = 1 << 3,
+	NOTE_POPUP = 1 << 4,
+	NOTE_GEOMETRY = 1 << 5,
 };
 
 bool swl_instance_valid(const char *s)
@@ -207,6 +209,446 @@ static int put_app_id(struct swl_state *s, struct swl_out *o, uint32_t id)
 	return out_msg(s, o, &m);
 }
 
+/* ---- popups ----
+ *
+ * sway 1.7 keeps an xdg_popup inside the output, not inside its parent
+ * window, and draws all of its buffer: a guest's popup could cover another
+ * window or the title bar that carries the labels.  The filter confines
+ * every popup to the window of its root toplevel, by checking, not by
+ * predicting:
+ *
+ *   - where: the compositor's xdg_popup.configure says where it put the
+ *     popup (relative to its parent's window geometry).  The filter does
+ *     not recompute the positioner: the compositor's word is the truth, and
+ *     with xdg_wm_base capped at version 2 (protocol.c) a mapped popup is
+ *     never moved again, so that word holds for the popup's life;
+ *   - what: the pixels the popup's surface covers follow from its buffer's
+ *     size (the filter knows every wl_buffer's size: wl_shm_pool is the
+ *     only buffer factory on the allow-list), its scale and transform and
+ *     its window geometry's offset; a popup may not have subsurfaces (they
+ *     would draw past it) nor move its buffer by attach or offset;
+ *   - the window: the toplevel's committed surface, from the origin of its
+ *     window geometry (a toplevel's set_window_geometry is dropped, see
+ *     request_action, so the compositor's geometry is the extents of its
+ *     surface tree: they start at or before the surface's corner and
+ *     reach at least as far, and the surface is never more than the
+ *     window), cut to the size the compositor configured (the smaller of
+ *     the last two until the guest commits after acking the last: the
+ *     compositor resizes the window when it does).
+ *
+ * A popup whose pixels would fall outside its root's window, at its own
+ * commit or when that window shrinks, is withheld: the filter commits a
+ * null buffer in its stead (the protocol's own way to unmap a popup) before
+ * the message that would show it or shrink the window reaches the
+ * compositor, tells the guest popup_done (which the compositor may send at
+ * any time) and keeps the popup unmapped for the rest of its life.  The
+ * guest keeps its connection: an application's menu that does not fit is
+ * not an attack.  Refusing what cannot be confined (a popup without a
+ * parent, a subsurface of a popup) ends the connection.
+ */
+
+/* The record of wl_surface id, or NULL. */
+static struct swl_surface *surface_of(struct swl_state *s, uint32_t id)
+{
+	struct swl_surface *sf;
+
+	if (id == 0 || id >= SWL_CLIENT_IDS || s->client[id].iface != SWL_IF_SURFACE ||
+	    s->client[id].a == 0)
+		return NULL;
+	sf = &s->surfaces[s->client[id].a - 1];
+	return sf->id == id ? sf : NULL;
+}
+
+/* The record behind an xdg_surface, xdg_toplevel or xdg_popup. */
+static struct swl_surface *surface_behind(struct swl_state *s, uint32_t id)
+{
+	const struct swl_object *obj = object(s, id);
+
+	return obj ? surface_of(s, obj->a) : NULL;
+}
+
+static uint16_t saturate(uint32_t v)
+{
+	int32_t i = (int32_t)v;
+
+	return i < 0 ? 0 : i > 0xffff ? 0xffff : (uint16_t)i;
+}
+
+static int64_t min_size(int64_t a, int64_t b) /* 0 is no bound */
+{
+	return a == 0 ? b : b == 0 ? a : a < b ? a : b;
+}
+
+/* A surface state's size in surface units: rounded up for what a surface
+ * covers, down for the window it must stay in. */
+static void surface_size(const struct swl_surface_state *st, bool up, int64_t *w, int64_t *h)
+{
+	int64_t scale = st->scale > 0 ? st->scale : 1;
+	int64_t bw = st->transform & 1 ? st->bh : st->bw;
+	int64_t bh = st->transform & 1 ? st->bw : st->bh;
+
+	*w = (bw + (up ? scale - 1 : 0)) / scale;
+	*h = (bh + (up ? scale - 1 : 0)) / scale;
+}
+
+/* The window geometry as the compositor computes it (the one set, cut to
+ * the surface), with the surface's own box for the extents of its
+ * subsurfaces, which the filter does not follow: never more than the
+ * compositor's.  False if the set geometry misses the surface. */
+static bool geometry(const struct swl_surface_state *st, bool up, struct swl_box *g)
+{
+	int64_t w, h, x1, y1;
+
+	surface_size(st, up, &w, &h);
+	*g = (struct swl_box){0, 0, w, h};
+	if (!st->geom_set)
+		return true;
+	x1 = st->geom.x + st->geom.w < w ? st->geom.x + st->geom.w : w;
+	y1 = st->geom.y + st->geom.h < h ? st->geom.y + st->geom.h : h;
+	g->x = st->geom.x > 0 ? st->geom.x : 0;
+	g->y = st->geom.y > 0 ? st->geom.y : 0;
+	g->w = x1 - g->x;
+	g->h = y1 - g->y;
+	return g->w > 0 && g->h > 0;
+}
+
+/* The state a commit makes current: the buffer only if one was attached. */
+static struct swl_surface_state committed(const struct swl_surface *sf)
+{
+	struct swl_surface_state st = sf->pending;
+
+	if (!st.attached) {
+		st.bw = sf->cur.bw;
+		st.bh = sf->cur.bh;
+	}
+	st.attached = false;
+	return st;
+}
+
+/*
+ * True if a popup in state st draws only inside its root toplevel's
+ * window: the places the compositor gave it and its parents add up to where
+ * its window geometry goes, relative to the root's.  A popup without pixels
+ * fits; one not placed yet, or not under a toplevel within SWL_POPUP_DEPTH,
+ * does not.
+ */
+static bool popup_fits(struct swl_state *s, const struct swl_surface *p,
+		       const struct swl_surface_state *st)
+{
+	const struct swl_surface *q = p;
+	int64_t x = 0, y = 0, w, h;
+	struct swl_box g, win;
+
+	if (st->bw == 0 || st->bh == 0)
+		return true;
+	if (st->moved || !geometry(st, true, &g))
+		return false;
+	for (unsigned depth = 0; q && q->role == SWL_ROLE_POPUP; depth++) {
+		if (depth == SWL_POPUP_DEPTH || !q->placed)
+			return false;
+		x += q->px;
+		y += q->py;
+		q = surface_of(s, q->parent);
+	}
+	if (!q || q->role != SWL_ROLE_TOPLEVEL || !geometry(&q->cur, false, &win))
+		return false;
+	win.w = min_size(win.w, q->size_w);
+	win.h = min_size(win.h, q->size_h);
+	surface_size(st, true, &w, &h);
+	x -= g.x;
+	y -= g.y;
+	return x >= 0 && y >= 0 && x + w <= win.w && y + h <= win.h;
+}
+
+/* wl_surface.attach(id, null, 0, 0): the next commit unmaps the surface. */
+static int put_null_attach(struct swl_state *s, struct swl_out *o, uint32_t id)
+{
+	struct swl_msgbuf m;
+
+	swl_msg_begin(&m, id, SWL_SURFACE_ATTACH);
+	swl_msg_u32(&m, 0);
+	swl_msg_u32(&m, 0);
+	swl_msg_u32(&m, 0);
+	return out_msg(s, o, &m);
+}
+
+/* A popup that does not fit: from now on it stays unmapped.  The guest is
+ * told popup_done once, and the log once per connection. */
+static int withhold(struct swl_state *s, struct swl_surface *p, const struct swl_surface_state *st,
+		    struct swl_out *to_client)
+{
+	struct swl_msgbuf m;
+	int64_t w, h;
+
+	if (p->withheld)
+		return 0;
+	p->withheld = true;
+	surface_size(st, true, &w, &h);
+	note(s, NOTE_POPUP,
+	     "withheld xdg_popup#%u: its %lldx%lld pixels at %d,%d would fall outside its window",
+	     p->popup, (long long)w, (long long)h, p->px, p->py);
+	swl_msg_begin(&m, p->popup, SWL_XDG_POPUP_POPUP_DONE);
+	return out_msg(s, to_client, &m);
+}
+
+/* Every mapped popup that no longer fits (its window shrank or went) is
+ * unmapped now, before the message that changes the window passes. */
+static int recheck_popups(struct swl_state *s, struct swl_out *to_server, struct swl_out *to_client)
+{
+	struct swl_msgbuf m;
+
+	for (unsigned i = 0; i < SWL_SURFACES_MAX; i++) {
+		struct swl_surface *p = &s->surfaces[i];
+
+		if (p->id == 0 || p->role != SWL_ROLE_POPUP || popup_fits(s, p, &p->cur))
+			continue;
+		if (withhold(s, p, &p->cur, to_client) < 0 ||
+		    put_null_attach(s, to_server, p->id) < 0)
+			return -1;
+		swl_msg_begin(&m, p->id, SWL_SURFACE_COMMIT);
+		if (out_msg(s, to_server, &m) < 0)
+			return -1;
+		p->cur = committed(p);
+		p->cur.bw = p->cur.bh = 0;
+		p->pending.attached = p->pending.moved = false;
+	}
+	return 0;
+}
+
+static int surface_created(struct swl_state *s, uint32_t id, const char *what)
+{
+	for (unsigned i = 0; i < SWL_SURFACES_MAX; i++) {
+		struct swl_surface *sf = &s->surfaces[i];
+
+		if (sf->id != 0)
+			continue;
+		memset(sf, 0, sizeof(*sf));
+		sf->id = id;
+		sf->pending.scale = sf->cur.scale = 1;
+		s->client[id].a = (uint16_t)(i + 1);
+		return 0;
+	}
+	return fail(s, "%s: more than %u surfaces", what, SWL_SURFACES_MAX);
+}
+
+/* wl_surface.commit: a popup is checked in the state the commit makes
+ * current; a toplevel's commit may shrink its window. */
+static int surface_commit(struct swl_state *s, struct swl_surface *sf, struct swl_out *to_server,
+			  struct swl_out *to_client)
+{
+	struct swl_surface_state st = committed(sf);
+
+	sf->pending.attached = sf->pending.moved = false;
+	if (sf->role == SWL_ROLE_POPUP && (sf->withheld || !popup_fits(s, sf, &st))) {
+		if (withhold(s, sf, &st, to_client) < 0 ||
+		    put_null_attach(s, to_server, sf->id) < 0)
+			return -1;
+		st.bw = st.bh = 0;
+	}
+	sf->cur = st;
+	if (sf->role != SWL_ROLE_TOPLEVEL)
+		return 0;
+	if (sf->acked) {
+		sf->size_w = sf->next_w;
+		sf->size_h = sf->next_h;
+	}
+	return recheck_popups(s, to_server, to_client);
+}
+
+static int surface_request(struct swl_state *s, const struct swl_header *h,
+			   const struct swl_args *args, struct swl_out *to_server,
+			   struct swl_out *to_client)
+{
+	struct swl_surface *sf = surface_of(s, h->id);
+	const struct swl_object *buf;
+
+	if (!sf)
+		return 0;
+	switch (h->opcode) {
+	case SWL_SURFACE_DESTROY:
+		memset(sf, 0, sizeof(*sf));
+		return recheck_popups(s, to_server, to_client);
+	case SWL_SURFACE_ATTACH:
+		buf = args->a[0].null ? NULL : object(s, args->a[0].u);
+		sf->pending.attached = true;
+		/* not a wl_buffer: the compositor ends the connection; until
+		 * then it counts as the largest */
+		sf->pending.bw = !buf ? 0 : buf->iface == SWL_IF_BUFFER ? buf->a : 0xffff;
+		sf->pending.bh = !buf ? 0 : buf->iface == SWL_IF_BUFFER ? buf->b : 0xffff;
+		sf->pending.moved |= args->a[1].u != 0 || args->a[2].u != 0;
+		return 0;
+	case SWL_SURFACE_OFFSET:
+		sf->pending.moved |= args->a[0].u != 0 || args->a[1].u != 0;
+		return 0;
+	case SWL_SURFACE_SET_BUFFER_SCALE:
+		sf->pending.scale = (int32_t)args->a[0].u;
+		return 0;
+	case SWL_SURFACE_SET_BUFFER_TRANSFORM:
+		sf->pending.transform = (int32_t)args->a[0].u;
+		return 0;
+	case SWL_SURFACE_COMMIT:
+		return surface_commit(s, sf, to_server, to_client);
+	default:
+		return 0;
+	}
+}
+
+static unsigned popups_held(const struct swl_state *s)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < SWL_SURFACES_MAX; i++)
+		n += s->surfaces[i].id != 0 && s->surfaces[i].role == SWL_ROLE_POPUP;
+	return n;
+}
+
+/* xdg_surface.get_popup(id, parent, positioner): only under a toplevel or
+ * popup of the guest's, on a surface without subsurfaces. */
+static int popup_created(struct swl_state *s, const struct swl_header *h,
+			 const struct swl_args *args, const char *what)
+{
+	struct swl_surface *sf = surface_behind(s, h->id), *parent;
+
+	if (args->a[1].null)
+		return fail(s, "%s: a popup without a parent cannot be confined", what);
+	parent = surface_behind(s, args->a[1].u);
+	if (!sf || !parent || (parent->role != SWL_ROLE_TOPLEVEL && parent->role != SWL_ROLE_POPUP))
+		return fail(s, "%s: its surface or its parent is not a live window", what);
+	if (sf->had_children)
+		return fail(s, "%s: a popup with subsurfaces cannot be confined", what);
+	if (popups_held(s) >= SWL_POPUPS_MAX)
+		return fail(s, "%s: more than %u popups", what, SWL_POPUPS_MAX);
+	sf->role = SWL_ROLE_POPUP;
+	sf->parent = parent->id;
+	sf->popup = args->a[0].u;
+	sf->placed = sf->withheld = false;
+	s->client[args->a[0].u].a = (uint16_t)sf->id;
+	return 0;
+}
+
+static int xdg_surface_request(struct swl_state *s, const struct swl_header *h,
+			       const struct swl_args *args, const char *what)
+{
+	struct swl_surface *sf = surface_behind(s, h->id);
+
+	if (h->opcode == SWL_XDG_SURFACE_GET_POPUP)
+		return popup_created(s, h, args, what);
+	if (!sf)
+		return 0;
+	switch (h->opcode) {
+	case SWL_XDG_SURFACE_GET_TOPLEVEL:
+		sf->role = SWL_ROLE_TOPLEVEL;
+		sf->next_w = sf->next_h = sf->size_w = sf->size_h = 0;
+		s->client[args->a[0].u].a = (uint16_t)sf->id;
+		return 0;
+	case SWL_XDG_SURFACE_SET_WINDOW_GEOMETRY:
+		if (sf->role != SWL_ROLE_POPUP)
+			return 0; /* a toplevel's is dropped: request_action */
+		sf->pending.geom_set = true;
+		sf->pending.geom = (struct swl_box){(int32_t)args->a[0].u, (int32_t)args->a[1].u,
+						    (int32_t)args->a[2].u, (int32_t)args->a[3].u};
+		return 0;
+	case SWL_XDG_SURFACE_ACK_CONFIGURE:
+		if (args->a[0].u == sf->serial)
+			sf->acked = true;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* The requests that decide where a surface's pixels go: followed, and
+ * what keeps popups inside their windows put before the request passes. */
+static int popup_request(struct swl_state *s, const struct swl_header *h,
+			 const struct swl_object *obj, const struct swl_args *args,
+			 struct swl_out *to_server, struct swl_out *to_client, const char *what)
+{
+	struct swl_surface *sf, *parent;
+
+	switch (obj->iface) {
+	case SWL_IF_COMPOSITOR:
+		if (h->opcode == SWL_COMPOSITOR_CREATE_SURFACE)
+			return surface_created(s, args->a[0].u, what);
+		return 0;
+	case SWL_IF_SHM_POOL:
+		if (h->opcode == SWL_SHM_POOL_CREATE_BUFFER) {
+			s->client[args->a[0].u].a = saturate(args->a[2].u);
+			s->client[args->a[0].u].b = saturate(args->a[3].u);
+		}
+		return 0;
+	case SWL_IF_SURFACE:
+		return surface_request(s, h, args, to_server, to_client);
+	case SWL_IF_SUBCOMPOSITOR:
+		if (h->opcode != SWL_SUBCOMPOSITOR_GET_SUBSURFACE)
+			return 0;
+		sf = surface_of(s, args->a[1].u);
+		parent = surface_of(s, args->a[2].u);
+		if ((sf && sf->role == SWL_ROLE_POPUP) ||
+		    (parent && parent->role == SWL_ROLE_POPUP))
+			return fail(s, "%s: a subsurface of a popup cannot be confined", what);
+		if (parent)
+			parent->had_children = true;
+		return 0;
+	case SWL_IF_XDG_WM_BASE:
+		if (h->opcode == SWL_XDG_WM_BASE_GET_XDG_SURFACE)
+			s->client[args->a[0].u].a = (uint16_t)args->a[1].u;
+		return 0;
+	case SWL_IF_XDG_SURFACE:
+		return xdg_surface_request(s, h, args, what);
+	case SWL_IF_XDG_TOPLEVEL:
+	case SWL_IF_XDG_POPUP:
+		/* destroy: the compositor unmaps it; a toplevel's popups
+		 * (which the protocol says go first) are unmapped now */
+		sf = surface_behind(s, h->id);
+		if (h->opcode != 0 || !sf || sf->role == SWL_ROLE_NONE)
+			return 0;
+		sf->role = SWL_ROLE_NONE;
+		sf->cur.bw = sf->cur.bh = 0;
+		sf->withheld = false;
+		return recheck_popups(s, to_server, to_client);
+	default:
+		return 0;
+	}
+}
+
+/* The compositor's configures: a toplevel's size, a popup's place. */
+static int popup_event(struct swl_state *s, const struct swl_header *h,
+		       const struct swl_object *obj, const struct swl_args *args,
+		       struct swl_out *to_client, struct swl_out *to_server)
+{
+	struct swl_surface *sf;
+
+	if (h->opcode != 0 || (obj->iface != SWL_IF_XDG_SURFACE &&
+			       obj->iface != SWL_IF_XDG_TOPLEVEL && obj->iface != SWL_IF_XDG_POPUP))
+		return 0;
+	sf = surface_behind(s, h->id);
+	if (!sf)
+		return 0;
+	switch (obj->iface) {
+	case SWL_IF_XDG_SURFACE:
+		sf->serial = args->a[0].u;
+		sf->acked = false;
+		return 0;
+	case SWL_IF_XDG_TOPLEVEL:
+		if (sf->role != SWL_ROLE_TOPLEVEL)
+			return 0;
+		sf->next_w = (int32_t)args->a[0].u > 0 ? (int32_t)args->a[0].u : 0;
+		sf->next_h = (int32_t)args->a[1].u > 0 ? (int32_t)args->a[1].u : 0;
+		sf->size_w = (int32_t)min_size(sf->size_w, sf->next_w);
+		sf->size_h = (int32_t)min_size(sf->size_h, sf->next_h);
+		return recheck_popups(s, to_server, to_client);
+	case SWL_IF_XDG_POPUP:
+		if (sf->role != SWL_ROLE_POPUP || sf->popup != h->id)
+			return 0;
+		sf->placed = true;
+		sf->px = (int32_t)args->a[0].u;
+		sf->py = (int32_t)args->a[1].u;
+		return recheck_popups(s, to_server, to_client);
+	default:
+		return 0;
+	}
+}
+
 /* ---- requests ---- */
 
 static const char *iface_name(const struct swl_object *obj)
@@ -237,7 +679,7 @@ static int new_client_id(struct swl_state *s, uint32_t id, enum swl_iface iface,
 		return fail(s, "%s: new id %u outside 1..%u", what, id, SWL_CLIENT_IDS - 1);
 	if (s->client[id].iface != SWL_IF_NONE)
 		return fail(s, "%s: new id %u is already in use", what, id);
-	s->client[id].iface = (uint8_t)iface;
+	s->client[id] = (struct swl_object){.iface = (uint8_t)iface};
 	return 0;
 }
 
@@ -295,6 +737,27 @@ static int request_action(struct swl_state *s, const struct swl_header *h,
 			return 1;
 		}
 		return 0;
+	case SWL_IF_XDG_SURFACE:
+		/*
+		 * sway 1.7 sizes a floating window by its window geometry and
+		 * does not clip it (measured: a buffer 150 pixels larger on
+		 * every side than the geometry draws all of it past the
+		 * border).  Without a geometry, the compositor takes the
+		 * extents of the whole surface tree: the window is everything
+		 * the toplevel draws, and its border goes around it.  The cost:
+		 * a client that draws shadows outside its geometry (GTK, when
+		 * floating) shows them inside its border.
+		 */
+		if (h->opcode == SWL_XDG_SURFACE_SET_WINDOW_GEOMETRY) {
+			const struct swl_surface *sf = surface_behind(s, h->id);
+
+			if (sf && sf->role == SWL_ROLE_TOPLEVEL) {
+				note(s, NOTE_GEOMETRY,
+				     "dropped %s: a toplevel's window is all it draws", what);
+				return 1;
+			}
+		}
+		return 0;
 	case SWL_IF_DATA_DEVICE:
 		if (h->opcode == SWL_DATA_DEVICE_SET_SELECTION) {
 			note(s, NOTE_SELECTION, "dropped %s: the clipboard policy is none", what);
@@ -341,7 +804,6 @@ int swl_filter_request(struct swl_state *s, const uint8_t *buf, size_t len, unsi
 	char what[96];
 	int r;
 
-	(void)to_client;
 	s->note[0] = '\0';
 	r = swl_header_read(buf, len, &h);
 	if (r < 0)
@@ -360,7 +822,8 @@ int swl_filter_request(struct swl_state *s, const uint8_t *buf, size_t len, unsi
 		return fail(s, "%s: %s", what, why);
 	if (args.nfds > fds_queued)
 		return fail(s, "%s: its descriptor did not come with it", what);
-	if (check_objects(s, &args, what) < 0 || request_new_id(s, &h, obj, msg, &args, what) < 0)
+	if (check_objects(s, &args, what) < 0 || request_new_id(s, &h, obj, msg, &args, what) < 0 ||
+	    popup_request(s, &h, obj, &args, to_server, to_client, what) < 0)
 		return -1;
 	res->size = h.size;
 	res->nfds = args.nfds;
@@ -487,6 +950,8 @@ int swl_filter_event(struct swl_state *s, const uint8_t *buf, size_t len, unsign
 	res->pass_fds = false;
 	if (obj->hidden)
 		return 1; /* to a withheld offer: dropped with its descriptors */
+	if (popup_event(s, &h, obj, &args, to_client, to_server) < 0)
+		return -1;
 	r = event_action(s, &h, obj, &args, to_client, to_server);
 	if (r != 0)
 		return r < 0 ? -1 : 1;

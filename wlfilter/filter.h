@@ -20,6 +20,9 @@
 #define SWL_TITLE_MAX 256   /* bytes of a guest's title kept; the rest is cut */
 #define SWL_GLOBALS_MAX 128 /* globals offered on one connection */
 #define SWL_WHY_MAX 256
+#define SWL_SURFACES_MAX 512 /* wl_surfaces a guest holds at once */
+#define SWL_POPUPS_MAX 64    /* xdg_popups a guest holds at once */
+#define SWL_POPUP_DEPTH 16   /* popups nested deeper than this are never shown */
 
 enum swl_clipboard {
 	SWL_CLIPBOARD_NONE, /* no selection or drag in either direction */
@@ -34,6 +37,57 @@ struct swl_config {
 struct swl_object {
 	uint8_t iface;	/* enum swl_iface; SWL_IF_NONE when free */
 	uint8_t hidden; /* created by the compositor, withheld from the guest */
+	/*
+	 * wl_buffer: a, b = its width and height (saturated at 65535);
+	 * wl_surface: a = 1 + its index in swl_state.surfaces (0: none);
+	 * xdg_surface, xdg_toplevel, xdg_popup: a = the wl_surface's id.
+	 */
+	uint16_t a, b;
+};
+
+/* A rectangle in surface-local units. */
+struct swl_box {
+	int64_t x, y, w, h;
+};
+
+enum swl_role {
+	SWL_ROLE_NONE,
+	SWL_ROLE_TOPLEVEL,
+	SWL_ROLE_POPUP,
+};
+
+/* What one wl_surface state holds that decides where its pixels go. */
+struct swl_surface_state {
+	bool attached;	   /* pending: an attach since the last commit */
+	uint16_t bw, bh;   /* the attached buffer's size, 0 x 0 without one */
+	int32_t scale;	   /* wl_surface.set_buffer_scale */
+	int32_t transform; /* wl_surface.set_buffer_transform */
+	bool moved;	   /* an attach or offset with a non-zero x or y */
+	bool geom_set;
+	struct swl_box geom; /* xdg_surface.set_window_geometry */
+};
+
+/*
+ * A wl_surface as far as confining popups needs it: the pending and
+ * current states, its xdg role and, for a popup, its parent and place.
+ */
+struct swl_surface {
+	uint32_t id; /* the wl_surface's id; 0 when the slot is free */
+	uint8_t role;
+	bool had_children; /* ever the parent of a wl_subsurface */
+	bool withheld;	   /* a popup the filter keeps unmapped */
+	struct swl_surface_state pending, cur;
+	/* toplevel: the size the compositor asked for, 0 = the guest's
+	 * choice; next is the last configure, size the one in force (the
+	 * smaller of the two until the guest commits after acking next). */
+	int32_t next_w, next_h, size_w, size_h;
+	uint32_t serial; /* of the last xdg_surface.configure */
+	bool acked;	 /* that configure is acked */
+	/* popup: the parent's wl_surface id, the place the compositor gave
+	 * (relative to the parent's window geometry) */
+	uint32_t parent, popup; /* wl_surface id; the xdg_popup's id */
+	bool placed;
+	int32_t px, py;
 };
 
 struct swl_global {
@@ -48,6 +102,7 @@ struct swl_state {
 	struct swl_object server[SWL_SERVER_IDS];
 	struct swl_global globals[SWL_GLOBALS_MAX];
 	unsigned nglobals;
+	struct swl_surface surfaces[SWL_SURFACES_MAX];
 	unsigned noted;		/* kinds of note already given on this connection */
 	char why[SWL_WHY_MAX];	/* why the connection must end */
 	char note[SWL_WHY_MAX]; /* a line to log about the last message, or "" */

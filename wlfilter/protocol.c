@@ -233,7 +233,14 @@ static const struct swl_msg none[1];
  *   wl_shm                           the pixels, in shared memory;
  *   wl_seat, wl_output               input to the guest's own surfaces, the
  *                                    outputs' sizes and scales;
- *   xdg_wm_base                      windows and popups;
+ *   xdg_wm_base                      windows and popups, at most at
+ *                                    version 2: version 3 lets the
+ *                                    compositor move a mapped popup
+ *                                    (xdg_popup.reposition, reactive
+ *                                    positioners) before the filter hears
+ *                                    where, and the filter confines popups
+ *                                    by where the compositor put them
+ *                                    (filter.c, "popups");
  *   wl_data_device_manager           foot and GTK 4.8 do not start without
  *                                    it; the filter passes no selection or
  *                                    drag in either direction;
@@ -296,7 +303,7 @@ const struct swl_interface swl_interfaces[SWL_IF_COUNT] = {
 			       .nreq = 6,
 			       .req = subsurface_req,
 			       .ev = none},
-	[SWL_IF_XDG_WM_BASE] = IFACE("xdg_wm_base", 5, 1, wm_base_req, wm_base_ev),
+	[SWL_IF_XDG_WM_BASE] = IFACE("xdg_wm_base", 2, 1, wm_base_req, wm_base_ev),
 	[SWL_IF_XDG_POSITIONER] = {.name = "xdg_positioner",
 				   .version = 5,
 				   .nreq = 10,

@@ -288,6 +288,21 @@ static void test_in_use(void)
 	waitpid(pid, NULL, 0);
 }
 
+/* A relay's uid is no VMM's of its base, and 0 stays the caller's. */
+static void test_relay(const uint32_t *uids)
+{
+	bool clash = false;
+
+	for (size_t i = 0; i < N; i++)
+		for (size_t j = 0; j < N; j++)
+			if (sp_uid_relay(uids[i]) == uids[j])
+				clash = true;
+	TAP_OK(!clash, "no relay uid is a VMM uid of the same base");
+	TAP_OK(sp_uid_relay(uids[0]) - uids[0] == SP_UID_SLOTS, "a relay is its VMM's uid + %u",
+	       SP_UID_SLOTS);
+	TAP_OK(sp_uid_relay(0) == 0, "no VMM uid, no relay uid");
+}
+
 int main(void)
 {
 	uint32_t uids[N];
@@ -295,6 +310,7 @@ int main(void)
 	test_distinct(uids);
 	test_order(uids);
 	test_add(uids);
+	test_relay(uids);
 	test_collision();
 	test_base_zero();
 	test_in_use();

@@ -330,6 +330,198 @@ static void test_tables(void)
 	      "only the allow-list is offered");
 }
 
+/* ---- popups ---- */
+
+/* setup_window, then wl_subcompositor (8), wl_shm (11) and its pool
+ * (12); the toplevel configured at 400x300 and mapped with buffer 20.
+ * Further buffers are 100 and up. */
+static uint32_t next_buffer;
+static void setup_mapped(void)
+{
+	setup_window();
+	ev(build(2, 0, "usu", 6, "wl_subcompositor", 1), 0);
+	req(build(2, 0, "usuu", 6, "wl_subcompositor", 1, 8), 0);
+	req(build(2, 0, "usuu", 5, "wl_shm", 1, 11), 0);
+	req(build(11, 0, "uu", 12, 1u << 24), 1);
+	req(build(12, 0, "uuuuuu", 20, 0, 400, 300, 1600, 0), 0);
+	ev(build(10, 0, "uuu", 400, 300, 0), 0);
+	ev(build(9, 0, "u", 77), 0);
+	req(build(9, 4, "u", 77), 0);
+	req(build(4, 1, "uuu", 20, 0, 0), 0);
+	req(build(4, 6, ""), 0);
+	next_buffer = 100;
+}
+
+/* A wl_buffer of w x h from pool 12. */
+static uint32_t buffer(uint32_t w, uint32_t h)
+{
+	req(build(12, 0, "uuuuuu", next_buffer, 0, w, h, w * 4, 0), 0);
+	return next_buffer++;
+}
+
+/* Popup n (surface 10n, xdg_surface 10n+1, positioner 10n+2, xdg_popup
+ * 10n+3) of xdg_surface parent, placed by the compositor at x, y. */
+static int popup(uint32_t n, uint32_t parent, int32_t x, int32_t y)
+{
+	uint32_t b = n * 10;
+
+	req(build(3, 0, "u", b), 0);
+	req(build(5, 2, "uu", b + 1, b), 0);
+	req(build(5, 1, "u", b + 2), 0);
+	if (req(build(b + 1, 2, "uuu", b + 3, parent, b + 2), 0) != 1)
+		return -1;
+	req(build(b, 6, ""), 0);
+	ev(build(b + 3, 0, "uuuu", (uint32_t)x, (uint32_t)y, 100, 50), 0);
+	ev(build(b + 1, 0, "u", 90 + n), 0);
+	req(build(b + 1, 4, "u", 90 + n), 0);
+	return 0;
+}
+
+static bool null_attach_at(size_t off, uint32_t surface)
+{
+	return u32_at(srv_buf, off) == surface && u32_at(srv_buf, off + 4) == (20u << 16 | 1) &&
+	       u32_at(srv_buf, off + 8) == 0;
+}
+
+static bool commit_at(size_t off, uint32_t surface)
+{
+	return u32_at(srv_buf, off) == surface && u32_at(srv_buf, off + 4) == (8u << 16 | 6);
+}
+
+/* The filter unmapped popup n: a null attach and a commit of its surface
+ * at off of what went to the compositor. */
+static bool unmapped_at(uint32_t n, size_t off)
+{
+	return to_srv.len >= off + 28 && null_attach_at(off, n * 10) && commit_at(off + 20, n * 10);
+}
+
+static bool done_sent(uint32_t n)
+{
+	return to_cli.len >= 8 && u32_at(cli_buf, 0) == n * 10 + 3 &&
+	       u32_at(cli_buf, 4) == (8u << 16 | 1);
+}
+
+/* Attaches buf to popup n and commits: 1 if the commit passed as sent, 0
+ * if the filter unmapped the popup in its stead, -1 otherwise. */
+static int show(uint32_t n, uint32_t buf)
+{
+	req(build(n * 10, 1, "uuu", buf, 0, 0), 0);
+	if (req(build(n * 10, 6, ""), 0) != 1)
+		return -1;
+	if (to_srv.len == 8 && commit_at(0, n * 10) && to_cli.len == 0)
+		return 1;
+	return to_srv.len == 28 && unmapped_at(n, 0) ? 0 : -1;
+}
+
+static void test_popups(void)
+{
+	reset(false);
+	req(build(1, 1, "u", 2), 0);
+	CHECK(ev(build(2, 0, "usu", 2, "xdg_wm_base", 5), 0) == 1 &&
+		      u32_at(cli_buf, to_cli.len - 4) == 2,
+	      "xdg_wm_base offered at 5 is shown at 2: no reposition, no reactive popups");
+
+	reset(false);
+	setup_mapped();
+	CHECK(popup(3, 9, 10, 10) == 0 && show(3, buffer(100, 50)) == 1,
+	      "a popup inside its window passes untouched");
+	CHECK(popup(4, 9, -200, -30) == 0 && show(4, buffer(100, 50)) == 0 && done_sent(4),
+	      "a popup placed outside its window is unmapped, the guest told popup_done");
+	CHECK(strstr(st->note, "withheld xdg_popup#43") != NULL, "and it is logged: %s", st->note);
+	CHECK(show(4, buffer(10, 10)) == 0 && to_cli.len == 0,
+	      "a withheld popup stays unmapped, popup_done sent once");
+	CHECK(popup(5, 9, 10, 10) == 0 && show(5, buffer(2000, 2000)) == 0,
+	      "a popup with a buffer larger than its window is unmapped");
+	CHECK(popup(6, 9, 10, 10) == 0 && show(6, buffer(380, 50)) == 1,
+	      "a wide popup that still fits passes");
+
+	reset(false);
+	setup_mapped();
+	CHECK(req(build(9, 3, "uuuu", 150, 150, 100, 100), 0) == 1 && to_srv.len == 0 &&
+		      strstr(st->note, "a toplevel's window is all it draws"),
+	      "a toplevel's window geometry is dropped: its window is all it draws");
+	popup(3, 9, 10, 10);
+	CHECK(req(build(31, 3, "uuuu", 0, 0, 100, 50), 0) == 1 && to_srv.len == 24,
+	      "a popup's passes (it is counted)");
+	req(build(30, 8, "u", 4), 0);
+	CHECK(show(3, buffer(1520, 1160)) == 1, "a scale-4 buffer counts a quarter of its size");
+	req(build(30, 8, "u", 1), 0);
+	CHECK(show(3, buffer(1520, 1160)) == 0, "and the full size at scale 1");
+	popup(4, 9, 10, 10);
+	req(build(40, 7, "u", 1), 0);
+	CHECK(show(4, buffer(380, 50)) == 0, "a buffer turned by 90 degrees is counted turned");
+	popup(5, 9, 10, 10);
+	req(build(51, 3, "uuuu", 50, 0, 50, 50), 0);
+	CHECK(show(5, buffer(100, 50)) == 0,
+	      "a window geometry offset that moves the popup's pixels out is counted");
+	popup(6, 9, 10, 10);
+	req(build(60, 10, "uu", (uint32_t)-50, 0), 0);
+	CHECK(show(6, buffer(100, 50)) == 0, "so is a wl_surface.offset");
+
+	reset(false);
+	setup_mapped();
+	popup(3, 9, 10, 10);
+	req(build(3, 0, "u", 42), 0);
+	CHECK(req(build(8, 1, "uuu", 41, 42, 30), 0) == -1 &&
+		      strstr(st->why, "subsurface of a popup"),
+	      "a subsurface of a popup ends the connection: %s", st->why);
+	reset(false);
+	setup_mapped();
+	req(build(3, 0, "u", 30), 0);
+	req(build(3, 0, "u", 32), 0);
+	req(build(8, 1, "uuu", 33, 32, 30), 0);
+	req(build(5, 2, "uu", 31, 30), 0);
+	req(build(5, 1, "u", 34), 0);
+	CHECK(req(build(31, 2, "uuu", 35, 9, 34), 0) == -1 && strstr(st->why, "with subsurfaces"),
+	      "a popup on a surface with subsurfaces ends it: %s", st->why);
+	reset(false);
+	setup_mapped();
+	req(build(3, 0, "u", 30), 0);
+	req(build(5, 2, "uu", 31, 30), 0);
+	req(build(5, 1, "u", 32), 0);
+	CHECK(req(build(31, 2, "uuu", 33, 0, 32), 0) == -1 && strstr(st->why, "without a parent"),
+	      "a popup without a parent ends it: %s", st->why);
+
+	reset(false);
+	setup_mapped();
+	popup(3, 9, 10, 10);
+	show(3, buffer(100, 50));
+	CHECK(popup(4, 31, 80, 0) == 0 && show(4, buffer(100, 50)) == 1,
+	      "a nested popup inside the toplevel's window passes");
+	CHECK(popup(5, 41, 250, 0) == 0 && show(5, buffer(100, 50)) == 0,
+	      "a nested popup that adds up to outside the window is unmapped");
+
+	reset(false);
+	setup_mapped();
+	popup(3, 9, 250, 10);
+	show(3, buffer(100, 50));
+	CHECK(ev(build(10, 0, "uuu", 200, 300, 0), 0) == 1 && unmapped_at(3, 0) &&
+		      to_srv.len == 28 && done_sent(3) && to_cli.len == 8 + 20,
+	      "when the compositor shrinks the window, a popup now outside is unmapped first");
+	reset(false);
+	setup_mapped();
+	popup(3, 9, 250, 10);
+	show(3, buffer(100, 50));
+	req(build(4, 1, "uuu", buffer(200, 300), 0, 0), 0);
+	CHECK(req(build(4, 6, ""), 0) == 1 && unmapped_at(3, 0) && commit_at(28, 4),
+	      "when the guest shrinks its window, the popup is unmapped before the commit");
+	reset(false);
+	setup_mapped();
+	ev(build(10, 0, "uuu", 800, 600, 0), 0);
+	ev(build(9, 0, "u", 78), 0);
+	req(build(4, 1, "uuu", buffer(800, 600), 0, 0), 0);
+	req(build(4, 6, ""), 0);
+	popup(3, 9, 350, 10);
+	CHECK(show(3, buffer(100, 50)) == 0,
+	      "a larger size counts only once the guest acked it and committed");
+	req(build(9, 4, "u", 78), 0);
+	req(build(4, 6, ""), 0);
+	popup(4, 9, 350, 10);
+	CHECK(show(4, buffer(100, 50)) == 1, "and then it does");
+	CHECK(req(build(10, 0, ""), 0) == 1 && unmapped_at(4, 0),
+	      "a toplevel destroyed under its popup unmaps the popup first");
+}
+
 int main(void)
 {
 	st = malloc(sizeof(*st));
@@ -342,6 +534,7 @@ int main(void)
 	test_clipboard();
 	test_ids();
 	test_malformed();
+	test_popups();
 	free(st);
 	return tap_done();
 }

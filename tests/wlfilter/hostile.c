@@ -8,7 +8,18 @@
  * under its name if it was shown one (without a filter), else under a name
  * it was not shown, guessed from the gaps in the names it was.
  *
- * Prints, one per line: "global NAME" for each global seen, "mapped",
+ * Before it says "mapped", it opens a popup that tries to cover the
+ * title bars and the window to its left (the compositor keeps popups only
+ * inside the output): anchored at its window's top left corner, moved up
+ * and left by an offset, in POPUP_COLOR.
+ *
+ * With the argument "float" it instead asks to float (a fixed size: sway
+ * floats such windows) and draws a buffer MARGIN larger on every side than
+ * the window geometry it sets, the margin in FRINGE_COLOR: sway sizes a
+ * floating window by its geometry and does not clip it.
+ *
+ * Prints, one per line: "global NAME" for each global seen, "popup at X,Y
+ * WxH" when the popup is placed, "popup done" if it is dismissed, "mapped",
  * "offer" or "selection" if a host selection ever reaches it, then
  * "bind NAME" and "disconnected" (or "still connected").
  */
@@ -27,6 +38,11 @@
 #define W 320
 #define H 200
 #define COLOR 0xff12ab34u /* the test finds these pixels on the screen */
+#define PW 300
+#define PH 120
+#define POPUP_COLOR 0xffcd12abu /* and must not find these outside the window */
+#define MARGIN 150
+#define FRINGE_COLOR 0xffab34cdu /* nor these */
 
 static struct wl_compositor *compositor;
 static struct wl_shm *shm;
@@ -36,7 +52,13 @@ static struct wl_data_device_manager *ddm;
 static uint32_t names[256];
 static unsigned nnames;
 static uint32_t layer_shell_name; /* 0 unless shown */
-static bool configured;
+static bool configured, popup_configured;
+static int32_t width = W, height = H; /* as the compositor last asked */
+static int32_t drawn_w, drawn_h;
+static struct wl_surface *main_surface; /* set once mapped */
+static struct xdg_surface *main_xdg_surface;
+static bool float_mode;
+static struct wl_buffer *make_buffer(int w, int h, uint32_t color);
 
 static void global(void *data, struct wl_registry *reg, uint32_t name, const char *iface,
 		   uint32_t version)
@@ -71,13 +93,79 @@ static void ping(void *data, struct xdg_wm_base *b, uint32_t serial)
 
 static const struct xdg_wm_base_listener wm_base_listener = {ping};
 
+static struct wl_buffer *make_fringed_buffer(void);
+
+static void draw(void)
+{
+	if (float_mode) {
+		wl_surface_attach(main_surface, make_fringed_buffer(), 0, 0);
+		xdg_surface_set_window_geometry(main_xdg_surface, MARGIN, MARGIN, W, H);
+		wl_surface_damage(main_surface, 0, 0, W + 2 * MARGIN, H + 2 * MARGIN);
+		wl_surface_commit(main_surface);
+		drawn_w = width;
+		drawn_h = height;
+		return;
+	}
+	wl_surface_attach(main_surface, make_buffer(width, height, COLOR), 0, 0);
+	wl_surface_damage(main_surface, 0, 0, width, height);
+	wl_surface_commit(main_surface);
+	drawn_w = width;
+	drawn_h = height;
+}
+
 static void surface_configure(void *data, struct xdg_surface *s, uint32_t serial)
 {
 	xdg_surface_ack_configure(s, serial);
 	configured = true;
+	if (main_surface && (width != drawn_w || height != drawn_h))
+		draw();
 }
 
 static const struct xdg_surface_listener xdg_surface_listener = {surface_configure};
+
+/* The window fills the size it is given, as an application does: its
+ * window geometry is then the container's, and a popup placed before its
+ * top left corner lands on the title bar. */
+static void toplevel_configure(void *data, struct xdg_toplevel *t, int32_t w, int32_t h,
+			       struct wl_array *states)
+{
+	if (w > 0 && h > 0) {
+		width = w;
+		height = h;
+	}
+}
+
+static void toplevel_close(void *data, struct xdg_toplevel *t)
+{
+}
+
+static const struct xdg_toplevel_listener toplevel_listener = {
+	.configure = toplevel_configure,
+	.close = toplevel_close,
+};
+
+static void popup_surface_configure(void *data, struct xdg_surface *s, uint32_t serial)
+{
+	xdg_surface_ack_configure(s, serial);
+	popup_configured = true;
+}
+
+static const struct xdg_surface_listener popup_surface_listener = {popup_surface_configure};
+
+static void popup_configure(void *data, struct xdg_popup *p, int32_t x, int32_t y, int32_t w,
+			    int32_t h)
+{
+	printf("popup at %d,%d %dx%d\n", x, y, w, h);
+	fflush(stdout);
+}
+
+static void popup_done(void *data, struct xdg_popup *p)
+{
+	printf("popup done\n");
+	fflush(stdout);
+}
+
+static const struct xdg_popup_listener popup_listener = {popup_configure, popup_done, NULL};
 
 static void offer(void *data, struct wl_data_device *d, struct wl_data_offer *o)
 {
@@ -112,22 +200,49 @@ static void selection(void *data, struct wl_data_device *d, struct wl_data_offer
 static const struct wl_data_device_listener data_device_listener = {offer,  enter, leave,
 								    motion, drop,  selection};
 
-static struct wl_buffer *make_buffer(void)
+static struct wl_buffer *make_buffer(int w, int h, uint32_t color)
 {
 	int fd = memfd_create("hostile", MFD_CLOEXEC);
 	uint32_t *px;
 	struct wl_shm_pool *pool;
 	struct wl_buffer *buf;
 
-	if (fd < 0 || ftruncate(fd, W * H * 4) < 0)
+	if (fd < 0 || ftruncate(fd, w * h * 4) < 0)
 		exit(1);
-	px = mmap(NULL, W * H * 4, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	px = mmap(NULL, w * h * 4, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (px == MAP_FAILED)
 		exit(1);
-	for (int i = 0; i < W * H; i++)
-		px[i] = COLOR;
-	pool = wl_shm_create_pool(shm, fd, W * H * 4);
-	buf = wl_shm_pool_create_buffer(pool, 0, W, H, W * 4, WL_SHM_FORMAT_XRGB8888);
+	for (int i = 0; i < w * h; i++)
+		px[i] = color;
+	pool = wl_shm_create_pool(shm, fd, w * h * 4);
+	buf = wl_shm_pool_create_buffer(pool, 0, w, h, w * 4, WL_SHM_FORMAT_XRGB8888);
+	wl_shm_pool_destroy(pool);
+	close(fd);
+	return buf;
+}
+
+/* W x H in COLOR, with a MARGIN of FRINGE_COLOR around. */
+static struct wl_buffer *make_fringed_buffer(void)
+{
+	const int w = W + 2 * MARGIN, h = H + 2 * MARGIN;
+	int fd = memfd_create("hostile", MFD_CLOEXEC);
+	uint32_t *px;
+	struct wl_shm_pool *pool;
+	struct wl_buffer *buf;
+
+	if (fd < 0 || ftruncate(fd, w * h * 4) < 0)
+		exit(1);
+	px = mmap(NULL, w * h * 4, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (px == MAP_FAILED)
+		exit(1);
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++)
+			px[y * w + x] =
+				x >= MARGIN && x < MARGIN + W && y >= MARGIN && y < MARGIN + H ?
+					COLOR :
+					FRINGE_COLOR;
+	pool = wl_shm_create_pool(shm, fd, w * h * 4);
+	buf = wl_shm_pool_create_buffer(pool, 0, w, h, w * 4, WL_SHM_FORMAT_XRGB8888);
 	wl_shm_pool_destroy(pool);
 	close(fd);
 	return buf;
@@ -153,11 +268,36 @@ static uint32_t guess_name(void)
 	return max + 1;
 }
 
+/* The popup over the title bars and the window to the left, without any
+ * constraint adjustment: where the offset says, as far as the output. */
+static void open_popup(struct wl_display *d, struct xdg_surface *parent)
+{
+	struct xdg_positioner *pos = xdg_wm_base_create_positioner(wm_base);
+	struct wl_surface *surf = wl_compositor_create_surface(compositor);
+	struct xdg_surface *xs = xdg_wm_base_get_xdg_surface(wm_base, surf);
+	struct xdg_popup *popup;
+
+	xdg_positioner_set_size(pos, PW, PH);
+	xdg_positioner_set_anchor_rect(pos, 0, 0, 1, 1);
+	xdg_positioner_set_anchor(pos, XDG_POSITIONER_ANCHOR_TOP_LEFT);
+	xdg_positioner_set_gravity(pos, XDG_POSITIONER_GRAVITY_BOTTOM_RIGHT);
+	xdg_positioner_set_offset(pos, -100, -40);
+	xdg_surface_add_listener(xs, &popup_surface_listener, NULL);
+	popup = xdg_surface_get_popup(xs, parent, pos);
+	xdg_popup_add_listener(popup, &popup_listener, NULL);
+	wl_surface_commit(surf);
+	while (!popup_configured && wl_display_dispatch(d) >= 0)
+		;
+	wl_surface_attach(surf, make_buffer(PW, PH, POPUP_COLOR), 0, 0);
+	wl_surface_damage(surf, 0, 0, PW, PH);
+	wl_surface_commit(surf);
+}
+
 static const struct wl_interface layer_shell_interface = {
 	"zwlr_layer_shell_v1", 4, 0, NULL, 0, NULL,
 };
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct wl_display *d = wl_display_connect(NULL);
 	struct wl_registry *reg;
@@ -179,21 +319,29 @@ int main(void)
 		fprintf(stderr, "hostile: missing globals\n");
 		return 1;
 	}
+	float_mode = argc > 1 && strcmp(argv[1], "float") == 0;
 	xdg_wm_base_add_listener(wm_base, &wm_base_listener, NULL);
 	surf = wl_compositor_create_surface(compositor);
 	xs = xdg_wm_base_get_xdg_surface(wm_base, surf);
 	xdg_surface_add_listener(xs, &xdg_surface_listener, NULL);
 	top = xdg_surface_get_toplevel(xs);
-	/* "[mail-work] Looking" shown backwards, in bold if markup passed. */
-	xdg_toplevel_set_title(top, "[mail-work] \xe2\x80\xae<b>gnikooL</b>");
-	xdg_toplevel_set_app_id(top, "spectrum.mail-work");
-	xdg_toplevel_set_fullscreen(top, NULL);
+	xdg_toplevel_add_listener(top, &toplevel_listener, NULL);
+	main_xdg_surface = xs;
+	if (float_mode) {
+		xdg_toplevel_set_app_id(top, "float");
+		xdg_toplevel_set_min_size(top, W, H);
+		xdg_toplevel_set_max_size(top, W, H);
+	} else {
+		/* "[mail-work] Looking" shown backwards, in bold if markup passed. */
+		xdg_toplevel_set_title(top, "[mail-work] \xe2\x80\xae<b>gnikooL</b>");
+		xdg_toplevel_set_app_id(top, "spectrum.mail-work");
+		xdg_toplevel_set_fullscreen(top, NULL);
+	}
 	wl_surface_commit(surf);
 	while (!configured && wl_display_dispatch(d) >= 0)
 		;
-	wl_surface_attach(surf, make_buffer(), 0, 0);
-	wl_surface_damage(surf, 0, 0, W, H);
-	wl_surface_commit(surf);
+	main_surface = surf;
+	draw();
 	if (ddm && seat) {
 		struct wl_data_device *dev = wl_data_device_manager_get_data_device(ddm, seat);
 
@@ -202,6 +350,9 @@ int main(void)
 		wl_data_source_offer(src, "text/plain");
 		wl_data_device_set_selection(dev, src, 1);
 	}
+	wl_display_roundtrip(d);
+	if (!float_mode)
+		open_popup(d, xs);
 	wl_display_roundtrip(d);
 	printf("mapped\n");
 	fflush(stdout);

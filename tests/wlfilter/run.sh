@@ -111,13 +111,49 @@ if command -v wl-copy >/dev/null; then
 	pids+=($!)
 fi
 
-# start_hostile NAME DISPLAY: the hostile client on DISPLAY, its output in
-# $tmp/NAME.out, its stdin the FIFO $tmp/NAME.in (held open on fd 7).
+# content APP_ID: "X Y W H" of its window's content on the screen
+content() {
+	tree | jq -r --arg a "$1" '.. | objects | select(.app_id? == $a) |
+		"\(.rect.x + .window_rect.x) \(.rect.y + .window_rect.y) \(.window_rect.width) \(.window_rect.height)"'
+}
+
+# outside NAME APP_ID RRGGBB: grim's screenshot in $rt/NAME.ppm, and the
+# number of pixels of that colour outside APP_ID's window content.
+outside() {
+	as_user WAYLAND_DISPLAY=wayland-1 grim -t ppm "$rt/$1.ppm" 2>"$tmp/out"
+	# shellcheck disable=SC2046 # the rectangle's four numbers
+	python3 - "$rt/$1.ppm" "$3" $(content "$2") <<'PY'
+import sys
+data = open(sys.argv[1], 'rb').read()
+fields, pos = [], 0
+while len(fields) < 4:
+    while data[pos:pos + 1].isspace():
+        pos += 1
+    start = pos
+    while not data[pos:pos + 1].isspace():
+        pos += 1
+    fields.append(data[start:pos])
+width = int(fields[1])
+pix = data[pos + 1:]
+rgb = bytes.fromhex(sys.argv[2])
+x0, y0, w, h = (int(v) for v in sys.argv[3:7])
+n = 0
+for i in range(0, len(pix) - 2, 3):
+    if pix[i:i + 3] == rgb:
+        x, y = (i // 3) % width, (i // 3) // width
+        n += not (x0 <= x < x0 + w and y0 <= y < y0 + h)
+print(n)
+PY
+}
+
+# start_hostile NAME DISPLAY [MODE]: the hostile client on DISPLAY, its
+# output in $tmp/NAME.out, its stdin the FIFO $tmp/NAME.in (held open on
+# fd 7).
 start_hostile() {
 	mkfifo "$tmp/$1.in"
 	chmod 666 "$tmp/$1.in"
 	exec 7<>"$tmp/$1.in"
-	as_user_exec WAYLAND_DISPLAY="$2" "$tmp/wl-hostile" <"$tmp/$1.in" >"$tmp/$1.out" 2>&1 &
+	as_user_exec WAYLAND_DISPLAY="$2" "$tmp/wl-hostile" ${3:+"$3"} <"$tmp/$1.in" >"$tmp/$1.out" 2>&1 &
 	hostile_pid=$!
 	pids+=("$hostile_pid")
 	hostile_out=$tmp/$1.out
@@ -131,6 +167,13 @@ else
 	not_ok "control: the hostile client maps a window without a filter"
 fi
 sleep 1
+# It went fullscreen (no filter): back to a tiled window with a title bar.
+as_user SWAYSOCK="$swaysock" swaymsg '[app_id="^spectrum\.mail-work$"] fullscreen disable' >/dev/null
+sleep 0.5
+outside=$(outside control spectrum.mail-work cd12ab)
+echo "popup pixels outside its window: $outside" >"$tmp/out"
+check "control: without a filter its popup draws outside its window, over the title bar ($outside pixels)" \
+	test "${outside:-0}" -gt 1000
 check "control: without a filter it is shown zwlr_layer_shell_v1" \
 	grep -q "^global zwlr_layer_shell_v1" "$tmp/control.out"
 if [ -n "$have_wl_copy" ]; then
@@ -242,6 +285,15 @@ for i in range(0, len(pix) - 2, 3):
 for name, rgb in (('guest', b'\x12\xab\x34'), ('mail-work', b'\xc0\x00\x00'), ('hostile', b'\x00\x00\xc0')):
     print(name, count.get(rgb, 0))
 PY
+outside=$(outside filtered spectrum.hostile cd12ab)
+{
+	echo "popup pixels outside its window: $outside"
+	cat "$tmp/hostile.out" "$tmp/hostile.log"
+} >"$tmp/out"
+check "no pixel of its popup falls outside its window ($outside)" test "$outside" = 0
+check "the filter withheld the popup and logged it" \
+	grep -q "withheld xdg_popup#" "$tmp/hostile.log"
+check "and told the guest popup_done" grep -qx "popup done" "$tmp/hostile.out"
 cp "$tmp/pixels" "$tmp/out"
 check "the screenshot shows the hostile client's pixels" \
 	test "$(awk '$1 == "guest" {print $2}' "$tmp/pixels")" -gt 10000
@@ -301,6 +353,29 @@ check "an oversized message closes the guest's connection" grep -qx closed "$tmp
 cp "$tmp/hostile.log" "$tmp/out"
 check "and is logged with its size" grep -q "size 4100 out of 8..4096" "$tmp/hostile.log"
 check "the filter keeps running after both" kill -0 "$filter_b"
+
+# --- a floating window drawing past its window geometry ---
+# sway floats a window of a fixed size, sizes it by its window geometry and
+# does not clip a floating window's surface.
+start_hostile float-control wayland-1 float
+sleep 0.5
+outside=$(outside float-control float ab34cd)
+echo "fringe pixels outside its window: $outside" >"$tmp/out"
+check "control: without a filter a floating window draws past its border ($outside pixels)" \
+	test "${outside:-0}" -gt 1000
+exec 7>&-
+kill "$hostile_pid" 2>/dev/null
+start_hostile float filter-hostile float
+sleep 0.5
+outside=$(outside float spectrum.hostile ab34cd)
+{
+	echo "fringe pixels outside its window: $outside"
+	cat "$tmp/hostile.log"
+} >"$tmp/out"
+check "through the filter its window is all of its surface: none outside ($outside)" \
+	test "$outside" = 0
+exec 7>&-
+kill "$hostile_pid" 2>/dev/null
 
 # --- the compositor goes: the filters exit 0 ---
 kill "$sway_pid"

@@ -1,0 +1,345 @@
+#!/bin/bash
+# Windows from guests, looked at on the screen: a headless sway (pixman
+# renderer, one 1024x768 output) as an unprivileged uid, two instances of
+# one graphical application (foot) with different labels, each through
+# its own display relay.  TAP.
+#
+#   run.sh BUILD_DIR SOURCE_ROOT
+#
+# Checks: both windows are mapped with the guest's titles; each window's
+# client (sway's pid) is its instance's display relay, running as the
+# relay uid and not the VMM's; a grim screenshot shows the guest's pixels
+# and each instance's label colour in its title bar; a relay that dies
+# stops its VM with the reason; an instance without the display grant has
+# no display port.  The screenshot is kept as BUILD_DIR/windows-test.png.
+#
+# Needs root (the relays' sandboxes), sway, grim, waypipe and python3-pil;
+# skipped without them.  Images and kernels go to BUILD_DIR/windows-state
+# (the packages come from the image tool's cache after the first run).
+set -u
+build=$(cd "$1" && pwd)
+src=$(cd "$2" && pwd)
+spectrum=$build/spectrum
+image=$build/spectrum-image
+cfg=$src/tests/windows/windows.json
+export SPECTRUM_STATE_DIR=$build/windows-state
+# VMMs from the base, relays from base + 65536 (lib/uid.h); sway as
+# nobody, a uid below every base, so it is no other suite's VMM.
+export SPECTRUM_VMM_UID_BASE=${SPECTRUM_VMM_UID_BASE:-1572864}
+sway_uid=65534
+export SPECTRUM_RUN_DIR
+SPECTRUM_RUN_DIR=$(mktemp -d /tmp/spectrum-win.XXXXXX)
+chmod 755 "$SPECTRUM_RUN_DIR"
+tmp=$(mktemp -d)
+sway_pid=
+rt=
+a_pid=
+b_pid=
+cleanup() {
+	if [ -n "${daemon_pid:-}" ]; then
+		"$spectrum" stop win-a --kill >/dev/null 2>&1
+		"$spectrum" stop win-c --kill >/dev/null 2>&1
+	fi
+	for p in $a_pid $b_pid ${daemon_pid:-}; do kill "$p" 2>/dev/null; done
+	for p in $a_pid $b_pid; do wait "$p" 2>/dev/null; done
+	[ -n "$sway_pid" ] && kill "$sway_pid" 2>/dev/null && wait "$sway_pid" 2>/dev/null
+	rm -rf "$tmp" "$SPECTRUM_RUN_DIR" "${rt:-}"
+}
+trap cleanup EXIT INT TERM
+
+. "$src/tests/tap.sh"
+
+# Debian's python3, which python3-pil is for (not another one first in PATH).
+py=/usr/bin/python3
+for tool in sway swaymsg grim waypipe $py; do
+	if ! command -v $tool >/dev/null; then
+		echo "1..0 # SKIP $tool is not installed (scripts/deps.sh)"
+		exit 0
+	fi
+done
+if [ "$(id -u)" != 0 ] || ! $py -c 'import PIL' 2>/dev/null; then
+	echo "1..0 # SKIP needs root and python3-pil"
+	exit 0
+fi
+
+setup() {
+	mkdir -p "$SPECTRUM_STATE_DIR"
+	bash "$src/scripts/guest-kernel.sh" x86_64 "$build/guest/spectrum-init" &&
+		"$image" build -n win-foot -p foot -p waypipe -p fonts-dejavu-core -p libc-bin \
+			-p dash -p coreutils
+}
+if ! setup >"$tmp/setup" 2>&1; then
+	echo "1..1"
+	echo "not ok 1 - set up the guest kernel and the graphical image"
+	sed 's/^/# /' "$tmp/setup"
+	exit 1
+fi
+
+# Refused before anything starts, in one line each: no compositor; a relay
+# that would run as root; a relative sway socket.
+refused() {
+	local want=$1
+	shift
+	env "$@" "$spectrum" run "$cfg" win-a --timeout 30 >"$tmp/out" 2>&1 </dev/null
+	[ $? != 0 ] && grep -q -- "$want" "$tmp/out" && [ "$(wc -l <"$tmp/out")" = 1 ]
+}
+check "no compositor: refused with the fix" \
+	refused "set SPECTRUM_WAYLAND_DISPLAY" -u WAYLAND_DISPLAY SPECTRUM_WAYLAND_DISPLAY=
+check "a display relay as root (SPECTRUM_VMM_UID_BASE=0): refused" \
+	refused "set SPECTRUM_VMM_UID_BASE to a uid" SPECTRUM_VMM_UID_BASE=0 \
+	SPECTRUM_WAYLAND_DISPLAY=/nonexistent/wayland-1
+check "a relative SPECTRUM_SWAYSOCK: refused" \
+	refused "is not an absolute socket path" SPECTRUM_WAYLAND_DISPLAY=/nonexistent/wayland-1 \
+	SPECTRUM_SWAYSOCK=sway.sock
+check "an unreachable compositor: refused, naming it" \
+	refused "the compositor /nonexistent/wayland-1" \
+	SPECTRUM_WAYLAND_DISPLAY=/nonexistent/wayland-1
+
+# The compositor, as a desktop user would run it.
+# Its runtime directory, as /run/user/UID: the relays reach it as its user.
+rt=$(mktemp -d /tmp/spectrum-win-rt.XXXXXX)
+chown "$sway_uid:$sway_uid" "$rt"
+cat >"$rt/config" <<'EOF'
+output HEADLESS-1 resolution 1024x768
+font pango:monospace 10
+default_border normal 2
+EOF
+as_sway() {
+	setpriv --reuid="$sway_uid" --regid="$sway_uid" --clear-groups \
+		env -i PATH=/usr/bin:/bin XDG_RUNTIME_DIR="$rt" WAYLAND_DISPLAY=wayland-1 \
+		SWAYSOCK="$swaysock" "$@"
+}
+swaysock=
+setpriv --reuid="$sway_uid" --regid="$sway_uid" --clear-groups \
+	env -i PATH=/usr/bin:/bin XDG_RUNTIME_DIR="$rt" WLR_BACKENDS=headless \
+	WLR_LIBINPUT_NO_DEVICES=1 WLR_RENDERER=pixman sway -c "$rt/config" >"$tmp/sway.log" 2>&1 &
+sway_pid=$!
+for _ in $(seq 100); do
+	swaysock=$(ls "$rt"/sway-ipc.*.sock 2>/dev/null | head -1)
+	[ -S "$rt/wayland-1" ] && [ -n "$swaysock" ] && break
+	sleep 0.1
+done
+cp "$tmp/sway.log" "$tmp/out" 2>/dev/null
+check "a headless sway runs as uid $sway_uid" [ -S "$rt/wayland-1" -a -n "$swaysock" ]
+export SPECTRUM_WAYLAND_DISPLAY=$rt/wayland-1 SPECTRUM_SWAYSOCK=$swaysock
+
+# The two instances: win-b once win-a's window is there, so that the
+# second window to map is known.
+tree() { as_sway swaymsg -r -t get_tree >"$tmp/tree.json" 2>/dev/null; }
+# "PID X Y WIDTH HEIGHT TITLE" of every window and its title bar, one a line.
+windows() {
+	$py - "$tmp/tree.json" <<'EOF'
+import json, sys
+def walk(n):
+    if n.get("pid") and n.get("type") in ("con", "floating_con"):
+        r = n["rect"]; d = n["deco_rect"]
+        print(n["pid"], r["x"], r["y"] - d["height"], d["width"], d["height"], n.get("name") or "")
+    for k in n.get("nodes", []) + n.get("floating_nodes", []):
+        walk(k)
+walk(json.load(open(sys.argv[1])))
+EOF
+}
+# wait_windows N PID: until N guest windows are mapped or PID has ended.
+wait_windows() {
+	for _ in $(seq 150); do
+		tree && [ "$(windows | grep -c ' hello$')" = "$1" ] && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.5
+	done
+	return 1
+}
+started=$(date +%s)
+"$spectrum" run "$cfg" win-a --timeout 150 >"$tmp/a.out" 2>&1 </dev/null &
+a_pid=$!
+wait_windows 1 "$a_pid"
+first=$(windows | awk '$NF == "hello" { print $1 }')
+first_s=$(($(date +%s) - started))
+"$spectrum" run "$cfg" win-b --timeout 150 >"$tmp/b.out" 2>&1 </dev/null &
+b_pid=$!
+wait_windows 2 "$b_pid"
+mapped=$(($(date +%s) - started))
+windows >"$tmp/windows"
+cp "$tmp/windows" "$tmp/out"
+{ cat "$tmp/a.out"; cat "$SPECTRUM_RUN_DIR/win-a/display.log"; } >>"$tmp/out" 2>/dev/null
+check "two guest windows are mapped (the first after ${first_s} s, both after ${mapped} s)" [ "$(grep -c ' hello$' "$tmp/windows")" = 2 ]
+
+$py - "$tmp/tree.json" "$first" >"$tmp/out" 2>&1 <<'EOF'
+import json, sys
+def walk(n):
+    yield n
+    for k in n.get("nodes", []) + n.get("floating_nodes", []):
+        yield from walk(k)
+focused = [n["pid"] for n in walk(json.load(open(sys.argv[1]))) if n.get("pid") and n.get("focused")]
+print(focused, "first mapped:", sys.argv[2])
+sys.exit(0 if focused in ([], [int(sys.argv[2] or 0)]) else 1)
+EOF
+# (sway focuses the first window of a workspace whatever the rule says)
+check "the second guest window did not take the focus from the first" [ $? = 0 ]
+
+# uid of a process, from /proc.
+uid_of() { awk '/^Uid:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+plan_uid() { "$spectrum" plan "$cfg" "$1" --json | $py -c "import json,sys; p=json.load(sys.stdin)[0]; print(p['$2']['$3'] if '$3' else p['$2'])"; }
+# Which window is whose: the host's word, the uid of the window's client.
+for i in a b; do
+	relay=$(plan_uid "win-$i" display relay_uid)
+	vmm=$(plan_uid "win-$i" vmm uid)
+	pid=
+	while read -r p _; do
+		[ "$(uid_of "$p")" = "$relay" ] && pid=$p
+	done <"$tmp/windows"
+	check "win-$i's window's client is its relay (uid $relay), not its VMM (uid $vmm)" \
+		[ -n "$pid" -a "$relay" != "$vmm" ]
+
+	check "win-$i's relay has no network (an empty namespace of its own)" \
+		[ -n "$pid" -a "$(readlink "/proc/$pid/ns/net")" != "$(readlink /proc/self/ns/net)" ]
+	eval "relay_$i=$pid"
+done
+
+# The screen: the guests' pixels, and each label's colour in its own
+# window's title bar, where the configuration says (the title bar is the
+# deco_rect's height above the window's rect), once the layout settled.
+sleep 1
+tree
+windows >"$tmp/windows"
+for i in a b; do
+	eval "pid=\${relay_$i:-none}"
+	sed -i "s/^$pid \(.*\) hello$/$pid \1 win-$i/" "$tmp/windows"
+done
+as_sway grim "$rt/shot.png" 2>"$tmp/out"
+cp "$rt/shot.png" "$build/windows-test.png" 2>/dev/null
+colours() {
+	$py - "$build/windows-test.png" "$tmp/windows" <<'EOF'
+import sys
+from PIL import Image
+img = Image.open(sys.argv[1]).convert("RGB")
+for line in open(sys.argv[2]):
+    pid, x, y, w, h, title = line.split(None, 5)
+    x, y, w, h = int(x), int(y), int(w), int(h)
+    bar = {img.getpixel((i, j)) for i in range(x, x + min(w, 120)) for j in range(y, y + h)}
+    print(title.strip(), " ".join("#%02x%02x%02x" % c for c in sorted(bar)))
+EOF
+}
+colours >"$tmp/colours" 2>&1
+cp "$tmp/colours" "$tmp/out"
+TAP_SHOW=3
+check "win-a's title bar carries its label colour #c00000" grep -q '^win-a .*#c00000' "$tmp/colours"
+check "win-b's title bar carries its label colour #0050c0" grep -q '^win-b .*#0050c0' "$tmp/colours"
+check "neither carries the other's" bash -c "! grep -q '^win-a .*#0050c0' '$tmp/colours' && ! grep -q '^win-b .*#c00000' '$tmp/colours'"
+$py - "$build/windows-test.png" >"$tmp/out" 2>&1 <<'EOF'
+import sys
+from PIL import Image
+img = Image.open(sys.argv[1]).convert("RGB")
+# foot's background (#111111 by default) fills most of each window.
+n = sum(1 for c in img.getdata() if c == (0x11, 0x11, 0x11))
+print(n)
+sys.exit(0 if n > 1024 * 768 // 2 else 1)
+EOF
+check "the screenshot shows the guests' pixels (foot's background)" [ $? = 0 ]
+
+# A relay that dies leaves no half-dead display: its VM is stopped, with
+# the reason.
+[ -n "${relay_a:-}" ] && kill -KILL "$relay_a"
+for _ in $(seq 60); do kill -0 "$a_pid" 2>/dev/null || break; sleep 0.5; done
+cp "$tmp/a.out" "$tmp/out"
+check "win-a's VM stops when its relay is killed" bash -c "! kill -0 $a_pid 2>/dev/null"
+check "and says why" grep -q "display relay was killed by signal 9" "$tmp/a.out"
+wait "$a_pid" 2>/dev/null
+a_pid=
+# Zombies hold nothing (sp_uid_check_free does not count them either).
+held() { ps -eo pid=,uid=,stat=,args= | awk -v u="$1" '$2 == u && $3 !~ /^Z/'; }
+held "$(plan_uid win-a display relay_uid)" >"$tmp/out"
+check "win-a's relay uid is free again" [ ! -s "$tmp/out" ]
+
+# win-b ends on its own (its command sleeps): cleanly, relay and all.
+wait "$b_pid"
+rc=$?
+b_pid=
+cp "$tmp/b.out" "$tmp/out"
+check "win-b ends with its application's status 0" [ "$rc" = 0 ]
+held "$(plan_uid win-b display relay_uid)" >"$tmp/out"
+check "win-b's relay uid is free again" [ ! -s "$tmp/out" ]
+
+# Under spectrumd: the relay starts with the instance and is watched with
+# it; one that dies leaves the instance failed, with the reason, in
+# `spectrum status`, its VM stopped.
+jqok() { jq -e "$@" >/dev/null; }
+start_daemon() {
+	"$build/spectrumd" -c "$cfg" >>"$tmp/daemon.log" 2>&1 &
+	daemon_pid=$!
+	for _ in $(seq 100); do "$spectrum" list >/dev/null 2>&1 && return 0; sleep 0.1; done
+	return 1
+}
+relay_uid=$(plan_uid win-a display relay_uid)
+# The pid of win-a's window's client, once it is mapped.
+relay_window() {
+	local p
+	pid=
+	for _ in $(seq 90); do
+		tree && windows >"$tmp/windows"
+		while read -r p _; do [ "$(uid_of "$p")" = "$relay_uid" ] && pid=$p; done <"$tmp/windows"
+		[ -n "$pid" ] && return 0
+		sleep 1
+	done
+	return 1
+}
+# Until win-a is failed (at most 40 s), its status in $tmp/out.
+until_failed() {
+	for _ in $(seq 80); do
+		"$spectrum" status win-a >"$tmp/out" 2>&1
+		grep -q "failed" "$tmp/out" && return 0
+		sleep 0.5
+	done
+	return 1
+}
+start_daemon
+"$spectrum" start win-a >"$tmp/out" 2>&1
+check "spectrumd starts win-a" [ $? = 0 ]
+relay_window
+check "its window's client is its relay" [ -n "$pid" ]
+"$spectrum" status win-a --json >"$tmp/out" 2>&1
+check "spectrum status names the relay's pid and uid" \
+	jqok ".display.relay_pid == ${pid:-0} and .display.relay_uid == $relay_uid" "$tmp/out"
+[ -n "$pid" ] && kill -KILL "$pid"
+until_failed
+check "a killed relay leaves win-a failed in spectrum status" grep -q "failed" "$tmp/out"
+check "with the reason" grep -q "display relay was killed by signal 9" "$tmp/out"
+held "$relay_uid" >"$tmp/out"
+check "and its relay uid free" [ ! -s "$tmp/out" ]
+
+# A restarted spectrumd adopts a VM and its relay: a relay that dies then
+# still leaves no VM running without its display, even one whose
+# application outlives its window (win-c's shell sleeps on).
+relay_uid=$(plan_uid win-c display relay_uid)
+"$spectrum" start win-c >"$tmp/out" 2>&1
+relay_window
+kill -KILL "$daemon_pid"
+wait "$daemon_pid" 2>/dev/null
+start_daemon
+"$spectrum" status win-c --json >"$tmp/out" 2>&1
+check "a restarted spectrumd adopts win-c and its relay" \
+	jqok ".adopted and .display.relay_pid == ${pid:-0}" "$tmp/out"
+[ -n "$pid" ] && kill -KILL "$pid"
+for _ in $(seq 80); do
+	"$spectrum" status win-c >"$tmp/out" 2>&1
+	grep -q "failed" "$tmp/out" && break
+	sleep 0.5
+done
+check "its VM, left without a display, is stopped: win-c failed" grep -q "failed" "$tmp/out"
+check "with the reason" grep -q "display relay ended and the VM kept running" "$tmp/out"
+held "$relay_uid" >"$tmp/out"
+check "and its relay uid free" [ ! -s "$tmp/out" ]
+"$spectrum" stop win-a --kill >/dev/null 2>&1
+"$spectrum" stop win-c --kill >/dev/null 2>&1
+kill "$daemon_pid"
+wait "$daemon_pid" 2>/dev/null
+daemon_pid=
+
+cp "$tmp/daemon.log" "$build/windows-daemon.log" 2>/dev/null
+
+# No grant, no channel.
+"$spectrum" plan "$cfg" no-display --argv >"$tmp/out" 2>&1
+check "an instance without a display grant has no display port" \
+	bash -c "! grep -q spectrum.wayland '$tmp/out'"
+
+echo "# run time $(($(date +%s) - started)) s from the first start"
+tap_end
