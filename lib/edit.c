@@ -80,7 +80,7 @@ static const char *const sp_order_res[] = {"type",    "size", "fs",   "path",	 "
 					   "product", "bus",  "port", "address", NULL};
 static const char *const sp_order_inst[] = {"application", "applications", "bindings",	"memory",
 					    "vcpus",	   "hypervisor",   "shareRoot", "autostart",
-					    "restart",	   "disposable",   NULL};
+					    "restart",	   "disposable",   "display",	NULL};
 static const char *const sp_order_bind[] = {"path", "mode", NULL};
 
 /* A copy of obj with the known keys first, in `order`, then the rest as

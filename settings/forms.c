@@ -296,6 +296,40 @@ static GtkWidget *ss_flag_toggle(struct ss_form *f, const char *label, const cha
 	return t;
 }
 
+/* The display grant: pressed adds "display": {} (the defaults), off
+ * removes it with its keys; the form is rebuilt to show or hide them. */
+static void ss_display_toggled(GtkToggleButton *t, gpointer p)
+{
+	struct ss_bind *b = g_object_get_data(G_OBJECT(t), "ss-bind");
+
+	if (b->s->building)
+		return;
+	ss_set(b->s, b->place, gtk_toggle_button_get_active(t) ? json_object() : NULL, true);
+}
+
+static void ss_display_rows(struct ss_form *f)
+{
+	char place[160];
+	GtkWidget *t = gtk_toggle_button_new_with_label("Windows on the desktop");
+
+	snprintf(place, sizeof(place), "%s.display", f->ent);
+	bool granted = sp_edit_get(f->s->doc, place) != NULL;
+	ss_bind_new(f->s, t, place, SS_STR);
+	gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(t), granted);
+	gtk_widget_set_tooltip_text(t,
+				    "Pressed: the instance may show windows on the host's desktop, "
+				    "each labelled with its name");
+	ss_a11y_label(t, "Display");
+	g_signal_connect(t, "toggled", G_CALLBACK(ss_display_toggled), NULL);
+	gtk_widget_set_halign(t, GTK_ALIGN_START);
+	ss_row(f, "Display", t, NULL);
+	if (!granted)
+		return;
+	/* The label's colour: "#rrggbb"; the checker says so otherwise. */
+	ss_entry(f, "Label colour", "display.label.color", SS_STR,
+		 "#rrggbb; empty: a colour chosen from the name");
+}
+
 /* A drop-down of `labels`; choosing i sets values[i] (NULL removes). */
 static GtkWidget *ss_choice(struct ss_form *f, const char *label, const char *key,
 			    const char *const *labels, const char *const *values)
@@ -751,6 +785,7 @@ static void ss_inst_form(struct ss_form *f)
 			       "Pressed: each start writes its volumes to a throwaway layer, "
 			       "removed when it stops"));
 	ss_row(f, "", flags, NULL);
+	ss_display_rows(f);
 
 	ss_heading(f, "Bindings");
 	snprintf(place, sizeof(place), "%s.bindings", f->ent);

@@ -363,6 +363,15 @@ def step_daemon(path, shot):
     # Disposable: a toggle (saved as "disposable": true; run.sh asks
     # spectrum plan --json).
     say(press("toggle button|push button", "Disposable", "Instances"), "press Disposable on %s" % name)
+    # Display: granted, with a label colour; a wrong one is refused at
+    # its field in the checker's words.
+    say(press("toggle button|push button", "Display", "Instances"), "press Display (windows on the desktop)")
+    say(type_into("Label colour", "c00000"), "type the label colour c00000")
+    say(wait_for(lambda: labels_with("is not a colour"), "the colour error", 10) is not None,
+        "the checker refuses it next to the field")
+    say(type_into("Label colour", "#c00000"), "type #c00000")
+    say(wait_for(lambda: not labels_with("is not a colour"), "the colour error to go", 10) is not None,
+        "the error goes")
     ctrl("s")
     say(wait_for(lambda: "Saved" in status(), "Saved", 10) is not None, "save it: " + status())
     # Generations: listed, and a rollback to the previous one after its

@@ -206,6 +206,10 @@ if [[ $(id -u) -eq 0 ]] && command -v unshare >/dev/null; then
 	"$spectrum" plan --json "$tmp/daemon.json" >"$tmp/plan.json" 2>"$tmp/out"
 	jq -e '.[] | select(.instance == "a") | .disposable == true' "$tmp/plan.json" >/dev/null 2>&1
 	check "  and spectrum plan --json agrees" test $? -eq 0
+	jq -e '.instances.a.display == {"label": {"color": "#c00000"}}' "$tmp/daemon.json" >/dev/null 2>&1
+	check "Display and its label colour saved: \"display\": {\"label\": {\"color\": \"#c00000\"}}" test $? -eq 0
+	jq -e '.[] | select(.instance == "a") | .display.color == "#c00000"' "$tmp/plan.json" >/dev/null 2>&1
+	check "  and spectrum plan --json has the colour" test $? -eq 0
 else
 	echo "ok $((n + 1)) # SKIP the running view needs root (spectrumd)"
 	n=$((n + 1))
