@@ -97,7 +97,8 @@ struct sd {
 	const char *file;	  /* what SIGHUP reads again */
 	struct sp_gen_store gens; /* STATE/generations and STATE/store */
 	unsigned generation;	  /* the current one */
-	unsigned epoch;		  /* bumped whenever the table of VMs is replaced */
+	unsigned epoch;		  /* bumped when the table of VMs is replaced or a
+				   * VM's descriptors are made anew */
 	bool hup;
 	struct sp_host host;
 	struct sd_vm *vms;

@@ -165,7 +165,10 @@ static void sd_loop(struct sd *d)
 			sd_signal(d);
 		sd_server_pending(d, fds + 2, sp_now_ms());
 		/* A switch served just now replaced the table that owner[]
-		 * points into: its VMs' events are polled again next turn. */
+		 * points into, or a VM started (a restart, inside its old
+		 * self's exit event) and its new descriptors may reuse numbers
+		 * polled here: the rest is polled again next turn (poll is
+		 * level-triggered, so nothing is lost). */
 		for (size_t i = 2 + np; i < n && epoch == d->epoch; i++)
 			if (fds[i].revents)
 				sd_vm_ready_fd(d, owner[i], fds[i].fd);

@@ -109,6 +109,10 @@ static int sd_act_start(struct sd *d, struct sd_vm *vm)
 	}
 	if (sd_rules_check(d, vm, &vm->refusal) < 0)
 		return -1;
+	/* The new VM's descriptors may take the numbers its predecessor's
+	 * had (a restart starts it inside the old one's exit event): the
+	 * loop must not hand this turn's poll results to them. */
+	d->epoch++;
 	vm->console_from = sd_console_size(vm);
 	sp_vm_init(&vm->core, vm->plan);
 	if (sp_vm_start(&vm->core, &o, &vm->refusal) < 0)
