@@ -88,7 +88,9 @@ static int sp_qemu_machine(struct sp_qemu *q, struct sp_err *err)
 		break;
 	case SP_ARCH_PPC64LE:
 		/* QEMU 7.2 has no virtio-pmem on pseries (and Debian's ppc64el
-		 * kernel no DAX), so a shared root cannot be offered. */
+		 * kernel no DAX); its spapr-nvdimm works with Spectrum's kernel
+		 * (PAPR SCM) only once the image carries namespace labels, so a
+		 * shared root cannot be offered yet. */
 		if (p->root.shared) {
 		/* The pmem backend opens the image by path: root images are
 		 * world-readable, so an unprivileged VMM can. */
