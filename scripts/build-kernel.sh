@@ -3,7 +3,6 @@
 #
 # build-kernel.sh ARCH [INIT_BINARY]
 # build-kernel.sh --config-only ARCH OUT_DIR
-# build-kernel.sh --print-stamp ARCH
 #
 # Builds Spectrum's own guest kernel for ARCH (x86_64 | ppc64le) from
 # Debian's linux-source-6.1 package (/usr/src/linux-source-6.1.tar.xz),
@@ -41,8 +40,7 @@
 #
 # Environment: SPECTRUM_STATE_DIR, SPECTRUM_KERNEL_SOURCE (the tarball),
 # SPECTRUM_KERNEL_CONFIG_DIR (the fragments and required.txt, default
-# kernel/ of this tree: tests use another), SPECTRUM_KERNEL_TREE (with
-# --config-only: an unpacked source tree to configure), SPECTRUM_KERNEL_JOBS,
+# kernel/ of this tree: tests use another), SPECTRUM_KERNEL_JOBS,
 # SOURCE_DATE_EPOCH (initramfs mtimes, default 0), TMPDIR.
 set -Eeuo pipefail
 export LC_ALL=C
@@ -109,22 +107,15 @@ run() {
 usage() {
 	echo "usage: build-kernel.sh x86_64|ppc64le [INIT_BINARY]" >&2
 	echo "       build-kernel.sh --config-only x86_64|ppc64le OUT_DIR" >&2
-	echo "       build-kernel.sh --print-stamp x86_64|ppc64le" >&2
 	exit 2
 }
 
 config_only=
-print_stamp=0
 if [[ ${1:-} == --config-only ]]; then
 	[[ $# -eq 3 ]] || usage
 	config_only=$3
 	shift
 	set -- "$1"
-elif [[ ${1:-} == --print-stamp ]]; then
-	# What the cache is keyed on, to see why a kernel is (not) rebuilt.
-	[[ $# -eq 2 ]] || usage
-	print_stamp=1
-	shift
 fi
 [[ $# -ge 1 && $# -le 2 ]] || usage
 arch=$1
@@ -214,17 +205,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/spectrum-kbuild.XXXXXX" 2>/dev/null) ||
 	die "cannot create a temporary directory in ${TMPDIR:-/tmp}"
 
 if [[ -n $config_only ]]; then
-	# A tree unpacked once serves several checks (tests/kernel.sh); a
-	# kernel is always built from a fresh unpacking.
-	tree=${SPECTRUM_KERNEL_TREE:-}
-	if [[ -z $tree ]]; then
-		tree=$work/src
-		unpack "$tree"
-	fi
-	[[ -f $tree/Makefile && -x $tree/scripts/kconfig/merge_config.sh ]] ||
-		die "SPECTRUM_KERNEL_TREE=$tree is not a kernel source tree"
+	unpack "$work/src"
 	mkdir -p -- "$config_only"
-	configure "$tree" "$work/out"
+	configure "$work/src" "$work/out"
 	cp -- "$work/out/.config" "$config_only/config"
 	say "$arch: wrote $config_only/config"
 	exit 0
@@ -261,10 +244,6 @@ stamp_text=$(
 	done
 	printf 'cc %s\n' "$cc_version"
 )
-if ((print_stamp)); then
-	printf '%s\n' "$stamp_text"
-	exit 0
-fi
 
 if [[ -f $stamp && -f $out_dir/vmlinux && -f $out_dir/config && -f $out_dir/version &&
 	$(<"$stamp") == "$stamp_text" ]]; then

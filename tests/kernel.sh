@@ -46,17 +46,6 @@ if [ "$double" = 1 ]; then
 fi
 state=$1
 
-# One unpacking of the source for the configuration checks (xz is most of
-# their time).
-mkdir -p "$tmp/tree"
-if ! nice -n 19 tar -xf "${SPECTRUM_KERNEL_SOURCE:-/usr/src/linux-source-6.1.tar.xz}" -C "$tmp/tree" \
-	--strip-components=1 2>"$tmp/out"; then
-	not_ok "unpack the kernel source (apt-get install linux-source-6.1)"
-	sed 's/^/# /' "$tmp/out"
-	tap_end
-	exit 1
-fi
-export SPECTRUM_KERNEL_TREE=$tmp/tree
 # The tree's configuration, each architecture: tinyconfig + fragments +
 # olddefconfig satisfies kernel/required.txt.
 for arch in x86_64 ppc64le; do
