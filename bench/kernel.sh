@@ -9,7 +9,7 @@
 #           median of the paired ratios with their spread;
 #   memory  the smallest guest RAM (MiB) each kernel boots the application
 #           in BOOTS times out of BOOTS, from a minimal QEMU command line
-#           (spectrum refuses less than 96M), searching down in 8 MiB steps.
+#           (spectrum refuses less than 96M), found by bisection to 8 MiB.
 #
 #   bash bench/kernel.sh [RUNS] [BOOTS] [ARCH...]   (defaults 7, 5, x86_64 ppc64le)
 #
@@ -35,10 +35,10 @@ need_image
 cat >"$tmp/kernel.json" <<'JSON'
 {"version": 1,
  "applications": {
-   "hello-x86_64": {"image": "test-x86", "command": ["/bin/sh", "-c", "echo spectrum-bench-marker"], "memory": "128M"},
+   "hello-x86-64": {"image": "test-x86", "command": ["/bin/sh", "-c", "echo spectrum-bench-marker"], "memory": "128M"},
    "hello-ppc64le": {"image": "test-ppc64le", "arch": "ppc64le", "command": ["/bin/sh", "-c", "echo spectrum-bench-marker"], "memory": "256M"}},
  "instances": {
-   "hello-x86_64": {"application": "hello-x86_64"},
+   "hello-x86-64": {"application": "hello-x86-64"},
    "hello-ppc64le": {"application": "hello-ppc64le"}}}
 JSON
 
@@ -48,7 +48,7 @@ floor() {
 	local arch=$1 kdir=$2 mib=$3 initrd=$tmp/initrd-$arch-${2##*/}.img
 	if [[ ! -f $initrd ]]; then
 		mkdir -p "$tmp/cfg/spectrum"
-		build/spectrum plan "$tmp/kernel.json" "hello-$arch" --guest 2>/dev/null |
+		build/spectrum plan "$tmp/kernel.json" "hello-${arch/_/-}" --guest 2>/dev/null |
 			grep -v '^#' >"$tmp/cfg/spectrum/config"
 		cp "$kdir/initrd.img" "$initrd"
 		truncate -s %4 "$initrd"
@@ -85,18 +85,20 @@ boots_in() {
 	done
 }
 
-# min_memory ARCH KERNEL_DIR: the smallest MiB, in 8 MiB steps down from 256.
+# min_memory ARCH KERNEL_DIR: the smallest MiB (to 8 MiB) that boots BOOTS
+# times out of BOOTS, by bisection between 16 (assumed too small) and 512.
 min_memory() {
-	local m=256 ok=
-	while ((m >= 24)); do
-		if boots_in "$1" "$2" "$m"; then
-			ok=$m
-			m=$((m - 8))
+	local lo=16 hi=512 mid
+	boots_in "$1" "$2" "$hi" || { echo "none"; return; }
+	while ((hi - lo > 8)); do
+		mid=$(((lo + hi) / 2 / 8 * 8))
+		if boots_in "$1" "$2" "$mid"; then
+			hi=$mid
 		else
-			break
+			lo=$mid
 		fi
 	done
-	echo "${ok:-none}"
+	echo "$hi"
 }
 
 tsc=$(build/spectrum plan bench/bench.json hello --argv 2>/dev/null | grep -o 'tsc_early_khz=[0-9]*' || true)
@@ -113,8 +115,8 @@ for arch in "${arches[@]}"; do
 		[[ -f $d/vmlinux ]] || { echo "bench: no $d/vmlinux (SPECTRUM_KERNEL=spectrum scripts/setup.sh)" >&2; exit 1; }
 	done
 	alternate "$runs" "$tmp/ours.ms" "$tmp/debian.ms" \
-		env SPECTRUM_KERNEL=spectrum build/spectrum run "$tmp/kernel.json" "hello-$arch" --timeout 180 -- \
-		env SPECTRUM_KERNEL=debian build/spectrum run "$tmp/kernel.json" "hello-$arch" --timeout 180
+		env SPECTRUM_KERNEL=spectrum build/spectrum run "$tmp/kernel.json" "hello-${arch/_/-}" --timeout 180 -- \
+		env SPECTRUM_KERNEL=debian build/spectrum run "$tmp/kernel.json" "hello-${arch/_/-}" --timeout 180
 	echo "$arch: spectrum run to the first line, median of $runs (TCG):"
 	echo "  Spectrum's kernel  $(median <"$tmp/ours.ms") ms   [$(tr '\n' ' ' <"$tmp/ours.ms")]"
 	echo "  Debian's kernel    $(median <"$tmp/debian.ms") ms   [$(tr '\n' ' ' <"$tmp/debian.ms")]"
