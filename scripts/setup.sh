@@ -6,8 +6,8 @@
 # initramfs for x86_64 and ppc64le under $SPECTRUM_STATE_DIR
 # (/var/lib/spectrum by default).  Idempotent: a second run takes seconds.
 # With SPECTRUM_KERNEL=spectrum it also builds Spectrum's own kernels
-# (scripts/build-kernel.sh: the first time, about NN minutes for both on
-# 2 cores; cached after).
+# (scripts/build-kernel.sh: the first time about 7 minutes each on two idle
+# cores, 38 on a loaded machine; cached after).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
