@@ -120,6 +120,12 @@ static void sp_qemu_cpu(struct sp_qemu *q)
 		sp_argv_opt(q->a, "-cpu", "POWER9");
 	else if (p->arch == SP_ARCH_AARCH64)
 		sp_argv_opt(q->a, "-cpu", "max");
+	else if (p->kernel_kind == SP_KERNEL_SPECTRUM)
+		/* ARAT: the local APIC timer keeps running when the CPU
+		 * idles.  Without it the kernel needs a broadcast timer
+		 * (HPET, which microvm lacks) to stop the tick, and an idle
+		 * guest wakes its VMM 100 times a second. */
+		sp_argv_opt(q->a, "-cpu", "qemu64,+arat");
 }
 
 /* x86 q35 needs the memory hot-plug window virtio-pmem lives in. */
