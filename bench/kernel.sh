@@ -85,13 +85,16 @@ boots_in() {
 	done
 }
 
-# min_memory ARCH KERNEL_DIR: the smallest MiB (to 8 MiB) that boots BOOTS
-# times out of BOOTS, by bisection between 16 (assumed too small) and 512.
+# min_memory ARCH KERNEL_DIR: the smallest MiB that boots BOOTS times out of
+# BOOTS, by bisection between 16 (assumed too small) and 512, to 8 MiB
+# (x86_64) or 256 MiB (ppc64le: pseries gives RAM in 256 MiB blocks and
+# refuses other sizes).
 min_memory() {
-	local lo=16 hi=512 mid
+	local lo=16 hi=512 mid step=8
+	[[ $1 == ppc64le ]] && lo=0 step=256
 	boots_in "$1" "$2" "$hi" || { echo "none"; return; }
-	while ((hi - lo > 8)); do
-		mid=$(((lo + hi) / 2 / 8 * 8))
+	while ((hi - lo > step)); do
+		mid=$(((lo + hi) / 2 / step * step))
 		if boots_in "$1" "$2" "$mid"; then
 			hi=$mid
 		else
