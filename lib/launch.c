@@ -240,9 +240,10 @@ static int sp_launch_checks(const struct sp_plan *p, struct sp_err *err)
 		return -1;
 	}
 	if (p->kernel_kind == SP_KERNEL_SPECTRUM)
-		snprintf(arch_fix, sizeof(arch_fix),
-			 "build Spectrum's guest kernel with SPECTRUM_KERNEL=spectrum scripts/setup.sh (scripts/build-kernel.sh %s), or set SPECTRUM_KERNEL=debian",
-			 sp_arch_name(p->arch));
+		snprintf(
+			arch_fix, sizeof(arch_fix),
+			"build Spectrum's guest kernel with SPECTRUM_KERNEL=spectrum scripts/setup.sh (scripts/build-kernel.sh %s), or set SPECTRUM_KERNEL=debian",
+			sp_arch_name(p->arch));
 	else
 		snprintf(arch_fix, sizeof(arch_fix),
 			 "install the guest kernel with scripts/guest-kernel.sh %s",

@@ -270,8 +270,10 @@ static char *sp_plan_cmdline(struct sp_arena *a, const struct sp_plan *p)
 	 * touch a 32-64 MiB bounce buffer that no device here needs: virtio
 	 * and xHCI address all memory.  A passed-through PCI device may have
 	 * a 32-bit DMA mask, so then the kernel decides. */
-	const char *tlb = p->kernel_kind == SP_KERNEL_SPECTRUM && p->arch == SP_ARCH_X86_64 &&
-			  p->npci == 0 ? " swiotlb=noforce" : "";
+	const char *tlb =
+		p->kernel_kind == SP_KERNEL_SPECTRUM && p->arch == SP_ARCH_X86_64 && p->npci == 0 ?
+			" swiotlb=noforce" :
+			"";
 	/* tsc=reliable (Spectrum's kernel under TCG): microvm has no HPET or
 	 * ACPI PM timer to check the TSC against, so the clocksource watchdog
 	 * falls back to jiffies, which needs the periodic tick, and an idle
@@ -280,8 +282,8 @@ static char *sp_plan_cmdline(struct sp_arena *a, const struct sp_plan *p)
 	const char *tsc = p->kernel_kind == SP_KERNEL_SPECTRUM ? " tsc=reliable" : "";
 
 	if (p->arch == SP_ARCH_X86_64 && p->accel == SP_ACCEL_TCG && p->tsc_khz)
-		return sp_arena_printf(a, "loglevel=3 panic=-1 tsc_early_khz=%u%s%s", p->tsc_khz, tsc,
-				       tlb);
+		return sp_arena_printf(a, "loglevel=3 panic=-1 tsc_early_khz=%u%s%s", p->tsc_khz,
+				       tsc, tlb);
 	return sp_arena_printf(a, "loglevel=3 panic=-1%s", tlb);
 }
 
