@@ -29,3 +29,44 @@ need_image() {
 			-d tests/vm/root >/dev/null
 	fi
 }
+
+# paired A_FILE B_FILE: the ratios A[i] / B[i] of two runs measured in
+# alternation (line i of each is one pair), as "median (min-max, n pairs)".
+# Pairs cancel out the machine's slow drifts (other users' load) that make
+# two unpaired medians wander; the spread says how far to trust it.
+paired() {
+	paste -d ' ' "$1" "$2" | awk '$2 > 0 { print $1 / $2 }' | sort -g |
+		awk '{ r[NR] = $1 } END {
+			if (NR == 0) { print "no pairs"; exit }
+			m = (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
+			printf "%.2f (%.2f-%.2f, %d pairs)\n", m, r[1], r[NR], NR }'
+}
+
+# alternate RUNS A_OUT B_OUT CMD_A -- CMD_B: one warm-up of each (not
+# counted: caches, first-use costs), then RUNS pairs, the side that goes
+# first swapping every pair (ABBA) so neither always runs on a warmer
+# machine; each side's milliseconds to $marker, one a line.
+alternate() {
+	local runs=$1 a_out=$2 b_out=$3 i
+	shift 3
+	local -a a=() b=()
+	while [[ $1 != -- ]]; do
+		a+=("$1")
+		shift
+	done
+	shift
+	b=("$@")
+	time_to_marker "${a[@]}" >/dev/null
+	time_to_marker "${b[@]}" >/dev/null
+	: >"$a_out"
+	: >"$b_out"
+	for ((i = 1; i <= runs; i++)); do
+		if ((i % 2)); then
+			time_to_marker "${a[@]}" >>"$a_out"
+			time_to_marker "${b[@]}" >>"$b_out"
+		else
+			time_to_marker "${b[@]}" >>"$b_out"
+			time_to_marker "${a[@]}" >>"$a_out"
+		fi
+	done
+}

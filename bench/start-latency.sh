@@ -3,8 +3,10 @@
 #
 # Start latency: the time from `spectrum run` to the application's first
 # line of output, against the floor, a hand-written minimal QEMU command
-# line booting the same kernel, initramfs and root image.  The two are
-# alternated in one run; prints each median and their ratio.
+# line booting the same kernel, initramfs and root image.  After one
+# warm-up of each, the two are alternated (the first side swapping every
+# pair); prints each median and the median of the paired ratios with
+# their spread.
 #
 #   bash bench/start-latency.sh [RUNS]      (default 7; needs scripts/setup.sh first)
 set -euo pipefail
@@ -41,16 +43,12 @@ floor=(qemu-system-x86_64 -M microvm -accel tcg -m 128 -smp 1 -nodefaults -no-us
 	-device virtserialport,chardev=ctl,name=spectrum.control)
 
 
-: >"$tmp/spectrum.ms"
-: >"$tmp/floor.ms"
-for ((i = 1; i <= runs; i++)); do
-	time_to_marker build/spectrum run $cfg hello --timeout 120 >>"$tmp/spectrum.ms"
-	time_to_marker "${floor[@]}" >>"$tmp/floor.ms"
-done
+alternate "$runs" "$tmp/spectrum.ms" "$tmp/floor.ms" \
+	build/spectrum run $cfg hello --timeout 120 -- "${floor[@]}"
 s=$(median <"$tmp/spectrum.ms")
 f=$(median <"$tmp/floor.ms")
 accel=$(build/spectrum plan $cfg hello 2>/dev/null | sed -n 's/.*(x86_64, \([a-z]*\)).*/\1/p')
 echo "start latency to the application's first line, median of $runs ($accel):"
 echo "  spectrum run       $s ms   [$(tr '\n' ' ' <"$tmp/spectrum.ms")]"
 echo "  minimal qemu       $f ms   [$(tr '\n' ' ' <"$tmp/floor.ms")]"
-awk -v s="$s" -v f="$f" 'BEGIN {printf "  ratio              %.2f\n", s / f}'
+echo "  ratio              $(paired "$tmp/spectrum.ms" "$tmp/floor.ms")   (median of paired ratios)"

@@ -93,7 +93,9 @@ static int sp_qemu_machine(struct sp_qemu *q, struct sp_err *err)
 		break;
 	case SP_ARCH_PPC64LE:
 		/* QEMU 7.2 has no virtio-pmem on pseries (and Debian's ppc64el
-		 * kernel no DAX), so a shared root cannot be offered. */
+		 * kernel no DAX); its spapr-nvdimm works with Spectrum's kernel
+		 * (PAPR SCM) only once the image carries namespace labels, so a
+		 * shared root cannot be offered yet. */
 		if (p->root.shared) {
 		/* The pmem backend opens the image by path: root images are
 		 * world-readable, so an unprivileged VMM can. */
@@ -123,6 +125,12 @@ static void sp_qemu_cpu(struct sp_qemu *q)
 		sp_argv_opt(q->a, "-cpu", "POWER9");
 	else if (p->arch == SP_ARCH_AARCH64)
 		sp_argv_opt(q->a, "-cpu", "max");
+	else if (p->kernel_kind == SP_KERNEL_SPECTRUM)
+		/* ARAT: the local APIC timer keeps running when the CPU
+		 * idles.  Without it the kernel needs a broadcast timer
+		 * (HPET, which microvm lacks) to stop the tick, and an idle
+		 * guest wakes its VMM 100 times a second. */
+		sp_argv_opt(q->a, "-cpu", "qemu64,+arat");
 }
 
 /* x86 q35 needs the memory hot-plug window virtio-pmem lives in. */

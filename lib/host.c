@@ -19,6 +19,22 @@ const char *sp_accel_name(enum sp_accel a)
 	return a == SP_ACCEL_KVM ? "kvm" : "tcg";
 }
 
+const char *sp_kernel_name(enum sp_kernel k)
+{
+	return k == SP_KERNEL_SPECTRUM ? "spectrum" : "debian";
+}
+
+int sp_kernel_parse(const char *s, enum sp_kernel *out)
+{
+	if (strcmp(s, "debian") == 0)
+		*out = SP_KERNEL_DEBIAN;
+	else if (strcmp(s, "spectrum") == 0)
+		*out = SP_KERNEL_SPECTRUM;
+	else
+		return -1;
+	return 0;
+}
+
 /* true if /proc/cpuinfo has a "flags" line with `flag` as a word. */
 static bool sp_cpu_flag(const char *flag)
 {
@@ -96,6 +112,7 @@ int sp_host_detect(struct sp_host *host, struct sp_err *err)
 	struct utsname u;
 	const char *accel = getenv("SPECTRUM_ACCEL");
 	const char *tsc = getenv("SPECTRUM_TSC_KHZ");
+	const char *kernel = getenv("SPECTRUM_KERNEL");
 
 	memset(host, 0, sizeof(*host));
 	if (uname(&u) < 0) {
@@ -131,6 +148,12 @@ int sp_host_detect(struct sp_host *host, struct sp_err *err)
 		host->tsc_khz = (uint32_t)v;
 	} else {
 		host->tsc_khz = sp_tsc_khz();
+	}
+	if (kernel && *kernel && sp_kernel_parse(kernel, &host->kernel) < 0) {
+		sp_err_set(err,
+			   "SPECTRUM_KERNEL=\"%s\" is not a guest kernel; use debian or spectrum",
+			   kernel);
+		return -1;
 	}
 	host->vmm_uid_base = geteuid() == 0 ? 524288 : 0;
 	if (getenv("SPECTRUM_VMM_UID_BASE") && *getenv("SPECTRUM_VMM_UID_BASE")) {

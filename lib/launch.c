@@ -239,8 +239,15 @@ static int sp_launch_checks(const struct sp_plan *p, struct sp_err *err)
 			be->name, p->instance);
 		return -1;
 	}
-	snprintf(arch_fix, sizeof(arch_fix),
-		 "install the guest kernel with scripts/guest-kernel.sh %s", sp_arch_name(p->arch));
+	if (p->kernel_kind == SP_KERNEL_SPECTRUM)
+		snprintf(
+			arch_fix, sizeof(arch_fix),
+			"build Spectrum's guest kernel with SPECTRUM_KERNEL=spectrum scripts/setup.sh (scripts/build-kernel.sh %s), or set SPECTRUM_KERNEL=debian",
+			sp_arch_name(p->arch));
+	else
+		snprintf(arch_fix, sizeof(arch_fix),
+			 "install the guest kernel with scripts/guest-kernel.sh %s",
+			 sp_arch_name(p->arch));
 	if (sp_need_file("guest kernel", p->kernel, "a kernel", arch_fix, err) < 0 ||
 	    sp_need_file("base initramfs", p->base_initrd, "an initramfs", arch_fix, err) < 0 ||
 	    sp_need_file("root image", p->root.image, "an erofs image",

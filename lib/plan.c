@@ -303,9 +303,26 @@ static char *sp_plan_cmdline(struct sp_arena *a, const struct sp_plan *p)
 	 * that into an exit the host sees, instead of a hung VM. */
 	/* loglevel=3: only critical kernel messages (a panic) share the
 	 * console with the application's output. */
+	/* swiotlb=noforce (Spectrum's kernel on x86): a memory hot-plug
+	 * window above 4 GiB (shareRoot on q35) makes the kernel reserve and
+	 * touch a 32-64 MiB bounce buffer that no device here needs: virtio
+	 * and xHCI address all memory.  A passed-through PCI device may have
+	 * a 32-bit DMA mask, so then the kernel decides. */
+	const char *tlb =
+		p->kernel_kind == SP_KERNEL_SPECTRUM && p->arch == SP_ARCH_X86_64 && p->npci == 0 ?
+			" swiotlb=noforce" :
+			"";
+	/* tsc=reliable (Spectrum's kernel under TCG): microvm has no HPET or
+	 * ACPI PM timer to check the TSC against, so the clocksource watchdog
+	 * falls back to jiffies, which needs the periodic tick, and an idle
+	 * guest then wakes its VMM 100 times a second.  TCG's TSC follows the
+	 * host's clock, so it is reliable. */
+	const char *tsc = p->kernel_kind == SP_KERNEL_SPECTRUM ? " tsc=reliable" : "";
+
 	if (p->arch == SP_ARCH_X86_64 && p->accel == SP_ACCEL_TCG && p->tsc_khz)
-		return sp_arena_printf(a, "loglevel=3 panic=-1 tsc_early_khz=%u", p->tsc_khz);
-	return sp_arena_strdup(a, "loglevel=3 panic=-1");
+		return sp_arena_printf(a, "loglevel=3 panic=-1 tsc_early_khz=%u%s%s", p->tsc_khz,
+				       tsc, tlb);
+	return sp_arena_printf(a, "loglevel=3 panic=-1%s", tlb);
 }
 
 static int sp_plan_sockets(struct sp_arena *a, struct sp_plan *p, const struct sp_host *host,
@@ -402,10 +419,13 @@ static int sp_plan_one(struct sp_arena *a, struct sp_plan *p, const struct sp_co
 	p->memory_mib = inst->memory >> 20;
 	p->vcpus = inst->vcpus;
 	p->tsc_khz = p->arch == SP_ARCH_X86_64 && p->accel == SP_ACCEL_TCG ? host->tsc_khz : 0;
-	p->kernel = sp_arena_printf(a, "%s/kernels/%s/vmlinux", host->state_dir, sp_arch_name(p->arch));
-	p->base_initrd = sp_arena_printf(a, "%s/kernels/%s/initrd.img", host->state_dir,
+	p->kernel_kind = host->kernel;
+	p->kernel = sp_arena_printf(a, "%s/kernels/%s%s/vmlinux", host->state_dir,
+				    p->kernel_kind == SP_KERNEL_SPECTRUM ? "spectrum-" : "",
+				    sp_arch_name(p->arch));
+	p->base_initrd = sp_arena_printf(a, "%s/kernels/%s%s/initrd.img", host->state_dir,
+					 p->kernel_kind == SP_KERNEL_SPECTRUM ? "spectrum-" : "",
 					 sp_arch_name(p->arch));
-	p->cmdline = sp_plan_cmdline(a, p);
 	p->root.image = sp_root_image(a, cfg, app, host);
 	p->root.shared = inst->share_root;
 	/* The pmem mapping must be exactly the file's size; an image that is
@@ -416,6 +436,7 @@ static int sp_plan_one(struct sp_arena *a, struct sp_plan *p, const struct sp_co
 	if (sp_plan_bindings(a, p, cfg, inst, host, err) < 0 ||
 	    sp_plan_sockets(a, p, host, err) < 0)
 		return -1;
+	p->cmdline = sp_plan_cmdline(a, p); /* after the bindings: it depends on them */
 	sp_plan_display(a, p, inst);
 	return inst->disposable ? sp_plan_disposable(a, p, err) : 0;
 }

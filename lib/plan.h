@@ -21,6 +21,20 @@ enum sp_accel {
 };
 const char *sp_accel_name(enum sp_accel a);
 
+/*
+ * Which guest kernel a host boots (SPECTRUM_KERNEL): Debian's generic one,
+ * with its drivers as modules in the base initramfs
+ * (scripts/guest-kernel.sh, STATE_DIR/kernels/ARCH), or Spectrum's own,
+ * everything built in (scripts/build-kernel.sh,
+ * STATE_DIR/kernels/spectrum-ARCH).
+ */
+enum sp_kernel {
+	SP_KERNEL_DEBIAN,
+	SP_KERNEL_SPECTRUM,
+};
+const char *sp_kernel_name(enum sp_kernel k);
+int sp_kernel_parse(const char *s, enum sp_kernel *out);
+
 /* What the compiler needs to know about the host and its directories. */
 struct sp_host {
 	enum sp_arch arch;
@@ -28,6 +42,7 @@ struct sp_host {
 	bool accel_forced; /* SPECTRUM_ACCEL was set: use `forced` for native guests */
 	enum sp_accel forced;
 	uint32_t tsc_khz;  /* host TSC frequency, 0 if unknown */
+	enum sp_kernel kernel; /* SPECTRUM_KERNEL, debian by default */
 	/* VMMs run as uid = gid = vmm_uid_base + a slot below 65536 distinct
 	 * for each instance of the file (lib/uid.h), a range no account uses,
 	 * so each instance's VMM is alone in its uid; 0 keeps the caller's
@@ -146,6 +161,7 @@ struct sp_plan {
 	unsigned vcpus;
 	uint32_t tsc_khz;	/* for the kernel command line under TCG on x86 */
 
+	enum sp_kernel kernel_kind;
 	char *kernel;
 	char *base_initrd; /* modules and spectrum-init, per architecture */
 	char *initrd;	   /* base_initrd + this instance's guest config */

@@ -121,6 +121,14 @@ native_pkgs=(
 	python3-pil
 	libwayland-dev
 	wayland-protocols
+	# Spectrum's own guest kernel (scripts/build-kernel.sh): the source,
+	# and what kbuild needs (objtool links libelf on x86).
+	linux-source-6.1
+	make
+	bc
+	flex
+	bison
+	libelf-dev
 )
 # Foreign packages for the ppc64le cross build (a static libjansson.a).
 foreign_pkgs=(

@@ -33,6 +33,7 @@ for arch in x86_64 ppc64le aarch64; do
 done
 export SPECTRUM_STATE_DIR="$state" SPECTRUM_RUN_DIR=/run/spectrum
 export SPECTRUM_ACCEL=tcg SPECTRUM_TSC_KHZ=2600000 SPECTRUM_VMM_UID_BASE=524288
+unset SPECTRUM_KERNEL # Debian's kernel unless a case names one
 
 n=0
 fail=0

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# What idle compartments cost the host: N instances of one idle application
+# (x86_64, TCG, 128 MiB guests) started with `spectrum run`, then, once all
+# are up and have settled, the sum of their VMMs' PSS and the CPU each uses
+# over a quiet interval.  One line per variant:
+#
+#   KERNEL/ROOT   SPECTRUM_KERNEL = debian | spectrum, root on virtio-blk
+#                 (unshared) or shareRoot (DAX, one copy in the host's cache)
+#
+# and, from a minimal QEMU command line with Spectrum's kernel, QEMU knobs
+# a plan does not have yet: the TCG translation cache (tb-size, MiB) and a
+# virtio-balloon with free page reporting.
+#
+#   bash bench/density.sh [N] [SETTLE_S] [MEASURE_S]   (defaults 10, 20, 30)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. bench/lib.sh
+n=${1:-10}
+settle=${2:-20}
+measure=${3:-30}
+state=$(realpath -m -- "${SPECTRUM_STATE_DIR:-/var/lib/spectrum}")
+export SPECTRUM_STATE_DIR=$state
+export SPECTRUM_RUN_DIR
+SPECTRUM_RUN_DIR=$(mktemp -d /tmp/spectrum-bench.XXXXXX)
+chmod 755 "$SPECTRUM_RUN_DIR"
+tmp=$(mktemp -d)
+bg=()
+stop_all() {
+	local p
+	for p in "${bg[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	bg=()
+}
+trap 'stop_all; rm -rf "$tmp" "$SPECTRUM_RUN_DIR"' EXIT
+marker=spectrum-bench-idle
+need_image
+hz=$(getconf CLK_TCK)
+
+# The data file: idle-1..N, unshared and shared.
+{
+	echo '{"version": 1, "applications": {"idle": {"image": "test-x86", "memory": "128M",'
+	echo '  "command": ["/bin/sh", "-c", "echo spectrum-bench-idle; exec sleep 100000"]}},'
+	echo ' "instances": {'
+	for ((i = 1; i <= n; i++)); do
+		echo "  \"idle-$i\": {\"application\": \"idle\"},"
+		echo "  \"shared-$i\": {\"application\": \"idle\", \"shareRoot\": true}$( ((i < n)) && echo ,)"
+	done
+	echo '}}'
+} >"$tmp/idle.json"
+
+# measure LABEL PATTERN: once every started VMM printed the marker, wait
+# SETTLE_S, then sum PSS over the VMMs whose command line matches PATTERN
+# and their CPU over MEASURE_S.
+measure() {
+	local label=$1 pattern=$2 pids p pss=0 t0=0 t1=0 s
+	sleep "$settle"
+	mapfile -t pids < <(pgrep -f -- "$pattern")
+	for p in "${pids[@]}"; do
+		pss=$((pss + $(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup")))
+		s=$(awk '{ print $14 + $15 }' "/proc/$p/stat")
+		t0=$((t0 + s))
+	done
+	sleep "$measure"
+	for p in "${pids[@]}"; do
+		s=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)
+		t1=$((t1 + s))
+	done
+	awk -v l="$label" -v k="${#pids[@]}" -v pss="$pss" -v dt=$((t1 - t0)) -v hz="$hz" -v m="$measure" \
+		'BEGIN { printf "  %-34s %2d VMMs  PSS %5.0f MiB (%3.0f each)  idle CPU %4.2f %% of a core each\n",
+			l, k, pss / 1024, k ? pss / 1024 / k : 0, k ? 100 * dt / hz / m / k : 0 }'
+}
+
+# spectrum_variant KERNEL PREFIX: N instances PREFIX-1..N under KERNEL.
+spectrum_variant() {
+	local kernel=$1 prefix=$2 i
+	: >"$tmp/out"
+	for ((i = 1; i <= n; i++)); do
+		SPECTRUM_KERNEL=$kernel build/spectrum run "$tmp/idle.json" "$prefix-$i" --timeout 600 \
+			>>"$tmp/out" 2>&1 </dev/null &
+		bg+=($!)
+	done
+	for _ in $(seq 3000); do
+		(($(grep -c "$marker" "$tmp/out") >= n)) && break
+		sleep 0.2
+	done
+	measure "$kernel, $([[ $prefix == shared ]] && echo shareRoot || echo unshared)" \
+		"qemu-system-x86_64 -name $prefix-"
+	stop_all
+}
+
+echo "density: $n idle x86_64 instances, 128 MiB, TCG (settle ${settle} s, CPU over ${measure} s)"
+for kernel in debian spectrum; do
+	[[ -f $state/kernels/$([[ $kernel == spectrum ]] && echo spectrum-)x86_64/vmlinux ]] || continue
+	spectrum_variant "$kernel" idle
+	spectrum_variant "$kernel" shared
+done
+
+# QEMU knobs, from the floor command line (Spectrum's kernel when built).
+kdir=$state/kernels/spectrum-x86_64
+[[ -f $kdir/vmlinux ]] || kdir=$state/kernels/x86_64
+mkdir -p "$tmp/cfg/spectrum"
+build/spectrum plan "$tmp/idle.json" idle-1 --guest 2>/dev/null | grep -v '^#' >"$tmp/cfg/spectrum/config"
+cp "$kdir/initrd.img" "$tmp/initrd.img"
+truncate -s %4 "$tmp/initrd.img"
+(cd "$tmp/cfg" && find spectrum | sort | cpio --quiet -o -H newc -R 0:0) >>"$tmp/initrd.img"
+tsc=$(build/spectrum plan "$tmp/idle.json" idle-1 --argv 2>/dev/null | grep -o 'tsc_early_khz=[0-9]*' || true)
+# floor_variant LABEL ACCEL EXTRA...: N floor VMMs with -accel ACCEL.
+floor_variant() {
+	local label=$1 accel=$2 i
+	shift 2
+	: >"$tmp/out"
+	for ((i = 1; i <= n; i++)); do
+		qemu-system-x86_64 -name "floor-$i" -M microvm -accel "$accel" -m 128 -smp 1 -nodefaults \
+			-no-user-config -nographic -no-reboot -kernel "$kdir/vmlinux" -initrd "$tmp/initrd.img" \
+			-append "console=ttyS0 loglevel=3 panic=-1 $tsc" -serial stdio \
+			-drive "id=root,file=$state/images/test-x86.erofs,format=raw,if=none,readonly=on" \
+			-device virtio-blk-device,drive=root,serial=root \
+			-chardev "file,id=ctl,path=$tmp/control-$i.out" -device virtio-serial-device \
+			-device virtserialport,chardev=ctl,name=spectrum.control "$@" >>"$tmp/out" 2>&1 </dev/null &
+		bg+=($!)
+	done
+	for _ in $(seq 3000); do
+		(($(grep -c "$marker" "$tmp/out") >= n)) && break
+		sleep 0.2
+	done
+	measure "$label" "qemu-system-x86_64 -name floor-"
+	stop_all
+}
+echo "minimal QEMU, kernel ${kdir##*/}:"
+floor_variant "tcg (default tb-size)" tcg
+floor_variant "tcg, tb-size=32" tcg,tb-size=32
+floor_variant "tcg, tb-size=16" tcg,tb-size=16
+floor_variant "virtio-balloon free-page-reporting" tcg \
+	-device virtio-balloon-device,free-page-reporting=on
