@@ -6,7 +6,8 @@
  *   guest app -> waypipe server (guest) -> port "spectrum.wayland"
  *     -> QEMU chardev: one end of a socket pair made here (SP_FD_WAYLAND)
  *     -> the relay: the other end, spliced to `waypipe client`
- *     -> [the filter, spectrum-wlfilter: labels, allow-list; optional]
+ *     -> the filter, spectrum-wlfilter (labels, allow-list, no clipboard;
+ *        man/spectrum-wlfilter.1): the relay's first process becomes it
  *     -> the user's compositor
  *
  * Who may touch what (lib/rundir.h's rule, extended):
@@ -53,6 +54,14 @@
  * name under XDG_RUNTIME_DIR.  -1 with the fix when neither names one.
  */
 int sp_display_compositor(char *out, size_t len, struct sp_err *err);
+
+/*
+ * spectrum-wlfilter's path, in `out`: SPECTRUM_WLFILTER (an absolute
+ * path), else wlfilter/spectrum-wlfilter next to this program (a build
+ * directory), else the installed one (SP_WLFILTER_INSTALLED, under
+ * libexecdir).  -1 with the fix when none is executable.
+ */
+int sp_display_filter_path(char *out, size_t len, struct sp_err *err);
 
 /*
  * Starts the instance's relay: makes the socket pair, gives the guest's
