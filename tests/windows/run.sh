@@ -11,7 +11,11 @@
 # relay uid and not the VMM's; a grim screenshot shows the guest's pixels
 # and each instance's label colour in its title bar; a relay that dies
 # stops its VM with the reason; an instance without the display grant has
-# no display port.  The screenshot is kept as BUILD_DIR/windows-test.png.
+# no display port; each window's client is the instance's filter
+# (spectrum-wlfilter: "[NAME] " titles, app id spectrum.NAME); a hostile
+# guest (tests/wlfilter/hostile.c) is labelled, windowed, kept from the
+# clipboard and disconnected for binding a hidden global.  The screenshots
+# are kept as BUILD_DIR/windows-test.png and windows-hostile.png.
 #
 # Needs root (the relays' sandboxes), sway, grim, waypipe and python3-pil;
 # skipped without them.  Images and kernels go to BUILD_DIR/windows-state
@@ -320,6 +324,7 @@ if [ -x "$hostile" ]; then
 	check "its app id is spectrum.win-h, not the spectrum.mail-work it set" \
 		[ "${h_app:-}" = spectrum.win-h ]
 	check "it asked for fullscreen and stays windowed" [ "${h_fs:-}" = 0 ]
+	as_sway grim "$rt/hostile.png" 2>/dev/null && cp "$rt/hostile.png" "$build/windows-hostile.png"
 	# It binds zwlr_layer_shell_v1 by a guessed name 6 s after it mapped.
 	for _ in $(seq 60); do
 		cp "$SPECTRUM_RUN_DIR/win-h/display.log" "$tmp/h.log" 2>/dev/null
