@@ -298,20 +298,19 @@ static void __attribute__((noreturn)) sp_relay_splicer(const struct sp_relay *r,
 /*
  * waypipe's process, a child of the filter's (same uid and sandbox): it
  * dies with the filter; once the filter is ready (it closes `ready`), it
- * connects to the filter's socket and becomes `waypipe client` on that
- * connection (WAYLAND_SOCKET), after forking the splicer.  The filter
- * serves exactly this one connection: when waypipe ends, so does the
- * filter, and with it the relay.  Errors go to the display log.
+ * forks the splicer and becomes `waypipe client` on `fd`, its connection
+ * to the filter's socket (WAYLAND_SOCKET).  The filter serves exactly
+ * this one connection: when waypipe ends, or this process before it
+ * became waypipe, so does the filter, and with it the relay.  Errors go
+ * to the display log.
  */
 static void __attribute__((noreturn))
-sp_relay_waypipe(const struct sp_relay *r, pid_t filter, int ready)
+sp_relay_waypipe(const struct sp_relay *r, pid_t filter, int ready, int fd)
 {
 	char compress[32], *argv[] = {SP_DISPLAY_WAYPIPE, "--oneshot",	   "--no-gpu", compress,
 				      "--socket",	  SP_DISPLAY_SOCK, "client",   NULL};
 	char *envp[] = {"PATH=" SP_SPAWN_PATH, "WAYLAND_SOCKET=3", NULL};
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char c;
-	int fd;
 	pid_t self = getpid(), child;
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != filter)
@@ -325,13 +324,6 @@ sp_relay_waypipe(const struct sp_relay *r, pid_t filter, int ready)
 			_exit(1);
 	}
 	close(ready);
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	strcpy(sa.sun_path, SP_DISPLAY_FILTER_SOCK);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		dprintf(2, "spectrum: the display relay cannot reach its filter: %s\n",
-			strerror(errno));
-		_exit(1);
-	}
 	child = fork();
 	if (child < 0)
 		_exit(1);
@@ -343,7 +335,8 @@ sp_relay_waypipe(const struct sp_relay *r, pid_t filter, int ready)
 	/* The guest's end uses the same (its configuration's display line). */
 	snprintf(compress, sizeof(compress), "--compress=%s",
 		 sp_wl_compress_name(r->p->display.compress));
-	if (dup2(fd, 3) < 0)
+	/* (made close-on-exec: at 3 already, only that flag goes) */
+	if (fd == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(fd, 3) < 0)
 		_exit(1);
 	sp_cloexec_from(4);
 	execvpe(argv[0], argv, envp);
@@ -351,9 +344,14 @@ sp_relay_waypipe(const struct sp_relay *r, pid_t filter, int ready)
 	_exit(127);
 }
 
-/* The filter's listening socket, in the relay's /tmp (after the sandbox:
- * the relay uid's, in its own mode 0700 tmpfs). */
-static int sp_relay_filter_listen(const struct sp_relay *r)
+/*
+ * The filter's listening socket, in the relay's /tmp (after the sandbox:
+ * the relay uid's, in its own mode 0700 tmpfs), and in *conn waypipe's
+ * connection to it, made now (it waits in the backlog for the filter's
+ * accept) so that waypipe's process is never without it: if that process
+ * dies at any step, the filter's one guest connection ends.
+ */
+static int sp_relay_filter_socket(const struct sp_relay *r, int *conn)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -361,6 +359,9 @@ static int sp_relay_filter_listen(const struct sp_relay *r)
 	strcpy(sa.sun_path, SP_DISPLAY_FILTER_SOCK);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0)
 		sp_relay_fail(r, "cannot make the filter's socket");
+	*conn = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (*conn < 0 || connect(*conn, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		sp_relay_fail(r, "cannot connect to the filter's socket");
 	return fd;
 }
 
@@ -401,7 +402,7 @@ static void __attribute__((noreturn)) sp_relay_run(const struct sp_relay *r)
 	const struct sp_plan *p = r->p;
 	char *argv[16];
 	char *envp[] = {"PATH=" SP_SPAWN_PATH, NULL};
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC), cfd, lfd, ready[2], fds[3], a = 0;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC), cfd, lfd, wfd, ready[2], fds[3], a = 0;
 	sigset_t none;
 	pid_t self = getpid(), child;
 
@@ -414,7 +415,7 @@ static void __attribute__((noreturn)) sp_relay_run(const struct sp_relay *r)
 	cfd = sp_relay_connect_as_user(r, r->compositor, "the compositor");
 	sp_relay_label(r);
 	sp_relay_sandbox(r);
-	lfd = sp_relay_filter_listen(r);
+	lfd = sp_relay_filter_socket(r, &wfd);
 	if (pipe2(ready, O_CLOEXEC) < 0)
 		sp_relay_fail(r, "pipe");
 	child = fork();
@@ -426,10 +427,11 @@ static void __attribute__((noreturn)) sp_relay_run(const struct sp_relay *r)
 		close(cfd);
 		close(lfd);
 		close(ready[1]);
-		sp_relay_waypipe(r, self, ready[0]);
+		sp_relay_waypipe(r, self, ready[0], wfd);
 	}
 	close(r->chan);
 	close(ready[0]);
+	close(wfd);
 	/*
 	 * This process connected to the compositor, so the filter, which it
 	 * becomes, is the compositor's peer (SO_PEERCRED) and the pid the

@@ -18,14 +18,16 @@
  *    the VMM's descriptors.  It has no supplementary groups, no new
  *    privileges (PR_SET_NO_NEW_PRIVS), an empty network namespace (no
  *    network at all), a mount namespace whose /tmp is an empty tmpfs of
- *    its own (waypipe's socket lives there, unreachable from the host),
- *    and bounded resources (RLIMIT_NPROC, RLIMIT_CORE 0).
+ *    its own (waypipe's and the filter's sockets live there, unreachable
+ *    from the host), and bounded resources (RLIMIT_NPROC, RLIMIT_CORE 0).
  *  - It never opens the user's XDG_RUNTIME_DIR: the compositor connection
  *    is made for it before it drops root, with the file-system uid and
  *    gid of the owner of the compositor socket's directory (so a path the
- *    user controls leads nowhere the user could not go), and handed to
- *    waypipe as WAYLAND_SOCKET.  The compositor's peer is therefore the
- *    relay's own process (SO_PEERCRED), never spectrumd.
+ *    user controls leads nowhere the user could not go); the process
+ *    that made it becomes the filter (--compositor-fd), and waypipe, its
+ *    child, reaches the compositor only through the filter's socket in
+ *    the private /tmp.  The compositor's peer is therefore the relay's
+ *    own process (SO_PEERCRED), never spectrumd.
  *  - The channel to the VMM is a socket pair: no path on the host, so no
  *    other process can connect to either end.
  *
