@@ -305,6 +305,12 @@ if [ -x "$hostile" ]; then
 	relay_uid=$(plan_uid win-h display relay_uid)
 	as_sway wl-copy --foreground host-secret >/dev/null 2>&1 &
 	copy_pid=$!
+	for _ in $(seq 50); do
+		[ "$(as_sway wl-paste -n 2>/dev/null)" = host-secret ] && break
+		sleep 0.1
+	done
+	as_sway wl-paste -n >"$tmp/out" 2>&1
+	check "the host has a selection (wl-copy as the sway user)" grep -qx host-secret "$tmp/out"
 	"$spectrum" run "$cfg" win-h --timeout 120 >"$tmp/h.out" 2>&1 </dev/null &
 	h_pid=$!
 	pid=
