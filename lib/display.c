@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <libgen.h>
 #include <sched.h>
 #include <signal.h>
@@ -29,9 +30,10 @@
 #include "splice.h"
 #include "uid.h"
 
-/* waypipe's socket, in the relay's own /tmp (a tmpfs of its mount
- * namespace). */
+/* waypipe's socket and the filter's, in the relay's own /tmp (a tmpfs
+ * of its mount namespace). */
 #define SP_DISPLAY_SOCK "/tmp/waypipe.sock"
+#define SP_DISPLAY_FILTER_SOCK "/tmp/filter.sock"
 #define SP_DISPLAY_CONNECT_MS 10000
 
 int sp_display_compositor(char *out, size_t len, struct sp_err *err)
@@ -63,9 +65,46 @@ int sp_display_compositor(char *out, size_t len, struct sp_err *err)
 	return 0;
 }
 
+int sp_display_filter_path(char *out, size_t len, struct sp_err *err)
+{
+	const char *env = getenv("SPECTRUM_WLFILTER");
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (env && *env) {
+		if (env[0] != '/' || (size_t)snprintf(out, len, "%s", env) >= len ||
+		    access(out, X_OK) < 0) {
+			sp_err_set(
+				err,
+				"SPECTRUM_WLFILTER=\"%.64s\" is not the absolute path of an executable spectrum-wlfilter",
+				env);
+			return -1;
+		}
+		return 0;
+	}
+	/* A build directory: spectrum and spectrumd at its top, the filter
+	 * in wlfilter/ (meson.build). */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		if ((size_t)snprintf(out, len, "%s/wlfilter/spectrum-wlfilter", dirname(self)) <
+			    len &&
+		    access(out, X_OK) == 0)
+			return 0;
+	}
+	if ((size_t)snprintf(out, len, "%s", SP_WLFILTER_INSTALLED) < len && access(out, X_OK) == 0)
+		return 0;
+	sp_err_set(
+		err,
+		"cannot find spectrum-wlfilter (the display filter) at %s nor in a build directory next to this program: install Spectrum, or set SPECTRUM_WLFILTER to its path",
+		SP_WLFILTER_INSTALLED);
+	return -1;
+}
+
 /* What the relay's child needs, all prepared by the parent. */
 struct sp_relay {
 	const struct sp_plan *p;
+	const char *filter; /* spectrum-wlfilter's path */
 	const char *compositor;
 	const char *swaysock; /* sway's IPC socket, to label the windows; "" if none */
 	int chan;	      /* the relay's end of the socket pair */
@@ -232,9 +271,9 @@ static void sp_relay_sandbox(const struct sp_relay *r)
 }
 
 /*
- * The splicer, a child of the relay (same uid and sandbox): connects to
- * waypipe's socket once it is there and copies between it and the
- * channel until either ends.  It dies with waypipe.
+ * The splicer, a child of waypipe's process (same uid and sandbox):
+ * connects to waypipe's socket once it is there and copies between it
+ * and the channel until either ends.  It dies with waypipe.
  */
 static void __attribute__((noreturn)) sp_relay_splicer(const struct sp_relay *r, pid_t waypipe)
 {
@@ -257,6 +296,76 @@ static void __attribute__((noreturn)) sp_relay_splicer(const struct sp_relay *r,
 }
 
 /*
+ * waypipe's process, a child of the filter's (same uid and sandbox): it
+ * dies with the filter; once the filter is ready (it closes `ready`), it
+ * forks the splicer and becomes `waypipe client` on `fd`, its connection
+ * to the filter's socket (WAYLAND_SOCKET).  The filter serves exactly
+ * this one connection: when waypipe ends, or this process before it
+ * became waypipe, so does the filter, and with it the relay.  Errors go
+ * to the display log.
+ */
+static void __attribute__((noreturn))
+sp_relay_waypipe(const struct sp_relay *r, pid_t filter, int ready, int fd)
+{
+	char compress[32], *argv[] = {SP_DISPLAY_WAYPIPE, "--oneshot",	   "--no-gpu", compress,
+				      "--socket",	  SP_DISPLAY_SOCK, "client",   NULL};
+	char *envp[] = {"PATH=" SP_SPAWN_PATH, "WAYLAND_SOCKET=3", NULL};
+	char c;
+	pid_t self = getpid(), child;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != filter)
+		_exit(1);
+	for (;;) { /* "ready" is the end of the pipe; a byte is not */
+		ssize_t n = read(ready, &c, 1);
+
+		if (n == 0)
+			break;
+		if (n > 0 || errno != EINTR)
+			_exit(1);
+	}
+	close(ready);
+	child = fork();
+	if (child < 0)
+		_exit(1);
+	if (child == 0) {
+		close(fd);
+		sp_relay_splicer(r, self);
+	}
+	close(r->chan);
+	/* The guest's end uses the same (its configuration's display line). */
+	snprintf(compress, sizeof(compress), "--compress=%s",
+		 sp_wl_compress_name(r->p->display.compress));
+	/* (made close-on-exec: at 3 already, only that flag goes) */
+	if (fd == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(fd, 3) < 0)
+		_exit(1);
+	sp_cloexec_from(4);
+	execvpe(argv[0], argv, envp);
+	dprintf(2, "spectrum: cannot run waypipe (Debian package waypipe): %s\n", strerror(errno));
+	_exit(127);
+}
+
+/*
+ * The filter's listening socket, in the relay's /tmp (after the sandbox:
+ * the relay uid's, in its own mode 0700 tmpfs), and in *conn waypipe's
+ * connection to it, made now (it waits in the backlog for the filter's
+ * accept) so that waypipe's process is never without it: if that process
+ * dies at any step, the filter's one guest connection ends.
+ */
+static int sp_relay_filter_socket(const struct sp_relay *r, int *conn)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	strcpy(sa.sun_path, SP_DISPLAY_FILTER_SOCK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0)
+		sp_relay_fail(r, "cannot make the filter's socket");
+	*conn = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (*conn < 0 || connect(*conn, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		sp_relay_fail(r, "cannot connect to the filter's socket");
+	return fd;
+}
+
+/*
  * Closes every descriptor above 2 but a and b (both above 2).  The relay
  * is a fork of the caller (spectrumd: its listening socket, its lock,
  * other instances' control ports) and its splicer never execs, so
@@ -273,18 +382,30 @@ static void sp_relay_close_others(int a, int b)
 	close_range((unsigned)hi + 1, ~0U, 0);
 }
 
+/* Places fd at `to` (open across exec), whatever numbers both have. */
+static void sp_relay_place(const struct sp_relay *r, int *fds, int n)
+{
+	for (int i = 0; i < n; i++) {
+		/* first all above the targets, so that no dup2 hits another */
+		fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 16);
+		if (fds[i] < 0)
+			sp_relay_fail(r, "cannot place the filter's descriptors");
+	}
+	for (int i = 0; i < n; i++)
+		if (dup2(fds[i], 3 + i) < 0)
+			sp_relay_fail(r, "cannot place the filter's descriptors");
+	sp_cloexec_from(3 + n);
+}
+
 static void __attribute__((noreturn)) sp_relay_run(const struct sp_relay *r)
 {
-	char compress[32], *argv[] = {SP_DISPLAY_WAYPIPE, "--oneshot",	   "--no-gpu", compress,
-				      "--socket",	  SP_DISPLAY_SOCK, "client",   NULL};
-	char *envp[] = {"PATH=" SP_SPAWN_PATH, "WAYLAND_SOCKET=3", NULL};
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC), cfd;
+	const struct sp_plan *p = r->p;
+	char *argv[16];
+	char *envp[] = {"PATH=" SP_SPAWN_PATH, NULL};
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC), cfd, lfd, wfd, ready[2], fds[3], a = 0;
 	sigset_t none;
 	pid_t self = getpid(), child;
 
-	/* The guest's end uses the same (its configuration's display line). */
-	snprintf(compress, sizeof(compress), "--compress=%s",
-		 sp_wl_compress_name(r->p->display.compress));
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	setsid();
@@ -294,34 +415,54 @@ static void __attribute__((noreturn)) sp_relay_run(const struct sp_relay *r)
 	cfd = sp_relay_connect_as_user(r, r->compositor, "the compositor");
 	sp_relay_label(r);
 	sp_relay_sandbox(r);
-	/*
-	 * The hook for the filter (spectrum-wlfilter, one per instance):
-	 * this process, the compositor's peer whose pid the label rule is
-	 * bound to, would exec the filter instead of waypipe, giving it
-	 * `cfd` (a --compositor-fd N beside its --compositor PATH: the relay
-	 * uid cannot open the user's socket itself) and a listening socket
-	 * bound here in the private /tmp (--listen-fd); waypipe, forked like
-	 * the splicer, would then take WAYLAND_DISPLAY=/tmp/filter.sock
-	 * instead of WAYLAND_SOCKET, after the filter's "ready".  Until the
-	 * filter exists, waypipe is the compositor's peer.
-	 */
+	lfd = sp_relay_filter_socket(r, &wfd);
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		sp_relay_fail(r, "pipe");
 	child = fork();
 	if (child < 0)
 		sp_relay_fail(r, "fork");
 	if (child == 0) {
-		/* The report closes at waypipe's exec: the splicer holds none. */
+		/* The report closes at the filter's exec: waypipe holds none. */
 		close(r->report);
 		close(cfd);
-		sp_relay_splicer(r, self);
+		close(lfd);
+		close(ready[1]);
+		sp_relay_waypipe(r, self, ready[0], wfd);
 	}
 	close(r->chan);
-	/* This process connected to the compositor, so waypipe, which it
-	 * becomes, is the compositor's peer (SO_PEERCRED). */
-	if (dup2(cfd, 3) < 0)
-		sp_relay_fail(r, "cannot place the compositor's connection");
-	sp_cloexec_from(4);
-	execvpe(argv[0], argv, envp);
-	sp_relay_fail(r, "cannot run waypipe (Debian package waypipe)");
+	close(ready[0]);
+	close(wfd);
+	/*
+	 * This process connected to the compositor, so the filter, which it
+	 * becomes, is the compositor's peer (SO_PEERCRED) and the pid the
+	 * label rule names.  It takes that connection as --compositor-fd
+	 * (the relay uid cannot open the user's socket itself) and serves
+	 * the one guest connection waypipe makes to its socket.
+	 */
+	fds[0] = cfd;
+	fds[1] = lfd;
+	fds[2] = ready[1];
+	sp_relay_place(r, fds, 3);
+	argv[a++] = (char *)r->filter;
+	argv[a++] = "--instance";
+	argv[a++] = (char *)p->instance;
+	argv[a++] = "--compositor-fd";
+	argv[a++] = "3";
+	argv[a++] = "--listen-fd";
+	argv[a++] = "4";
+	argv[a++] = "--ready-fd";
+	argv[a++] = "5";
+	argv[a++] = "--log-fd";
+	argv[a++] = "2";
+	argv[a++] = "--clipboard";
+	argv[a++] = "none";
+	argv[a++] = "--color";
+	argv[a++] = (char *)p->display.color;
+	if (p->display.fullscreen)
+		argv[a++] = "--allow-fullscreen";
+	argv[a] = NULL;
+	execve(r->filter, argv, envp);
+	sp_relay_fail(r, "cannot run spectrum-wlfilter");
 }
 
 /*
@@ -373,9 +514,10 @@ static int sp_display_report(const struct sp_plan *p, int fd, struct sp_err *err
 
 int sp_display_start(const struct sp_plan *p, pid_t *pid, int *guest_fd, struct sp_err *err)
 {
-	char compositor[108];
+	char compositor[108], filter[PATH_MAX];
 	const char *sway = getenv("SPECTRUM_SWAYSOCK");
 	struct sp_relay r = {.p = p,
+			     .filter = filter,
 			     .compositor = compositor,
 			     .swaysock = sway ? sway : "",
 			     .chan = -1,
@@ -384,7 +526,8 @@ int sp_display_start(const struct sp_plan *p, pid_t *pid, int *guest_fd, struct 
 
 	*pid = -1;
 	*guest_fd = -1;
-	if (sp_display_compositor(compositor, sizeof(compositor), err) < 0)
+	if (sp_display_compositor(compositor, sizeof(compositor), err) < 0 ||
+	    sp_display_filter_path(filter, sizeof(filter), err) < 0)
 		return -1;
 	if (r.swaysock[0] && (r.swaysock[0] != '/' || strlen(r.swaysock) >= sizeof(compositor))) {
 		sp_err_set(
@@ -417,8 +560,9 @@ int sp_display_start(const struct sp_plan *p, pid_t *pid, int *guest_fd, struct 
 	}
 	r.chan = pair[1];
 	r.report = report[1];
-	/* Not lib/spawn.c's fork: the relay is two processes of one
-	 * sandbox (waypipe and its splicer), made after root's steps. */
+	/* Not lib/spawn.c's fork: the relay is three processes of one
+	 * sandbox (the filter, waypipe and its splicer), made after root's
+	 * steps. */
 	*pid = fork();
 	if (*pid == 0)
 		sp_relay_run(&r);

@@ -6,7 +6,8 @@
  *   guest app -> waypipe server (guest) -> port "spectrum.wayland"
  *     -> QEMU chardev: one end of a socket pair made here (SP_FD_WAYLAND)
  *     -> the relay: the other end, spliced to `waypipe client`
- *     -> [the filter, spectrum-wlfilter: labels, allow-list; optional]
+ *     -> the filter, spectrum-wlfilter (labels, allow-list, no clipboard;
+ *        man/spectrum-wlfilter.1): the relay's first process becomes it
  *     -> the user's compositor
  *
  * Who may touch what (lib/rundir.h's rule, extended):
@@ -17,14 +18,16 @@
  *    the VMM's descriptors.  It has no supplementary groups, no new
  *    privileges (PR_SET_NO_NEW_PRIVS), an empty network namespace (no
  *    network at all), a mount namespace whose /tmp is an empty tmpfs of
- *    its own (waypipe's socket lives there, unreachable from the host),
- *    and bounded resources (RLIMIT_NPROC, RLIMIT_CORE 0).
+ *    its own (waypipe's and the filter's sockets live there, unreachable
+ *    from the host), and bounded resources (RLIMIT_NPROC, RLIMIT_CORE 0).
  *  - It never opens the user's XDG_RUNTIME_DIR: the compositor connection
  *    is made for it before it drops root, with the file-system uid and
  *    gid of the owner of the compositor socket's directory (so a path the
- *    user controls leads nowhere the user could not go), and handed to
- *    waypipe as WAYLAND_SOCKET.  The compositor's peer is therefore the
- *    relay's own process (SO_PEERCRED), never spectrumd.
+ *    user controls leads nowhere the user could not go); the process
+ *    that made it becomes the filter (--compositor-fd), and waypipe, its
+ *    child, reaches the compositor only through the filter's socket in
+ *    the private /tmp.  The compositor's peer is therefore the relay's
+ *    own process (SO_PEERCRED), never spectrumd.
  *  - The channel to the VMM is a socket pair: no path on the host, so no
  *    other process can connect to either end.
  *
@@ -53,6 +56,14 @@
  * name under XDG_RUNTIME_DIR.  -1 with the fix when neither names one.
  */
 int sp_display_compositor(char *out, size_t len, struct sp_err *err);
+
+/*
+ * spectrum-wlfilter's path, in `out`: SPECTRUM_WLFILTER (an absolute
+ * path), else wlfilter/spectrum-wlfilter next to this program (a build
+ * directory), else the installed one (SP_WLFILTER_INSTALLED, under
+ * libexecdir).  -1 with the fix when none is executable.
+ */
+int sp_display_filter_path(char *out, size_t len, struct sp_err *err);
 
 /*
  * Starts the instance's relay: makes the socket pair, gives the guest's

@@ -35,6 +35,7 @@ struct opts {
 	int listen_fd;
 	const char *listen_path;
 	const char *compositor;
+	int compositor_fd; /* --compositor-fd: one guest connection, then the end */
 	const char *color;
 	int log_fd, ready_fd;
 };
@@ -54,7 +55,7 @@ struct side {
 	unsigned nfds_out;
 };
 
-static struct opts o = {.listen_fd = -1, .log_fd = 2, .ready_fd = -1};
+static struct opts o = {.listen_fd = -1, .compositor_fd = -1, .log_fd = 2, .ready_fd = -1};
 static struct swl_state state;
 static struct side guest, comp;
 
@@ -78,9 +79,10 @@ static void logline(const char *fmt, ...)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: " PROG " --instance NAME (--listen-fd N | --listen PATH) "
-			"--compositor PATH [--color '#rrggbb'] [--allow-fullscreen] "
-			"[--clipboard none] [--log-fd N] [--ready-fd N]\n");
+	fprintf(stderr,
+		"usage: " PROG " --instance NAME (--listen-fd N | --listen PATH) "
+		"(--compositor PATH | --compositor-fd N) [--color '#rrggbb'] [--allow-fullscreen] "
+		"[--clipboard none] [--log-fd N] [--ready-fd N]\n");
 	exit(EXIT_USAGE);
 }
 
@@ -123,6 +125,7 @@ static void parse_args(int argc, char **argv)
 		{"listen-fd", required_argument, NULL, 'L'},
 		{"listen", required_argument, NULL, 'l'},
 		{"compositor", required_argument, NULL, 'c'},
+		{"compositor-fd", required_argument, NULL, 'f'},
 		{"color", required_argument, NULL, 'C'},
 		{"allow-fullscreen", no_argument, NULL, 'F'},
 		{"clipboard", required_argument, NULL, 'b'},
@@ -150,6 +153,9 @@ static void parse_args(int argc, char **argv)
 		case 'c':
 			o.compositor = optarg;
 			break;
+		case 'f':
+			o.compositor_fd = parse_fd(optarg, "--compositor-fd");
+			break;
 		case 'C':
 			if (!color_valid(optarg))
 				die_usage("--color", optarg, "give #rrggbb, such as #c00000");
@@ -175,7 +181,7 @@ static void parse_args(int argc, char **argv)
 			usage();
 		}
 	}
-	if (optind != argc || !o.cfg.instance[0] || !o.compositor ||
+	if (optind != argc || !o.cfg.instance[0] || (o.compositor_fd < 0) == !o.compositor ||
 	    (o.listen_fd < 0) == !o.listen_path)
 		usage();
 }
@@ -221,6 +227,33 @@ static int connect_compositor(void)
 		close(fd);
 		errno = e;
 		return -1;
+	}
+	return fd;
+}
+
+/*
+ * --compositor-fd: a connection made for the filter (by a parent that
+ * may reach the compositor's socket when the filter may not), taken as
+ * the filter's own (non-blocking, closed at exec).  It cannot be made
+ * again, so the filter serves one guest connection with it and ends.
+ */
+static int adopt_compositor(int fd)
+{
+	int type = 0, fl;
+	socklen_t len = sizeof(type);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM) {
+		fprintf(stderr,
+			PROG ": --compositor-fd %d: not a connected stream socket (give "
+			     "the descriptor of a connection to the compositor)\n",
+			fd);
+		exit(EXIT_USAGE);
+	}
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+		fprintf(stderr, PROG ": --compositor-fd %d: %s\n", fd, strerror(errno));
+		exit(1);
 	}
 	return fd;
 }
@@ -510,7 +543,7 @@ int main(int argc, char **argv)
 
 	parse_args(argc, argv);
 	signal(SIGPIPE, SIG_IGN);
-	comp_fd = connect_compositor();
+	comp_fd = o.compositor_fd >= 0 ? adopt_compositor(o.compositor_fd) : connect_compositor();
 	if (comp_fd < 0) {
 		fprintf(stderr,
 			PROG ": cannot connect to the compositor at %s: %s (give --compositor the "
@@ -536,6 +569,8 @@ int main(int argc, char **argv)
 			logline("the compositor closed the guest's connection");
 		side_close(&guest);
 		side_close(&comp);
+		if (o.compositor_fd >= 0)
+			return 0; /* the one connection it was given */
 		/* A fresh connection for the next guest; none means the
 		 * compositor has gone, and so has the filter's purpose. */
 		comp_fd = connect_compositor();

@@ -13,6 +13,8 @@
  * inside the output): anchored at its window's top left corner, moved up
  * and left by an offset, in POPUP_COLOR.
  *
+ * With the argument "guest" it runs as an instance's application (no
+ * stdin): it binds GUEST_LINGER_MS after it mapped its window.
  * With the argument "float" it instead asks to float (a fixed size: sway
  * floats such windows) and draws a buffer MARGIN larger on every side than
  * the window geometry it sets, the margin in FRINGE_COLOR: sway sizes a
@@ -30,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 #include <wayland-client.h>
 
@@ -58,6 +61,10 @@ static int32_t drawn_w, drawn_h;
 static struct wl_surface *main_surface; /* set once mapped */
 static struct xdg_surface *main_xdg_surface;
 static bool float_mode;
+/* "guest": run as an instance's application, with no one on stdin: it
+ * binds by the guessed name after GUEST_LINGER_MS of being a window. */
+static bool guest_mode;
+#define GUEST_LINGER_MS 6000
 static struct wl_buffer *make_buffer(int w, int h, uint32_t color);
 
 static void global(void *data, struct wl_registry *reg, uint32_t name, const char *iface,
@@ -297,6 +304,22 @@ static const struct wl_interface layer_shell_interface = {
 	"zwlr_layer_shell_v1", 4, 0, NULL, 0, NULL,
 };
 
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Milliseconds of guest mode's lingering left, from start. */
+static int linger_left(long start)
+{
+	long left = start + GUEST_LINGER_MS - now_ms();
+
+	return left > 0 ? (int)left : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct wl_display *d = wl_display_connect(NULL);
@@ -307,6 +330,7 @@ int main(int argc, char **argv)
 	struct wl_data_source *src;
 	char line[64];
 	uint32_t name;
+	long start;
 
 	if (!d) {
 		fprintf(stderr, "hostile: cannot connect\n");
@@ -320,6 +344,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	float_mode = argc > 1 && strcmp(argv[1], "float") == 0;
+	guest_mode = argc > 1 && strcmp(argv[1], "guest") == 0;
 	xdg_wm_base_add_listener(wm_base, &wm_base_listener, NULL);
 	surf = wl_compositor_create_surface(compositor);
 	xs = xdg_wm_base_get_xdg_surface(wm_base, surf);
@@ -356,14 +381,20 @@ int main(int argc, char **argv)
 	wl_display_roundtrip(d);
 	printf("mapped\n");
 	fflush(stdout);
+	start = now_ms();
 
 	/* Keep dispatching until told to bind. */
 	for (;;) {
-		struct pollfd p[2] = {{0, POLLIN, 0}, {wl_display_get_fd(d), POLLIN, 0}};
+		struct pollfd p[2] = {{guest_mode ? -1 : 0, POLLIN, 0},
+				      {wl_display_get_fd(d), POLLIN, 0}};
+		int r;
 
 		wl_display_flush(d);
-		if (poll(p, 2, -1) < 0)
+		r = poll(p, 2, guest_mode ? linger_left(start) : -1);
+		if (r < 0)
 			return 1;
+		if (r == 0)
+			break; /* guest mode: lingered long enough */
 		if (p[1].revents && wl_display_dispatch(d) < 0) {
 			printf("disconnected early\n");
 			return 1;

@@ -377,6 +377,40 @@ check "through the filter its window is all of its surface: none outside ($outsi
 exec 7>&-
 kill "$hostile_pid" 2>/dev/null
 
+# --- --compositor-fd: a connection made for it, one guest, then the end ---
+# As the display relay runs it: the process that connected to the compositor
+# becomes the filter, so the window's pid is the filter's.
+as_user "$tmp/spectrum-wlfilter" --instance fdtest --listen "$rt/filter-fd" \
+	--compositor "$rt/wayland-1" --compositor-fd 1 >"$tmp/out" 2>&1
+check "--compositor with --compositor-fd is a usage error (status 2)" test $? = 2
+as_user_exec python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+os.set_inheritable(s.fileno(), True)
+os.execv(sys.argv[2], [sys.argv[2], "--instance", "fdtest", "--listen", sys.argv[3],
+                       "--compositor-fd", str(s.fileno())])' \
+	"$rt/wayland-1" "$tmp/spectrum-wlfilter" "$rt/filter-fd" \
+	>"$tmp/fd.ready" 2>"$tmp/fd.log" &
+filter_fd=$!
+pids+=("$filter_fd")
+wait_for 'grep -qx ready "$tmp/fd.ready"' 10
+start_hostile fd filter-fd
+IFS=$'\t' read -r pid fs title <<<"$(window spectrum.fdtest)"
+{
+	echo "title=${title:-} pid=${pid:-}"
+	cat "$tmp/fd.log" "$tmp/fd.out"
+} >"$tmp/out"
+check "with --compositor-fd the window is labelled and the filter's (${title:-}, pid ${pid:-} = $filter_fd)" \
+	test "${title:0:9}" = "[fdtest] " -a "${pid:-}" = "$filter_fd"
+exec 7>&-
+kill "$hostile_pid" 2>/dev/null
+st_fd=running
+wait_for '! kill -0 "$filter_fd" 2>/dev/null' 10 && { wait "$filter_fd"; st_fd=$?; }
+echo "status $st_fd" >"$tmp/out"
+check "and once its one guest has gone it exits 0 (the connection cannot be made again)" \
+	test "$st_fd" = 0
+
 # --- the compositor goes: the filters exit 0 ---
 kill "$sway_pid"
 wait "$sway_pid" 2>/dev/null
