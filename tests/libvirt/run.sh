@@ -105,20 +105,20 @@ export SPECTRUM_STATE_DIR=$tmp/state
 # libvirt's own schema takes each, and its QEMU driver defines each whose
 # emulator is installed.
 "$spectrum" plan "$src/tests/golden/libvirt.json" --libvirt-dir "$tmp/all" >"$tmp/out" 2>&1
-check "the golden file's instances export" [ "$(wc -l <"$tmp/out")" = 5 ]
+check "the golden file's instances export" [ "$(wc -l <"$tmp/out")" = 6 ]
 valid=0
 for x in "$tmp"/all/*.xml; do
 	virt-xml-validate "$x" domain >>"$tmp/out" 2>&1 && valid=$((valid + 1))
 done
-check "each validates against libvirt's domain schema" [ "$valid" = 5 ]
+check "each validates against libvirt's domain schema" [ "$valid" = 6 ]
 defined=0
-for name in volumes-net devices odd-path ppc; do
+for name in volumes-net devices odd-path ppc throwaway; do
 	sed "s|<name>$name</name>|<name>$dom-$name</name>|" "$tmp/all/$name.xml" >"$tmp/def.xml"
 	virsh define "$tmp/def.xml" >>"$tmp/out" 2>&1 && defined=$((defined + 1))
 	[ "$name" = odd-path ] && virsh dumpxml "$dom-$name" >"$tmp/odd.xml" 2>/dev/null
 	virsh undefine "$dom-$name" >/dev/null 2>&1
 done
-check "libvirt defines the x86 (microvm, q35) and ppc64le domains" [ "$defined" = 4 ]
+check "libvirt defines the x86 (microvm, q35), ppc64le and disposable (<transient/>) domains" [ "$defined" = 5 ]
 # The image path with & ' " < > in it comes back from libvirt as written.
 odd=$(python3 -c 'import sys, xml.etree.ElementTree as E
 print(E.parse(sys.argv[1]).find("devices/disk/source").get("file"))' "$tmp/odd.xml" 2>&1)
