@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 uint32_t sp_uid_slot(const char *name)
@@ -253,6 +254,74 @@ static void sp_uid_killer(uint32_t uid)
 	_exit(0);
 }
 
+/* Whether one of the process's uids (real, effective, saved, fs) is `uid`. */
+static bool sp_proc_has_uid(const struct sp_proc *proc, uint32_t uid)
+{
+	for (int i = 0; i < 4; i++)
+		if (proc->uid[i] == uid)
+			return true;
+	return false;
+}
+
+/*
+ * One pass over /proc: SIGKILL to every live process holding `uid`.  Why
+ * this is safe as root: the pidfd is opened before the process's ids are
+ * read, so if the pid was reused by another process in between, the
+ * signal goes to the pidfd's process (gone: ESRCH), never to the newcomer;
+ * and a newcomer is only signalled if it holds the uid itself.  Returns
+ * how many live holders it found, or -1 if /proc cannot be listed.
+ */
+static int sp_uid_sweep_once(uint32_t uid)
+{
+	struct dirent *e;
+	DIR *d = opendir("/proc");
+	int found = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		struct sp_proc proc;
+		char *end;
+		long pid;
+		int fd;
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		pid = strtol(e->d_name, &end, 10);
+		if (*end || pid <= 1)
+			continue;
+		fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+		if (fd < 0)
+			continue; /* gone already */
+		if (sp_proc_read(e->d_name, &proc) > 0 && !proc.dead && sp_proc_has_uid(&proc, uid)) {
+			syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+			found++;
+		}
+		close(fd);
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * When the killer lost (a process of the uid stopped it before it
+ * struck), root ends the uid's processes one by one.  A process forked
+ * during a pass is found by the next; a process stopped with SIGSTOP still
+ * dies of SIGKILL.  Bounded: about a second of passes, then the uid is
+ * left in use (and sp_uid_check_free refuses it).
+ */
+static int sp_uid_sweep(uint32_t uid)
+{
+	const struct timespec pause = {0, 5 * 1000 * 1000};
+
+	for (int pass = 0; pass < 200; pass++) {
+		int found = sp_uid_sweep_once(uid);
+		if (found <= 0)
+			return found;
+		nanosleep(&pause, NULL);
+	}
+	return -1;
+}
+
 int sp_uid_kill_all(uint32_t uid)
 {
 	uid_t r, e, s;
@@ -282,5 +351,10 @@ int sp_uid_kill_all(uint32_t uid)
 			break;
 		kill(pid, SIGKILL);
 	}
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	/* The killer could not take the uid, or was stopped by one of its
+	 * processes: root sweeps them (never for the caller's own uid or
+	 * uid 0, refused above). */
+	return sp_uid_sweep(uid);
 }

@@ -67,9 +67,11 @@ int sp_uid_check_free(uint32_t uid, const char *instance, struct sp_err *err);
  * Ends (SIGKILL) every process that `uid` may signal: those whose real or
  * saved uid is `uid`, such as the helpers a compromised VMM forked, which
  * outlive it.  Returns 0 once done, or -1 if it could not be done: uid 0
- * or the caller's own uid (which would end the caller), no privilege to
- * take the uid, or a process of the uid stopped or killed the helper that
- * does it (the uid then stays in use, and sp_uid_check_free refuses it).
+ * or the caller's own uid (which would end the caller), or processes of
+ * the uid still alive after the fallback (the uid then stays in use, and
+ * sp_uid_check_free refuses it).  A helper that takes the uid strikes them
+ * all at once with kill(-1); if one of them stops that helper first, root
+ * ends them by pidfd, pass after pass, for about a second.
  */
 int sp_uid_kill_all(uint32_t uid);
 
