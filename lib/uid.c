@@ -292,7 +292,8 @@ static int sp_uid_sweep_once(uint32_t uid)
 		fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
 		if (fd < 0)
 			continue; /* gone already */
-		if (sp_proc_read(e->d_name, &proc) > 0 && !proc.dead && sp_proc_has_uid(&proc, uid)) {
+		if (sp_proc_read(e->d_name, &proc) > 0 && !proc.dead &&
+		    sp_proc_has_uid(&proc, uid)) {
 			syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
 			found++;
 		}
