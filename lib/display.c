@@ -402,7 +402,7 @@ static void __attribute__((noreturn)) sp_relay_run(const struct sp_relay *r)
 	const struct sp_plan *p = r->p;
 	char *argv[16];
 	char *envp[] = {"PATH=" SP_SPAWN_PATH, NULL};
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC), cfd, lfd, wfd, ready[2], fds[3], a = 0;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC), cfd, lfd, wfd, xfd, ready[2], fds[3], a = 0;
 	sigset_t none;
 	pid_t self = getpid(), child;
 
@@ -412,6 +412,14 @@ static void __attribute__((noreturn)) sp_relay_run(const struct sp_relay *r)
 	if (null < 0 || dup2(null, 0) < 0 || dup2(r->log, 1) < 0 || dup2(r->log, 2) < 0)
 		sp_relay_fail(r, "cannot set up the relay's descriptors");
 	sp_relay_close_others(r->chan, r->report);
+	/* The filter is opened before the sandbox hides /tmp behind the
+	 * relay's own (a build directory may be under /tmp), and kept above
+	 * the numbers sp_relay_place gives the filter's descriptors. */
+	int ofd = open(r->filter, O_PATH | O_CLOEXEC);
+	xfd = ofd < 0 ? -1 : fcntl(ofd, F_DUPFD_CLOEXEC, 64);
+	if (xfd < 0)
+		sp_relay_fail(r, "cannot open spectrum-wlfilter");
+	close(ofd);
 	cfd = sp_relay_connect_as_user(r, r->compositor, "the compositor");
 	sp_relay_label(r);
 	sp_relay_sandbox(r);
@@ -461,7 +469,7 @@ static void __attribute__((noreturn)) sp_relay_run(const struct sp_relay *r)
 	if (p->display.fullscreen)
 		argv[a++] = "--allow-fullscreen";
 	argv[a] = NULL;
-	execve(r->filter, argv, envp);
+	fexecve(xfd, argv, envp);
 	sp_relay_fail(r, "cannot run spectrum-wlfilter");
 }
 
