@@ -11,7 +11,10 @@
 #
 # and, from a minimal QEMU command line with Spectrum's kernel, QEMU knobs
 # a plan does not have yet: the TCG translation cache (tb-size, MiB) and a
-# virtio-balloon with free page reporting.
+# virtio-balloon with free page reporting; and the baseline the issue asks
+# to beat: "plain QEMU", the same guest (kernel, initramfs, image) under
+# QEMU's defaults (machine pc, its default devices and translation cache),
+# with Debian's kernel and with Spectrum's.
 #
 #   bash bench/density.sh [N] [SETTLE_S] [MEASURE_S]   (defaults 10, 20, 30)
 set -euo pipefail
@@ -43,7 +46,8 @@ hz=$(getconf CLK_TCK)
 # The data file: idle-1..N, unshared and shared.
 {
 	echo '{"version": 1, "applications": {"idle": {"image": "test-x86", "memory": "128M",'
-	echo '  "command": ["/bin/sh", "-c", "echo spectrum-bench-idle; exec sleep 100000"]}},'
+	echo '  "command": ["/bin/sh", "-c",'
+	echo '   "echo spectrum-bench-idle; grep ^Cached: /proc/meminfo; exec sleep 100000"]}},'
 	echo ' "instances": {'
 	for ((i = 1; i <= n; i++)); do
 		echo "  \"idle-$i\": {\"application\": \"idle\"},"
@@ -89,7 +93,28 @@ spectrum_variant() {
 	done
 	measure "$kernel, $([[ $prefix == shared ]] && echo shareRoot || echo unshared)" \
 		"qemu-system-x86_64 -name $prefix-"
+	roots "$kernel" "$prefix"
 	stop_all
+}
+
+# roots KERNEL PREFIX: what the N root file systems cost.  Unshared, each
+# guest caches what it read of its root in its own RAM: its page cache
+# ("Cached:" at the application's start) less the same figure with
+# shareRoot, where root reads bypass the guest's page cache (DAX).  With
+# shareRoot the pages are the host's page cache of the image, mapped by
+# every VMM: the sum of the PSS of that mapping is one copy.
+declare -A cached_kib
+roots() {
+	local kernel=$1 prefix=$2 p img=0
+	cached_kib[$prefix]=$(awk '/^Cached:/ { s += $2; k++ } END { print k ? int(s / k) : 0 }' "$tmp/out")
+	if [[ $prefix == shared ]]; then
+		for p in $(pgrep -f -- "qemu-system-x86_64 -name $prefix-"); do
+			img=$((img + $(awk '/^[0-9a-f]+-[0-9a-f]+ / { f = ($0 ~ /\.erofs/) } f && /^Pss:/ { s += $2 } END { print s + 0 }' "/proc/$p/smaps")))
+		done
+		awk -v n="$n" -v u="${cached_kib[idle]:-0}" -v s="${cached_kib[shared]}" -v img="$img" -v k="$kernel" \
+			'BEGIN { un = n * (u - s); printf "  %-34s roots: unshared %.1f MiB (%d x %.1f MiB in guest caches), shareRoot %.1f MiB (image mapping PSS): %.2fx\n",
+				k ", roots of " n, un / 1024, n, (u - s) / 1024, img / 1024, un > 0 ? img / un : 0 }'
+	fi
 }
 
 echo "density: $n idle x86_64 instances, 128 MiB, TCG (settle ${settle} s, CPU over ${measure} s)"
@@ -136,3 +161,35 @@ floor_variant "tcg, tb-size=32" tcg,tb-size=32
 floor_variant "tcg, tb-size=16" tcg,tb-size=16
 floor_variant "virtio-balloon free-page-reporting" tcg \
 	-device virtio-balloon-device,free-page-reporting=on
+
+# plain_variant KERNEL_DIR: N VMMs of the same guest under QEMU's defaults:
+# the default machine (pc) and devices, only what the guest needs to boot
+# and report added (its root disk and control port, on PCI).
+plain_variant() {
+	local kd=$1 i
+	[[ -f $kd/vmlinux || -f $kd/vmlinuz ]] || return 0
+	local k=$kd/vmlinux
+	[[ -f $k ]] || k=$kd/vmlinuz
+	cp "$kd/initrd.img" "$tmp/plain-initrd.img"
+	truncate -s %4 "$tmp/plain-initrd.img"
+	(cd "$tmp/cfg" && find spectrum | sort | cpio --quiet -o -H newc -R 0:0) >>"$tmp/plain-initrd.img"
+	: >"$tmp/out"
+	for ((i = 1; i <= n; i++)); do
+		qemu-system-x86_64 -name "plain-$i" -m 128 -nographic -kernel "$k" \
+			-initrd "$tmp/plain-initrd.img" -append "console=ttyS0 loglevel=3 panic=-1" \
+			-drive "id=root,file=$state/images/test-x86.erofs,format=raw,if=none,readonly=on" \
+			-device virtio-blk-pci,drive=root,serial=root \
+			-chardev "file,id=ctl,path=$tmp/control-$i.out" -device virtio-serial-pci \
+			-device virtserialport,chardev=ctl,name=spectrum.control >>"$tmp/out" 2>&1 </dev/null &
+		bg+=($!)
+	done
+	for _ in $(seq 3000); do
+		(($(grep -c "$marker" "$tmp/out") >= n)) && break
+		sleep 0.2
+	done
+	measure "plain QEMU, kernel ${kd##*/}" "qemu-system-x86_64 -name plain-"
+	stop_all
+}
+echo "plain QEMU (defaults, machine pc, 128 MiB):"
+plain_variant "$state/kernels/x86_64"
+plain_variant "$state/kernels/spectrum-x86_64"
