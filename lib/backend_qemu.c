@@ -128,6 +128,13 @@ static int sp_qemu_memory(struct sp_qemu *q, struct sp_err *err)
 {
 	const struct sp_plan *p = q->p;
 
+	/* Debian's ppc64el kernel has no PAPR SCM driver: its guest would
+	 * wait for a /dev/pmem0 that never comes. */
+	if (p->root.shared && p->arch == SP_ARCH_PPC64LE && p->kernel_kind != SP_KERNEL_SPECTRUM) {
+		sp_err_set(err,
+			   "shareRoot on ppc64le needs Spectrum's guest kernel (Debian's has no PAPR SCM driver); set SPECTRUM_KERNEL=spectrum or remove shareRoot");
+		return -1;
+	}
 	if (p->root.shared) {
 		uint64_t pm_mib = (p->root.size + (1u << 20) - 1) >> 20;
 		if (p->root.size == 0) {
