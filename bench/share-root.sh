@@ -7,12 +7,13 @@
 #   start   `spectrum run` to the application's first line, shared vs
 #           unshared, alternated after a warm-up (bench/lib.sh), median of
 #           the paired ratios with their spread;
-#   memory  N idle instances of each kind at once, SETTLE_S after all are
-#           up: the sum of their VMMs' PSS, and how much of it is the
+#   memory  N instances of each kind at once, each of which reads every
+#           file of its root once and then idles; SETTLE_S after all are
+#           up, the sum of their VMMs' PSS, and how much of it is the
 #           mapping of the shared root's file.
 #
-#   bash bench/share-root.sh [RUNS] [N] [SETTLE_S] [ARCH]
-#                                       (defaults 5, 10, 20, ppc64le)
+#   bash bench/share-root.sh [RUNS] [N] [SETTLE_S] [ARCH] [IMAGE]
+#                       (defaults 5, 10, 20, ppc64le, the test image)
 #
 # Needs SPECTRUM_KERNEL=spectrum scripts/setup.sh (kernel and test image).
 set -euo pipefail
@@ -45,6 +46,10 @@ ppc64le) image=test-ppc64le memory=256M qemu=qemu-system-ppc64 ;;
 x86_64) image=test-x86 memory=128M qemu=qemu-system-x86_64 ;;
 *) echo "bench: ARCH is ppc64le or x86_64" >&2; exit 2 ;;
 esac
+image=${5:-$image}
+# Reads the whole root, as an application that uses all of it would.
+readall='find / -xdev -type f -exec cat {} + >/dev/null 2>/dev/null'
+
 [[ -f $state/kernels/spectrum-$arch/vmlinux && -f $state/images/$image.erofs ]] || {
 	echo "bench: needs Spectrum's $arch kernel and the $image image (SPECTRUM_KERNEL=spectrum scripts/setup.sh)" >&2
 	exit 1
@@ -52,15 +57,15 @@ esac
 
 {
 	echo "{\"version\": 1, \"applications\": {\"idle\": {\"image\": \"$image\", \"arch\": \"$arch\","
-	echo "  \"memory\": \"$memory\", \"command\": [\"/bin/sh\", \"-c\", \"echo $marker; exec sleep 100000\"]},"
+	echo "  \"memory\": \"$memory\", \"command\": [\"/bin/sh\", \"-c\", \"$readall; echo $marker; exec sleep 100000\"]},"
 	echo "  \"hello\": {\"image\": \"$image\", \"arch\": \"$arch\","
 	echo "  \"memory\": \"$memory\", \"command\": [\"/bin/sh\", \"-c\", \"echo $marker\"]}},"
 	echo ' "instances": {'
-	echo '  "hello-blk": {"application": "hello"}, "hello-dax": {"application": "hello", "shareRoot": true},'
 	for ((i = 1; i <= n; i++)); do
 		echo "  \"blk-$i\": {\"application\": \"idle\"},"
-		echo "  \"dax-$i\": {\"application\": \"idle\", \"shareRoot\": true}$( ((i < n)) && echo ,)"
+		echo "  \"dax-$i\": {\"application\": \"idle\", \"shareRoot\": true},"
 	done
+	echo '  "hello-blk": {"application": "hello"}, "hello-dax": {"application": "hello", "shareRoot": true}'
 	echo '}}'
 } >"$tmp/idle.json"
 
@@ -71,7 +76,7 @@ if [[ $arch == ppc64le ]]; then
 	mapped=$state/pmem/$(sha256sum <"$mapped" | cut -d' ' -f1).pmem
 fi
 
-echo "shareRoot, $arch, Spectrum's kernel, TCG, $memory guests"
+echo "shareRoot, $arch, Spectrum's kernel, TCG, $memory guests, image $image ($(($(stat -L -c %s "$state/images/$image.erofs") >> 20)) MiB)"
 alternate "$runs" "$tmp/dax.ms" "$tmp/blk.ms" \
 	build/spectrum run "$tmp/idle.json" hello-dax --timeout 120 -- \
 	build/spectrum run "$tmp/idle.json" hello-blk --timeout 120
@@ -110,5 +115,6 @@ variant() {
 			l == "dax" ? "shareRoot" : "virtio-blk", k, up, pss / 1024, k ? pss / 1024 / k : 0, root / 1024 }'
 	stop_all
 }
+((n > 0)) || exit 0
 variant blk
 variant dax

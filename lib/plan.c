@@ -410,16 +410,18 @@ static int sp_plan_pmem(struct sp_arena *a, struct sp_plan *p, const struct sp_h
 {
 	struct sp_pmem_layout l;
 	uint64_t size;
+	char *dir;
 
 	if (!p->root.shared || p->arch != SP_ARCH_PPC64LE || p->root.size == 0)
 		return 0;
-	if (sp_pmem_hash(p->root.image, p->root.sha256, &size, err) < 0 ||
+	dir = sp_arena_printf(a, "%s/pmem", host->state_dir);
+	if (sp_pmem_hash(p->root.image, dir, p->root.sha256, &size, err) < 0 ||
 	    sp_pmem_layout(&l, p->root.sha256, size, err) < 0)
 		return -1;
 	p->root.size = size;
 	p->root.pmem_size = l.file_size;
 	sp_pmem_uuid_str(l.device_uuid, p->root.pmem_uuid);
-	p->root.pmem = sp_arena_printf(a, "%s/pmem/%s.pmem", host->state_dir, p->root.sha256);
+	p->root.pmem = sp_arena_printf(a, "%s/%s.pmem", dir, p->root.sha256);
 	return 0;
 }
 

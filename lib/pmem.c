@@ -43,7 +43,64 @@ static ssize_t sp_pmem_read(int fd, void *buf, size_t len)
 	return n;
 }
 
-int sp_pmem_hash(const char *path, char hash[static SP_SHA256_HEX], uint64_t *size,
+/*
+ * The identity of an image file: device, inode, size, modification and
+ * change times.  A write to the file changes its change time, which no
+ * one but the kernel sets, so the same identity is the same bytes.
+ */
+static void sp_pmem_id(const struct stat *st, char out[static 128])
+{
+	snprintf(out, 128, ".id-%llx-%llx-%llx-%lld.%09ld-%lld.%09ld",
+		 (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
+		 (unsigned long long)st->st_size, (long long)st->st_mtim.tv_sec,
+		 st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
+}
+
+/* DIR is root's alone (the launcher's uid's), or -1. */
+static int sp_pmem_dir_trusted(const char *dir)
+{
+	struct stat st;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* The hash root recorded for this identity when it made the file. */
+static bool sp_pmem_known(const char *dir, const struct stat *st, char hash[static SP_SHA256_HEX])
+{
+	char id[128];
+	ssize_t n;
+	int fd = sp_pmem_dir_trusted(dir);
+
+	if (fd < 0)
+		return false;
+	sp_pmem_id(st, id);
+	n = readlinkat(fd, id, hash, SP_SHA256_HEX);
+	close(fd);
+	if (n != SP_SHA256_HEX - 1)
+		return false;
+	hash[n] = '\0';
+	return sp_sha256_valid(hash);
+}
+
+/* Records what sp_pmem_known reads (best effort: a miss only costs a
+ * hash): a symbolic link, made under a temporary name and renamed. */
+static void sp_pmem_remember(int dir, const struct stat *st, const char *hash)
+{
+	char id[128], tmp[64];
+
+	sp_pmem_id(st, id);
+	snprintf(tmp, sizeof(tmp), ".tmp-id-%d", (int)getpid());
+	unlinkat(dir, tmp, 0);
+	if (symlinkat(hash, dir, tmp) == 0 && renameat(dir, tmp, dir, id) < 0)
+		unlinkat(dir, tmp, 0);
+}
+
+int sp_pmem_hash(const char *path, const char *dir, char hash[static SP_SHA256_HEX], uint64_t *size,
 		 struct sp_err *err)
 {
 	static char buf[1 << 16];
@@ -55,6 +112,11 @@ int sp_pmem_hash(const char *path, char hash[static SP_SHA256_HEX], uint64_t *si
 
 	if (fd < 0)
 		return -1;
+	if (dir && sp_pmem_known(dir, &st, hash)) {
+		close(fd);
+		*size = (uint64_t)st.st_size;
+		return 0;
+	}
 	sp_sha256_init(&h);
 	while ((n = sp_pmem_read(fd, buf, sizeof(buf))) > 0) {
 		sp_sha256_update(&h, buf, (size_t)n);
@@ -208,6 +270,7 @@ static int sp_pmem_make(int dir, const char *name, const char *image,
 	}
 	if (sp_pmem_fill(dst, src, l, sha256, err) == 0) {
 		if (renameat(dir, tmp, dir, name) == 0) {
+			sp_pmem_remember(dir, &st, sha256);
 			fsync(dir);
 			rc = 0;
 		} else {
@@ -219,6 +282,30 @@ static int sp_pmem_make(int dir, const char *name, const char *image,
 	if (rc < 0)
 		unlinkat(dir, tmp, 0);
 	return rc;
+}
+
+/* The file is there already (another image file with the same bytes, or
+ * one made before identities were recorded): the image file's identity
+ * is recorded once its bytes are checked, so that the next start need
+ * not read it.  Nothing here stops the start: the file is right. */
+static int sp_pmem_reuse(int dir, const char *image, const char *sha256)
+{
+	char hash[SP_SHA256_HEX], id[128], target[SP_SHA256_HEX];
+	struct stat st;
+	uint64_t size;
+	int fd = sp_pmem_open_image(image, &st, NULL);
+
+	if (fd < 0)
+		return 0;
+	close(fd);
+	sp_pmem_id(&st, id);
+	if (readlinkat(dir, id, target, sizeof(target)) == SP_SHA256_HEX - 1)
+		return 0;
+	/* Hashed after the identity was taken: a write in between changes
+	 * the change time, and the record then matches no later file. */
+	if (sp_pmem_hash(image, NULL, hash, &size, NULL) == 0 && strcmp(hash, sha256) == 0)
+		sp_pmem_remember(dir, &st, sha256);
+	return 0;
 }
 
 int sp_pmem_prepare(const char *pmem, const char *image, const char *sha256, uint64_t size,
@@ -242,7 +329,7 @@ int sp_pmem_prepare(const char *pmem, const char *image, const char *sha256, uin
 	if (dfd < 0)
 		return -1;
 	rc = sp_pmem_made(dfd, slash + 1, &l) ?
-		     0 :
+		     sp_pmem_reuse(dfd, image, sha256) :
 		     sp_pmem_make(dfd, slash + 1, image, &l, sha256, err);
 	if (rc < 0)
 		sp_err_wrap(err, "making the persistent-memory file %s", pmem);

@@ -8,6 +8,9 @@
  * Trust: STATE/pmem is root's directory (the launcher's uid), mode 0755,
  * checked when opened; files are written under a temporary name through
  * its descriptor with O_NOFOLLOW | O_EXCL, fsync'd and renamed, mode 0444.
+ * Beside them, .id-IDENTITY symbolic links record which image file (by
+ * inode, size and times) had which hash, so that starting an instance
+ * does not read the whole image again.
  * A VMM (another, unprivileged uid) can read them, map them read-only,
  * and write neither them nor the directory.
  */
@@ -19,8 +22,11 @@
 #include "sha256.h"
 #include "util.h"
 
-/* The SHA-256 of the regular file at `path` (hex) and its size. */
-int sp_pmem_hash(const char *path, char hash[static SP_SHA256_HEX], uint64_t *size,
+/* The SHA-256 of the regular file at `path` (hex) and its size.  With
+ * `dir` (STATE/pmem), a hash root recorded there when it made the file
+ * from this very file (same inode, size, times) is taken instead of
+ * reading it all again. */
+int sp_pmem_hash(const char *path, const char *dir, char hash[static SP_SHA256_HEX], uint64_t *size,
 		 struct sp_err *err);
 
 /* Makes `pmem` (DIR/SHA256.pmem, DIR root's) from `image` unless it is

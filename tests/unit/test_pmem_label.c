@@ -254,7 +254,8 @@ static bool file_range(const char *path, uint64_t off, const void *want, size_t 
  * once and reused; an image whose bytes are not the planned ones refused. */
 static void test_prepare(void)
 {
-	char dir[] = "/tmp/spectrum-pmem.XXXXXX", image[64], pmem[256], hash[SP_SHA256_HEX];
+	char dir[] = "/tmp/spectrum-pmem.XXXXXX", image[64], pmem[256], pdir[64];
+	char hash[SP_SHA256_HEX], again[SP_SHA256_HEX];
 	static uint8_t img[8192];
 	struct sp_pmem_layout l;
 	struct sp_err err = {0};
@@ -269,8 +270,10 @@ static void test_prepare(void)
 		img[i] = (uint8_t)(i * 7 + 1);
 	snprintf(image, sizeof(image), "%s/root.erofs", dir);
 	write_file(image, img, sizeof(img));
-	TAP_OK(sp_pmem_hash(image, hash, &size, &err) == 0 && size == sizeof(img), "hash an image");
+	TAP_OK(sp_pmem_hash(image, NULL, hash, &size, &err) == 0 && size == sizeof(img),
+	       "hash an image");
 	snprintf(pmem, sizeof(pmem), "%s/pmem/%s.pmem", dir, hash);
+	snprintf(pdir, sizeof(pdir), "%s/pmem", dir);
 	TAP_OK(sp_pmem_prepare(pmem, image, hash, size, &err) == 0, "make the file");
 	sp_pmem_layout(&l, hash, size, NULL);
 	sp_pmem_info_block(&l, info);
@@ -284,8 +287,14 @@ static void test_prepare(void)
 	TAP_OK(sp_pmem_prepare(pmem, image, hash, size, &err) == 0 && stat(pmem, &st2) == 0 &&
 		       st2.st_ino == st.st_ino,
 	       "made once, then reused");
+	/* Root recorded the image's identity: the hash is not read again;
+	 * a write changes the identity, and the hash is the new bytes'. */
+	TAP_OK(sp_pmem_hash(image, pdir, again, &size, &err) == 0 && strcmp(again, hash) == 0,
+	       "the recorded identity gives the hash");
 	img[0] ^= 1;
 	write_file(image, img, sizeof(img));
+	TAP_OK(sp_pmem_hash(image, pdir, again, &size, &err) == 0 && strcmp(again, hash) != 0,
+	       "a changed image is hashed again");
 	unlink(pmem);
 	TAP_OK(sp_pmem_prepare(pmem, image, hash, size, &err) < 0 && strstr(err.msg, "changed") &&
 		       access(pmem, F_OK) < 0,
