@@ -268,19 +268,25 @@ static int sp_pmem_make(int dir, const char *name, const char *image,
 		close(src);
 		return -1;
 	}
+	/* Linked, never renamed over: when two instances of one image start
+	 * at once and both make the file, the first one's stays and the
+	 * second's goes, so that every VMM maps the same inode (a rename
+	 * would leave the first VMM on an unlinked copy, its pages shared
+	 * with no one).  Same bytes either way. */
 	if (sp_pmem_fill(dst, src, l, sha256, err) == 0) {
-		if (renameat(dir, tmp, dir, name) == 0) {
+		if (linkat(dir, tmp, dir, name, 0) == 0 ||
+		    (errno == EEXIST && sp_pmem_made(dir, name, l))) {
 			sp_pmem_remember(dir, &st, sha256);
 			fsync(dir);
 			rc = 0;
 		} else {
-			sp_err_set(err, "cannot rename %s to %s: %s", tmp, name, strerror(errno));
+			sp_err_set(err, "cannot link %s to %s: %s; remove %s", tmp, name,
+				   strerror(errno), name);
 		}
 	}
 	close(dst);
 	close(src);
-	if (rc < 0)
-		unlinkat(dir, tmp, 0);
+	unlinkat(dir, tmp, 0);
 	return rc;
 }
 

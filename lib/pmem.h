@@ -7,7 +7,9 @@
  *
  * Trust: STATE/pmem is root's directory (the launcher's uid), mode 0755,
  * checked when opened; files are written under a temporary name through
- * its descriptor with O_NOFOLLOW | O_EXCL, fsync'd and renamed, mode 0444.
+ * its descriptor with O_NOFOLLOW | O_EXCL, fsync'd and linked to their
+ * name (never over another: instances starting at once all map the first
+ * one made), mode 0444.
  * Beside them, .id-IDENTITY symbolic links record which image file (by
  * inode, size and times) had which hash, so that starting an instance
  * does not read the whole image again.

@@ -118,6 +118,10 @@ if [ ! -f "$SPECTRUM_STATE_DIR/kernels/spectrum-ppc64le/vmlinux" ] || [ ! -f "$i
 	n=$((n + 1))
 else
 	pmem=$SPECTRUM_STATE_DIR/pmem/$(sha256sum <"$img" | cut -d' ' -f1).pmem
+	# Made afresh by the two instances at once: they must still map one
+	# file (the first made; a VMM that kept a replaced copy would share
+	# nothing).
+	rm -f "$pmem"
 	SPECTRUM_KERNEL=spectrum pair ppc64le dax-ppc qemu-system-ppc64 "$img" "$pmem"
 	ls -l "$pmem" >"$tmp/out" 2>&1
 	check "ppc64le: root's file is named by the image's hash, mode 0444, root's" \
