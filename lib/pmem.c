@@ -46,7 +46,11 @@ static ssize_t sp_pmem_read(int fd, void *buf, size_t len)
 /*
  * The identity of an image file: device, inode, size, modification and
  * change times.  A write to the file changes its change time, which no
- * one but the kernel sets, so the same identity is the same bytes.
+ * one but the kernel sets, so the same identity is the same bytes, but
+ * for a file written again within one clock tick while root hashed it:
+ * its instances then boot the bytes root hashed, which its owner wrote
+ * too.  Either way a .pmem file holds the bytes its name says (the copy
+ * is checked), so nothing here lets anyone put other bytes under a hash.
  */
 static void sp_pmem_id(const struct stat *st, char out[static 128])
 {
