@@ -64,6 +64,7 @@ mapping() {
 # itself; on ppc64le root's labelled file around it).
 pair() {
 	local arch=$1 inst=$2 qemu=$3 img=$4 mapped=$5 before i q ready rss pss
+	vmm_uid=
 	before=$(sha256sum <"$img")
 	for i in 1 2; do
 		"$spectrum" run "$tmp/dax.json" "$inst$i" --timeout 600 >"$tmp/$inst$i.out" 2>&1 </dev/null &
@@ -87,6 +88,7 @@ pair() {
 	for i in 1 2; do
 		q=$(pgrep -f "^$qemu -name $inst$i " | head -n 1)
 		[ -n "$q" ] && [ -n "$mapped" ] || continue
+		vmm_uid=$(stat -c %u "/proc/$q")
 		rss=$((rss + $(mapping "$q" "$mapped" Rss)))
 		pss=$((pss + $(mapping "$q" "$mapped" Pss)))
 	done
@@ -100,6 +102,13 @@ pair() {
 	wait 2>/dev/null
 	pids=()
 	check "$arch: the image is unchanged on the host" [ "$(sha256sum <"$img")" = "$before" ]
+}
+
+# cannot_write UID FILE: UID can neither append to FILE nor create a file
+# in its directory.
+cannot_write() {
+	! setpriv --reuid="$1" --regid="$1" --clear-groups \
+		sh -c 'true >>"$1" || mktemp -p "${1%/*}"' - "$2" >/dev/null 2>&1
 }
 
 img=$SPECTRUM_STATE_DIR/images/test-x86.erofs
@@ -126,6 +135,8 @@ else
 	ls -l "$pmem" >"$tmp/out" 2>&1
 	check "ppc64le: root's file is named by the image's hash, mode 0444, root's" \
 		eval '[ "$(stat -c %a:%u "$pmem")" = 444:0 ]'
+	check "ppc64le: the VMM's uid ($vmm_uid) can neither write it nor add a file beside it" \
+		eval '[ "${vmm_uid:-0}" != 0 ] && cannot_write "$vmm_uid" "$pmem"'
 	check "ppc64le: the image is in it byte for byte at 2 MiB" \
 		cmp -s -n "$(stat -c %s "$img")" "$img" <(tail -c +$((2 * 1024 * 1024 + 1)) "$pmem")
 fi
