@@ -80,6 +80,9 @@ static void sp_print_summary(const struct sp_plan *p)
 	       sp_hv_name(p->hypervisor), sp_arch_name(p->arch), sp_accel_name(p->accel), mem,
 	       p->vcpus, p->vcpus == 1 ? "" : "s");
 	printf("  root   %s (read-only%s)\n", p->root.image, p->root.shared ? ", shared with DAX" : "");
+	if (p->root.pmem)
+		printf("  pmem   %s (the image with NVDIMM labels, made by root at start)\n",
+		       p->root.pmem);
 	sp_summary_disks(p);
 	sp_summary_devices(p);
 	if (p->display.enabled)

@@ -6,7 +6,8 @@
  * firmware: the fastest boot) unless the plan needs PCI — a shared root
  * through virtio-pmem, USB (xHCI) or VFIO — in which case they get `q35`.
  * ppc64le guests get `pseries` with the small VOF firmware instead of
- * SLOF (2.6 s rather than 9.9 s to init under TCG); aarch64 guests `virt`.
+ * SLOF (2.6 s rather than 9.9 s to init under TCG), and a shared root
+ * through spapr-nvdimm (PAPR SCM); aarch64 guests `virt`.
  *
  * Every file name that QEMU parses inside an option is escaped (a ',' is
  * doubled), since config-controlled paths must never add options.
@@ -17,6 +18,7 @@
 
 #include "backend.h"
 #include "guestproto.h"
+#include "pmem_label.h"
 
 struct sp_qemu {
 	const struct sp_plan *p;
@@ -80,7 +82,7 @@ bool sp_qemu_microvm(const struct sp_plan *p)
 	return p->arch == SP_ARCH_X86_64 && !(p->root.shared || p->nusb || p->npci);
 }
 
-static int sp_qemu_machine(struct sp_qemu *q, struct sp_err *err)
+static void sp_qemu_machine(struct sp_qemu *q)
 {
 	const struct sp_plan *p = q->p;
 	const char *mb = q->memfd ? ",memory-backend=mem" : "";
@@ -92,17 +94,6 @@ static int sp_qemu_machine(struct sp_qemu *q, struct sp_err *err)
 		sp_argv_opt(q->a, "-M", "%s%s", q->microvm ? "microvm" : "q35", mb);
 		break;
 	case SP_ARCH_PPC64LE:
-		/* QEMU 7.2 has no virtio-pmem on pseries (and Debian's ppc64el
-		 * kernel no DAX); its spapr-nvdimm works with Spectrum's kernel
-		 * (PAPR SCM) only once the image carries namespace labels, so a
-		 * shared root cannot be offered yet. */
-		if (p->root.shared) {
-		/* The pmem backend opens the image by path: root images are
-		 * world-readable, so an unprivileged VMM can. */
-			sp_err_set(err,
-				   "shareRoot is not available for ppc64le guests (QEMU has no virtio-pmem for pseries); remove shareRoot");
-			return -1;
-		}
 		q->pci = true;
 		sp_argv_opt(q->a, "-M", "pseries,x-vof=on%s", mb);
 		break;
@@ -111,7 +102,6 @@ static int sp_qemu_machine(struct sp_qemu *q, struct sp_err *err)
 		sp_argv_opt(q->a, "-M", "virt,gic-version=max%s", mb);
 		break;
 	}
-	return 0;
 }
 
 static void sp_qemu_cpu(struct sp_qemu *q)
@@ -138,6 +128,13 @@ static int sp_qemu_memory(struct sp_qemu *q, struct sp_err *err)
 {
 	const struct sp_plan *p = q->p;
 
+	/* Debian's ppc64el kernel has no PAPR SCM driver: its guest would
+	 * wait for a /dev/pmem0 that never comes. */
+	if (p->root.shared && p->arch == SP_ARCH_PPC64LE && p->kernel_kind != SP_KERNEL_SPECTRUM) {
+		sp_err_set(err,
+			   "shareRoot on ppc64le needs Spectrum's guest kernel (Debian's has no PAPR SCM driver); set SPECTRUM_KERNEL=spectrum or remove shareRoot");
+		return -1;
+	}
 	if (p->root.shared) {
 		uint64_t pm_mib = (p->root.size + (1u << 20) - 1) >> 20;
 		if (p->root.size == 0) {
@@ -147,10 +144,16 @@ static int sp_qemu_memory(struct sp_qemu *q, struct sp_err *err)
 			err->missing = true;
 			return -1;
 		}
-		/* Leave the window a whole GiB larger than the image. */
+		if (p->arch == SP_ARCH_PPC64LE)
+			/* pseries: the window holds the NVDIMM's device part,
+			 * already a multiple of 256 MiB (pmem_label.h). */
+			pm_mib = (p->root.pmem_size - SP_PMEM_LABEL_SIZE) >> 20;
+		else
+			/* Leave the window a whole GiB larger than the image. */
+			pm_mib = (pm_mib + 1023) / 1024 * 1024;
 		sp_argv_opt(q->a, "-m", "%lluM,slots=2,maxmem=%lluM",
 			    (unsigned long long)p->memory_mib,
-			    (unsigned long long)(p->memory_mib + ((pm_mib + 1023) / 1024) * 1024));
+			    (unsigned long long)(p->memory_mib + pm_mib));
 	} else {
 		sp_argv_opt(q->a, "-m", "%llu", (unsigned long long)p->memory_mib);
 	}
@@ -212,6 +215,30 @@ static void sp_qemu_display(struct sp_qemu *q)
 }
 
 /*
+ * ppc64le: the root is mapped from root's file (plan.h, root.pmem) that
+ * carries the image with the namespace labels and fsdax info block the
+ * guest's PAPR SCM driver needs (pmem_label.h).  The backend opens it by
+ * path read-only (mode 0444, in root's directory: the VMM's uid can read
+ * it and write neither it nor the directory); readonly=on maps it
+ * PROT_READ, and unarmed=on is what QEMU asks of a read-only NVDIMM (the
+ * guest sees it read-only too).  uuid= is the device's, from the image's
+ * hash: the labels' interleave-set cookie must match it.
+ */
+static void sp_qemu_nvdimm(struct sp_qemu *q)
+{
+	const struct sp_plan *p = q->p;
+	char *file = sp_qemu_esc(p->root.pmem);
+
+	sp_argv_opt(q->a, "-object",
+		    "memory-backend-file,id=pm0,mem-path=%s,size=%llu,share=on,readonly=on", file,
+		    (unsigned long long)p->root.pmem_size);
+	sp_argv_opt(q->a, "-device",
+		    "spapr-nvdimm,memdev=pm0,label-size=%u,uuid=%s,unarmed=on,id=root",
+		    SP_PMEM_LABEL_SIZE, p->root.pmem_uuid);
+	free(file);
+}
+
+/*
  * The root is read-only in QEMU itself (readonly=on), so neither the guest
  * kernel nor anything with raw access to the device can write the image.
  * The serial lets spectrum-init find each disk whatever order the
@@ -222,7 +249,9 @@ static void sp_qemu_root(struct sp_qemu *q)
 	const struct sp_plan *p = q->p;
 	char *img = sp_qemu_esc(p->root.image);
 
-	if (p->root.shared) {
+	if (p->root.shared && p->arch == SP_ARCH_PPC64LE) {
+		sp_qemu_nvdimm(q);
+	} else if (p->root.shared) {
 		sp_argv_opt(q->a, "-object",
 			    "memory-backend-file,id=pm0,mem-path=%s,size=%llu,share=on,readonly=on", img,
 			    (unsigned long long)p->root.size);
@@ -364,8 +393,7 @@ static int sp_qemu_build(const struct sp_plan *p, struct sp_argv *a, struct sp_e
 
 	sp_argv_add(a, sp_qemu_binary(p->arch));
 	sp_argv_opt(a, "-name", "%s", p->instance);
-	if (sp_qemu_machine(&q, err) < 0)
-		return -1;
+	sp_qemu_machine(&q);
 	if (q.microvm && q.memfd)
 		/* vhost-user needs a modern (virtio 1.0) transport. */
 		sp_argv_opt(a, "-global", "virtio-mmio.force-legacy=false");

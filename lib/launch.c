@@ -19,6 +19,7 @@
 #include "guest.h"
 #include "logger.h"
 #include "net.h"
+#include "pmem.h"
 #include "rundir.h"
 #include "spawn.h"
 #include "uid.h"
@@ -341,6 +342,9 @@ int sp_launch_prepare(const struct sp_plan *p, int *lock_fd, struct sp_err *err)
 		return -1;
 	}
 	if (sp_devices_grant(p, err) < 0)
+		goto fail;
+	if (p->root.pmem &&
+	    sp_pmem_prepare(p->root.pmem, p->root.image, p->root.sha256, p->root.size, err) < 0)
 		goto fail;
 	for (size_t i = 0; i < p->ndisks; i++)
 		if (sp_volume_prepare(&p->disks[i], err) < 0 ||

@@ -15,6 +15,8 @@
 #include "backend.h"
 #include "paths.h"
 #include "plan.h"
+#include "pmem.h"
+#include "pmem_label.h"
 #include "uid.h"
 
 /* virtiofs limits a mount tag to 36 bytes. */
@@ -397,6 +399,32 @@ static void sp_plan_display(struct sp_arena *a, struct sp_plan *p, const struct 
 	d->pid_file = sp_arena_printf(a, "%s/display.pid", p->run_dir);
 }
 
+/*
+ * A shared root on ppc64le is mapped from root's file that wraps the image
+ * in namespace labels and an fsdax info block (pmem_label.h), named by the
+ * image's hash: the plan names it, the launcher makes it.  An image that
+ * is not built yet is reported when the instance starts, as on x86.
+ */
+static int sp_plan_pmem(struct sp_arena *a, struct sp_plan *p, const struct sp_host *host,
+			struct sp_err *err)
+{
+	struct sp_pmem_layout l;
+	uint64_t size;
+	char *dir;
+
+	if (!p->root.shared || p->arch != SP_ARCH_PPC64LE || p->root.size == 0)
+		return 0;
+	dir = sp_arena_printf(a, "%s/pmem", host->state_dir);
+	if (sp_pmem_hash(p->root.image, dir, p->root.sha256, &size, err) < 0 ||
+	    sp_pmem_layout(&l, p->root.sha256, size, err) < 0)
+		return -1;
+	p->root.size = size;
+	p->root.pmem_size = l.file_size;
+	sp_pmem_uuid_str(l.device_uuid, p->root.pmem_uuid);
+	p->root.pmem = sp_arena_printf(a, "%s/%s.pmem", dir, p->root.sha256);
+	return 0;
+}
+
 static int sp_plan_one(struct sp_arena *a, struct sp_plan *p, const struct sp_config *cfg,
 		       const struct sp_instance *inst, const struct sp_host *host, int hv_override,
 		       struct sp_err *err)
@@ -432,6 +460,8 @@ static int sp_plan_one(struct sp_arena *a, struct sp_plan *p, const struct sp_co
 	 * not built yet is reported when the instance starts. */
 	if (p->root.shared && stat(p->root.image, &st) == 0 && S_ISREG(st.st_mode))
 		p->root.size = (uint64_t)st.st_size;
+	if (sp_plan_pmem(a, p, host, err) < 0)
+		return -1;
 	sp_plan_program(a, p, cfg, inst);
 	if (sp_plan_bindings(a, p, cfg, inst, host, err) < 0 ||
 	    sp_plan_sockets(a, p, host, err) < 0)

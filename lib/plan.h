@@ -57,6 +57,14 @@ struct sp_plan_root {
 	char *image;	/* absolute path of the erofs image */
 	bool shared;	/* mapped read-only through virtio-pmem with DAX */
 	uint64_t size;	/* bytes, for the pmem mapping; 0 if not known yet */
+	/* ppc64le (spapr-nvdimm): root's file that wraps the image in
+	 * namespace labels and an fsdax info block (pmem_label.h),
+	 * STATE/pmem/SHA256.pmem, and what QEMU needs to know of it; NULL
+	 * and 0 elsewhere, or if the image is not built yet. */
+	char *pmem;
+	char sha256[65];    /* the image's, hex */
+	char pmem_uuid[37]; /* the device's uuid (the labels' cookie) */
+	uint64_t pmem_size; /* the whole file, label area included */
 };
 
 struct sp_plan_disk {

@@ -169,9 +169,15 @@ char *sp_plan_to_json(const struct sp_plan *p)
 	json_object_set_new(o, "cmdline", json_string(p->cmdline));
 	if (p->disposable)
 		json_object_set_new(o, "disposable", json_true());
-	json_object_set_new(o, "root", json_pack("{s:s, s:b, s:b, s:I}", "image", p->root.image,
-						 "readonly", 1, "shared", p->root.shared, "size",
-						 (json_int_t)p->root.size));
+	json_t *root = json_pack("{s:s, s:b, s:b, s:I}", "image", p->root.image, "readonly", 1,
+				 "shared", p->root.shared, "size", (json_int_t)p->root.size);
+	/* ppc64le shared roots: the labelled file the NVDIMM maps (pmem.h). */
+	if (p->root.pmem)
+		json_object_set_new(root, "pmem",
+				    json_pack("{s:s, s:I, s:s, s:s}", "file", p->root.pmem, "size",
+					      (json_int_t)p->root.pmem_size, "sha256",
+					      p->root.sha256, "uuid", p->root.pmem_uuid));
+	json_object_set_new(o, "root", root);
 	json_object_set_new(o, "disks", sp_json_disks(p));
 	json_object_set_new(o, "shares", sp_json_shares(p));
 	json_object_set_new(o, "nics", sp_json_nics(p));
