@@ -808,7 +808,8 @@ static int request_action(struct swl_state *s, const struct swl_header *h,
 			/* The guest's own selection replaces the user's paste
 			 * (in the guest), and never leaves it. */
 			swl_paste_forget(s);
-			note(s, NOTE_SELECTION, "dropped %s: the guest's selection stays in it", what);
+			note(s, NOTE_SELECTION, "dropped %s: the guest's selection stays in it",
+			     what);
 			return 1;
 		}
 		if (h->opcode == SWL_DATA_DEVICE_START_DRAG) {
@@ -848,8 +849,7 @@ static int request_new_id(struct swl_state *s, const struct swl_header *h,
  * compositor, which knows nothing of them.
  */
 
-static const char *const paste_types[] = {"text/plain;charset=utf-8", "text/plain",
-					  "UTF8_STRING"};
+static const char *const paste_types[] = {"text/plain;charset=utf-8", "text/plain", "UTF8_STRING"};
 
 static bool paste_type(const struct swl_arg *a)
 {
@@ -881,8 +881,8 @@ static int offer_request(struct swl_state *s, const uint8_t *buf, const struct s
 	if (h->opcode == SWL_DATA_OFFER_RECEIVE)
 		/* Another type, or an older paste: its descriptor is closed,
 		 * and the guest reads nothing. */
-		res->paste_target = paste_type(&args.a[0]) && of->gen == s->paste_gen &&
-				    s->paste_live;
+		res->paste_target =
+			paste_type(&args.a[0]) && of->gen == s->paste_gen && s->paste_live;
 	else if (h->opcode == SWL_DATA_OFFER_DESTROY)
 		of->live = false; /* a server id: no delete_id follows */
 	return 1;

@@ -127,8 +127,8 @@ struct swl_state {
 	unsigned nglobals;
 	struct swl_surface surfaces[SWL_SURFACES_MAX];
 	struct swl_offer offers[SWL_OFFERS_MAX];
-	uint32_t paste_gen; /* the current paste's number */
-	bool paste_live;    /* it may still be read (no later selection) */
+	uint32_t paste_gen;	/* the current paste's number */
+	bool paste_live;	/* it may still be read (no later selection) */
 	unsigned noted;		/* kinds of note already given on this connection */
 	char why[SWL_WHY_MAX];	/* why the connection must end */
 	char note[SWL_WHY_MAX]; /* a line to log about the last message, or "" */
