@@ -511,40 +511,9 @@ void sd_server_accept(struct sd *d, long now)
  */
 static ssize_t sd_conn_recv(int fd, void *buf, size_t len, int *file_fd, bool *extra)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = {buf, len};
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf)};
 	/* One byte more than a request: a longer datagram is seen as such
 	 * (MSG_TRUNC gives its length), never silently cut to size. */
-	ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
-
-	size_t total = 0;
-
-	*file_fd = -1;
-	*extra = n >= 0 && (msg.msg_flags & MSG_CTRUNC);
-	for (struct cmsghdr *c = n >= 0 ? CMSG_FIRSTHDR(&msg) : NULL; c; c = CMSG_NXTHDR(&msg, c)) {
-		size_t nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
-			*extra = true;
-			continue;
-		}
-		/* Every descriptor that arrived is ours to close but the
-		 * first: a peer must not fill the daemon's table. */
-		for (size_t i = 0; i < nfds; i++, total++) {
-			int got;
-			memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (total == 0)
-				*file_fd = got;
-			else
-				close(got);
-		}
-	}
-	if (total > 1)
-		*extra = true;
-	return n;
+	return sp_recv_fd(fd, buf, len, MSG_DONTWAIT | MSG_TRUNC, file_fd, extra);
 }
 
 /* Only root, or the daemon's own uid, may change what root runs. */

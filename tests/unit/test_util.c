@@ -22,13 +22,25 @@ static void test_sizes(void)
 		int rc;
 		uint64_t v;
 	} cases[] = {
-		{"512M", 0, 512ull << 20},    {"2G", 0, 2ull << 30},	 {"64MiB", 0, 64ull << 20},
-		{"1K", 0, 1024},	      {"16T", 0, 16ull << 40},	 {"0M", 0, 0},
+		{"512M", 0, 512ull << 20},
+		{"2G", 0, 2ull << 30},
+		{"64MiB", 0, 64ull << 20},
+		{"1K", 0, 1024},
+		{"16T", 0, 16ull << 40},
+		{"0M", 0, 0},
 		{"16777215T", 0, 16777215ull << 40},
-		{"16777216T", -1, 0},	      {"512", -1, 0},		 {"M", -1, 0},
-		{"", -1, 0},		      {"1.5G", -1, 0},		 {"-1G", -1, 0},
-		{"1g", -1, 0},		      {"1GB", -1, 0},		 {"1Gi", -1, 0},
-		{" 1G", -1, 0},		      {"1G ", -1, 0},		 {"99999999999999999999K", -1, 0},
+		{"16777216T", -1, 0},
+		{"512", -1, 0},
+		{"M", -1, 0},
+		{"", -1, 0},
+		{"1.5G", -1, 0},
+		{"-1G", -1, 0},
+		{"1g", -1, 0},
+		{"1GB", -1, 0},
+		{"1Gi", -1, 0},
+		{" 1G", -1, 0},
+		{"1G ", -1, 0},
+		{"99999999999999999999K", -1, 0},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint64_t v = 0;
@@ -48,10 +60,13 @@ static void test_sizes(void)
 
 static void test_names(void)
 {
-	static const char *const good[] = {"a", "mail", "mail-work", "0", "a1-b2",
-					   "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz0123456789a"};
-	static const char *const bad[] = {"", "-a", "a-", "Mail", "a_b", "a.b", "a b", "é",
-					  "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz0123456789ab"};
+	static const char *const good[] = {
+		"a", "mail",  "mail-work",
+		"0", "a1-b2", "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz0123456789a"};
+	static const char *const bad[] = {
+		"",	"-a",  "a-",
+		"Mail", "a_b", "a.b",
+		"a b",	"é",   "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz0123456789ab"};
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		TAP_OK(sp_name_valid(good[i]), "name \"%s\" is valid", good[i]);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -91,8 +106,7 @@ static void test_paths(void)
 	TAP_STR(out, "/a/b/d", "normalize");
 	sp_path_normalize("/../..", out, sizeof(out));
 	TAP_STR(out, "/", "normalize above root");
-	TAP_OK(sp_path_within("/proc/1", "/proc") && !sp_path_within("/procfs", "/proc"),
-	       "within");
+	TAP_OK(sp_path_within("/proc/1", "/proc") && !sp_path_within("/procfs", "/proc"), "within");
 }
 
 static void test_uint(void)
@@ -102,11 +116,12 @@ static void test_uint(void)
 		bool ok;
 		unsigned long v;
 	} cases[] = {
-		{"1", true, 1},		 {"86400", true, 86400}, {"0", false, 0},
-		{"86401", false, 0},	 {"", false, 0},	 {" 5", false, 0},
-		{"+5", false, 0},	 {"-1", false, 0},	 {"5s", false, 0},
-		{"0x10", false, 0},	 {"4294967297", false, 0},
-		{"99999999999999999999999", false, 0},
+		{"1", true, 1},		  {"86400", true, 86400},
+		{"0", false, 0},	  {"86401", false, 0},
+		{"", false, 0},		  {" 5", false, 0},
+		{"+5", false, 0},	  {"-1", false, 0},
+		{"5s", false, 0},	  {"0x10", false, 0},
+		{"4294967297", false, 0}, {"99999999999999999999999", false, 0},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		unsigned long v = 0;
@@ -345,6 +360,67 @@ static void test_open_regular(void)
 	rmdir(dir);
 }
 
+/* Sends "hi" with n descriptors (of /dev/null) on a SOCK_SEQPACKET pair. */
+static void send_fds(int sock, int n)
+{
+	union {
+		char buf[CMSG_SPACE(3 * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	int fds[3];
+	struct iovec iov = {"hi", 2};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	for (int i = 0; i < n; i++)
+		fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (n) {
+		struct cmsghdr *c;
+
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = CMSG_SPACE((size_t)n * sizeof(int));
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN((size_t)n * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, (size_t)n * sizeof(int));
+	}
+	sendmsg(sock, &msg, 0);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+static void test_recv_fd(void)
+{
+	int sv[2], fd = -2, before;
+	bool extra = true, ok;
+	char buf[8];
+	ssize_t n;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		TAP_OK(false, "socketpair");
+		return;
+	}
+	send_fds(sv[0], 0);
+	n = sp_recv_fd(sv[1], buf, sizeof(buf), 0, &fd, &extra);
+	TAP_OK(n == 2 && fd == -1 && !extra, "sp_recv_fd: bytes without a descriptor");
+	send_fds(sv[0], 1);
+	n = sp_recv_fd(sv[1], buf, sizeof(buf), 0, &fd, &extra);
+	TAP_OK(n == 2 && fd >= 0 && !extra && (fcntl(fd, F_GETFD) & FD_CLOEXEC),
+	       "sp_recv_fd: one descriptor kept, close-on-exec");
+	before = fd;
+	close(fd);
+	send_fds(sv[0], 3);
+	n = sp_recv_fd(sv[1], buf, sizeof(buf), 0, &fd, &extra);
+	ok = n == 2 && fd == before && extra && fcntl(before + 1, F_GETFD) < 0;
+	TAP_OK(ok, "sp_recv_fd: of three, the first kept and the others closed (extra)");
+	close(fd);
+	n = sp_recv_fd(sv[1], buf, sizeof(buf), MSG_DONTWAIT, &fd, &extra);
+	TAP_OK(n < 0 && fd == -1, "sp_recv_fd: nothing to receive");
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	test_uint();
@@ -358,5 +434,6 @@ int main(void)
 	test_err_wrap();
 	test_path_join();
 	test_open_regular();
+	test_recv_fd();
 	return tap_done();
 }
