@@ -304,8 +304,7 @@ void sp_size_format(uint64_t bytes, char *buf, size_t len)
 		unsigned shift = 10 * (unsigned)(i + 1);
 		uint64_t unit = 1ull << shift;
 		if (bytes >= unit && bytes % unit == 0) {
-			snprintf(buf, len, "%llu%c", (unsigned long long)(bytes >> shift),
-				 units[i]);
+			snprintf(buf, len, "%llu%c", (unsigned long long)(bytes >> shift), units[i]);
 			return;
 		}
 	}
@@ -387,9 +386,7 @@ unsigned sp_edit_distance(const char *a, const char *b)
 	/* Optimal string alignment: insertions, deletions, substitutions and
 	 * swaps of neighbours ("mial" -> "mail") cost one.  Keys are short;
 	 * longer strings are simply "far". */
-	enum {
-		MAXLEN = 64
-	};
+	enum { MAXLEN = 64 };
 	unsigned d[3][MAXLEN + 1];
 	size_t la = strlen(a), lb = strlen(b);
 

@@ -22,25 +22,13 @@ static void test_sizes(void)
 		int rc;
 		uint64_t v;
 	} cases[] = {
-		{"512M", 0, 512ull << 20},
-		{"2G", 0, 2ull << 30},
-		{"64MiB", 0, 64ull << 20},
-		{"1K", 0, 1024},
-		{"16T", 0, 16ull << 40},
-		{"0M", 0, 0},
+		{"512M", 0, 512ull << 20},    {"2G", 0, 2ull << 30},	 {"64MiB", 0, 64ull << 20},
+		{"1K", 0, 1024},	      {"16T", 0, 16ull << 40},	 {"0M", 0, 0},
 		{"16777215T", 0, 16777215ull << 40},
-		{"16777216T", -1, 0},
-		{"512", -1, 0},
-		{"M", -1, 0},
-		{"", -1, 0},
-		{"1.5G", -1, 0},
-		{"-1G", -1, 0},
-		{"1g", -1, 0},
-		{"1GB", -1, 0},
-		{"1Gi", -1, 0},
-		{" 1G", -1, 0},
-		{"1G ", -1, 0},
-		{"99999999999999999999K", -1, 0},
+		{"16777216T", -1, 0},	      {"512", -1, 0},		 {"M", -1, 0},
+		{"", -1, 0},		      {"1.5G", -1, 0},		 {"-1G", -1, 0},
+		{"1g", -1, 0},		      {"1GB", -1, 0},		 {"1Gi", -1, 0},
+		{" 1G", -1, 0},		      {"1G ", -1, 0},		 {"99999999999999999999K", -1, 0},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint64_t v = 0;
@@ -60,13 +48,10 @@ static void test_sizes(void)
 
 static void test_names(void)
 {
-	static const char *const good[] = {
-		"a", "mail",  "mail-work",
-		"0", "a1-b2", "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz0123456789a"};
-	static const char *const bad[] = {
-		"",	"-a",  "a-",
-		"Mail", "a_b", "a.b",
-		"a b",	"é",   "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz0123456789ab"};
+	static const char *const good[] = {"a", "mail", "mail-work", "0", "a1-b2",
+					   "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz0123456789a"};
+	static const char *const bad[] = {"", "-a", "a-", "Mail", "a_b", "a.b", "a b", "é",
+					  "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz0123456789ab"};
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		TAP_OK(sp_name_valid(good[i]), "name \"%s\" is valid", good[i]);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -106,7 +91,8 @@ static void test_paths(void)
 	TAP_STR(out, "/a/b/d", "normalize");
 	sp_path_normalize("/../..", out, sizeof(out));
 	TAP_STR(out, "/", "normalize above root");
-	TAP_OK(sp_path_within("/proc/1", "/proc") && !sp_path_within("/procfs", "/proc"), "within");
+	TAP_OK(sp_path_within("/proc/1", "/proc") && !sp_path_within("/procfs", "/proc"),
+	       "within");
 }
 
 static void test_uint(void)
@@ -116,12 +102,11 @@ static void test_uint(void)
 		bool ok;
 		unsigned long v;
 	} cases[] = {
-		{"1", true, 1},		  {"86400", true, 86400},
-		{"0", false, 0},	  {"86401", false, 0},
-		{"", false, 0},		  {" 5", false, 0},
-		{"+5", false, 0},	  {"-1", false, 0},
-		{"5s", false, 0},	  {"0x10", false, 0},
-		{"4294967297", false, 0}, {"99999999999999999999999", false, 0},
+		{"1", true, 1},		 {"86400", true, 86400}, {"0", false, 0},
+		{"86401", false, 0},	 {"", false, 0},	 {" 5", false, 0},
+		{"+5", false, 0},	 {"-1", false, 0},	 {"5s", false, 0},
+		{"0x10", false, 0},	 {"4294967297", false, 0},
+		{"99999999999999999999999", false, 0},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		unsigned long v = 0;
