@@ -22,6 +22,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "clipboard.h"
 #include "daemon.h"
 #include "paths.h"
 #include "proto.h"
@@ -398,6 +399,55 @@ static void sd_pass(struct sd_vm *vm, int fd, unsigned op)
 	close(fd);
 }
 
+/*
+ * The user's paste (lib/clipboard.h): the pipe goes to the instance's
+ * display filter, if the instance's data file allows pastes, it runs
+ * with a display, and this daemon holds its filter's control channel
+ * (an adopted instance's went with the daemon that started it).
+ *
+ * Who may: root and the spectrum group, like start, stop and console
+ * (owner_only is false).  The group's members may already type into an
+ * instance's console and start and stop it; a paste is less: text the
+ * caller chose, into an instance whose data file (root's) grants pastes,
+ * offered to its application, which takes it only when its user pastes.
+ * What is handed on is checked to be a pipe's read end (sd_conn_serve),
+ * so the filter, which its guest may have taken over, gains nothing but
+ * the bytes the caller writes; the daemon never reads them, and sends
+ * without blocking.
+ */
+static void sd_clipboard(struct sd_vm *vm, int fd, int pipe_fd)
+{
+	const struct sp_plan_display *disp = &vm->plan->display;
+	struct sp_err err = {0};
+	char msg[sizeof(err.msg) + 160];
+	unsigned status = SP_REPLY_REFUSED;
+
+	if (!disp->enabled)
+		snprintf(msg, sizeof(msg), "%s has no display: there is nowhere to paste\n",
+			 vm->inst->name);
+	else if (disp->clipboard != SP_CLIPBOARD_PASTE)
+		snprintf(msg, sizeof(msg),
+			 "%s does not accept pastes: its clipboard policy is none; give it "
+			 "\"display\": {\"clipboard\": \"paste\"} in the data file\n",
+			 vm->inst->name);
+	else if (vm->state != SD_RUNNING)
+		snprintf(msg, sizeof(msg), "%s is not running (%s)\n", vm->inst->name,
+			 sd_state_name(vm->state));
+	else if (vm->core.display_control < 0)
+		snprintf(msg, sizeof(msg),
+			 "%s was started by an earlier spectrumd, which held its display's "
+			 "channel: restart it to paste into it\n",
+			 vm->inst->name);
+	else if (sp_clipboard_forward(vm->core.display_control, pipe_fd, &err) < 0)
+		snprintf(msg, sizeof(msg), "%s: %s\n", vm->inst->name, err.msg);
+	else {
+		snprintf(msg, sizeof(msg), "pasting into %s\n", vm->inst->name);
+		status = SP_REPLY_OK;
+	}
+	sd_reply(fd, status, msg, -1);
+	close(fd);
+}
+
 static void sd_dispatch(struct sd *d, int fd, const struct sp_request *rq, int file_fd)
 {
 	struct sd_vm *vm = NULL;
@@ -436,6 +486,9 @@ static void sd_dispatch(struct sd *d, int fd, const struct sp_request *rq, int f
 	case SP_OP_GENERATIONS:
 	case SP_OP_GC:
 		sd_switch_request(d, fd, rq->op, rq->flags, rq->number, file_fd);
+		return;
+	case SP_OP_CLIPBOARD:
+		sd_clipboard(vm, fd, file_fd);
 		return;
 	}
 	close(fd);
@@ -557,10 +610,17 @@ static bool sd_conn_serve(struct sd *d, const struct sd_conn *c, long now)
 	}
 	if (sp_request_check(buf, (size_t)n, &rq, &err) < 0)
 		snprintf(msg, sizeof(msg), "bad request: %s\n", err.msg);
-	else if (extra || (file_fd >= 0) != (rq.op == SP_OP_SWITCH))
+	else if (extra || (file_fd >= 0) != sp_op_takes_fd(rq.op))
 		snprintf(msg, sizeof(msg), "bad request: %s\n",
 			 rq.op == SP_OP_SWITCH ? "a switch passes exactly one file descriptor" :
+			 rq.op == SP_OP_CLIPBOARD ?
+						 "a clipboard send passes exactly one descriptor" :
 						 "this operation takes no file descriptor");
+	/* The only descriptor a paste may hand on to a filter. */
+	else if (rq.op == SP_OP_CLIPBOARD && !sp_clipboard_pipe_ok(file_fd))
+		snprintf(msg, sizeof(msg),
+			 "bad request: a clipboard send passes the read end of a pipe, nothing "
+			 "else\n");
 	else if (!sd_conn_may(c, &rq, msg, sizeof(msg))) {
 		if (file_fd >= 0)
 			close(file_fd);

@@ -138,3 +138,8 @@ const char *sp_wl_compress_name(enum sp_wl_compress c)
 
 	return (unsigned)c < 3 ? names[c] : "lz4";
 }
+
+const char *sp_clipboard_name(enum sp_clipboard c)
+{
+	return c == SP_CLIPBOARD_PASTE ? "paste" : "none";
+}

@@ -146,8 +146,10 @@ struct sp_binding {
  * instance has no channel for windows at all.
  */
 enum sp_clipboard {
-	SP_CLIPBOARD_NONE, /* the guest neither reads nor sets the host's */
+	SP_CLIPBOARD_NONE,  /* the guest neither reads nor sets the host's */
+	SP_CLIPBOARD_PASTE, /* and the user may paste text into it (spectrum clipboard send) */
 };
+const char *sp_clipboard_name(enum sp_clipboard c);
 
 /* waypipe's compression of the stream, the same at both ends. */
 enum sp_wl_compress {

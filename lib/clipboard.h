@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The user's paste into an instance (`spectrum clipboard send`): the
+ * client sends spectrumd the read end of a pipe, spectrumd checks it and
+ * forwards it to the instance's display filter over the filter's control
+ * channel (wlfilter/control.h), and the client writes the text into the
+ * pipe.  spectrumd never reads the text nor waits on it.
+ */
+#ifndef SP_CLIPBOARD_H
+#define SP_CLIPBOARD_H
+
+#include <stdbool.h>
+
+#include "util.h"
+
+/* True if fd is the read end of a pipe (a FIFO opened read-only), the
+ * only descriptor a paste may carry. */
+bool sp_clipboard_pipe_ok(int fd);
+
+/*
+ * Sends the pipe to the filter on its control channel, without blocking:
+ * -1 with err when the channel is full (the filter is behind) or gone.
+ */
+int sp_clipboard_forward(int control, int pipe_fd, struct sp_err *err);
+
+#endif
