@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * spectrum clipboard send [INSTANCE]: the user's paste into one instance
- * (lib/clipboard.h).  The text is read whole first (bounded), so that
+ * spectrum clipboard send | receive [INSTANCE]: the user's paste into one
+ * instance, or copy of its selection (lib/clipboard.h).  A paste:  The text is read whole first (bounded), so that
  * nothing is sent for input that is too long; then a pipe's read end goes
  * to spectrumd with the request, and the text into the pipe once the
- * daemon said yes.  Without INSTANCE, the instance whose window has the
- * focus: the app id spectrum.NAME, which only its display filter sets.
+ * daemon said yes.  A copy: a pipe's write end goes to spectrumd, and at
+ * most 1 MiB of what the guest writes into it, within SP_PASTE_WRITE_MS,
+ * to the standard output.  Without INSTANCE, the instance whose window
+ * has the focus: the app id spectrum.NAME, which only its display filter
+ * sets.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -191,14 +194,84 @@ static int sp_clipboard_send(const char *given)
 	return rc;
 }
 
+/* Reads the guest's text from the pipe: at most SP_PASTE_MAX bytes, each
+ * within SP_PASTE_WRITE_MS of the one before; 0 or -1 (said why). */
+static int sp_copy_read(int fd, const char *name)
+{
+	char buf[65536];
+	size_t total = 0;
+
+	for (;;) {
+		struct pollfd p = {fd, POLLIN, 0};
+		ssize_t n;
+
+		if (poll(&p, 1, SP_PASTE_WRITE_MS) == 0) {
+			sp_warnx("clipboard receive: %s's application sent nothing more for %d s; "
+				 "what came is printed",
+				 name, SP_PASTE_WRITE_MS / 1000);
+			return -1;
+		}
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -1 : 0;
+		if (total + (size_t)n > SP_PASTE_MAX) {
+			sp_warnx("clipboard receive: %s's selection has more than 1 MiB; cut there",
+				 name);
+			n = (ssize_t)(SP_PASTE_MAX - total);
+		}
+		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+			return -1;
+		total += (size_t)n;
+		if (total == SP_PASTE_MAX)
+			return 0;
+	}
+}
+
+static int sp_clipboard_receive(const char *given)
+{
+	char name[64];
+	struct sp_request rq;
+	struct sp_ctl_reply r;
+	struct sp_err err = {0};
+	int p[2], rc;
+
+	if (given)
+		snprintf(name, sizeof(name), "%s", given);
+	if (!given && sp_focused_instance(name, sizeof(name)) < 0)
+		return SP_EXIT_SYSTEM;
+	if (sp_request_make(&rq, SP_OP_CLIPBOARD, SP_FLAG_COPY, name) < 0 ||
+	    pipe2(p, O_CLOEXEC) < 0)
+		return sp_usage_error("clipboard", "invalid request");
+	rc = sp_ctl_call(&rq, p[1], 5000, &r, &err);
+	close(p[1]); /* the guest's copy is the only writer left */
+	if (rc < 0) {
+		sp_warnx("%s", err.msg);
+		rc = err.code ? err.code : SP_EXIT_SYSTEM;
+	} else if (r.body && *r.body) {
+		fputs(r.body, stderr);
+	}
+	if (rc == SP_EXIT_OK && sp_copy_read(p[0], name) < 0)
+		rc = SP_EXIT_SYSTEM;
+	close(p[0]);
+	sp_ctl_reply_free(&r);
+	return rc;
+}
+
 int sp_cmd_clipboard(int argc, char **argv)
 {
+	bool receive = argc >= 2 && strcmp(argv[1], "receive") == 0;
+
 	signal(SIGPIPE, SIG_IGN); /* a filter that went: an error, not a death */
-	if (argc < 2 || strcmp(argv[1], "send") != 0)
-		return sp_usage_error("clipboard", "the one subcommand is 'send [INSTANCE]'");
+	if (argc < 2 || (strcmp(argv[1], "send") != 0 && !receive))
+		return sp_usage_error("clipboard",
+				      "the subcommands are 'send [INSTANCE]' and 'receive [INSTANCE]'");
 	if (argc > 3)
 		return sp_usage_error("clipboard", "too many arguments");
 	if (argc == 3 && !sp_name_valid(argv[2]))
 		return sp_usage_error("clipboard", "'%s' is not an instance name", argv[2]);
+	if (receive)
+		return sp_clipboard_receive(argc == 3 ? argv[2] : NULL);
 	return sp_clipboard_send(argc == 3 ? argv[2] : NULL);
 }

@@ -400,10 +400,10 @@ static void sd_pass(struct sd_vm *vm, int fd, unsigned op)
 }
 
 /*
- * The user's paste (lib/clipboard.h): the pipe goes to the instance's
- * display filter, if the instance's data file allows pastes, it runs
- * with a display, and this daemon holds its filter's control channel
- * (an adopted instance's went with the daemon that started it).
+ * The user's paste or copy (lib/clipboard.h): the pipe goes to the
+ * instance's display filter, if the instance's data file allows it, it
+ * runs with a display, and this daemon holds its filter's control
+ * channel (an adopted instance's went with the daemon that started it).
  *
  * Who may: root and the spectrum group, like start, stop and console
  * (owner_only is false).  The group's members may already type into an
@@ -413,9 +413,11 @@ static void sd_pass(struct sd_vm *vm, int fd, unsigned op)
  * What is handed on is checked to be a pipe's read end (sd_conn_serve),
  * so the filter, which its guest may have taken over, gains nothing but
  * the bytes the caller writes; the daemon never reads them, and sends
- * without blocking.
+ * without blocking.  A copy is the other way: the caller asked for the
+ * guest's text, and passes a pipe's write end, into which the guest can
+ * write at most what the caller then reads (it bounds and times that).
  */
-static void sd_clipboard(struct sd_vm *vm, int fd, int pipe_fd)
+static void sd_clipboard(struct sd_vm *vm, int fd, int pipe_fd, bool copy)
 {
 	const struct sp_plan_display *disp = &vm->plan->display;
 	struct sp_err err = {0};
@@ -425,11 +427,13 @@ static void sd_clipboard(struct sd_vm *vm, int fd, int pipe_fd)
 	if (!disp->enabled)
 		snprintf(msg, sizeof(msg), "%s has no display: there is nowhere to paste\n",
 			 vm->inst->name);
-	else if (disp->clipboard != SP_CLIPBOARD_PASTE)
+	else if (!sp_clipboard_allows(disp->clipboard, copy))
 		snprintf(msg, sizeof(msg),
-			 "%s does not accept pastes: its clipboard policy is none; give it "
-			 "\"display\": {\"clipboard\": \"paste\"} in the data file\n",
-			 vm->inst->name);
+			 "%s does not allow %s: its clipboard policy is %s; give it "
+			 "\"display\": {\"clipboard\": \"%s\"} in the data file\n",
+			 vm->inst->name, copy ? "copying its selection" : "pastes",
+			 sp_clipboard_name(disp->clipboard),
+			 disp->clipboard != SP_CLIPBOARD_NONE ? "both" : copy ? "copy" : "paste");
 	else if (vm->state != SD_RUNNING)
 		snprintf(msg, sizeof(msg), "%s is not running (%s)\n", vm->inst->name,
 			 sd_state_name(vm->state));
@@ -438,10 +442,13 @@ static void sd_clipboard(struct sd_vm *vm, int fd, int pipe_fd)
 			 "%s was started by an earlier spectrumd, which held its display's "
 			 "channel: restart it to paste into it\n",
 			 vm->inst->name);
-	else if (sp_clipboard_forward(vm->core.display_control, pipe_fd, &err) < 0)
+	else if (sp_clipboard_forward(vm->core.display_control, pipe_fd, copy, &err) < 0)
 		snprintf(msg, sizeof(msg), "%s: %s\n", vm->inst->name, err.msg);
 	else {
-		snprintf(msg, sizeof(msg), "pasting into %s\n", vm->inst->name);
+		/* A copy's answer is the text itself: nothing else on stdout. */
+		msg[0] = '\0';
+		if (!copy)
+			snprintf(msg, sizeof(msg), "pasting into %s\n", vm->inst->name);
 		status = SP_REPLY_OK;
 	}
 	sd_reply(fd, status, msg, -1);
@@ -488,7 +495,7 @@ static void sd_dispatch(struct sd *d, int fd, const struct sp_request *rq, int f
 		sd_switch_request(d, fd, rq->op, rq->flags, rq->number, file_fd);
 		return;
 	case SP_OP_CLIPBOARD:
-		sd_clipboard(vm, fd, file_fd);
+		sd_clipboard(vm, fd, file_fd, rq->flags & SP_FLAG_COPY);
 		return;
 	}
 	close(fd);
@@ -617,10 +624,12 @@ static bool sd_conn_serve(struct sd *d, const struct sd_conn *c, long now)
 						 "a clipboard send passes exactly one descriptor" :
 						 "this operation takes no file descriptor");
 	/* The only descriptor a paste may hand on to a filter. */
-	else if (rq.op == SP_OP_CLIPBOARD && !sp_clipboard_pipe_ok(file_fd))
+	else if (rq.op == SP_OP_CLIPBOARD &&
+		 !sp_clipboard_pipe_ok(file_fd, rq.flags & SP_FLAG_COPY))
 		snprintf(msg, sizeof(msg),
-			 "bad request: a clipboard send passes the read end of a pipe, nothing "
-			 "else\n");
+			 "bad request: a clipboard %s passes the %s end of a pipe, nothing else\n",
+			 rq.flags & SP_FLAG_COPY ? "receive" : "send",
+			 rq.flags & SP_FLAG_COPY ? "write" : "read");
 	else if (!sd_conn_may(c, &rq, msg, sizeof(msg))) {
 		if (file_fd >= 0)
 			close(file_fd);

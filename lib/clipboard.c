@@ -10,18 +10,18 @@
 
 #include "../wlfilter/control.h"
 
-bool sp_clipboard_pipe_ok(int fd)
+bool sp_clipboard_pipe_ok(int fd, bool copy)
 {
 	struct stat st;
 	int fl = fcntl(fd, F_GETFL);
 
-	return fl >= 0 && (fl & O_ACCMODE) == O_RDONLY && fstat(fd, &st) == 0 &&
+	return fl >= 0 && (fl & O_ACCMODE) == (copy ? O_WRONLY : O_RDONLY) && fstat(fd, &st) == 0 &&
 	       S_ISFIFO(st.st_mode);
 }
 
-int sp_clipboard_forward(int control, int pipe_fd, struct sp_err *err)
+int sp_clipboard_forward(int control, int pipe_fd, bool copy, struct sp_err *err)
 {
-	struct swl_control m = {SWL_CONTROL_MAGIC, SWL_CONTROL_PASTE};
+	struct swl_control m = {SWL_CONTROL_MAGIC, copy ? SWL_CONTROL_COPY : SWL_CONTROL_PASTE};
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;

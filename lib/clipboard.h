@@ -14,13 +14,15 @@
 #include "util.h"
 
 /* True if fd is the read end of a pipe (a FIFO opened read-only), the
- * only descriptor a paste may carry. */
-bool sp_clipboard_pipe_ok(int fd);
+ * only descriptor a paste may carry; with `copy`, the write end (opened
+ * write-only), the only one a copy may carry. */
+bool sp_clipboard_pipe_ok(int fd, bool copy);
 
 /*
- * Sends the pipe to the filter on its control channel, without blocking:
- * -1 with err when the channel is full (the filter is behind) or gone.
+ * Sends the pipe to the filter on its control channel, for a paste or
+ * (copy) a copy, without blocking: -1 with err when the channel is full
+ * (the filter is behind) or gone.
  */
-int sp_clipboard_forward(int control, int pipe_fd, struct sp_err *err);
+int sp_clipboard_forward(int control, int pipe_fd, bool copy, struct sp_err *err);
 
 #endif

@@ -12,8 +12,8 @@
  * reads at most SP_LIMIT_FILE_BYTES of it, and takes the file's name for
  * its messages and its directory for relative paths from the descriptor
  * itself (spectrumd(8), "SWITCH").  A clipboard send passes the read
- * end of a pipe, which spectrumd hands on to the instance's display
- * filter (lib/clipboard.h).  Any other request carrying a descriptor, or
+ * end of a pipe, a clipboard receive (SP_FLAG_COPY) its write end, which
+ * spectrumd hands on to the instance's display filter (lib/clipboard.h).  Any other request carrying a descriptor, or
  * one of these two without one, is refused.
  */
 #ifndef SP_PROTO_H
@@ -51,8 +51,10 @@ enum sp_op {
 #define SP_FLAG_KILL 0x4u
 #define SP_FLAG_DRY_RUN 0x8u	 /* switch, rollback: say what would happen, change nothing */
 #define SP_FLAG_NO_RESTART 0x10u /* switch, rollback: changed running instances keep running */
+#define SP_FLAG_COPY 0x20u /* clipboard: receive (a pipe's write end for the guest's selection) */
 #define SP_FLAGS_KNOWN \
-	(SP_FLAG_JSON | SP_FLAG_ALL | SP_FLAG_KILL | SP_FLAG_DRY_RUN | SP_FLAG_NO_RESTART)
+	(SP_FLAG_JSON | SP_FLAG_ALL | SP_FLAG_KILL | SP_FLAG_DRY_RUN | SP_FLAG_NO_RESTART | \
+	 SP_FLAG_COPY)
 
 struct sp_request {
 	uint32_t magic;

@@ -751,6 +751,8 @@ static int check_bind(struct swl_state *s, const struct swl_args *args, const ch
 	return new_client_id(s, args->a[3].u, (enum swl_iface)g->iface, what);
 }
 
+static int text_type(const struct swl_arg *a);
+
 /* What the filter does with a request beyond passing it: 1 if it was
  * handled (rewritten or dropped), 0 to pass it as it is. */
 static int request_action(struct swl_state *s, const struct swl_header *h,
@@ -803,11 +805,20 @@ static int request_action(struct swl_state *s, const struct swl_header *h,
 			}
 		}
 		return 0;
+	case SWL_IF_DATA_SOURCE:
+		/* Followed for the user's copy (swl_copy_request); passed. */
+		if (h->opcode == SWL_DATA_SOURCE_OFFER && text_type(&args->a[0]) >= 0)
+			s->client[h->id].a |= (uint16_t)(1u << text_type(&args->a[0]));
+		if (h->opcode == SWL_DATA_SOURCE_DESTROY && h->id == s->guest_selection)
+			s->guest_selection = 0;
+		return 0;
 	case SWL_IF_DATA_DEVICE:
 		if (h->opcode == SWL_DATA_DEVICE_SET_SELECTION) {
 			/* The guest's own selection replaces the user's paste
-			 * (in the guest), and never leaves it. */
+			 * (in the guest), and leaves it only by the user's
+			 * copy. */
 			swl_paste_forget(s);
+			s->guest_selection = args->a[0].null ? 0 : args->a[0].u;
 			note(s, NOTE_SELECTION, "dropped %s: the guest's selection stays in it",
 			     what);
 			return 1;
@@ -851,12 +862,18 @@ static int request_new_id(struct swl_state *s, const struct swl_header *h,
 
 static const char *const paste_types[] = {"text/plain;charset=utf-8", "text/plain", "UTF8_STRING"};
 
-static bool paste_type(const struct swl_arg *a)
+/* The index of a text type in paste_types, or -1. */
+static int text_type(const struct swl_arg *a)
 {
 	for (size_t i = 0; i < sizeof(paste_types) / sizeof(paste_types[0]); i++)
 		if (!a->null && strcmp((const char *)a->data, paste_types[i]) == 0)
-			return true;
-	return false;
+			return (int)i;
+	return -1;
+}
+
+static bool paste_type(const struct swl_arg *a)
+{
+	return text_type(a) >= 0;
 }
 
 static int offer_request(struct swl_state *s, const uint8_t *buf, const struct swl_header *h,
@@ -945,6 +962,24 @@ int swl_paste_offer(struct swl_state *s, struct swl_out *to_client)
 void swl_paste_forget(struct swl_state *s)
 {
 	s->paste_live = false;
+}
+
+int swl_copy_request(struct swl_state *s, struct swl_out *to_client)
+{
+	uint32_t id = s->guest_selection;
+	struct swl_msgbuf m;
+
+	s->note[0] = '\0';
+	if (id == 0 || id >= SWL_CLIENT_IDS || s->client[id].iface != SWL_IF_DATA_SOURCE)
+		return 0;
+	for (size_t i = 0; i < sizeof(paste_types) / sizeof(paste_types[0]); i++) {
+		if (!(s->client[id].a & (1u << i)))
+			continue;
+		swl_msg_begin(&m, id, SWL_DATA_SOURCE_SEND);
+		swl_msg_string(&m, paste_types[i], strlen(paste_types[i]));
+		return out_msg(s, to_client, &m) < 0 ? -1 : 1;
+	}
+	return 0;
 }
 
 int swl_filter_request(struct swl_state *s, const uint8_t *buf, size_t len, unsigned fds_queued,

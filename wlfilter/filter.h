@@ -27,6 +27,8 @@
 enum swl_clipboard {
 	SWL_CLIPBOARD_NONE,  /* no selection or drag in either direction */
 	SWL_CLIPBOARD_PASTE, /* and the user's paste (control.h) is offered */
+	SWL_CLIPBOARD_COPY,  /* none, and the user may copy the guest's selection */
+	SWL_CLIPBOARD_BOTH,  /* paste and copy */
 };
 
 /*
@@ -129,6 +131,9 @@ struct swl_state {
 	struct swl_offer offers[SWL_OFFERS_MAX];
 	uint32_t paste_gen;	/* the current paste's number */
 	bool paste_live;	/* it may still be read (no later selection) */
+	/* The guest's wl_data_source of its last set_selection, 0 for none
+	 * (its text types: a bit per paste type in its object's `a`). */
+	uint32_t guest_selection;
 	unsigned noted;		/* kinds of note already given on this connection */
 	char why[SWL_WHY_MAX];	/* why the connection must end */
 	char note[SWL_WHY_MAX]; /* a line to log about the last message, or "" */
@@ -181,6 +186,16 @@ int swl_paste_offer(struct swl_state *s, struct swl_out *to_client);
 
 /* The paste is no longer offered: its offers' receives get nothing. */
 void swl_paste_forget(struct swl_state *s);
+
+/*
+ * The user's copy: asks the guest's selection for its text by a
+ * wl_data_source.send event in to_client (with SWL_OUT_ROOM free), whose
+ * descriptor the caller passes with it (a pipe's write end: the guest
+ * writes into it, the filter never reads it).  Returns 1 when the event
+ * was put, 0 when the guest has no selection with a text type (the
+ * caller closes the descriptor), -1 when the output was full.
+ */
+int swl_copy_request(struct swl_state *s, struct swl_out *to_client);
 
 /*
  * A guest's title made safe to show after the label: control characters,

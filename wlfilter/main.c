@@ -87,7 +87,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: " PROG " --instance NAME (--listen-fd N | --listen PATH) "
 		"(--compositor PATH | --compositor-fd N) [--color '#rrggbb'] [--allow-fullscreen] "
-		"[--clipboard none|paste] [--control-fd N] [--log-fd N] [--ready-fd N]\n");
+		"[--clipboard none|paste|copy|both] [--control-fd N] [--log-fd N] [--ready-fd N]\n");
 	exit(EXIT_USAGE);
 }
 
@@ -175,8 +175,12 @@ static void parse_args(int argc, char **argv)
 				o.cfg.clipboard = SWL_CLIPBOARD_NONE;
 			else if (strcmp(optarg, "paste") == 0)
 				o.cfg.clipboard = SWL_CLIPBOARD_PASTE;
+			else if (strcmp(optarg, "copy") == 0)
+				o.cfg.clipboard = SWL_CLIPBOARD_COPY;
+			else if (strcmp(optarg, "both") == 0)
+				o.cfg.clipboard = SWL_CLIPBOARD_BOTH;
 			else
-				die_usage("--clipboard", optarg, "give none or paste");
+				die_usage("--clipboard", optarg, "give none, paste, copy or both");
 			break;
 		case 'k':
 			o.control_fd = parse_fd(optarg, "--control-fd");
@@ -392,14 +396,43 @@ static bool nonblocking(int fd)
 	return fl >= 0 && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0;
 }
 
-/* The read end of a pipe, and nothing else (spectrumd checked it too). */
-static bool pipe_read_end(int fd)
+/* One end of a pipe (O_RDONLY: the read end; O_WRONLY: the write end),
+ * and nothing else (spectrumd checked it too). */
+static bool pipe_end(int fd, int mode)
 {
 	struct stat st;
 	int fl = fcntl(fd, F_GETFL);
 
 	return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && fl >= 0 &&
-	       (fl & O_ACCMODE) == O_RDONLY;
+	       (fl & O_ACCMODE) == mode;
+}
+
+/*
+ * The user's copy: the guest's selection is asked to write its text into
+ * the pipe (its data source's send event carries the write end), which
+ * the user's client reads; the filter never reads it.
+ */
+static void copy_start(int fd, struct side *g)
+{
+	size_t at = g->out.len;
+	int r = 0;
+
+	if (o.cfg.clipboard != SWL_CLIPBOARD_COPY && o.cfg.clipboard != SWL_CLIPBOARD_BOTH) {
+		logline("copy refused: the clipboard policy allows no copy");
+		close(fd);
+		return;
+	}
+	if (g->out.cap - g->out.len >= SWL_OUT_ROOM && g->nfds_out < FDQ_MAX)
+		r = swl_copy_request(&state, &g->out);
+	if (r != 1) {
+		logline("copy: the guest has no selection of text%s",
+			r < 0 ? " (its output was full)" : "");
+		close(fd);
+		return;
+	}
+	g->fds_out[g->nfds_out] = fd;
+	g->fds_out_at[g->nfds_out++] = at;
+	logline("asked the guest's selection for the user's copy");
 }
 
 /* The first descriptor of a control message; any other is closed. */
@@ -453,15 +486,22 @@ static void control_read(void)
 	}
 	fd = control_fd_of(&mh);
 	if (n != sizeof(m) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-	    m.magic != SWL_CONTROL_MAGIC || m.op != SWL_CONTROL_PASTE || fd < 0 ||
-	    !pipe_read_end(fd) || !nonblocking(fd)) {
-		logline("control channel: dropped a message that is not a paste with its pipe");
+	    m.magic != SWL_CONTROL_MAGIC || fd < 0 ||
+	    !(m.op == SWL_CONTROL_PASTE ? pipe_end(fd, O_RDONLY) && nonblocking(fd) :
+	      m.op == SWL_CONTROL_COPY	? pipe_end(fd, O_WRONLY) :
+					  false)) {
+		logline("control channel: dropped a message that is not a paste or copy with its "
+			"pipe");
 		if (fd >= 0)
 			close(fd);
 		return;
 	}
-	if (o.cfg.clipboard != SWL_CLIPBOARD_PASTE) {
-		logline("paste refused: the clipboard policy is none");
+	if (m.op == SWL_CONTROL_COPY) {
+		copy_start(fd, &guest);
+		return;
+	}
+	if (o.cfg.clipboard != SWL_CLIPBOARD_PASTE && o.cfg.clipboard != SWL_CLIPBOARD_BOTH) {
+		logline("paste refused: the clipboard policy allows no paste");
 		close(fd);
 		return;
 	}

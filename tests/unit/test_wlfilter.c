@@ -603,6 +603,35 @@ static void test_paste(void)
 	CHECK(paste() == 0 && to_cli.len == 0, "a guest without a data device is told nothing");
 }
 
+static void test_copy(void)
+{
+	setup_paste();
+	to_cli.len = 0;
+	CHECK(swl_copy_request(st, &to_cli) == 0 && to_cli.len == 0,
+	      "a copy without a guest selection asks nothing");
+	req(build(11, 0, "u", 14), 0);
+	req(build(14, 0, "s", "image/png"), 0);
+	req(build(13, 1, "uu", 14, 5), 0);
+	to_cli.len = 0;
+	CHECK(swl_copy_request(st, &to_cli) == 0, "nor of a selection without text");
+	req(build(14, 0, "s", "UTF8_STRING"), 0);
+	req(build(14, 0, "s", "text/plain"), 0);
+	to_cli.len = 0;
+	CHECK(swl_copy_request(st, &to_cli) == 1 && u32_at(cli_buf, 0) == 14 &&
+		      u32_at(cli_buf, 4) == (24u << 16 | 1),
+	      "a copy asks the guest's source to send (its descriptor the caller's)");
+	TAP_STR(out_string(cli_buf, 0), "text/plain", "its preferred text type");
+	req(build(14, 1, ""), 0);
+	to_cli.len = 0;
+	CHECK(swl_copy_request(st, &to_cli) == 0, "a destroyed selection is asked nothing");
+	req(build(11, 0, "u", 15), 0);
+	req(build(15, 0, "s", "text/plain;charset=utf-8"), 0);
+	req(build(13, 1, "uu", 15, 6), 0);
+	req(build(13, 1, "uu", 0, 7), 0);
+	to_cli.len = 0;
+	CHECK(swl_copy_request(st, &to_cli) == 0, "nor a selection set to none");
+}
+
 static void test_tiling(void)
 {
 	reset(false);
@@ -655,6 +684,7 @@ int main(void)
 	test_malformed();
 	test_popups();
 	test_paste();
+	test_copy();
 	test_tiling();
 	test_cursor();
 	free(st);

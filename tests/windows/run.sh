@@ -470,6 +470,16 @@ EOF
 	cp "$tmp/q.log" "$tmp/out"
 	check "win-q's application was offered nothing" \
 		bash -c "! grep -Eq '^(pasted|selection|offer)' '$tmp/q.log'"
+	# The other way (policy both): the guest's selection, by the user's copy.
+	"$spectrum" clipboard receive win-p >"$tmp/copied" 2>"$tmp/out"
+	rc=$?
+	cat "$tmp/copied" >>"$tmp/out"
+	check "clipboard receive win-p prints its application's selection (status $rc)" \
+		[ "$rc" = 0 -a "$(cat "$tmp/copied")" = guest-selection ]
+	"$spectrum" clipboard receive win-q >"$tmp/out" 2>&1
+	rc=$?
+	check "clipboard receive win-q (policy none): refused (status $rc) in one line" \
+		bash -c "[ $rc = 1 ] && [ \$(wc -l <'$tmp/out') = 1 ] && grep -q 'its clipboard policy is none' '$tmp/out'"
 	"$spectrum" stop win-p --kill >/dev/null 2>&1
 	"$spectrum" stop win-q --kill >/dev/null 2>&1
 else

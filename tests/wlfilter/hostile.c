@@ -21,10 +21,11 @@
  * floating window by its geometry and does not clip it.
  *
  * With "paste" it pastes (receives text/plain;charset=utf-8 of) every
- * selection it is offered and prints "pasted:TEXT"; it runs until told
- * for PASTE_LINGER_MS (stdin unread).  With "huge"
- * it asks for a fixed window of HUGE_W x HUGE_H (sway would float it, past
- * the output) and draws the size it is given.  With "bigcursor" it sets a
+ * selection it is offered and prints "pasted:TEXT"; it selects GUEST_TEXT
+ * itself (as text/plain;charset=utf-8), writes it to whoever asks and
+ * prints "sent MIME"; it runs for PASTE_LINGER_MS (stdin unread).  With
+ * "huge" it asks for a fixed window of HUGE_W x HUGE_H (sway would float
+ * it, past the output) and draws the size it is given.  With "bigcursor" it sets a
  * cursor of CURSOR_W pixels square.
  *
  * Prints, one per line: "global NAME" for each global seen, "popup at X,Y
@@ -73,6 +74,7 @@ static bool float_mode;
 static bool guest_mode;
 #define GUEST_LINGER_MS 6000
 #define PASTE_LINGER_MS 120000
+#define GUEST_TEXT "guest-selection"
 #define HUGE_W 4000
 #define HUGE_H 3000
 #define CURSOR_W 300
@@ -231,6 +233,31 @@ static void paste(struct wl_data_offer *o)
 	printf("pasted:%s\n", buf);
 	fflush(stdout);
 }
+
+/* Its own selection, asked for by the user's copy. */
+static void source_target(void *data, struct wl_data_source *s, const char *mime)
+{
+}
+
+static void source_send(void *data, struct wl_data_source *s, const char *mime, int fd)
+{
+	if (write(fd, GUEST_TEXT, strlen(GUEST_TEXT)) < 0) {
+		/* the reader went */
+	}
+	close(fd);
+	printf("sent %s\n", mime);
+	fflush(stdout);
+}
+
+static void source_cancelled(void *data, struct wl_data_source *s)
+{
+}
+
+static const struct wl_data_source_listener source_listener = {
+	.target = source_target,
+	.send = source_send,
+	.cancelled = source_cancelled,
+};
 
 static void selection(void *data, struct wl_data_device *d, struct wl_data_offer *o)
 {
@@ -420,11 +447,14 @@ int main(int argc, char **argv)
 		struct wl_data_device *dev = wl_data_device_manager_get_data_device(ddm, seat);
 
 		wl_data_device_add_listener(dev, &data_device_listener, NULL);
-		if (!paste_mode) {
-			src = wl_data_device_manager_create_data_source(ddm);
+		src = wl_data_device_manager_create_data_source(ddm);
+		if (paste_mode) {
+			wl_data_source_add_listener(src, &source_listener, NULL);
+			wl_data_source_offer(src, "text/plain;charset=utf-8");
+		} else {
 			wl_data_source_offer(src, "text/plain");
-			wl_data_device_set_selection(dev, src, 1);
 		}
+		wl_data_device_set_selection(dev, src, 1);
 	}
 	wl_display_roundtrip(d);
 	if (cursor_mode && seat) {

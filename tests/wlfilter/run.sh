@@ -427,11 +427,13 @@ exec 7>&-
 # --- the user's paste: --clipboard paste and its control channel ---
 # The control channel's other end is held here, as spectrumd holds it: a
 # line "paste TEXT" on the FIFO ctl.in sends a pipe carrying TEXT, "file"
-# a regular file's descriptor instead, "big" a pipe of 1 MiB and one byte.
+# a regular file's descriptor instead, "big" a pipe of 1 MiB and one byte,
+# "copy FILE" a pipe's write end for the guest's selection, whose text it
+# writes to FILE.
 mkfifo "$tmp/ctl.in"
 python3 - "$tmp/ctl.in" "$tmp/spectrum-wlfilter" "$rt" "$uid" "$tmp/paster.pid" \
 	>"$tmp/paster.ready" 2>"$tmp/paster.log" <<'PY' &
-import os, socket, struct, sys
+import os, select, socket, struct, sys
 fifo, filt, rt, uid, pidfile = sys.argv[1:6]
 a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 pid = os.fork()
@@ -442,7 +444,7 @@ if pid == 0:
     os.setuid(int(uid))
     os.set_inheritable(b.fileno(), True)
     os.execve(filt, [filt, '--instance', 'paster', '--listen', rt + '/filter-paster',
-                     '--compositor', rt + '/wayland-1', '--clipboard', 'paste',
+                     '--compositor', rt + '/wayland-1', '--clipboard', 'both',
                      '--control-fd', str(b.fileno())], {'PATH': '/usr/bin:/bin'})
 b.close()
 open(pidfile, 'w').write(str(pid))
@@ -450,6 +452,19 @@ msg = struct.pack('=II', 0x53504350, 1)
 f = os.fdopen(os.open(fifo, os.O_RDWR), 'r')
 for line in f:
     cmd, _, text = line.rstrip('\n').partition(' ')
+    if cmd == 'copy':
+        r, w = os.pipe()
+        socket.send_fds(a, [struct.pack('=II', 0x53504350, 2)], [w])
+        os.close(w)
+        got = b''
+        while select.select([r], [], [], 10)[0]:
+            chunk = os.read(r, 65536)
+            if not chunk:
+                break
+            got += chunk
+        os.close(r)
+        open(text, 'wb').write(got)
+        continue
     if cmd == 'file':
         fd = os.open('/etc/hostname', os.O_RDONLY)
         socket.send_fds(a, [msg], [fd])
@@ -479,10 +494,10 @@ wait_for 'grep -q "^pasted:second" "$hostile_out"' 10
 cat "$hostile_out" >"$tmp/out"
 check "a second paste replaces it" grep -qx "pasted:second paste" "$hostile_out"
 echo file >"$tmp/ctl.in"
-wait_for 'grep -q "not a paste with its pipe" "$tmp/paster.log"' 10
+wait_for 'grep -q "not a paste or copy with its" "$tmp/paster.log"' 10
 cat "$tmp/paster.log" >"$tmp/out"
 check "a descriptor that is not a pipe's read end is dropped with one line" \
-	grep -q "dropped a message that is not a paste with its pipe" "$tmp/paster.log"
+	grep -q "dropped a message that is not a paste or copy with its pipe" "$tmp/paster.log"
 echo big >"$tmp/ctl.in"
 wait_for 'grep -q "more than 1048576 bytes" "$tmp/paster.log"' 20
 cat "$tmp/paster.log" >"$tmp/out"
@@ -492,6 +507,12 @@ cat "$hostile_out" >"$tmp/out"
 check "and the guest was offered two selections, both the user's" \
 	test "$(grep -c '^selection' "$hostile_out")" = 2
 check "the host's own selection never reaches it" absent "host-secret" "$hostile_out"
+echo "copy $tmp/copied" >"$tmp/ctl.in"
+wait_for '[ -s "$tmp/copied" ]' 10
+{ cat "$tmp/copied"; echo; cat "$hostile_out" "$tmp/paster.log"; } >"$tmp/out" 2>&1
+check "the user's copy gets the guest's selection, exactly (guest-selection)" \
+	test "$(cat "$tmp/copied" 2>/dev/null)" = guest-selection
+check "asked of the guest as text/plain;charset=utf-8" grep -qx "sent text/plain;charset=utf-8" "$hostile_out"
 check "the filter and its guest keep running" kill -0 "$(cat "$tmp/paster.pid")" "$hostile_pid"
 exec 7>&-
 kill "$hostile_pid" 2>/dev/null
