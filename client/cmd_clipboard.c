@@ -265,8 +265,9 @@ int sp_cmd_clipboard(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN); /* a filter that went: an error, not a death */
 	if (argc < 2 || (strcmp(argv[1], "send") != 0 && !receive))
-		return sp_usage_error("clipboard",
-				      "the subcommands are 'send [INSTANCE]' and 'receive [INSTANCE]'");
+		return sp_usage_error(
+			"clipboard",
+			"the subcommands are 'send [INSTANCE]' and 'receive [INSTANCE]'");
 	if (argc > 3)
 		return sp_usage_error("clipboard", "too many arguments");
 	if (argc == 3 && !sp_name_valid(argv[2]))

@@ -433,7 +433,9 @@ static void sd_clipboard(struct sd_vm *vm, int fd, int pipe_fd, bool copy)
 			 "\"display\": {\"clipboard\": \"%s\"} in the data file\n",
 			 vm->inst->name, copy ? "copying its selection" : "pastes",
 			 sp_clipboard_name(disp->clipboard),
-			 disp->clipboard != SP_CLIPBOARD_NONE ? "both" : copy ? "copy" : "paste");
+			 disp->clipboard != SP_CLIPBOARD_NONE ? "both" :
+			 copy				      ? "copy" :
+								"paste");
 	else if (vm->state != SD_RUNNING)
 		snprintf(msg, sizeof(msg), "%s is not running (%s)\n", vm->inst->name,
 			 sd_state_name(vm->state));

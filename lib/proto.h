@@ -52,7 +52,7 @@ enum sp_op {
 #define SP_FLAG_DRY_RUN 0x8u	 /* switch, rollback: say what would happen, change nothing */
 #define SP_FLAG_NO_RESTART 0x10u /* switch, rollback: changed running instances keep running */
 #define SP_FLAG_COPY 0x20u /* clipboard: receive (a pipe's write end for the guest's selection) */
-#define SP_FLAGS_KNOWN \
+#define SP_FLAGS_KNOWN                                                                      \
 	(SP_FLAG_JSON | SP_FLAG_ALL | SP_FLAG_KILL | SP_FLAG_DRY_RUN | SP_FLAG_NO_RESTART | \
 	 SP_FLAG_COPY)
 

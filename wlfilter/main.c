@@ -403,8 +403,7 @@ static bool pipe_end(int fd, int mode)
 	struct stat st;
 	int fl = fcntl(fd, F_GETFL);
 
-	return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && fl >= 0 &&
-	       (fl & O_ACCMODE) == mode;
+	return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && fl >= 0 && (fl & O_ACCMODE) == mode;
 }
 
 /*

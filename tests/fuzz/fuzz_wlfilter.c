@@ -8,7 +8,7 @@
  * sequence of well-formed messages, every title labelled.
  *
  * Chunk: 1 byte (bit 0: event; bits 1-3: descriptors arriving; bit 4: the
- * user's paste arrives first), 2 bytes of length (little end first), the
+ * user's paste arrives first; bit 5: the user's copy), 2 bytes of length (little end first), the
  * bytes.  The input's first byte is the configuration (bit 0:
  * --allow-fullscreen).
  */
@@ -112,6 +112,20 @@ static void paste(void)
 		abort();
 }
 
+/* The user's copy: at most one send event, to the guest's own source. */
+static void copy(void)
+{
+	struct swl_out a = {out_a, 0, sizeof(out_a)};
+	struct swl_header h;
+	int r = swl_copy_request(&st, &a);
+
+	if (r < 0 || r > 1 || (r == 0) != (a.len == 0))
+		abort();
+	if (r == 1 && (swl_header_read(a.buf, a.len, &h) != 1 || h.size != a.len ||
+		       !has_iface(h.id, SWL_IF_DATA_SOURCE) || h.opcode != 1))
+		abort();
+}
+
 /* Handles the whole messages waiting in one direction: false once the
  * connection has ended. */
 static bool run(struct dir *d, bool events)
@@ -170,6 +184,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (data[pos] & 0x10)
 			paste();
+		if (data[pos] & 0x20)
+			copy();
 		pos += 3;
 		if (len > size - pos)
 			len = size - pos;
