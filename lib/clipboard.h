@@ -4,7 +4,11 @@
  * client sends spectrumd the read end of a pipe, spectrumd checks it and
  * forwards it to the instance's display filter over the filter's control
  * channel (wlfilter/control.h), and the client writes the text into the
- * pipe.  spectrumd never reads the text nor waits on it.
+ * pipe.  The user's copy (`spectrum clipboard receive`) passes the write
+ * end instead, which the guest's selection writes into.  spectrumd never
+ * reads the text nor waits on it.  Nor does it ever read the channel:
+ * what a filter taken over by its guest sends back on it waits unread,
+ * in the socket's bounded buffer, until the instance stops.
  */
 #ifndef SP_CLIPBOARD_H
 #define SP_CLIPBOARD_H
