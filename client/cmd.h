@@ -40,6 +40,7 @@ int sp_cmd_help(int argc, char **argv);
 int sp_cmd_run(int argc, char **argv);
 int sp_cmd_image(int argc, char **argv);
 int sp_cmd_ctl(int argc, char **argv);
+int sp_cmd_clipboard(int argc, char **argv);
 
 /* Program-level reporting: one line on stderr, prefixed "spectrum: ". */
 void sp_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -86,8 +86,9 @@ static void sp_print_summary(const struct sp_plan *p)
 	sp_summary_disks(p);
 	sp_summary_devices(p);
 	if (p->display.enabled)
-		printf("  display label %s, fullscreen %s, clipboard none\n", p->display.color,
-		       p->display.fullscreen ? "allowed" : "refused");
+		printf("  display label %s, fullscreen %s, clipboard %s\n", p->display.color,
+		       p->display.fullscreen ? "allowed" : "refused",
+		       sp_clipboard_name(p->display.clipboard));
 	for (size_t i = 0; i < p->ncommands; i++) {
 		/* Several applications: each one's name above its commands. */
 		for (size_t k = 0; p->apps && k < p->napps; k++)

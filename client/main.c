@@ -69,7 +69,9 @@ bool sp_cmd_find(const char *name, struct sp_cmd *out)
 	v = sp_verb_find(name);
 	if (!v)
 		return false;
-	*out = (struct sp_cmd){v->name, sp_cmd_ctl, v->args, v->summary, v->help};
+	/* A verb with its own client side (its file): the rest are sp_cmd_ctl's. */
+	*out = (struct sp_cmd){v->name, v->op == SP_OP_CLIPBOARD ? sp_cmd_clipboard : sp_cmd_ctl,
+			       v->args, v->summary, v->help};
 	return true;
 }
 

@@ -22,6 +22,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "clipboard.h"
 #include "daemon.h"
 #include "paths.h"
 #include "proto.h"
@@ -398,6 +399,64 @@ static void sd_pass(struct sd_vm *vm, int fd, unsigned op)
 	close(fd);
 }
 
+/*
+ * The user's paste or copy (lib/clipboard.h): the pipe goes to the
+ * instance's display filter, if the instance's data file allows it, it
+ * runs with a display, and this daemon holds its filter's control
+ * channel (an adopted instance's went with the daemon that started it).
+ *
+ * Who may: root and the spectrum group, like start, stop and console
+ * (owner_only is false).  The group's members may already type into an
+ * instance's console and start and stop it; a paste is less: text the
+ * caller chose, into an instance whose data file (root's) grants pastes,
+ * offered to its application, which takes it only when its user pastes.
+ * What is handed on is checked to be a pipe's read end (sd_conn_serve),
+ * so the filter, which its guest may have taken over, gains nothing but
+ * the bytes the caller writes; the daemon never reads them, and sends
+ * without blocking.  A copy is the other way: the caller asked for the
+ * guest's text, and passes a pipe's write end, into which the guest can
+ * write at most what the caller then reads (it bounds and times that).
+ */
+static void sd_clipboard(struct sd_vm *vm, int fd, int pipe_fd, bool copy)
+{
+	const struct sp_plan_display *disp = &vm->plan->display;
+	struct sp_err err = {0};
+	char msg[sizeof(err.msg) + 160];
+	unsigned status = SP_REPLY_REFUSED;
+
+	if (!disp->enabled)
+		snprintf(msg, sizeof(msg), "%s has no display: there is nowhere to paste\n",
+			 vm->inst->name);
+	else if (!sp_clipboard_allows(disp->clipboard, copy))
+		snprintf(msg, sizeof(msg),
+			 "%s does not allow %s: its clipboard policy is %s; give it "
+			 "\"display\": {\"clipboard\": \"%s\"} in the data file\n",
+			 vm->inst->name, copy ? "copying its selection" : "pastes",
+			 sp_clipboard_name(disp->clipboard),
+			 disp->clipboard != SP_CLIPBOARD_NONE ? "both" :
+			 copy				      ? "copy" :
+								"paste");
+	else if (vm->state != SD_RUNNING)
+		snprintf(msg, sizeof(msg), "%s is not running (%s)\n", vm->inst->name,
+			 sd_state_name(vm->state));
+	else if (vm->core.display_control < 0)
+		snprintf(msg, sizeof(msg),
+			 "%s was started by an earlier spectrumd, which held its display's "
+			 "channel: restart it to paste into it\n",
+			 vm->inst->name);
+	else if (sp_clipboard_forward(vm->core.display_control, pipe_fd, copy, &err) < 0)
+		snprintf(msg, sizeof(msg), "%s: %s\n", vm->inst->name, err.msg);
+	else {
+		/* A copy's answer is the text itself: nothing else on stdout. */
+		msg[0] = '\0';
+		if (!copy)
+			snprintf(msg, sizeof(msg), "pasting into %s\n", vm->inst->name);
+		status = SP_REPLY_OK;
+	}
+	sd_reply(fd, status, msg, -1);
+	close(fd);
+}
+
 static void sd_dispatch(struct sd *d, int fd, const struct sp_request *rq, int file_fd)
 {
 	struct sd_vm *vm = NULL;
@@ -436,6 +495,9 @@ static void sd_dispatch(struct sd *d, int fd, const struct sp_request *rq, int f
 	case SP_OP_GENERATIONS:
 	case SP_OP_GC:
 		sd_switch_request(d, fd, rq->op, rq->flags, rq->number, file_fd);
+		return;
+	case SP_OP_CLIPBOARD:
+		sd_clipboard(vm, fd, file_fd, rq->flags & SP_FLAG_COPY);
 		return;
 	}
 	close(fd);
@@ -511,40 +573,9 @@ void sd_server_accept(struct sd *d, long now)
  */
 static ssize_t sd_conn_recv(int fd, void *buf, size_t len, int *file_fd, bool *extra)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = {buf, len};
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf)};
 	/* One byte more than a request: a longer datagram is seen as such
 	 * (MSG_TRUNC gives its length), never silently cut to size. */
-	ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
-
-	size_t total = 0;
-
-	*file_fd = -1;
-	*extra = n >= 0 && (msg.msg_flags & MSG_CTRUNC);
-	for (struct cmsghdr *c = n >= 0 ? CMSG_FIRSTHDR(&msg) : NULL; c; c = CMSG_NXTHDR(&msg, c)) {
-		size_t nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
-			*extra = true;
-			continue;
-		}
-		/* Every descriptor that arrived is ours to close but the
-		 * first: a peer must not fill the daemon's table. */
-		for (size_t i = 0; i < nfds; i++, total++) {
-			int got;
-			memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (total == 0)
-				*file_fd = got;
-			else
-				close(got);
-		}
-	}
-	if (total > 1)
-		*extra = true;
-	return n;
+	return sp_recv_fd(fd, buf, len, MSG_DONTWAIT | MSG_TRUNC, file_fd, extra);
 }
 
 /* Only root, or the daemon's own uid, may change what root runs. */
@@ -588,10 +619,19 @@ static bool sd_conn_serve(struct sd *d, const struct sd_conn *c, long now)
 	}
 	if (sp_request_check(buf, (size_t)n, &rq, &err) < 0)
 		snprintf(msg, sizeof(msg), "bad request: %s\n", err.msg);
-	else if (extra || (file_fd >= 0) != (rq.op == SP_OP_SWITCH))
+	else if (extra || (file_fd >= 0) != sp_op_takes_fd(rq.op))
 		snprintf(msg, sizeof(msg), "bad request: %s\n",
 			 rq.op == SP_OP_SWITCH ? "a switch passes exactly one file descriptor" :
+			 rq.op == SP_OP_CLIPBOARD ?
+						 "a clipboard send passes exactly one descriptor" :
 						 "this operation takes no file descriptor");
+	/* The only descriptor a paste may hand on to a filter. */
+	else if (rq.op == SP_OP_CLIPBOARD &&
+		 !sp_clipboard_pipe_ok(file_fd, rq.flags & SP_FLAG_COPY))
+		snprintf(msg, sizeof(msg),
+			 "bad request: a clipboard %s passes the %s end of a pipe, nothing else\n",
+			 rq.flags & SP_FLAG_COPY ? "receive" : "send",
+			 rq.flags & SP_FLAG_COPY ? "write" : "read");
 	else if (!sd_conn_may(c, &rq, msg, sizeof(msg))) {
 		if (file_fd >= 0)
 			close(file_fd);

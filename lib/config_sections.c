@@ -837,10 +837,15 @@ static void sp_read_clipboard(struct sp_reader *r, json_t *obj, struct sp_displa
 	d->clipboard = SP_CLIPBOARD_NONE;
 	if (sp_rd_string(r, obj, "clipboard", NULL, &s) < 0 || strcmp(s, "none") == 0)
 		return;
+	for (enum sp_clipboard c = SP_CLIPBOARD_PASTE; c <= SP_CLIPBOARD_BOTH; c++)
+		if (strcmp(s, sp_clipboard_name(c)) == 0) {
+			d->clipboard = c;
+			return;
+		}
 	sp_rd_push(r, "clipboard");
 	sp_diag_error(
 		r->diags, r->place,
-		"unknown clipboard policy \"%.32s\"; use \"none\" (the guest neither reads nor sets the host's clipboard)",
+		"unknown clipboard policy \"%.32s\"; use \"none\" (the guest neither reads nor sets the host's clipboard), \"paste\" (the user may paste text into it: 'spectrum clipboard send'), \"copy\" (the user may copy its selection: 'spectrum clipboard receive') or \"both\"",
 		s);
 	sp_rd_pop(r);
 }

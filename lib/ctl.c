@@ -70,32 +70,11 @@ static int sp_ctl_send(int fd, const struct sp_request *rq, int give)
 	return sendmsg(fd, &msg, MSG_NOSIGNAL) == (ssize_t)sizeof(*rq) ? 0 : errno;
 }
 
-/* The first descriptor the reply passed; any other is closed, not kept. */
-static int sp_ctl_passed(struct msghdr *msg)
-{
-	int keep = -1;
-
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (keep < 0)
-				keep = fd;
-			else
-				close(fd);
-		}
-	}
-	return keep;
-}
-
 int sp_ctl_call(const struct sp_request *rq, int give, int timeout_ms, struct sp_ctl_reply *r,
 		struct sp_err *err)
 {
 	size_t size = sizeof(struct sp_reply_header) + SP_PROTO_BODY_MAX + 1;
-	char *buf, cbuf[CMSG_SPACE(sizeof(int))];
+	char *buf;
 	struct sp_reply_header h;
 	const char *text;
 	ssize_t n;
@@ -108,16 +87,12 @@ int sp_ctl_call(const struct sp_request *rq, int give, int timeout_ms, struct sp
 	if (fd < 0)
 		return -1;
 	buf = sp_xmalloc(size);
-	struct iovec iov = {buf, size - 1};
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf)};
 	/* A refused peer is answered when the daemon accepts the connection,
 	 * before it reads anything; the daemon then shuts the connection, so
 	 * our send may fail (EPIPE) with the reply still there to read. */
 	sent = sp_ctl_send(fd, rq, give);
-	n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	/* The first descriptor the reply passed; any other is closed. */
+	n = sp_recv_fd(fd, buf, size - 1, 0, &r->passed, NULL);
 	e = errno;
 	close(fd);
 	if (n <= 0) {
@@ -130,10 +105,10 @@ int sp_ctl_call(const struct sp_request *rq, int give, int timeout_ms, struct sp
 		else
 			sp_err_set(err, "spectrumd closed the connection");
 		err->code = SP_REPLY_SYSTEM;
+		sp_ctl_reply_free(r);
 		free(buf);
 		return -1;
 	}
-	r->passed = sp_ctl_passed(&msg);
 	if (sp_reply_check(buf, (size_t)n, &h, &text, err) < 0) {
 		err->code = SP_REPLY_SYSTEM;
 		sp_ctl_reply_free(r);

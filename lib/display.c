@@ -108,6 +108,7 @@ struct sp_relay {
 	const char *compositor;
 	const char *swaysock; /* sway's IPC socket, to label the windows; "" if none */
 	int chan;	      /* the relay's end of the socket pair */
+	int control;	      /* the filter's end of its control channel (--control-fd) */
 	int log;	      /* its stdout and stderr */
 	int report;	      /* to the parent: why it failed, or closed at exec */
 };
@@ -366,20 +367,28 @@ static int sp_relay_filter_socket(const struct sp_relay *r, int *conn)
 }
 
 /*
- * Closes every descriptor above 2 but a and b (both above 2).  The relay
- * is a fork of the caller (spectrumd: its listening socket, its lock,
- * other instances' control ports) and its splicer never execs, so
+ * Closes every descriptor above 2 but a, b and c (all above 2, distinct).
+ * The relay is a fork of the caller (spectrumd: its listening socket, its
+ * lock, other instances' control ports) and its splicer never execs, so
  * nothing of the caller's may stay open in a process of the relay uid.
  */
-static void sp_relay_close_others(int a, int b)
+static void sp_relay_close_others(int a, int b, int c)
 {
-	int lo = a < b ? a : b, hi = a < b ? b : a;
+	int keep[3] = {a, b, c}, from = 3;
 
-	if (lo > 3)
-		close_range(3, (unsigned)lo - 1, 0);
-	if (hi > lo + 1)
-		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
-	close_range((unsigned)hi + 1, ~0U, 0);
+	for (int i = 0; i < 3; i++) /* sorted: three elements */
+		for (int j = i + 1; j < 3; j++)
+			if (keep[j] < keep[i]) {
+				int t = keep[i];
+				keep[i] = keep[j];
+				keep[j] = t;
+			}
+	for (int i = 0; i < 3; i++) {
+		if (keep[i] > from)
+			close_range((unsigned)from, (unsigned)keep[i] - 1, 0);
+		from = keep[i] + 1;
+	}
+	close_range((unsigned)from, ~0U, 0);
 }
 
 /* Places fd at `to` (open across exec), whatever numbers both have. */
@@ -400,9 +409,10 @@ static void sp_relay_place(const struct sp_relay *r, int *fds, int n)
 static void __attribute__((noreturn)) sp_relay_run(const struct sp_relay *r)
 {
 	const struct sp_plan *p = r->p;
-	char *argv[16];
+	char *argv[20];
 	char *envp[] = {"PATH=" SP_SPAWN_PATH, NULL};
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC), cfd, lfd, wfd, xfd, ready[2], fds[3], a = 0;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC), cfd, lfd, wfd, xfd, ready[2], fds[4],
+	    a = 0;
 	sigset_t none;
 	pid_t self = getpid(), child;
 
@@ -411,7 +421,7 @@ static void __attribute__((noreturn)) sp_relay_run(const struct sp_relay *r)
 	setsid();
 	if (null < 0 || dup2(null, 0) < 0 || dup2(r->log, 1) < 0 || dup2(r->log, 2) < 0)
 		sp_relay_fail(r, "cannot set up the relay's descriptors");
-	sp_relay_close_others(r->chan, r->report);
+	sp_relay_close_others(r->chan, r->report, r->control);
 	/* The filter is opened before the sandbox hides /tmp behind the
 	 * relay's own (a build directory may be under /tmp), and kept above
 	 * the numbers sp_relay_place gives the filter's descriptors. */
@@ -435,6 +445,7 @@ static void __attribute__((noreturn)) sp_relay_run(const struct sp_relay *r)
 		close(cfd);
 		close(lfd);
 		close(ready[1]);
+		close(r->control);
 		sp_relay_waypipe(r, self, ready[0], wfd);
 	}
 	close(r->chan);
@@ -450,7 +461,8 @@ static void __attribute__((noreturn)) sp_relay_run(const struct sp_relay *r)
 	fds[0] = cfd;
 	fds[1] = lfd;
 	fds[2] = ready[1];
-	sp_relay_place(r, fds, 3);
+	fds[3] = r->control;
+	sp_relay_place(r, fds, 4);
 	argv[a++] = (char *)r->filter;
 	argv[a++] = "--instance";
 	argv[a++] = (char *)p->instance;
@@ -463,7 +475,9 @@ static void __attribute__((noreturn)) sp_relay_run(const struct sp_relay *r)
 	argv[a++] = "--log-fd";
 	argv[a++] = "2";
 	argv[a++] = "--clipboard";
-	argv[a++] = "none";
+	argv[a++] = (char *)sp_clipboard_name(p->display.clipboard);
+	argv[a++] = "--control-fd";
+	argv[a++] = "6";
 	argv[a++] = "--color";
 	argv[a++] = (char *)p->display.color;
 	if (p->display.fullscreen)
@@ -520,7 +534,8 @@ static int sp_display_report(const struct sp_plan *p, int fd, struct sp_err *err
 	return -1;
 }
 
-int sp_display_start(const struct sp_plan *p, pid_t *pid, int *guest_fd, struct sp_err *err)
+int sp_display_start(const struct sp_plan *p, pid_t *pid, int *guest_fd, int *control_fd,
+		     struct sp_err *err)
 {
 	char compositor[108], filter[PATH_MAX];
 	const char *sway = getenv("SPECTRUM_SWAYSOCK");
@@ -530,10 +545,11 @@ int sp_display_start(const struct sp_plan *p, pid_t *pid, int *guest_fd, struct 
 			     .swaysock = sway ? sway : "",
 			     .chan = -1,
 			     .log = -1};
-	int pair[2] = {-1, -1}, report[2] = {-1, -1}, rc = -1;
+	int pair[2] = {-1, -1}, report[2] = {-1, -1}, ctl[2] = {-1, -1}, rc = -1;
 
 	*pid = -1;
 	*guest_fd = -1;
+	*control_fd = -1;
 	if (sp_display_compositor(compositor, sizeof(compositor), err) < 0 ||
 	    sp_display_filter_path(filter, sizeof(filter), err) < 0)
 		return -1;
@@ -561,12 +577,16 @@ int sp_display_start(const struct sp_plan *p, pid_t *pid, int *guest_fd, struct 
 	}
 	if ((r.log = sp_display_log(p, err)) < 0)
 		return -1;
+	/* The filter's control channel (wlfilter/control.h): made here, by
+	 * root, so that no path leads to it; the caller keeps ctl[0]. */
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0 ||
 	    pipe2(report, O_CLOEXEC) < 0) {
 		sp_err_set(err, "socketpair: %s", strerror(errno));
 		goto out;
 	}
 	r.chan = pair[1];
+	r.control = ctl[1];
 	r.report = report[1];
 	/* Not lib/spawn.c's fork: the relay is three processes of one
 	 * sandbox (the filter, waypipe and its splicer), made after root's
@@ -588,9 +608,13 @@ int sp_display_start(const struct sp_plan *p, pid_t *pid, int *guest_fd, struct 
 	}
 	*guest_fd = pair[0];
 	pair[0] = -1;
+	*control_fd = ctl[0];
+	ctl[0] = -1;
 	rc = 0;
 out:
 	for (int i = 0; i < 2; i++) {
+		if (ctl[i] >= 0)
+			close(ctl[i]);
 		if (pair[i] >= 0)
 			close(pair[i]);
 		if (report[i] >= 0)

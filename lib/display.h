@@ -70,9 +70,12 @@ int sp_display_filter_path(char *out, size_t len, struct sp_err *err);
  * end back in *guest_fd (for the VMM: sp_spawn_opts.display_fd), and
  * runs the relay with the other end.  *pid is the relay's (a child of the
  * caller); the relay ends when the guest's stream ends or the compositor
- * hangs up.  -1 with err (nothing left running).
+ * hangs up.  *control_fd is the caller's end of the filter's control
+ * channel (wlfilter/control.h; lib/clipboard.h sends on it).  -1 with
+ * err (nothing left running).
  */
-int sp_display_start(const struct sp_plan *p, pid_t *pid, int *guest_fd, struct sp_err *err);
+int sp_display_start(const struct sp_plan *p, pid_t *pid, int *guest_fd, int *control_fd,
+		     struct sp_err *err);
 
 /*
  * After the relay ended (or to end it): SIGKILL to every process of the

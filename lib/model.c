@@ -138,3 +138,16 @@ const char *sp_wl_compress_name(enum sp_wl_compress c)
 
 	return (unsigned)c < 3 ? names[c] : "lz4";
 }
+
+const char *sp_clipboard_name(enum sp_clipboard c)
+{
+	static const char *const names[] = {"none", "paste", "copy", "both"};
+
+	return (unsigned)c < 4 ? names[c] : "none";
+}
+
+bool sp_clipboard_allows(enum sp_clipboard policy, bool copy)
+{
+	return policy == SP_CLIPBOARD_BOTH ||
+	       policy == (copy ? SP_CLIPBOARD_COPY : SP_CLIPBOARD_PASTE);
+}

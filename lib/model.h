@@ -146,8 +146,13 @@ struct sp_binding {
  * instance has no channel for windows at all.
  */
 enum sp_clipboard {
-	SP_CLIPBOARD_NONE, /* the guest neither reads nor sets the host's */
+	SP_CLIPBOARD_NONE,  /* the guest neither reads nor sets the host's */
+	SP_CLIPBOARD_PASTE, /* and the user may paste text into it (spectrum clipboard send) */
+	SP_CLIPBOARD_COPY,  /* and the user may copy its selection (spectrum clipboard receive) */
+	SP_CLIPBOARD_BOTH,  /* both */
 };
+bool sp_clipboard_allows(enum sp_clipboard policy, bool copy);
+const char *sp_clipboard_name(enum sp_clipboard c);
 
 /* waypipe's compression of the stream, the same at both ends. */
 enum sp_wl_compress {

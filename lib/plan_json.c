@@ -133,12 +133,12 @@ static void sp_json_display(json_t *o, const struct sp_plan *p)
 
 	if (!d->enabled)
 		return;
-	json_object_set_new(o, "display",
-			    json_pack("{s:s, s:b, s:s, s:s, s:I, s:s, s:s}", "color", d->color,
-				      "fullscreen", d->fullscreen, "clipboard", "none",
-				      "compression", sp_wl_compress_name(d->compress), "relay_uid",
-				      (json_int_t)d->relay_uid, "log", d->log, "pid_file",
-				      d->pid_file));
+	json_object_set_new(
+		o, "display",
+		json_pack("{s:s, s:b, s:s, s:s, s:I, s:s, s:s}", "color", d->color, "fullscreen",
+			  d->fullscreen, "clipboard", sp_clipboard_name(d->clipboard),
+			  "compression", sp_wl_compress_name(d->compress), "relay_uid",
+			  (json_int_t)d->relay_uid, "log", d->log, "pid_file", d->pid_file));
 }
 
 static json_t *sp_json_pci(const struct sp_plan *p)

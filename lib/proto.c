@@ -52,8 +52,26 @@ const struct sp_verb sp_verbs[] = {
 	 "root images that no remaining generation and no running instance uses.\n"
 	 "Root only.\n",
 	 SP_ARG_NONE, true},
+	{"clipboard", SP_OP_CLIPBOARD, true, "send | receive [INSTANCE]",
+	 "paste text into an instance, or copy its selection",
+	 "Reads at most 1 MiB of text from standard input and offers it to INSTANCE's\n"
+	 "application as its selection (what its paste pastes), or, without INSTANCE,\n"
+	 "to the instance whose window has the focus (its app id spectrum.NAME, set by\n"
+	 "its display filter).  Only an instance whose data file says \"display\":\n"
+	 "{\"clipboard\": \"paste\"} (or \"both\") accepts it.\n"
+	 "'receive' prints the text of INSTANCE's selection (at most 1 MiB), if its\n"
+	 "data file says \"clipboard\": \"copy\" or \"both\".\n"
+	 "Meant for key bindings of the desktop (examples/sway/spectrum.conf):\n"
+	 "  bindsym $mod+Shift+v exec wl-paste -n -t text/plain | spectrum clipboard send\n"
+	 "  bindsym $mod+Shift+c exec spectrum clipboard receive | wl-copy\n",
+	 SP_ARG_NONE, false},
 	{NULL, 0, false, NULL, NULL, NULL, SP_ARG_NONE, false},
 };
+
+bool sp_op_takes_fd(unsigned op)
+{
+	return op == SP_OP_SWITCH || op == SP_OP_CLIPBOARD;
+}
 
 const struct sp_verb *sp_verb_find(const char *name)
 {

@@ -11,8 +11,10 @@
  * the descriptor with the request (SCM_RIGHTS), never a path; the daemon
  * reads at most SP_LIMIT_FILE_BYTES of it, and takes the file's name for
  * its messages and its directory for relative paths from the descriptor
- * itself (spectrumd(8), "SWITCH").  Any other request carrying a
- * descriptor, or a switch without one, is refused.
+ * itself (spectrumd(8), "SWITCH").  A clipboard send passes the read
+ * end of a pipe, a clipboard receive (SP_FLAG_COPY) its write end, which
+ * spectrumd hands on to the instance's display filter (lib/clipboard.h).  Any other request carrying a descriptor, or
+ * one of these two without one, is refused.
  */
 #ifndef SP_PROTO_H
 #define SP_PROTO_H
@@ -40,16 +42,19 @@ enum sp_op {
 	SP_OP_ROLLBACK = 11,	/* number: the generation, 0 for the previous one */
 	SP_OP_GENERATIONS = 12, /* list the generations */
 	SP_OP_GC = 13,		/* number: generations to keep, 0 for "from the current on" */
+	SP_OP_CLIPBOARD = 14,	/* request carries a pipe's read end: the user's paste */
 };
-#define SP_OP_MAX 13
+#define SP_OP_MAX 14
 
 #define SP_FLAG_JSON 0x1u
 #define SP_FLAG_ALL 0x2u
 #define SP_FLAG_KILL 0x4u
 #define SP_FLAG_DRY_RUN 0x8u	 /* switch, rollback: say what would happen, change nothing */
 #define SP_FLAG_NO_RESTART 0x10u /* switch, rollback: changed running instances keep running */
-#define SP_FLAGS_KNOWN \
-	(SP_FLAG_JSON | SP_FLAG_ALL | SP_FLAG_KILL | SP_FLAG_DRY_RUN | SP_FLAG_NO_RESTART)
+#define SP_FLAG_COPY 0x20u /* clipboard: receive (a pipe's write end for the guest's selection) */
+#define SP_FLAGS_KNOWN                                                                      \
+	(SP_FLAG_JSON | SP_FLAG_ALL | SP_FLAG_KILL | SP_FLAG_DRY_RUN | SP_FLAG_NO_RESTART | \
+	 SP_FLAG_COPY)
 
 struct sp_request {
 	uint32_t magic;
@@ -120,6 +125,9 @@ extern const struct sp_verb sp_verbs[];
 /* The verb called `name`, or of operation `op`; NULL if there is none. */
 const struct sp_verb *sp_verb_find(const char *name);
 const struct sp_verb *sp_verb_of(unsigned op);
+
+/* True for the operations whose request carries one descriptor. */
+bool sp_op_takes_fd(unsigned op);
 
 /* The verb's name of `op`, or "?". */
 const char *sp_op_name(enum sp_op op);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -548,4 +549,49 @@ int sp_flock_wait(int fd)
 			return -1;
 		}
 	return fd;
+}
+
+ssize_t sp_recv_fd(int sock, void *buf, size_t len, int flags, int *fd, bool *extra)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {buf, len};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = ctl.buf,
+			     .msg_controllen = sizeof(ctl.buf)};
+	ssize_t n = recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC);
+	bool more = false;
+
+	*fd = -1;
+	if (n < 0) {
+		if (extra)
+			*extra = false;
+		return n;
+	}
+	more = (msg.msg_flags & MSG_CTRUNC) != 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		size_t nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
+			more = true;
+			continue;
+		}
+		for (size_t i = 0; i < nfds; i++) {
+			int got;
+
+			memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (*fd < 0) {
+				*fd = got;
+			} else {
+				close(got);
+				more = true;
+			}
+		}
+	}
+	if (extra)
+		*extra = more;
+	return n;
 }

@@ -150,6 +150,18 @@ int sp_open_regular(const char *path, int flags, mode_t *type);
 /* A file type for messages: "a directory", "a FIFO", "a socket"... */
 const char *sp_file_type_name(mode_t type);
 
+/*
+ * recvmsg(2) of at most `len` bytes into buf, keeping at most one
+ * descriptor that came with them: the first, in *fd (close-on-exec), or
+ * -1; every other one is closed at once, so that a peer cannot fill the
+ * receiver's table.  *extra (if not NULL) is true when more than one
+ * descriptor came, a control message was not SCM_RIGHTS, or the kernel
+ * cut the control data (MSG_CTRUNC: it closed the rest).  `flags` are
+ * recvmsg's (MSG_DONTWAIT, MSG_TRUNC...).  Returns recvmsg's result; on
+ * -1 nothing was received.
+ */
+ssize_t sp_recv_fd(int sock, void *buf, size_t len, int flags, int *fd, bool *extra);
+
 /* Milliseconds on the monotonic clock: deadlines and timeouts. */
 long sp_now_ms(void);
 

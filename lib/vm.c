@@ -16,6 +16,13 @@
 #include "rundir.h"
 #include "share.h"
 
+static void sp_vm_display_control_close(struct sp_vm *vm)
+{
+	if (vm->display_control >= 0)
+		close(vm->display_control);
+	vm->display_control = -1;
+}
+
 void sp_vm_init(struct sp_vm *vm, const struct sp_plan *p)
 {
 	memset(vm, 0, sizeof(*vm));
@@ -23,6 +30,7 @@ void sp_vm_init(struct sp_vm *vm, const struct sp_plan *p)
 	vm->logger = -1;
 	vm->lock = -1;
 	vm->control = -1;
+	vm->display_control = -1;
 	vm->status = -1;
 	vm->app_failed = -1;
 	for (size_t i = 0; i < SP_LIMIT_INSTANCE_APPS; i++)
@@ -61,6 +69,7 @@ static void sp_vm_unstart(struct sp_vm *vm)
 	if (vm->display > 0)
 		sp_display_stop(vm->plan, vm->display);
 	vm->display = 0;
+	sp_vm_display_control_close(vm);
 	if (vm->lock >= 0)
 		close(vm->lock);
 	vm->lock = -1;
@@ -85,8 +94,9 @@ int sp_vm_start(struct sp_vm *vm, const struct sp_spawn_opts *o, struct sp_err *
 		goto fail;
 	vm->nfs = p->nshares;
 	/* The display relay before the guest, which may connect at once. */
-	if (p->display.enabled && (sp_display_start(p, &vm->display, &guest_fd, err) < 0 ||
-				   sp_rundir_relay_pid_write(p, vm->display, err) < 0))
+	if (p->display.enabled &&
+	    (sp_display_start(p, &vm->display, &guest_fd, &vm->display_control, err) < 0 ||
+	     sp_rundir_relay_pid_write(p, vm->display, err) < 0))
 		goto fail;
 	so.keep_fd = vm->lock;
 	so.display_fd = guest_fd;
@@ -353,6 +363,7 @@ void sp_vm_ended(struct sp_vm *vm)
 		sp_display_stop(vm->plan, vm->display);
 	vm->display = 0;
 	vm->display_gone_at = 0;
+	sp_vm_display_control_close(vm);
 	sp_launch_cleanup(vm->plan, vm->logger);
 	vm->logger = -1;
 	if (vm->control >= 0)

@@ -39,6 +39,7 @@ struct sp_vm {
 	pid_t fs_pids[SP_LIMIT_BINDINGS]; /* virtiofsd per directory share */
 	size_t nfs;
 	pid_t display;	   /* the display relay (lib/display.h), or 0 */
+	int display_control; /* its filter's control channel (lib/clipboard.h), or -1 */
 	bool display_lost; /* it failed while the VM ran: the VM is stopped */
 	long display_gone_at; /* ms: it ended cleanly; the VM is to follow */
 

@@ -23,6 +23,7 @@ chown "$uid:$uid" "$dir"
 chmod 700 "$dir"
 {
 	echo "output HEADLESS-1 resolution 1024x768"
+	echo "set \$mod Mod4"
 	cat "$src/examples/sway/spectrum.conf"
 } >"$dir/config"
 setpriv --reuid="$uid" --regid="$uid" --clear-groups \

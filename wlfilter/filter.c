@@ -18,6 +18,8 @@ enum {
 	NOTE_GLOBALS = 1 << 3,
 	NOTE_POPUP = 1 << 4,
 	NOTE_GEOMETRY = 1 << 5,
+	NOTE_FLOAT = 1 << 6,
+	NOTE_PASTE = 1 << 7,
 };
 
 bool swl_instance_valid(const char *s)
@@ -434,9 +436,13 @@ static int surface_created(struct swl_state *s, uint32_t id, const char *what)
 /* wl_surface.commit: a popup is checked in the state the commit makes
  * current; a toplevel's commit may shrink its window. */
 static int surface_commit(struct swl_state *s, struct swl_surface *sf, struct swl_out *to_server,
-			  struct swl_out *to_client)
+			  struct swl_out *to_client, const char *what)
 {
 	struct swl_surface_state st = committed(sf);
+
+	if (sf->role == SWL_ROLE_CURSOR && (st.bw > SWL_CURSOR_MAX || st.bh > SWL_CURSOR_MAX))
+		return fail(s, "%s: a cursor of %ux%u pixels, more than %ux%u", what, st.bw, st.bh,
+			    SWL_CURSOR_MAX, SWL_CURSOR_MAX);
 
 	sf->pending.attached = sf->pending.moved = false;
 	if (sf->role == SWL_ROLE_POPUP && (sf->withheld || !popup_fits(s, sf, &st))) {
@@ -457,7 +463,7 @@ static int surface_commit(struct swl_state *s, struct swl_surface *sf, struct sw
 
 static int surface_request(struct swl_state *s, const struct swl_header *h,
 			   const struct swl_args *args, struct swl_out *to_server,
-			   struct swl_out *to_client)
+			   struct swl_out *to_client, const char *what)
 {
 	struct swl_surface *sf = surface_of(s, h->id);
 	const struct swl_object *buf;
@@ -487,7 +493,7 @@ static int surface_request(struct swl_state *s, const struct swl_header *h,
 		sf->pending.transform = (int32_t)args->a[0].u;
 		return 0;
 	case SWL_SURFACE_COMMIT:
-		return surface_commit(s, sf, to_server, to_client);
+		return surface_commit(s, sf, to_server, to_client, what);
 	default:
 		return 0;
 	}
@@ -557,6 +563,30 @@ static int xdg_surface_request(struct swl_state *s, const struct swl_header *h,
 	}
 }
 
+/*
+ * wl_pointer.set_cursor(serial, surface, x, y): the surface becomes a
+ * cursor, which sway draws above every window wherever the pointer goes.
+ * Its buffer is bounded (SWL_CURSOR_MAX square, at set_cursor and at
+ * every commit): a guest's cursor cannot cover the screen, its labels
+ * included, while the pointer is over its window.
+ */
+static int cursor_request(struct swl_state *s, const struct swl_header *h,
+			  const struct swl_args *args, const char *what)
+{
+	struct swl_surface *sf;
+
+	if (h->opcode != SWL_POINTER_SET_CURSOR || args->a[1].null)
+		return 0;
+	sf = surface_of(s, args->a[1].u);
+	if (!sf || (sf->role != SWL_ROLE_NONE && sf->role != SWL_ROLE_CURSOR))
+		return 0; /* another role: the compositor's protocol error */
+	sf->role = SWL_ROLE_CURSOR;
+	if (sf->cur.bw > SWL_CURSOR_MAX || sf->cur.bh > SWL_CURSOR_MAX)
+		return fail(s, "%s: a cursor of %ux%u pixels, more than %ux%u", what, sf->cur.bw,
+			    sf->cur.bh, SWL_CURSOR_MAX, SWL_CURSOR_MAX);
+	return 0;
+}
+
 /* The requests that decide where a surface's pixels go: followed, and
  * what keeps popups inside their windows put before the request passes. */
 static int popup_request(struct swl_state *s, const struct swl_header *h,
@@ -577,7 +607,9 @@ static int popup_request(struct swl_state *s, const struct swl_header *h,
 		}
 		return 0;
 	case SWL_IF_SURFACE:
-		return surface_request(s, h, args, to_server, to_client);
+		return surface_request(s, h, args, to_server, to_client, what);
+	case SWL_IF_POINTER:
+		return cursor_request(s, h, args, what);
 	case SWL_IF_SUBCOMPOSITOR:
 		if (h->opcode != SWL_SUBCOMPOSITOR_GET_SUBSURFACE)
 			return 0;
@@ -719,6 +751,8 @@ static int check_bind(struct swl_state *s, const struct swl_args *args, const ch
 	return new_client_id(s, args->a[3].u, (enum swl_iface)g->iface, what);
 }
 
+static int text_type(const struct swl_arg *a);
+
 /* What the filter does with a request beyond passing it: 1 if it was
  * handled (rewritten or dropped), 0 to pass it as it is. */
 static int request_action(struct swl_state *s, const struct swl_header *h,
@@ -734,6 +768,19 @@ static int request_action(struct swl_state *s, const struct swl_header *h,
 			return handled(put_app_id(s, to_server, h->id));
 		if (h->opcode == SWL_XDG_TOPLEVEL_SET_FULLSCREEN && !s->cfg.allow_fullscreen) {
 			note(s, NOTE_FULLSCREEN, "dropped %s: fullscreen is not granted", what);
+			return 1;
+		}
+		/*
+		 * A guest's windows tile (unless the user floats them):
+		 * sway floats a window of a fixed size or with a parent, and
+		 * does not keep a floating window inside the output, so a
+		 * window larger than the output would push its own title bar,
+		 * the label, off the screen.
+		 */
+		if (h->opcode == SWL_XDG_TOPLEVEL_SET_PARENT ||
+		    h->opcode == SWL_XDG_TOPLEVEL_SET_MIN_SIZE ||
+		    h->opcode == SWL_XDG_TOPLEVEL_SET_MAX_SIZE) {
+			note(s, NOTE_FLOAT, "dropped %s: a guest's windows tile", what);
 			return 1;
 		}
 		return 0;
@@ -758,13 +805,26 @@ static int request_action(struct swl_state *s, const struct swl_header *h,
 			}
 		}
 		return 0;
+	case SWL_IF_DATA_SOURCE:
+		/* Followed for the user's copy (swl_copy_request); passed. */
+		if (h->opcode == SWL_DATA_SOURCE_OFFER && text_type(&args->a[0]) >= 0)
+			s->client[h->id].a |= (uint16_t)(1u << text_type(&args->a[0]));
+		if (h->opcode == SWL_DATA_SOURCE_DESTROY && h->id == s->guest_selection)
+			s->guest_selection = 0;
+		return 0;
 	case SWL_IF_DATA_DEVICE:
 		if (h->opcode == SWL_DATA_DEVICE_SET_SELECTION) {
-			note(s, NOTE_SELECTION, "dropped %s: the clipboard policy is none", what);
+			/* The guest's own selection replaces the user's paste
+			 * (in the guest), and leaves it only by the user's
+			 * copy. */
+			swl_paste_forget(s);
+			s->guest_selection = args->a[0].null ? 0 : args->a[0].u;
+			note(s, NOTE_SELECTION, "dropped %s: the guest's selection stays in it",
+			     what);
 			return 1;
 		}
 		if (h->opcode == SWL_DATA_DEVICE_START_DRAG) {
-			note(s, NOTE_DRAG, "dropped %s: the clipboard policy is none", what);
+			note(s, NOTE_DRAG, "dropped %s: no drag leaves a guest", what);
 			return 1;
 		}
 		return 0;
@@ -793,6 +853,135 @@ static int request_new_id(struct swl_state *s, const struct swl_header *h,
 	return 0;
 }
 
+/* ---- the user's paste ----
+ *
+ * The guest's requests to the filter's own offers (filter.h: every
+ * server id the guest may name is one): handled here, never passed to the
+ * compositor, which knows nothing of them.
+ */
+
+static const char *const paste_types[] = {"text/plain;charset=utf-8", "text/plain", "UTF8_STRING"};
+
+/* The index of a text type in paste_types, or -1. */
+static int text_type(const struct swl_arg *a)
+{
+	for (size_t i = 0; i < sizeof(paste_types) / sizeof(paste_types[0]); i++)
+		if (!a->null && strcmp((const char *)a->data, paste_types[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+static bool paste_type(const struct swl_arg *a)
+{
+	return text_type(a) >= 0;
+}
+
+static int offer_request(struct swl_state *s, const uint8_t *buf, const struct swl_header *h,
+			 unsigned fds_queued, struct swl_result *res)
+{
+	const struct swl_interface *in = &swl_interfaces[SWL_IF_DATA_OFFER];
+	uint32_t slot = h->id - SWL_SERVER_ID_BASE;
+	struct swl_offer *of = slot < SWL_OFFERS_MAX ? &s->offers[slot] : NULL;
+	struct swl_args args;
+	const char *why;
+
+	if (!of || !of->live)
+		return fail(s, "request %u to unknown object %u", h->opcode, h->id);
+	if (h->opcode >= in->nreq)
+		return fail(s, "wl_data_offer#%u: unknown request %u", h->id, h->opcode);
+	if (swl_args_parse(in->req[h->opcode].sig, buf + 8, h->size - 8u, &args, &why) < 0)
+		return fail(s, "wl_data_offer#%u.%s: %s", h->id, in->req[h->opcode].name, why);
+	if (args.nfds > fds_queued)
+		return fail(s, "wl_data_offer#%u.%s: its descriptor did not come with it", h->id,
+			    in->req[h->opcode].name);
+	*res = (struct swl_result){.size = h->size, .nfds = args.nfds};
+	if (h->opcode == SWL_DATA_OFFER_RECEIVE)
+		/* Another type, or an older paste: its descriptor is closed,
+		 * and the guest reads nothing. */
+		res->paste_target =
+			paste_type(&args.a[0]) && of->gen == s->paste_gen && s->paste_live;
+	else if (h->opcode == SWL_DATA_OFFER_DESTROY)
+		of->live = false; /* a server id: no delete_id follows */
+	return 1;
+}
+
+static int put_offer(struct swl_state *s, struct swl_out *o, uint32_t device, uint32_t id)
+{
+	struct swl_msgbuf m;
+
+	swl_msg_begin(&m, device, SWL_DATA_DEVICE_DATA_OFFER);
+	swl_msg_u32(&m, id);
+	if (out_msg(s, o, &m) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(paste_types) / sizeof(paste_types[0]); i++) {
+		swl_msg_begin(&m, id, SWL_DATA_OFFER_OFFER);
+		swl_msg_string(&m, paste_types[i], strlen(paste_types[i]));
+		if (out_msg(s, o, &m) < 0)
+			return -1;
+	}
+	swl_msg_begin(&m, device, SWL_DATA_DEVICE_SELECTION);
+	swl_msg_u32(&m, id);
+	return out_msg(s, o, &m);
+}
+
+/* The lowest free offer slot, or -1. */
+static int offer_slot(const struct swl_state *s)
+{
+	for (int i = 0; i < (int)SWL_OFFERS_MAX; i++)
+		if (!s->offers[i].live)
+			return i;
+	return -1;
+}
+
+int swl_paste_offer(struct swl_state *s, struct swl_out *to_client)
+{
+	int told = 0;
+
+	s->note[0] = '\0';
+	s->paste_gen++;
+	s->paste_live = true;
+	for (uint32_t id = 1; id < SWL_CLIENT_IDS && told < SWL_PASTE_DEVICES; id++) {
+		int slot;
+
+		if (s->client[id].iface != SWL_IF_DATA_DEVICE)
+			continue;
+		slot = offer_slot(s);
+		if (slot < 0) {
+			note(s, NOTE_PASTE, "paste not offered: the guest holds %u offers already",
+			     SWL_OFFERS_MAX);
+			break;
+		}
+		if (put_offer(s, to_client, id, SWL_SERVER_ID_BASE + (uint32_t)slot) < 0)
+			return told;
+		s->offers[slot] = (struct swl_offer){.live = true, .gen = s->paste_gen};
+		told++;
+	}
+	return told;
+}
+
+void swl_paste_forget(struct swl_state *s)
+{
+	s->paste_live = false;
+}
+
+int swl_copy_request(struct swl_state *s, struct swl_out *to_client)
+{
+	uint32_t id = s->guest_selection;
+	struct swl_msgbuf m;
+
+	s->note[0] = '\0';
+	if (id == 0 || id >= SWL_CLIENT_IDS || s->client[id].iface != SWL_IF_DATA_SOURCE)
+		return 0;
+	for (size_t i = 0; i < sizeof(paste_types) / sizeof(paste_types[0]); i++) {
+		if (!(s->client[id].a & (1u << i)))
+			continue;
+		swl_msg_begin(&m, id, SWL_DATA_SOURCE_SEND);
+		swl_msg_string(&m, paste_types[i], strlen(paste_types[i]));
+		return out_msg(s, to_client, &m) < 0 ? -1 : 1;
+	}
+	return 0;
+}
+
 int swl_filter_request(struct swl_state *s, const uint8_t *buf, size_t len, unsigned fds_queued,
 		       struct swl_out *to_server, struct swl_out *to_client, struct swl_result *res)
 {
@@ -811,6 +1000,8 @@ int swl_filter_request(struct swl_state *s, const uint8_t *buf, size_t len, unsi
 			    swl_get_u32(buf), swl_get_u32(buf + 4) >> 16, SWL_MSG_MAX);
 	if (r == 0)
 		return 0;
+	if (h.id >= SWL_SERVER_ID_BASE)
+		return offer_request(s, buf, &h, fds_queued, res);
 	obj = object(s, h.id);
 	if (!obj || obj->iface == SWL_IF_NONE || obj->hidden)
 		return fail(s, "request %u to unknown object %u", h.opcode, h.id);
@@ -828,6 +1019,7 @@ int swl_filter_request(struct swl_state *s, const uint8_t *buf, size_t len, unsi
 	res->size = h.size;
 	res->nfds = args.nfds;
 	res->pass_fds = false;
+	res->paste_target = false;
 	r = request_action(s, &h, obj, &args, to_server, what);
 	if (r != 0)
 		return r < 0 ? -1 : 1;
@@ -948,6 +1140,7 @@ int swl_filter_event(struct swl_state *s, const uint8_t *buf, size_t len, unsign
 	res->size = h.size;
 	res->nfds = args.nfds;
 	res->pass_fds = false;
+	res->paste_target = false;
 	if (obj->hidden)
 		return 1; /* to a withheld offer: dropped with its descriptors */
 	if (popup_event(s, &h, obj, &args, to_client, to_server) < 0)

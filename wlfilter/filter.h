@@ -25,7 +25,31 @@
 #define SWL_POPUP_DEPTH 16   /* popups nested deeper than this are never shown */
 
 enum swl_clipboard {
-	SWL_CLIPBOARD_NONE, /* no selection or drag in either direction */
+	SWL_CLIPBOARD_NONE,  /* no selection or drag in either direction */
+	SWL_CLIPBOARD_PASTE, /* and the user's paste (control.h) is offered */
+	SWL_CLIPBOARD_COPY,  /* none, and the user may copy the guest's selection */
+	SWL_CLIPBOARD_BOTH,  /* paste and copy */
+};
+
+/*
+ * The user's paste (--clipboard paste): text that arrived on the control
+ * channel is offered to the guest as a selection of the filter's own
+ * making.  The guest never sees a compositor-created object (the only
+ * one on the allow-list, wl_data_offer, is always withheld), so the
+ * guest's server id range is the filter's alone: its offers take the
+ * ids SWL_SERVER_ID_BASE + slot, the lowest free slot first, because
+ * libwayland's clients accept a server id only at or below the count of
+ * server ids they have seen (wl_map_insert_at): ids from the top of the
+ * range would end the guest's connection.
+ */
+#define SWL_PASTE_MAX (1u << 20) /* bytes of one paste */
+#define SWL_OFFERS_MAX 16	 /* the filter's offers a guest holds at once */
+#define SWL_PASTE_DEVICES 4	 /* data devices told of one paste */
+#define SWL_CURSOR_MAX 256	 /* a cursor's buffer: at most this many pixels square */
+
+struct swl_offer {
+	bool live;    /* the guest holds it */
+	uint32_t gen; /* the paste it offers */
 };
 
 struct swl_config {
@@ -54,6 +78,7 @@ enum swl_role {
 	SWL_ROLE_NONE,
 	SWL_ROLE_TOPLEVEL,
 	SWL_ROLE_POPUP,
+	SWL_ROLE_CURSOR, /* wl_pointer.set_cursor's: its buffer is bounded */
 };
 
 /* What one wl_surface state holds that decides where its pixels go. */
@@ -103,6 +128,12 @@ struct swl_state {
 	struct swl_global globals[SWL_GLOBALS_MAX];
 	unsigned nglobals;
 	struct swl_surface surfaces[SWL_SURFACES_MAX];
+	struct swl_offer offers[SWL_OFFERS_MAX];
+	uint32_t paste_gen;	/* the current paste's number */
+	bool paste_live;	/* it may still be read (no later selection) */
+	/* The guest's wl_data_source of its last set_selection, 0 for none
+	 * (its text types: a bit per paste type in its object's `a`). */
+	uint32_t guest_selection;
 	unsigned noted;		/* kinds of note already given on this connection */
 	char why[SWL_WHY_MAX];	/* why the connection must end */
 	char note[SWL_WHY_MAX]; /* a line to log about the last message, or "" */
@@ -120,6 +151,9 @@ struct swl_result {
 	size_t size;   /* bytes of input the message took */
 	unsigned nfds; /* descriptors of the queue it took */
 	bool pass_fds; /* pass them on with the message, or close them */
+	/* wl_data_offer.receive of the current paste: the caller writes
+	 * the paste into its descriptor (the one taken), then closes it */
+	bool paste_target;
 };
 
 /* A fresh connection: only wl_display (id 1) exists. */
@@ -139,6 +173,29 @@ int swl_filter_request(struct swl_state *s, const uint8_t *buf, size_t len, unsi
 /* The same for one message from the compositor (an event). */
 int swl_filter_event(struct swl_state *s, const uint8_t *buf, size_t len, unsigned fds_queued,
 		     struct swl_out *to_client, struct swl_out *to_server, struct swl_result *res);
+
+/*
+ * The user's paste is complete: a new offer (text/plain;charset=utf-8,
+ * text/plain, UTF8_STRING) and a selection event to each of the guest's
+ * data devices (at most SWL_PASTE_DEVICES), in to_client (which has
+ * SWL_OUT_ROOM free).  Returns how many devices were told (0: none to
+ * tell, or no free offer slot: s->note says so); a receive of an older
+ * paste's offer is answered with nothing from now on.
+ */
+int swl_paste_offer(struct swl_state *s, struct swl_out *to_client);
+
+/* The paste is no longer offered: its offers' receives get nothing. */
+void swl_paste_forget(struct swl_state *s);
+
+/*
+ * The user's copy: asks the guest's selection for its text by a
+ * wl_data_source.send event in to_client (with SWL_OUT_ROOM free), whose
+ * descriptor the caller passes with it (a pipe's write end: the guest
+ * writes into it, the filter never reads it).  Returns 1 when the event
+ * was put, 0 when the guest has no selection with a text type (the
+ * caller closes the descriptor), -1 when the output was full.
+ */
+int swl_copy_request(struct swl_state *s, struct swl_out *to_client);
 
 /*
  * A guest's title made safe to show after the label: control characters,

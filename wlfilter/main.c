@@ -16,15 +16,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "filter.h"
 
 #define PROG "spectrum-wlfilter"
 #define IN_CAP (2 * SWL_MSG_MAX)
 #define OUT_CAP (16 * SWL_MSG_MAX)
 #define FDQ_MAX (2 * SWL_FDS_MAX)
+#define WRITERS_MAX 8 /* receives of the paste being written at once */
 
 enum {
 	EXIT_USAGE = 2
@@ -38,6 +41,7 @@ struct opts {
 	int compositor_fd; /* --compositor-fd: one guest connection, then the end */
 	const char *color;
 	int log_fd, ready_fd;
+	int control_fd; /* --control-fd: the user's pastes (control.h), or -1 */
 };
 
 /* One end of the session: what arrived from it, what waits to go to it. */
@@ -55,7 +59,8 @@ struct side {
 	unsigned nfds_out;
 };
 
-static struct opts o = {.listen_fd = -1, .compositor_fd = -1, .log_fd = 2, .ready_fd = -1};
+static struct opts o = {
+	.listen_fd = -1, .compositor_fd = -1, .log_fd = 2, .ready_fd = -1, .control_fd = -1};
 static struct swl_state state;
 static struct side guest, comp;
 
@@ -82,7 +87,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: " PROG " --instance NAME (--listen-fd N | --listen PATH) "
 		"(--compositor PATH | --compositor-fd N) [--color '#rrggbb'] [--allow-fullscreen] "
-		"[--clipboard none] [--log-fd N] [--ready-fd N]\n");
+		"[--clipboard none|paste|copy|both] [--control-fd N] [--log-fd N] [--ready-fd N]\n");
 	exit(EXIT_USAGE);
 }
 
@@ -131,6 +136,7 @@ static void parse_args(int argc, char **argv)
 		{"clipboard", required_argument, NULL, 'b'},
 		{"log-fd", required_argument, NULL, 'g'},
 		{"ready-fd", required_argument, NULL, 'r'},
+		{"control-fd", required_argument, NULL, 'k'},
 		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
 	};
@@ -165,11 +171,19 @@ static void parse_args(int argc, char **argv)
 			o.cfg.allow_fullscreen = true;
 			break;
 		case 'b':
-			/* The only policy so far; a user-driven one is planned
-			 * (see the manual, CLIPBOARD). */
-			if (strcmp(optarg, "none") != 0)
-				die_usage("--clipboard", optarg, "only 'none' is implemented");
-			o.cfg.clipboard = SWL_CLIPBOARD_NONE;
+			if (strcmp(optarg, "none") == 0)
+				o.cfg.clipboard = SWL_CLIPBOARD_NONE;
+			else if (strcmp(optarg, "paste") == 0)
+				o.cfg.clipboard = SWL_CLIPBOARD_PASTE;
+			else if (strcmp(optarg, "copy") == 0)
+				o.cfg.clipboard = SWL_CLIPBOARD_COPY;
+			else if (strcmp(optarg, "both") == 0)
+				o.cfg.clipboard = SWL_CLIPBOARD_BOTH;
+			else
+				die_usage("--clipboard", optarg, "give none, paste, copy or both");
+			break;
+		case 'k':
+			o.control_fd = parse_fd(optarg, "--control-fd");
 			break;
 		case 'g':
 			o.log_fd = parse_fd(optarg, "--log-fd");
@@ -342,6 +356,243 @@ static void take_fds(struct side *from, struct side *to, unsigned n, bool pass, 
 	memmove(from->fds_in, from->fds_in + n, from->nfds_in * sizeof(int));
 }
 
+/* ---- the user's paste (filter.h, control.h) ----
+ *
+ * The text arrives through a pipe whose read end came on the control
+ * channel; it is read from the poll loop without blocking, into a buffer
+ * of fixed size (one byte more than a paste may have, to see one that
+ * has more), then offered to the guest.  Each wl_data_offer.receive of it
+ * gives a descriptor that the loop writes the text into, without
+ * blocking, and closes.  Nothing here is sized by the guest.
+ */
+static uint8_t paste_buf[SWL_PASTE_MAX + 1];
+static size_t paste_len;
+static int paste_in = -1; /* the pipe being read, or -1 */
+static bool paste_due;	  /* read whole, not offered yet */
+static struct writer {
+	int fd;
+	size_t off;
+} writers[WRITERS_MAX];
+static unsigned nwriters;
+
+static void writers_close(void)
+{
+	for (unsigned i = 0; i < nwriters; i++)
+		close(writers[i].fd);
+	nwriters = 0;
+}
+
+static void paste_stop_reading(void)
+{
+	if (paste_in >= 0)
+		close(paste_in);
+	paste_in = -1;
+}
+
+static bool nonblocking(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl >= 0 && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0;
+}
+
+/* One end of a pipe (O_RDONLY: the read end; O_WRONLY: the write end),
+ * and nothing else (spectrumd checked it too). */
+static bool pipe_end(int fd, int mode)
+{
+	struct stat st;
+	int fl = fcntl(fd, F_GETFL);
+
+	return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && fl >= 0 && (fl & O_ACCMODE) == mode;
+}
+
+/*
+ * The user's copy: the guest's selection is asked to write its text into
+ * the pipe (its data source's send event carries the write end), which
+ * the user's client reads; the filter never reads it.
+ */
+static void copy_start(int fd, struct side *g)
+{
+	size_t at = g->out.len;
+	int r = 0;
+
+	if (o.cfg.clipboard != SWL_CLIPBOARD_COPY && o.cfg.clipboard != SWL_CLIPBOARD_BOTH) {
+		logline("copy refused: the clipboard policy allows no copy");
+		close(fd);
+		return;
+	}
+	if (g->out.cap - g->out.len >= SWL_OUT_ROOM && g->nfds_out < FDQ_MAX)
+		r = swl_copy_request(&state, &g->out);
+	if (r != 1) {
+		logline("copy: the guest has no selection of text%s",
+			r < 0 ? " (its output was full)" : "");
+		close(fd);
+		return;
+	}
+	g->fds_out[g->nfds_out] = fd;
+	g->fds_out_at[g->nfds_out++] = at;
+	logline("asked the guest's selection for the user's copy");
+}
+
+/* The first descriptor of a control message; any other is closed. */
+static int control_fd_of(struct msghdr *mh)
+{
+	int keep = -1;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (keep < 0)
+				keep = fd;
+			else
+				close(fd);
+		}
+	}
+	return keep;
+}
+
+/* One message of the control channel: a new paste starts (the one
+ * before is no longer offered, its writes end). */
+static void control_read(void)
+{
+	struct swl_control m;
+	union {
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {&m, sizeof(m)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = ctl.buf,
+			    .msg_controllen = sizeof(ctl.buf)};
+	ssize_t n = recvmsg(o.control_fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	int fd;
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		logline("control channel closed%s%s: no more pastes", n < 0 ? ": " : "",
+			n < 0 ? strerror(errno) : "");
+		close(o.control_fd);
+		o.control_fd = -1;
+		return;
+	}
+	fd = control_fd_of(&mh);
+	if (n != sizeof(m) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    m.magic != SWL_CONTROL_MAGIC || fd < 0 ||
+	    !(m.op == SWL_CONTROL_PASTE ? pipe_end(fd, O_RDONLY) && nonblocking(fd) :
+	      m.op == SWL_CONTROL_COPY	? pipe_end(fd, O_WRONLY) :
+					  false)) {
+		logline("control channel: dropped a message that is not a paste or copy with its "
+			"pipe");
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if (m.op == SWL_CONTROL_COPY) {
+		copy_start(fd, &guest);
+		return;
+	}
+	if (o.cfg.clipboard != SWL_CLIPBOARD_PASTE && o.cfg.clipboard != SWL_CLIPBOARD_BOTH) {
+		logline("paste refused: the clipboard policy allows no paste");
+		close(fd);
+		return;
+	}
+	paste_stop_reading();
+	writers_close();
+	swl_paste_forget(&state);
+	paste_due = false;
+	paste_len = 0;
+	paste_in = fd;
+}
+
+/* Reads what the pipe holds; at its end the paste is due. */
+static void paste_read(void)
+{
+	for (;;) {
+		ssize_t n = read(paste_in, paste_buf + paste_len, sizeof(paste_buf) - paste_len);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n < 0) {
+			logline("paste dropped: reading it: %s", strerror(errno));
+			paste_stop_reading();
+			return;
+		}
+		if (n == 0) {
+			paste_stop_reading();
+			paste_due = true;
+			return;
+		}
+		paste_len += (size_t)n;
+		if (paste_len > SWL_PASTE_MAX) {
+			logline("paste dropped: more than %u bytes", SWL_PASTE_MAX);
+			paste_stop_reading();
+			paste_len = 0;
+			return;
+		}
+	}
+}
+
+/* A paste read whole is offered once the guest's output has room. */
+static void paste_offer(struct side *g)
+{
+	int told;
+
+	if (!paste_due || g->out.cap - g->out.len < SWL_OUT_ROOM)
+		return;
+	paste_due = false;
+	told = swl_paste_offer(&state, &g->out);
+	if (state.note[0])
+		logline("%s", state.note);
+	logline("offered the user's paste (%zu bytes) to %d data device%s", paste_len, told,
+		told == 1 ? "" : "s");
+}
+
+/* A receive of the current paste: its descriptor is written into. */
+static void writer_add(int fd)
+{
+	if (!state.paste_live || nwriters == WRITERS_MAX || !nonblocking(fd)) {
+		close(fd);
+		return;
+	}
+	writers[nwriters++] = (struct writer){fd, 0};
+}
+
+/* Writes what the descriptor takes; false once it is done with (closed). */
+static bool writer_step(struct writer *w)
+{
+	ssize_t n = write(w->fd, paste_buf + w->off, paste_len - w->off);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return true;
+	if (n > 0)
+		w->off += (size_t)n;
+	if (n > 0 && w->off < paste_len)
+		return true;
+	close(w->fd);
+	return false;
+}
+
+/* The writers whose poll entries (from p) say they may go on. */
+static void writers_run(const struct pollfd *p)
+{
+	unsigned kept = 0;
+
+	for (unsigned i = 0; i < nwriters; i++) {
+		if (p[i].revents && !writer_step(&writers[i]))
+			continue;
+		writers[kept++] = writers[i];
+	}
+	nwriters = kept;
+}
+
 /* Handles the whole messages that arrived from `from`, while both outputs
  * have room: -1 when the connection must end (logged). */
 static int side_process(struct side *from, struct side *to, bool requests)
@@ -366,7 +617,13 @@ static int side_process(struct side *from, struct side *to, bool requests)
 			logline("%s", state.note);
 		if (r <= 0)
 			break;
-		take_fds(from, to, res.nfds, res.pass_fds, at);
+		if (res.paste_target && res.nfds == 1) {
+			writer_add(from->fds_in[0]);
+			from->nfds_in--;
+			memmove(from->fds_in, from->fds_in + 1, from->nfds_in * sizeof(int));
+		} else {
+			take_fds(from, to, res.nfds, res.pass_fds, at);
+		}
 		off += res.size;
 	}
 	from->in_len -= off;
@@ -470,15 +727,24 @@ static enum session_end session(void)
 {
 	swl_state_init(&state, &o.cfg);
 	for (;;) {
-		struct pollfd p[2] = {{guest.fd, want_events(&guest), 0},
-				      {comp.fd, want_events(&comp), 0}};
+		struct pollfd p[4 + WRITERS_MAX] = {{guest.fd, want_events(&guest), 0},
+						    {comp.fd, want_events(&comp), 0},
+						    {o.control_fd, POLLIN, 0},
+						    {paste_in, POLLIN, 0}};
 		int r;
 
-		if (poll(p, 2, -1) < 0) {
+		for (unsigned i = 0; i < nwriters; i++)
+			p[4 + i] = (struct pollfd){writers[i].fd, POLLOUT, 0};
+		if (poll(p, 4 + nwriters, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return END_GUEST;
 		}
+		writers_run(p + 4);
+		if (p[3].revents)
+			paste_read();
+		if (p[2].revents)
+			control_read();
 		if (p[0].revents & POLLOUT && side_flush(&guest) < 0)
 			return END_GUEST;
 		if (p[1].revents & POLLOUT && side_flush(&comp) < 0)
@@ -497,6 +763,7 @@ static enum session_end session(void)
 		if ((guest.in_len && side_process(&guest, &comp, true) < 0) ||
 		    (comp.in_len && side_process(&comp, &guest, false) < 0))
 			return END_GUEST;
+		paste_offer(&guest);
 	}
 }
 
@@ -567,6 +834,9 @@ int main(int argc, char **argv)
 		side_reset(&comp, "the compositor", comp_fd);
 		if (session() == END_COMPOSITOR)
 			logline("the compositor closed the guest's connection");
+		writers_close();
+		paste_stop_reading();
+		paste_due = false;
 		side_close(&guest);
 		side_close(&comp);
 		if (o.compositor_fd >= 0)

@@ -7,9 +7,10 @@
  * filter takes no more than it was given, and everything it writes is a
  * sequence of well-formed messages, every title labelled.
  *
- * Chunk: 1 byte (bit 0: event; bits 1-3: descriptors arriving), 2 bytes of
- * length (little end first), the bytes.  The input's first byte is the
- * configuration (bit 0: --allow-fullscreen).
+ * Chunk: 1 byte (bit 0: event; bits 1-3: descriptors arriving; bit 4: the
+ * user's paste arrives first; bit 5: the user's copy), 2 bytes of length (little end first), the
+ * bytes.  The input's first byte is the configuration (bit 0:
+ * --allow-fullscreen).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -80,6 +81,51 @@ static void check_out(const struct swl_out *o, bool to_server)
 		abort();
 }
 
+/* The user's paste: a data_offer, its three types and a selection to
+ * each data device told, every id the filter's own live offer. */
+static void paste(void)
+{
+	struct swl_out a = {out_a, 0, sizeof(out_a)};
+	int told = swl_paste_offer(&st, &a);
+	size_t off = 0;
+	int n = 0;
+
+	if (told < 0 || told > SWL_PASTE_DEVICES)
+		abort();
+	while (off < a.len) {
+		struct swl_header h;
+		uint32_t arg;
+
+		if (swl_header_read(a.buf + off, a.len - off, &h) != 1)
+			abort();
+		arg = h.size >= 12 ? swl_get_u32(a.buf + off + 8) : 0;
+		if (has_iface(h.id, SWL_IF_DATA_DEVICE) ?
+			    (arg < SWL_SERVER_ID_BASE ||
+			     !st.offers[arg - SWL_SERVER_ID_BASE].live) :
+			    (h.id < SWL_SERVER_ID_BASE || h.id - SWL_SERVER_ID_BASE >= SWL_OFFERS_MAX ||
+			     !st.offers[h.id - SWL_SERVER_ID_BASE].live))
+			abort();
+		off += h.size;
+		n++;
+	}
+	if (n != 5 * told)
+		abort();
+}
+
+/* The user's copy: at most one send event, to the guest's own source. */
+static void copy(void)
+{
+	struct swl_out a = {out_a, 0, sizeof(out_a)};
+	struct swl_header h;
+	int r = swl_copy_request(&st, &a);
+
+	if (r < 0 || r > 1 || (r == 0) != (a.len == 0))
+		abort();
+	if (r == 1 && (swl_header_read(a.buf, a.len, &h) != 1 || h.size != a.len ||
+		       !has_iface(h.id, SWL_IF_DATA_SOURCE) || h.opcode != 1))
+		abort();
+}
+
 /* Handles the whole messages waiting in one direction: false once the
  * connection has ended. */
 static bool run(struct dir *d, bool events)
@@ -104,6 +150,9 @@ static bool run(struct dir *d, bool events)
 		if (r == 0)
 			break;
 		if (res.size < 8 || res.size > d->len - off || res.nfds > d->fds)
+			abort();
+		/* The paste is written only into a receive's one descriptor. */
+		if (res.paste_target && (events || res.nfds != 1 || !st.paste_live))
 			abort();
 		check_out(&a, !events);
 		check_out(&b, events);
@@ -133,6 +182,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t len = data[pos + 1] | (size_t)data[pos + 2] << 8;
 		struct dir *d = events ? &ev : &req;
 
+		if (data[pos] & 0x10)
+			paste();
+		if (data[pos] & 0x20)
+			copy();
 		pos += 3;
 		if (len > size - pos)
 			len = size - pos;

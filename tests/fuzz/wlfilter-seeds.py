@@ -20,12 +20,13 @@ def msg(obj, op, *args):
     return struct.pack('<II', obj, (8 + len(body)) << 16 | op) + body
 
 
-def chunk(data, event=False, fds=0):
-    return bytes([int(event) | fds << 1]) + struct.pack('<H', len(data)) + data
+def chunk(data, event=False, fds=0, paste=False, copy=False):
+    return (bytes([int(event) | fds << 1 | int(paste) << 4 | int(copy) << 5]) +
+            struct.pack('<H', len(data)) + data)
 
 
-def req(*m, fds=0):
-    return chunk(b''.join(m), False, fds)
+def req(*m, fds=0, paste=False, copy=False):
+    return chunk(b''.join(m), False, fds, paste, copy)
 
 
 def ev(*m, fds=0):
@@ -77,6 +78,29 @@ seeds = {
             msg(11, 1, 13, 12), msg(11, 0, 14), msg(13, 1, 14, 5)),
         ev(msg(13, 0, 0xff000001), msg(0xff000001, 0, 'text/plain'), msg(13, 5, 0xff000001)),
         req(msg(0xff000001, 1, 'text/plain'), fds=1)],
+    # the user's paste: offered, received, the old offer destroyed, a
+    # second paste, then the guest's own selection ends it
+    'paste': window + [
+        req(msg(2, 0, 4, 'wl_data_device_manager', 3, 11), msg(2, 0, 3, 'wl_seat', 7, 12),
+            msg(11, 1, 13, 12)),
+        ev(msg(13, 0, 0xff000000), msg(0xff000000, 0, 'text/plain'), msg(13, 5, 0xff000000)),
+        req(msg(0xff000000, 1, 'text/plain;charset=utf-8'), fds=1, paste=True),
+        req(msg(0xff000000, 1, 'image/png'), msg(0xff000000, 0, 1, 'text/plain'), fds=1),
+        req(msg(0xff000000, 2), paste=True),
+        req(msg(0xff000000, 1, 'UTF8_STRING'), msg(11, 0, 14), msg(13, 1, 14, 5),
+            msg(0xff000000, 1, 'text/plain'), fds=2)],
+    # the user's copy: of no selection, of one with text, of a destroyed one
+    'copy': window + [
+        req(msg(2, 0, 4, 'wl_data_device_manager', 3, 11), msg(2, 0, 3, 'wl_seat', 7, 12),
+            msg(11, 1, 13, 12), msg(11, 0, 14), msg(14, 0, 'text/plain'), copy=True),
+        req(msg(13, 1, 14, 5), copy=True),
+        req(msg(14, 1), copy=True),
+        req(msg(1, 0, 2), copy=True)],
+    'cursor': mapped + [
+        req(msg(2, 0, 3, 'wl_seat', 7, 40), msg(40, 0, 41), msg(3, 0, 42),
+            msg(12, 0, 43, 0, 300, 300, 1200, 0), msg(42, 1, 43, 0, 0), msg(42, 6),
+            msg(41, 0, 1, 42, 0, 0))],
+    'huge-window': window + [req(msg(10, 8, 4000, 3000), msg(10, 7, 4000, 3000), msg(10, 1, 0))],
     'shm-fd': window + [req(msg(2, 0, 5, 'wl_shm', 1, 11), msg(11, 0, 12, 4096), fds=1),
                         req(msg(12, 0, 13, 0, 16, 16, 64, 0))],
     'keymap-fd': window + [req(msg(2, 0, 3, 'wl_seat', 7, 11), msg(11, 1, 12)),

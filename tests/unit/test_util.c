@@ -345,6 +345,67 @@ static void test_open_regular(void)
 	rmdir(dir);
 }
 
+/* Sends "hi" with n descriptors (of /dev/null) on a SOCK_SEQPACKET pair. */
+static void send_fds(int sock, int n)
+{
+	union {
+		char buf[CMSG_SPACE(3 * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	int fds[3];
+	struct iovec iov = {"hi", 2};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	for (int i = 0; i < n; i++)
+		fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (n) {
+		struct cmsghdr *c;
+
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = CMSG_SPACE((size_t)n * sizeof(int));
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN((size_t)n * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, (size_t)n * sizeof(int));
+	}
+	sendmsg(sock, &msg, 0);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+static void test_recv_fd(void)
+{
+	int sv[2], fd = -2, before;
+	bool extra = true, ok;
+	char buf[8];
+	ssize_t n;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		TAP_OK(false, "socketpair");
+		return;
+	}
+	send_fds(sv[0], 0);
+	n = sp_recv_fd(sv[1], buf, sizeof(buf), 0, &fd, &extra);
+	TAP_OK(n == 2 && fd == -1 && !extra, "sp_recv_fd: bytes without a descriptor");
+	send_fds(sv[0], 1);
+	n = sp_recv_fd(sv[1], buf, sizeof(buf), 0, &fd, &extra);
+	TAP_OK(n == 2 && fd >= 0 && !extra && (fcntl(fd, F_GETFD) & FD_CLOEXEC),
+	       "sp_recv_fd: one descriptor kept, close-on-exec");
+	before = fd;
+	close(fd);
+	send_fds(sv[0], 3);
+	n = sp_recv_fd(sv[1], buf, sizeof(buf), 0, &fd, &extra);
+	ok = n == 2 && fd == before && extra && fcntl(before + 1, F_GETFD) < 0;
+	TAP_OK(ok, "sp_recv_fd: of three, the first kept and the others closed (extra)");
+	close(fd);
+	n = sp_recv_fd(sv[1], buf, sizeof(buf), MSG_DONTWAIT, &fd, &extra);
+	TAP_OK(n < 0 && fd == -1, "sp_recv_fd: nothing to receive");
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	test_uint();
@@ -358,5 +419,6 @@ int main(void)
 	test_err_wrap();
 	test_path_join();
 	test_open_regular();
+	test_recv_fd();
 	return tap_done();
 }

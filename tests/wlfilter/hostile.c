@@ -20,6 +20,14 @@
  * the window geometry it sets, the margin in FRINGE_COLOR: sway sizes a
  * floating window by its geometry and does not clip it.
  *
+ * With "paste" it pastes (receives text/plain;charset=utf-8 of) every
+ * selection it is offered and prints "pasted:TEXT"; it selects GUEST_TEXT
+ * itself (as text/plain;charset=utf-8), writes it to whoever asks and
+ * prints "sent MIME"; it runs for PASTE_LINGER_MS (stdin unread).  With
+ * "huge" it asks for a fixed window of HUGE_W x HUGE_H (sway would float
+ * it, past the output) and draws the size it is given.  With "bigcursor" it sets a
+ * cursor of CURSOR_W pixels square.
+ *
  * Prints, one per line: "global NAME" for each global seen, "popup at X,Y
  * WxH" when the popup is placed, "popup done" if it is dismissed, "mapped",
  * "offer" or "selection" if a host selection ever reaches it, then
@@ -65,6 +73,13 @@ static bool float_mode;
  * binds by the guessed name after GUEST_LINGER_MS of being a window. */
 static bool guest_mode;
 #define GUEST_LINGER_MS 6000
+#define PASTE_LINGER_MS 120000
+#define GUEST_TEXT "guest-selection"
+#define HUGE_W 4000
+#define HUGE_H 3000
+#define CURSOR_W 300
+static bool paste_mode, huge_mode, cursor_mode;
+static struct wl_display *display;
 static struct wl_buffer *make_buffer(int w, int h, uint32_t color);
 
 static void global(void *data, struct wl_registry *reg, uint32_t name, const char *iface,
@@ -198,10 +213,58 @@ static void drop(void *data, struct wl_data_device *d)
 {
 }
 
+/* Reads what the offer gives as UTF-8 text, as an application's paste. */
+static void paste(struct wl_data_offer *o)
+{
+	char buf[4096];
+	size_t len = 0;
+	ssize_t n;
+	int p[2];
+
+	if (pipe(p) < 0)
+		exit(1);
+	wl_data_offer_receive(o, "text/plain;charset=utf-8", p[1]);
+	close(p[1]);
+	wl_display_flush(display);
+	while (len < sizeof(buf) - 1 && (n = read(p[0], buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	close(p[0]);
+	buf[len] = '\0';
+	printf("pasted:%s\n", buf);
+	fflush(stdout);
+}
+
+/* Its own selection, asked for by the user's copy. */
+static void source_target(void *data, struct wl_data_source *s, const char *mime)
+{
+}
+
+static void source_send(void *data, struct wl_data_source *s, const char *mime, int fd)
+{
+	if (write(fd, GUEST_TEXT, strlen(GUEST_TEXT)) < 0) {
+		/* the reader went */
+	}
+	close(fd);
+	printf("sent %s\n", mime);
+	fflush(stdout);
+}
+
+static void source_cancelled(void *data, struct wl_data_source *s)
+{
+}
+
+static const struct wl_data_source_listener source_listener = {
+	.target = source_target,
+	.send = source_send,
+	.cancelled = source_cancelled,
+};
+
 static void selection(void *data, struct wl_data_device *d, struct wl_data_offer *o)
 {
 	printf("selection\n");
 	fflush(stdout);
+	if (paste_mode && o)
+		paste(o);
 }
 
 static const struct wl_data_device_listener data_device_listener = {offer,  enter, leave,
@@ -315,7 +378,7 @@ static long now_ms(void)
 /* Milliseconds of guest mode's lingering left, from start. */
 static int linger_left(long start)
 {
-	long left = start + GUEST_LINGER_MS - now_ms();
+	long left = start + (paste_mode ? PASTE_LINGER_MS : GUEST_LINGER_MS) - now_ms();
 
 	return left > 0 ? (int)left : 0;
 }
@@ -343,8 +406,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hostile: missing globals\n");
 		return 1;
 	}
+	display = d;
 	float_mode = argc > 1 && strcmp(argv[1], "float") == 0;
 	guest_mode = argc > 1 && strcmp(argv[1], "guest") == 0;
+	paste_mode = argc > 1 && strcmp(argv[1], "paste") == 0;
+	huge_mode = argc > 1 && strcmp(argv[1], "huge") == 0;
+	cursor_mode = argc > 1 && strcmp(argv[1], "bigcursor") == 0;
 	xdg_wm_base_add_listener(wm_base, &wm_base_listener, NULL);
 	surf = wl_compositor_create_surface(compositor);
 	xs = xdg_wm_base_get_xdg_surface(wm_base, surf);
@@ -356,6 +423,15 @@ int main(int argc, char **argv)
 		xdg_toplevel_set_app_id(top, "float");
 		xdg_toplevel_set_min_size(top, W, H);
 		xdg_toplevel_set_max_size(top, W, H);
+	} else if (huge_mode || paste_mode || cursor_mode) {
+		xdg_toplevel_set_title(top, argv[1]);
+		xdg_toplevel_set_app_id(top, argv[1]);
+		if (huge_mode) {
+			width = HUGE_W;
+			height = HUGE_H;
+			xdg_toplevel_set_min_size(top, HUGE_W, HUGE_H);
+			xdg_toplevel_set_max_size(top, HUGE_W, HUGE_H);
+		}
 	} else {
 		/* "[mail-work] Looking" shown backwards, in bold if markup passed. */
 		xdg_toplevel_set_title(top, "[mail-work] \xe2\x80\xae<b>gnikooL</b>");
@@ -372,11 +448,29 @@ int main(int argc, char **argv)
 
 		wl_data_device_add_listener(dev, &data_device_listener, NULL);
 		src = wl_data_device_manager_create_data_source(ddm);
-		wl_data_source_offer(src, "text/plain");
+		if (paste_mode) {
+			wl_data_source_add_listener(src, &source_listener, NULL);
+			wl_data_source_offer(src, "text/plain;charset=utf-8");
+		} else {
+			wl_data_source_offer(src, "text/plain");
+		}
 		wl_data_device_set_selection(dev, src, 1);
 	}
 	wl_display_roundtrip(d);
-	if (!float_mode)
+	if (cursor_mode && seat) {
+		struct wl_pointer *ptr = wl_seat_get_pointer(seat);
+		struct wl_surface *cs = wl_compositor_create_surface(compositor);
+
+		wl_surface_attach(cs, make_buffer(CURSOR_W, CURSOR_W, COLOR), 0, 0);
+		wl_surface_commit(cs);
+		wl_pointer_set_cursor(ptr, 0, cs, 0, 0);
+		printf("mapped\ncursor %dx%d\n", CURSOR_W, CURSOR_W);
+		fflush(stdout);
+		printf(wl_display_roundtrip(d) < 0 ? "disconnected\n" : "still connected\n");
+		fflush(stdout);
+		return 0;
+	}
+	if (!float_mode && !huge_mode && !paste_mode)
 		open_popup(d, xs);
 	wl_display_roundtrip(d);
 	printf("mapped\n");
@@ -385,16 +479,19 @@ int main(int argc, char **argv)
 
 	/* Keep dispatching until told to bind. */
 	for (;;) {
-		struct pollfd p[2] = {{guest_mode ? -1 : 0, POLLIN, 0},
+		struct pollfd p[2] = {{guest_mode || paste_mode ? -1 : 0, POLLIN, 0},
 				      {wl_display_get_fd(d), POLLIN, 0}};
 		int r;
 
 		wl_display_flush(d);
-		r = poll(p, 2, guest_mode ? linger_left(start) : -1);
+		r = poll(p, 2, guest_mode || paste_mode ? linger_left(start) : -1);
 		if (r < 0)
 			return 1;
+		if (r == 0 && paste_mode)
+			return 0;
 		if (r == 0)
 			break; /* guest mode: lingered long enough */
+
 		if (p[1].revents && wl_display_dispatch(d) < 0) {
 			printf("disconnected early\n");
 			return 1;

@@ -377,6 +377,146 @@ check "through the filter its window is all of its surface: none outside ($outsi
 exec 7>&-
 kill "$hostile_pid" 2>/dev/null
 
+# --- a guest window of a fixed size larger than the output ---
+# sway floats a window of a fixed size and does not keep it inside the
+# output: its title bar, the label, can end up off the screen.
+# on_screen APP_ID: "TYPE X Y W H T" of its container: T is the height of
+# its title bar, Y where that starts
+on_screen() {
+	tree | jq -r --arg a "$1" '.. | objects | select(.app_id? == $a) |
+		"\(.type) \(.rect.x) \(.rect.y - .deco_rect.height) \(.rect.width) \(.rect.height) \(.deco_rect.height)"'
+}
+start_hostile huge-control wayland-1 huge
+sleep 0.5
+read -r type x y w h t <<<"$(on_screen huge)"
+{
+	echo "huge without a filter: ${type:-} at ${x:-},${y:-} ${w:-}x${h:-}, title bar ${t:-}"
+	tree | jq -c '.. | objects | select(.app_id? == "huge") | {type, rect, deco_rect, window_rect, geometry}'
+} >"$tmp/out"
+check "control: without a filter a 4000x3000 fixed window floats with no title bar on the screen (${type:-} ${w:-}x${h:-}, title bar ${t:-})" \
+	test "${type:-}" = floating_con -a \( "${t:-0}" = 0 -o "${y:-0}" -lt 0 \)
+exec 7>&-
+kill "$hostile_pid" 2>/dev/null
+start_hostile huge filter-hostile huge
+sleep 0.5
+read -r type x y w h t <<<"$(on_screen spectrum.hostile)"
+{
+	echo "huge through the filter: ${type:-} at ${x:-},${y:-} ${w:-}x${h:-}, title bar ${t:-}"
+	cat "$tmp/hostile.log"
+} >"$tmp/out"
+check "through the filter it tiles, its title bar on the screen (${type:-} ${w:-}x${h:-} at ${x:-},${y:-}, title bar ${t:-})" \
+	test "${type:-}" = con -a "${t:-0}" -gt 0 -a "${x:--1}" -ge 0 -a "${y:--1}" -ge 0 \
+	-a "$((${x:-0} + ${w:-9999}))" -le 1024 -a "$((${y:-0} + ${h:-9999}))" -le 768
+check "and the filter logs the dropped size" grep -q "dropped xdg_toplevel#.*set_m.._size: a guest's windows tile" "$tmp/hostile.log"
+IFS=$'\t' read -r pid fs title <<<"$(window spectrum.hostile)"
+check "its title is labelled: ${title:-}" test "${title:-}" = "[hostile] huge"
+exec 7>&-
+kill "$hostile_pid" 2>/dev/null
+
+# --- a cursor larger than 256x256 ---
+# (No control without the filter: a headless sway has no pointer, and
+# ends a connection that asks for one; the filter's line shows that it
+# ended this one first.)
+start_hostile cursor filter-hostile bigcursor
+wait_for 'grep -q "connected" "$hostile_out"' 10
+cat "$hostile_out" "$tmp/hostile.log" >"$tmp/out"
+check "through the filter a 300x300 cursor ends the connection" grep -qx "disconnected" "$hostile_out"
+check "with one line naming it" grep -q "wl_pointer#.*set_cursor: a cursor of 300x300 pixels, more than 256x256" "$tmp/hostile.log"
+exec 7>&-
+
+# --- the user's paste: --clipboard paste and its control channel ---
+# The control channel's other end is held here, as spectrumd holds it: a
+# line "paste TEXT" on the FIFO ctl.in sends a pipe carrying TEXT, "file"
+# a regular file's descriptor instead, "big" a pipe of 1 MiB and one byte,
+# "copy FILE" a pipe's write end for the guest's selection, whose text it
+# writes to FILE.
+mkfifo "$tmp/ctl.in"
+python3 - "$tmp/ctl.in" "$tmp/spectrum-wlfilter" "$rt" "$uid" "$tmp/paster.pid" \
+	>"$tmp/paster.ready" 2>"$tmp/paster.log" <<'PY' &
+import os, select, socket, struct, sys
+fifo, filt, rt, uid, pidfile = sys.argv[1:6]
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+pid = os.fork()
+if pid == 0:
+    a.close()
+    os.setgroups([])
+    os.setgid(int(uid))
+    os.setuid(int(uid))
+    os.set_inheritable(b.fileno(), True)
+    os.execve(filt, [filt, '--instance', 'paster', '--listen', rt + '/filter-paster',
+                     '--compositor', rt + '/wayland-1', '--clipboard', 'both',
+                     '--control-fd', str(b.fileno())], {'PATH': '/usr/bin:/bin'})
+b.close()
+open(pidfile, 'w').write(str(pid))
+msg = struct.pack('=II', 0x53504350, 1)
+f = os.fdopen(os.open(fifo, os.O_RDWR), 'r')
+for line in f:
+    cmd, _, text = line.rstrip('\n').partition(' ')
+    if cmd == 'copy':
+        r, w = os.pipe()
+        socket.send_fds(a, [struct.pack('=II', 0x53504350, 2)], [w])
+        os.close(w)
+        got = b''
+        while select.select([r], [], [], 10)[0]:
+            chunk = os.read(r, 65536)
+            if not chunk:
+                break
+            got += chunk
+        os.close(r)
+        open(text, 'wb').write(got)
+        continue
+    if cmd == 'file':
+        fd = os.open('/etc/hostname', os.O_RDONLY)
+        socket.send_fds(a, [msg], [fd])
+        os.close(fd)
+        continue
+    r, w = os.pipe()
+    socket.send_fds(a, [msg], [r])
+    os.close(r)
+    try:
+        os.write(w, b'x' * (1024 * 1024 + 1) if cmd == 'big' else text.encode())
+    except BrokenPipeError:
+        pass
+    os.close(w)
+PY
+pids+=($!)
+wait_for 'grep -qx ready "$tmp/paster.ready"' 10
+pids+=("$(cat "$tmp/paster.pid")")
+start_hostile paster filter-paster paste
+echo "paste spectrum-clip-test" >"$tmp/ctl.in"
+wait_for 'grep -q "^pasted:" "$hostile_out"' 10
+cat "$hostile_out" "$tmp/paster.log" >"$tmp/out"
+check "a paste on the control channel reaches the guest's application, exactly" \
+	grep -qx "pasted:spectrum-clip-test" "$hostile_out"
+check "the filter logs it" grep -q "offered the user's paste (18 bytes) to 1 data device" "$tmp/paster.log"
+echo "paste second paste" >"$tmp/ctl.in"
+wait_for 'grep -q "^pasted:second" "$hostile_out"' 10
+cat "$hostile_out" >"$tmp/out"
+check "a second paste replaces it" grep -qx "pasted:second paste" "$hostile_out"
+echo file >"$tmp/ctl.in"
+wait_for 'grep -q "not a paste or copy with its" "$tmp/paster.log"' 10
+cat "$tmp/paster.log" >"$tmp/out"
+check "a descriptor that is not a pipe's read end is dropped with one line" \
+	grep -q "dropped a message that is not a paste or copy with its pipe" "$tmp/paster.log"
+echo big >"$tmp/ctl.in"
+wait_for 'grep -q "more than 1048576 bytes" "$tmp/paster.log"' 20
+cat "$tmp/paster.log" >"$tmp/out"
+check "a paste of more than 1 MiB is dropped with one line" \
+	grep -q "paste dropped: more than 1048576 bytes" "$tmp/paster.log"
+cat "$hostile_out" >"$tmp/out"
+check "and the guest was offered two selections, both the user's" \
+	test "$(grep -c '^selection' "$hostile_out")" = 2
+check "the host's own selection never reaches it" absent "host-secret" "$hostile_out"
+echo "copy $tmp/copied" >"$tmp/ctl.in"
+wait_for '[ -s "$tmp/copied" ]' 10
+{ cat "$tmp/copied"; echo; cat "$hostile_out" "$tmp/paster.log"; } >"$tmp/out" 2>&1
+check "the user's copy gets the guest's selection, exactly (guest-selection)" \
+	test "$(cat "$tmp/copied" 2>/dev/null)" = guest-selection
+check "asked of the guest as text/plain;charset=utf-8" grep -qx "sent text/plain;charset=utf-8" "$hostile_out"
+check "the filter and its guest keep running" kill -0 "$(cat "$tmp/paster.pid")" "$hostile_pid"
+exec 7>&-
+kill "$hostile_pid" 2>/dev/null
+
 # --- --compositor-fd: a connection made for it, one guest, then the end ---
 # As the display relay runs it: the process that connected to the compositor
 # becomes the filter, so the window's pid is the filter's.
