@@ -402,8 +402,7 @@ static void __attribute__((noreturn)) sp_relay_run(const struct sp_relay *r)
 	const struct sp_plan *p = r->p;
 	char *argv[16];
 	char *envp[] = {"PATH=" SP_SPAWN_PATH, NULL};
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC), cfd, lfd, wfd, xfd, ready[2], fds[3],
-	    a = 0;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC), cfd, lfd, wfd, xfd, ready[2], fds[3], a = 0;
 	sigset_t none;
 	pid_t self = getpid(), child;
 
