@@ -16,6 +16,10 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 chmod 755 "$tmp"
 . "$src/tests/tap.sh"
+# A cross build's spectrum runs under its wrapper (qemu-user), by path:
+# some runs below clear PATH.
+wrap=
+[ -n "${SPECTRUM_EXE_WRAPPER:-}" ] && wrap=$(command -v "$SPECTRUM_EXE_WRAPPER")
 
 home=$tmp/home
 mkdir -p "$home/.config/sway" "$tmp/xdg/sway" "$tmp/bin"
@@ -27,7 +31,7 @@ frag=$(dirname "$spectrum")/spectrum-sway.conf
 refused() { [ "$rc" = "$1" ] && [ "$(wc -l <"$tmp/out")" = 1 ] && grep -q -- "$2" "$tmp/out"; }
 desk() { env -u XDG_CONFIG_HOME -u SPECTRUM_SWAY_FRAGMENT HOME="$home" "$@"; }
 
-desk "$spectrum" desktop --print-config >"$tmp/conf" 2>&1
+desk ${wrap:-} "$spectrum" desktop --print-config >"$tmp/conf" 2>&1
 rc=$?
 cp "$tmp/conf" "$tmp/out"
 check "--print-config succeeds" [ "$rc" = 0 ]
@@ -37,28 +41,28 @@ include $frag" ]
 check "the fragment it names is Spectrum's (examples/sway/spectrum.conf)" \
 	cmp "$frag" "$src/examples/sway/spectrum.conf"
 
-desk XDG_CONFIG_HOME="$tmp/xdg" "$spectrum" desktop --print-config >"$tmp/out" 2>&1
+desk XDG_CONFIG_HOME="$tmp/xdg" ${wrap:-} "$spectrum" desktop --print-config >"$tmp/out" 2>&1
 check "XDG_CONFIG_HOME's sway/config is the user's when set" \
 	grep -qx "include $tmp/xdg/sway/config" "$tmp/out"
 mkdir -p "$home/.sway"
 echo "bindsym Mod4+q kill" >"$home/.sway/config"
-desk XDG_CONFIG_HOME="$tmp/xdg" "$spectrum" desktop --print-config >"$tmp/out" 2>&1
+desk XDG_CONFIG_HOME="$tmp/xdg" ${wrap:-} "$spectrum" desktop --print-config >"$tmp/out" 2>&1
 check "~/.sway/config comes first, as sway reads it" grep -qx "include $home/.sway/config" "$tmp/out"
 rm -r "$home/.sway"
 
 mkdir -p "$tmp/odd dir"
 cp "$frag" "$tmp/odd dir/f.conf"
-desk SPECTRUM_SWAY_FRAGMENT="$tmp/odd dir/f.conf" "$spectrum" desktop --print-config >"$tmp/out" 2>&1
+desk SPECTRUM_SWAY_FRAGMENT="$tmp/odd dir/f.conf" ${wrap:-} "$spectrum" desktop --print-config >"$tmp/out" 2>&1
 rc=$?
 check "a path sway would expand as a shell word is refused, with the fix" \
 	refused 3 "move it to a path of"
-desk SPECTRUM_SWAY_FRAGMENT=relative.conf "$spectrum" desktop --print-config >"$tmp/out" 2>&1
+desk SPECTRUM_SWAY_FRAGMENT=relative.conf ${wrap:-} "$spectrum" desktop --print-config >"$tmp/out" 2>&1
 rc=$?
 check "a relative SPECTRUM_SWAY_FRAGMENT is refused" refused 3 "not the absolute path"
-desk "$spectrum" desktop --bogus >"$tmp/out" 2>&1
+desk ${wrap:-} "$spectrum" desktop --bogus >"$tmp/out" 2>&1
 rc=$?
 check "an unknown argument is a usage error" refused 2 "spectrum help desktop"
-"$spectrum" help desktop >"$tmp/out" 2>&1
+${wrap:-} "$spectrum" help desktop >"$tmp/out" 2>&1
 check "spectrum help desktop" grep -q "usage: spectrum desktop \[--print-config\]" "$tmp/out"
 
 # The rest as a desktop user: nobody when this runs as root.
@@ -105,19 +109,19 @@ cat "$2"
 EOF
 chmod 755 "$tmp/bin/sway"
 as_user env -i PATH="$tmp/bin:/usr/bin:/bin" HOME="$home" XDG_RUNTIME_DIR="$rt" \
-	"$spectrum" desktop >"$tmp/out" 2>&1
+	${wrap:-} "$spectrum" desktop >"$tmp/out" 2>&1
 rc=$?
 check "spectrum desktop runs sway -c \$XDG_RUNTIME_DIR/spectrum-sway.conf" \
 	bash -c "[ $rc = 0 ] && grep -qx 'args: -c $rt/spectrum-sway.conf' '$tmp/out'"
 check "with SWAYSOCK=\$XDG_RUNTIME_DIR/sway-ipc.sock" grep -qx "SWAYSOCK=$rt/sway-ipc.sock" "$tmp/out"
 check "and the file is the printed configuration, the user's alone may read it" \
 	bash -c "cmp -s '$rt/spectrum-sway.conf' '$tmp/conf' && [ \"\$(stat -c %a '$rt/spectrum-sway.conf')\" = 600 ]"
-as_user env -i PATH="$tmp/bin:/usr/bin:/bin" HOME="$home" "$spectrum" desktop >"$tmp/out" 2>&1
+as_user env -i PATH="$tmp/bin:/usr/bin:/bin" HOME="$home" ${wrap:-} "$spectrum" desktop >"$tmp/out" 2>&1
 rc=$?
 check "without XDG_RUNTIME_DIR: refused, with the fix" refused 3 "XDG_RUNTIME_DIR is not set"
 if [ "$(id -u)" = 0 ]; then
 	env PATH="$tmp/bin:/usr/bin:/bin" HOME="$home" XDG_RUNTIME_DIR="$rt" \
-		"$spectrum" desktop >"$tmp/out" 2>&1
+		${wrap:-} "$spectrum" desktop >"$tmp/out" 2>&1
 	rc=$?
 	check "as root: refused (sway is the desktop user's)" refused 2 "as the desktop user"
 else
