@@ -475,7 +475,9 @@ static int sp_vmm_log_pipe(struct sp_vmm_fds *v, int dirfd, const char *name, si
  * whose read end, `in`, the logger drains into display.log under its cap.
  * The file is opened here, by root, and goes to the logger alone (the
  * VMM's uid, non-dumpable, RLIMIT_FSIZE): no process of the relay's uid
- * ever holds a descriptor of it.
+ * ever holds a descriptor of it.  A taken-over VMM can stop or kill its
+ * logger (same uid), which stalls or ends its own relay's log pipe, so
+ * its own display: nothing of another instance's, nothing past the cap.
  */
 static int sp_vmm_display_log(const struct sp_plan *p, struct sp_vmm_fds *v, int dirfd, int in,
 			      struct sp_err *err)
