@@ -39,6 +39,7 @@ int sp_cmd_plan(int argc, char **argv);
 int sp_cmd_help(int argc, char **argv);
 int sp_cmd_run(int argc, char **argv);
 int sp_cmd_image(int argc, char **argv);
+int sp_cmd_desktop(int argc, char **argv);
 int sp_cmd_ctl(int argc, char **argv);
 int sp_cmd_clipboard(int argc, char **argv);
 

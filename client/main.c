@@ -52,6 +52,15 @@ const struct sp_cmd sp_cmds[] = {
 	 "Runs spectrum-image(1): 'spectrum image build -n NAME -p PACKAGE -d DIR' makes a\n"
 	 "reproducible erofs root image, 'spectrum image verify NAME' rebuilds it and\n"
 	 "compares, 'spectrum image list' shows the images.\n"},
+	{"desktop", sp_cmd_desktop, "[--print-config]", "start the host desktop (sway)",
+	 "Starts sway (Debian's sway 1.7) as the desktop user with a configuration that\n"
+	 "includes the user's own sway configuration (~/.sway/config,\n"
+	 "$XDG_CONFIG_HOME/sway/config or /etc/sway/config, the first there is), then\n"
+	 "Spectrum's fragment (title bars for the instances' labels; installed as\n"
+	 "share/spectrum/sway/spectrum.conf).  The configuration is written to\n"
+	 "$XDG_RUNTIME_DIR/spectrum-sway.conf; SWAYSOCK is $XDG_RUNTIME_DIR/sway-ipc.sock\n"
+	 "unless set, the path to give spectrumd as SPECTRUM_SWAYSOCK.\n"
+	 "--print-config prints the configuration and starts nothing.\n"},
 	{"help", sp_cmd_help, "[COMMAND]", "show help for a command",
 	 "Without COMMAND lists the commands; with it, explains COMMAND.\n"},
 	{NULL, NULL, NULL, NULL, NULL},

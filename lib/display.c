@@ -109,7 +109,7 @@ struct sp_relay {
 	const char *swaysock; /* sway's IPC socket, to label the windows; "" if none */
 	int chan;	      /* the relay's end of the socket pair */
 	int control;	      /* the filter's end of its control channel (--control-fd) */
-	int log;	      /* its stdout and stderr */
+	int log;	      /* its stdout and stderr: the log pipe's write end */
 	int report;	      /* to the parent: why it failed, or closed at exec */
 };
 
@@ -493,23 +493,38 @@ static void __attribute__((noreturn)) sp_relay_run(const struct sp_relay *r)
  * says which transport carries the stream.  vsock needs /dev/vhost-vsock
  * on the host and a waypipe that speaks it (Debian 12's 0.8.4 does not),
  * so virtio-serial is the transport today wherever the host stands.
+ *
+ * The relay itself gets only the write end of a pipe (returned; the read
+ * end in *rd): what the guest makes waypipe or the filter print could
+ * otherwise fill /run, host memory.  The instance's logger drains the
+ * pipe into the file under SP_LOG_DISPLAY_MAX (launch.c, logger.h); the
+ * file's descriptor is closed here and never reaches the relay's uid.
+ * (RLIMIT_FSIZE on the relay would cap waypipe's shared-memory files too.)
  */
-static int sp_display_log(const struct sp_plan *p, struct sp_err *err)
+static int sp_display_log(const struct sp_plan *p, int *rd, struct sp_err *err)
 {
-	int dirfd = sp_rundir_open(p, err), fd;
+	int dirfd = sp_rundir_open(p, err), fd, pfd[2];
 
 	if (dirfd < 0)
 		return -1;
 	fd = sp_rundir_open_log(dirfd, strrchr(p->display.log, '/') + 1, err);
 	close(dirfd);
-	if (fd >= 0 && ftruncate(fd, 0) == 0)
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, 0) == 0)
 		dprintf(fd,
 			"spectrum: display of %s: virtio-serial port %s, waypipe --compress=%s%s\n",
 			p->instance, SP_GP_DISPLAY_PORT, sp_wl_compress_name(p->display.compress),
 			access("/dev/vhost-vsock", F_OK) == 0 ?
 				" (this host has /dev/vhost-vsock: vsock is the future transport)" :
 				"");
-	return fd;
+	close(fd);
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		sp_err_set(err, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	*rd = pfd[0];
+	return pfd[1];
 }
 
 /* Reads the child's report until it closes at exec; anything is why it
@@ -535,7 +550,7 @@ static int sp_display_report(const struct sp_plan *p, int fd, struct sp_err *err
 }
 
 int sp_display_start(const struct sp_plan *p, pid_t *pid, int *guest_fd, int *control_fd,
-		     struct sp_err *err)
+		     int *log_fd, struct sp_err *err)
 {
 	char compositor[108], filter[PATH_MAX];
 	const char *sway = getenv("SPECTRUM_SWAYSOCK");
@@ -545,11 +560,12 @@ int sp_display_start(const struct sp_plan *p, pid_t *pid, int *guest_fd, int *co
 			     .swaysock = sway ? sway : "",
 			     .chan = -1,
 			     .log = -1};
-	int pair[2] = {-1, -1}, report[2] = {-1, -1}, ctl[2] = {-1, -1}, rc = -1;
+	int pair[2] = {-1, -1}, report[2] = {-1, -1}, ctl[2] = {-1, -1}, log_rd = -1, rc = -1;
 
 	*pid = -1;
 	*guest_fd = -1;
 	*control_fd = -1;
+	*log_fd = -1;
 	if (sp_display_compositor(compositor, sizeof(compositor), err) < 0 ||
 	    sp_display_filter_path(filter, sizeof(filter), err) < 0)
 		return -1;
@@ -575,7 +591,7 @@ int sp_display_start(const struct sp_plan *p, pid_t *pid, int *guest_fd, int *co
 			p->instance);
 		return -1;
 	}
-	if ((r.log = sp_display_log(p, err)) < 0)
+	if ((r.log = sp_display_log(p, &log_rd, err)) < 0)
 		return -1;
 	/* The filter's control channel (wlfilter/control.h): made here, by
 	 * root, so that no path leads to it; the caller keeps ctl[0]. */
@@ -610,6 +626,8 @@ int sp_display_start(const struct sp_plan *p, pid_t *pid, int *guest_fd, int *co
 	pair[0] = -1;
 	*control_fd = ctl[0];
 	ctl[0] = -1;
+	*log_fd = log_rd;
+	log_rd = -1;
 	rc = 0;
 out:
 	for (int i = 0; i < 2; i++) {
@@ -621,6 +639,8 @@ out:
 			close(report[i]);
 	}
 	close(r.log);
+	if (log_rd >= 0)
+		close(log_rd);
 	return rc;
 }
 

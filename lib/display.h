@@ -71,11 +71,14 @@ int sp_display_filter_path(char *out, size_t len, struct sp_err *err);
  * runs the relay with the other end.  *pid is the relay's (a child of the
  * caller); the relay ends when the guest's stream ends or the compositor
  * hangs up.  *control_fd is the caller's end of the filter's control
- * channel (wlfilter/control.h; lib/clipboard.h sends on it).  -1 with
- * err (nothing left running).
+ * channel (wlfilter/control.h; lib/clipboard.h sends on it).  *log_fd is
+ * the read end of the pipe the relay writes its log to (its stdout and
+ * stderr), for the instance's logger, which keeps display.log under its
+ * cap (sp_spawn_opts.display_log_fd): the caller must have it drained, or
+ * the relay blocks.  -1 with err (nothing left running).
  */
 int sp_display_start(const struct sp_plan *p, pid_t *pid, int *guest_fd, int *control_fd,
-		     struct sp_err *err);
+		     int *log_fd, struct sp_err *err);
 
 /*
  * After the relay ended (or to end it): SIGKILL to every process of the

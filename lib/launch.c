@@ -370,8 +370,10 @@ struct sp_vmm_fds {
 	int fds[7 + 3 * SP_LIMIT_BINDINGS]; /* and one for the lock */
 	int want[7 + 3 * SP_LIMIT_BINDINGS];
 	size_t n;
-	int log_in[2];	/* read ends for the logger: console, VMM stderr */
-	int log_out[2]; /* the log files */
+	/* read ends for the logger: console, VMM stderr, display relay */
+	int log_in[SP_LOG_STREAMS_MAX];
+	int log_out[SP_LOG_STREAMS_MAX]; /* the log files */
+	size_t log_max[SP_LOG_STREAMS_MAX];
 	size_t nlogs;
 	int err_w;	/* the VMM's stderr, if the logger keeps it */
 };
@@ -453,7 +455,7 @@ static int sp_vmm_channels_open(const struct sp_plan *p, struct sp_vmm_fds *v, s
 }
 
 /* A pipe whose read end goes to the logger, writing log `name`. */
-static int sp_vmm_log_pipe(struct sp_vmm_fds *v, int dirfd, const char *name, int *w,
+static int sp_vmm_log_pipe(struct sp_vmm_fds *v, int dirfd, const char *name, size_t max, int *w,
 			   struct sp_err *err)
 {
 	int pfd[2], out = sp_rundir_open_log(dirfd, name, err);
@@ -466,22 +468,54 @@ static int sp_vmm_log_pipe(struct sp_vmm_fds *v, int dirfd, const char *name, in
 		return -1;
 	}
 	v->log_in[v->nlogs] = pfd[0];
+	v->log_max[v->nlogs] = max;
 	v->log_out[v->nlogs++] = out;
 	*w = pfd[1];
 	return 0;
 }
 
+/*
+ * The display relay's log: the relay writes only to a pipe (display.h),
+ * whose read end, `in`, the logger drains into display.log under its cap.
+ * The file is opened here, by root, and goes to the logger alone (the
+ * VMM's uid, non-dumpable, RLIMIT_FSIZE): no process of the relay's uid
+ * ever holds a descriptor of it.  A taken-over VMM can stop or kill its
+ * logger (same uid), which stalls or ends its own relay's log pipe, so
+ * its own display: nothing of another instance's, nothing past the cap.
+ */
+static int sp_vmm_display_log(const struct sp_plan *p, struct sp_vmm_fds *v, int dirfd, int in,
+			      struct sp_err *err)
+{
+	int out = sp_rundir_open_log(dirfd, strrchr(p->display.log, '/') + 1, err);
+
+	if (out < 0)
+		return -1;
+	v->log_in[v->nlogs] = in >= 0 ? fcntl(in, F_DUPFD_CLOEXEC, 3) : -1;
+	if (v->log_in[v->nlogs] < 0) {
+		sp_err_set(err, "instance %s has a display but no display log: %s", p->instance,
+			   strerror(in >= 0 ? errno : EBADF));
+		close(out);
+		return -1;
+	}
+	v->log_max[v->nlogs] = SP_LOG_DISPLAY_MAX;
+	v->log_out[v->nlogs++] = out;
+	return 0;
+}
+
 static int sp_vmm_logs_open(const struct sp_plan *p, struct sp_vmm_fds *v, bool keep_stderr,
-			    struct sp_err *err)
+			    int display_log, struct sp_err *err)
 {
 	int dirfd = sp_rundir_open(p, err), w, rc = -1;
 
 	if (dirfd < 0)
 		return -1;
-	if (sp_vmm_log_pipe(v, dirfd, "console.log", &w, err) < 0)
+	if (sp_vmm_log_pipe(v, dirfd, "console.log", SP_LOG_CONSOLE_MAX, &w, err) < 0)
 		goto out;
 	sp_vmm_add(v, w, SP_FD_CONSOLE_LOG);
-	if (keep_stderr && sp_vmm_log_pipe(v, dirfd, "vmm.log", &v->err_w, err) < 0)
+	if (keep_stderr &&
+	    sp_vmm_log_pipe(v, dirfd, "vmm.log", SP_LOG_VMM_MAX, &v->err_w, err) < 0)
+		goto out;
+	if (p->display.enabled && sp_vmm_display_log(p, v, dirfd, display_log, err) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -493,9 +527,10 @@ out:
  * end takes as descriptors (struct sp_backend) when it is unprivileged:
  * its disks, if it takes them so, and the taps, which every back end does. */
 static int sp_vmm_fds_open(const struct sp_plan *p, struct sp_vmm_fds *v, bool keep_stderr,
-			   int display_fd, struct sp_err *err)
+			   int display_fd, int display_log, struct sp_err *err)
 {
-	if (sp_vmm_channels_open(p, v, err) < 0 || sp_vmm_logs_open(p, v, keep_stderr, err) < 0)
+	if (sp_vmm_channels_open(p, v, err) < 0 ||
+	    sp_vmm_logs_open(p, v, keep_stderr, display_log, err) < 0)
 		return -1;
 	/* The guest's end of the display channel, a copy: the caller keeps
 	 * its own until the VMM has started. */
@@ -600,11 +635,10 @@ static int sp_vmm_exec(const struct sp_plan *p, const struct sp_argv *argv, int 
 
 static pid_t sp_vmm_logger(const struct sp_plan *p, struct sp_vmm_fds *v, struct sp_err *err)
 {
-	struct sp_log_stream s[2];
+	struct sp_log_stream s[SP_LOG_STREAMS_MAX];
 
 	for (size_t i = 0; i < v->nlogs; i++)
-		s[i] = (struct sp_log_stream){v->log_in[i], v->log_out[i],
-					      i == 0 ? SP_LOG_CONSOLE_MAX : SP_LOG_VMM_MAX};
+		s[i] = (struct sp_log_stream){v->log_in[i], v->log_out[i], v->log_max[i]};
 	return sp_logger_spawn(p, s, v->nlogs, err);
 }
 
@@ -617,7 +651,7 @@ int sp_launch_spawn(const struct sp_plan *p, const struct sp_argv *argv,
 	out->pid = out->logger = -1;
 	if (sp_vmm_memlock(p, err) < 0)
 		return -1;
-	if (sp_vmm_fds_open(p, &v, o->stderr_fd < 0, o->display_fd, err) < 0)
+	if (sp_vmm_fds_open(p, &v, o->stderr_fd < 0, o->display_fd, o->display_log_fd, err) < 0)
 		goto fail;
 	out->logger = sp_vmm_logger(p, &v, err);
 	if (out->logger < 0)

@@ -45,6 +45,9 @@ struct sp_spawn_opts {
 	/* The guest's end of the display channel for a plan with a display
 	 * (set by sp_vm_start, which makes it; lib/display.h). */
 	int display_fd;
+	/* And the read end of the relay's log pipe, which the logger
+	 * drains into the capped display.log (set by sp_vm_start). */
+	int display_log_fd;
 };
 
 struct sp_vmm_proc {

@@ -85,7 +85,8 @@ int sp_log_append(int fd, off_t *size, size_t max, const char *buf, size_t len)
 	return 0;
 }
 
-/* In the child: the streams at 3, 4, 5, 6 (in, out, in, out), nothing else. */
+/* In the child: the streams at 3, 4, 5, 6, ... (in, out, in, out, ...),
+ * nothing else. */
 static int sp_logger_fds(struct sp_log_stream *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -129,8 +130,8 @@ static int sp_logger_confine(const struct sp_plan *p, size_t max)
 
 static void sp_logger_loop(struct sp_log_stream *s, size_t n)
 {
-	struct pollfd fds[2];
-	off_t size[2];
+	struct pollfd fds[SP_LOG_STREAMS_MAX];
+	off_t size[SP_LOG_STREAMS_MAX];
 	static char buf[SP_LOG_CHUNK];
 	size_t open = n;
 
@@ -166,11 +167,11 @@ static void sp_logger_loop(struct sp_log_stream *s, size_t n)
 pid_t sp_logger_spawn(const struct sp_plan *p, const struct sp_log_stream *streams, size_t n,
 		      struct sp_err *err)
 {
-	struct sp_log_stream s[2];
+	struct sp_log_stream s[SP_LOG_STREAMS_MAX];
 	size_t max = 0;
 	pid_t pid;
 
-	if (n == 0 || n > 2) {
+	if (n == 0 || n > SP_LOG_STREAMS_MAX) {
 		sp_err_set(err, "logger: %zu streams", n);
 		return -1;
 	}

@@ -28,6 +28,9 @@
 /* Caps: the newest bytes kept of each stream (limits live in model.h). */
 #define SP_LOG_CONSOLE_MAX SP_LIMIT_CONSOLE_LOG
 #define SP_LOG_VMM_MAX SP_LIMIT_VMM_LOG
+#define SP_LOG_DISPLAY_MAX SP_LIMIT_DISPLAY_LOG
+/* Streams one logger keeps: console, VMM stderr, display relay. */
+#define SP_LOG_STREAMS_MAX 3
 
 struct sp_log_stream {
 	int in;	    /* read end of a pipe */
@@ -36,7 +39,7 @@ struct sp_log_stream {
 };
 
 /*
- * Forks the logger for `n` streams (at most 2).  The caller keeps its
+ * Forks the logger for `n` streams (at most SP_LOG_STREAMS_MAX).  The caller keeps its
  * descriptors and closes them after the call; the logger has its own.
  * Returns its pid, or -1.
  */

@@ -33,6 +33,7 @@
 /* What a guest can make the host keep of its output (on /run, in RAM). */
 #define SP_LIMIT_CONSOLE_LOG (1u << 20)
 #define SP_LIMIT_VMM_LOG (256u << 10)
+#define SP_LIMIT_DISPLAY_LOG (1u << 20) /* the display relay's: waypipe, filter */
 #define SP_MEMORY_MIN (96ull << 20) /* smallest RAM the guest kernel boots in */
 #define SP_MEMORY_MAX (1ull << 40)
 #define SP_VCPUS_MAX 64

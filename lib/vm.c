@@ -75,13 +75,20 @@ static void sp_vm_unstart(struct sp_vm *vm)
 	vm->lock = -1;
 }
 
+static void sp_vm_close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
 int sp_vm_start(struct sp_vm *vm, const struct sp_spawn_opts *o, struct sp_err *err)
 {
 	const struct sp_plan *p = vm->plan;
 	struct sp_spawn_opts so = *o;
 	struct sp_vmm_proc proc;
 	struct sp_argv argv;
-	int rc = SP_VM_ERR_SYSTEM, guest_fd = -1;
+	int rc = SP_VM_ERR_SYSTEM, guest_fd = -1, display_log = -1;
 
 	sp_argv_init(&argv);
 	if (sp_backend_get(p->hypervisor)->build(p, &argv, err) < 0) {
@@ -95,14 +102,16 @@ int sp_vm_start(struct sp_vm *vm, const struct sp_spawn_opts *o, struct sp_err *
 	vm->nfs = p->nshares;
 	/* The display relay before the guest, which may connect at once. */
 	if (p->display.enabled &&
-	    (sp_display_start(p, &vm->display, &guest_fd, &vm->display_control, err) < 0 ||
+	    (sp_display_start(p, &vm->display, &guest_fd, &vm->display_control, &display_log,
+			      err) < 0 ||
 	     sp_rundir_relay_pid_write(p, vm->display, err) < 0))
 		goto fail;
 	so.keep_fd = vm->lock;
 	so.display_fd = guest_fd;
+	so.display_log_fd = display_log;
 	rc = sp_launch_spawn(p, &argv, &so, &proc, err);
-	if (guest_fd >= 0)
-		close(guest_fd); /* the VMM has its copy */
+	sp_vm_close_fd(&guest_fd);    /* the VMM has its copy */
+	sp_vm_close_fd(&display_log); /* and the logger its own */
 	rc = rc < 0 ? SP_VM_ERR_SYSTEM : 0;
 	if (rc < 0) {
 		if (proc.pid > 0) {
@@ -122,6 +131,8 @@ int sp_vm_start(struct sp_vm *vm, const struct sp_spawn_opts *o, struct sp_err *
 	sp_vm_control_connect(vm);
 	goto out;
 fail:
+	sp_vm_close_fd(&guest_fd);
+	sp_vm_close_fd(&display_log);
 	sp_vm_unstart(vm);
 out:
 	sp_argv_free(&argv);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The capped log of lib/logger.c: bounded, newest lines kept, whole lines. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "logger.h"
@@ -88,10 +90,68 @@ static void test_append_existing(void)
 	close(fd);
 }
 
+/*
+ * The logger process with its three streams (console, VMM stderr, display
+ * relay): each pipe drained into its own file, each under its own cap, the
+ * third as well as the first two.
+ */
+static void test_three_streams(void)
+{
+	struct sp_plan p = {0}; /* vmm_uid 0: the logger keeps this test's uid */
+	struct sp_err err = {0};
+	struct sp_log_stream s[3];
+	int w[3], fd[3], st = -1, ok = 1;
+	const size_t max[3] = {4096, 4096, 8192};
+	char line[64], *all;
+	off_t len;
+	pid_t pid;
+
+	signal(SIGPIPE, SIG_IGN); /* a logger that is not there fails a check */
+	for (int i = 0; i < 3; i++) {
+		int pfd[2];
+		if (pipe(pfd) < 0)
+			ok = 0;
+		fd[i] = tmpfile_fd();
+		s[i] = (struct sp_log_stream){pfd[0], fd[i], max[i]};
+		w[i] = pfd[1];
+	}
+	pid = ok ? sp_logger_spawn(&p, s, 3, &err) : -1;
+	TAP_OK(pid > 0, "a logger with three streams starts%s%s", err.msg[0] ? ": " : "",
+	       err.msg);
+	for (int i = 0; i < 3; i++)
+		close(s[i].in);
+	for (int n = 0; pid > 0 && n < 20000; n++) {
+		int k = snprintf(line, sizeof(line), "display line %d\n", n);
+		if (write(w[2], line, (size_t)k) != k)
+			break;
+	}
+	if (write(w[0], "console\n", 8) != 8 || write(w[1], "vmm\n", 4) != 4)
+		ok = 0;
+	for (int i = 0; i < 3; i++)
+		close(w[i]);
+	if (pid > 0)
+		waitpid(pid, &st, 0);
+	TAP_OK(ok && WIFEXITED(st) && WEXITSTATUS(st) == 0, "it ends when its inputs close");
+	all = slurp(fd[2], &len);
+	TAP_OK(len > 0 && (size_t)len <= max[2],
+	       "the third stream's file stays under its cap (%ld)", (long)len);
+	TAP_OK(strstr(all, "display line 19999\n") != NULL, "and keeps its newest line");
+	free(all);
+	all = slurp(fd[0], &len);
+	TAP_STR(all, "console\n", "the first stream goes to its own file");
+	free(all);
+	all = slurp(fd[1], &len);
+	TAP_STR(all, "vmm\n", "and the second to its own");
+	free(all);
+	for (int i = 0; i < 3; i++)
+		close(fd[i]);
+}
+
 int main(void)
 {
 	test_lines();
 	test_big_write();
 	test_append_existing();
+	test_three_streams();
 	return tap_done();
 }

@@ -10,7 +10,9 @@
 # client (sway's pid) is its instance's display relay, running as the
 # relay uid and not the VMM's; a grim screenshot shows the guest's pixels
 # and each instance's label colour in its title bar; a relay that dies
-# stops its VM with the reason; an instance without the display grant has
+# stops its VM with the reason (and, under spectrumd, is restarted with it
+# per its restart policy); a relay that floods its log leaves it within its
+# cap; an instance without the display grant has
 # no display port; each window's client is the instance's filter
 # (spectrum-wlfilter: "[NAME] " titles, app id spectrum.NAME); a hostile
 # guest (tests/wlfilter/hostile.c) is labelled, windowed, kept from the
@@ -47,9 +49,10 @@ cleanup() {
 		"$spectrum" stop win-c --kill >/dev/null 2>&1
 		"$spectrum" stop win-p --kill >/dev/null 2>&1
 		"$spectrum" stop win-q --kill >/dev/null 2>&1
+		"$spectrum" stop win-r --kill >/dev/null 2>&1
 	fi
-	for p in $a_pid $b_pid ${h_pid:-} ${copy_pid:-} ${daemon_pid:-}; do kill "$p" 2>/dev/null; done
-	for p in $a_pid $b_pid ${h_pid:-}; do wait "$p" 2>/dev/null; done
+	for p in $a_pid $b_pid ${h_pid:-} ${f_pid:-} ${copy_pid:-} ${daemon_pid:-}; do kill "$p" 2>/dev/null; done
+	for p in $a_pid $b_pid ${h_pid:-} ${f_pid:-}; do wait "$p" 2>/dev/null; done
 	[ -n "$sway_pid" ] && kill "$sway_pid" 2>/dev/null && wait "$sway_pid" 2>/dev/null
 	rm -rf "$tmp" "$SPECTRUM_RUN_DIR" "${rt:-}"
 }
@@ -365,6 +368,42 @@ else
 	echo "ok $((n += 1)) # SKIP the hostile guest: $hostile not built (libwayland-dev, wayland-protocols)"
 fi
 
+# A relay that floods its log, as a guest could make waypipe or the filter
+# print: a stand-in filter (tests/windows/flood.c) prints numbered lines
+# for as long as it runs.  display.log stays within its cap (SP_LIMIT_DISPLAY_LOG, 1 MiB),
+# keeping the newest lines, because the relay writes only to a pipe that
+# the instance's logger drains: no process of the relay's uid holds the
+# file itself.
+TAP_SHOW=20
+relay_uid=$(plan_uid win-a display relay_uid)
+dlog=$SPECTRUM_RUN_DIR/win-a/display.log
+SPECTRUM_WLFILTER=$build/tests/display-flood "$spectrum" run "$cfg" win-a --timeout 60 >"$tmp/f.out" 2>&1 </dev/null &
+f_pid=$!
+for _ in $(seq 100); do
+	[ "$(stat -c %s "$dlog" 2>/dev/null || echo 0)" -gt 524288 ] && break
+	kill -0 "$f_pid" 2>/dev/null || break
+	sleep 0.1
+done
+sleep 2 # (gigabytes of it, uncapped)
+: >"$tmp/holders"
+for p in $(ps -eo pid=,uid= | awk -v u="$relay_uid" '$2 == u { print $1 }'); do
+	ls -l "/proc/$p/fd" 2>/dev/null | grep -F "$dlog" >>"$tmp/holders"
+done
+held "$relay_uid" >>"$tmp/holders"
+kill -INT "$f_pid"
+wait "$f_pid" 2>/dev/null
+f_pid=
+size=$(stat -c %s "$dlog" 2>/dev/null || echo 0)
+{ cat "$tmp/f.out"; tail -c 300 "$dlog"; } >"$tmp/out" 2>/dev/null
+check "a relay that floods its log leaves display.log within its cap ($size bytes, cap 1048576)" \
+	[ "$size" -gt 0 -a "$size" -le 1048576 ]
+check "which keeps the newest lines" bash -c "tail -c 1000 '$dlog' | grep -q '^flood: line [0-9]* of'"
+cp "$tmp/holders" "$tmp/out"
+check "the relay's processes ran, holding no descriptor of display.log" \
+	bash -c "grep -q . '$tmp/holders' && ! grep -qF '$dlog' '$tmp/holders'"
+held "$relay_uid" >"$tmp/out"
+check "and its relay uid is free again" [ ! -s "$tmp/out" ]
+
 # Under spectrumd: the relay starts with the instance and is watched with
 # it; one that dies leaves the instance failed, with the reason, in
 # `spectrum status`, its VM stopped.
@@ -412,6 +451,39 @@ check "a killed relay leaves win-a failed in spectrum status" grep -q "failed" "
 check "with the reason" grep -q "display relay was killed by signal 9" "$tmp/out"
 held "$relay_uid" >"$tmp/out"
 check "and its relay uid free" [ ! -s "$tmp/out" ]
+# Its restart policy is the default, "no": it stays failed (the restart
+# delay of "on-failure" is 1 s).
+sleep 3
+"$spectrum" status win-a >"$tmp/out" 2>&1
+check "restart \"no\": win-a stays failed with the reason, not restarted" \
+	bash -c "grep -q failed '$tmp/out' && grep -q 'display relay was killed' '$tmp/out'"
+
+# restart "on-failure" (win-r): its VM stops with the killed relay and is
+# started again, with a new relay, whose window is mapped again.
+relay_uid=$(plan_uid win-r display relay_uid)
+"$spectrum" start win-r >"$tmp/out" 2>&1
+relay_window
+first_relay=${pid:-0}
+"$spectrum" status win-r --json >"$tmp/r.json" 2>&1
+first_vmm=$(jq -r '.pid // 0' "$tmp/r.json")
+cp "$tmp/r.json" "$tmp/out"
+check "spectrumd starts win-r (restart on-failure), its window's client its relay" \
+	jqok ".display.relay_pid == $first_relay and $first_relay > 0" "$tmp/r.json"
+[ "$first_relay" != 0 ] && kill -KILL "$first_relay"
+for _ in $(seq 240); do
+	"$spectrum" status win-r --json >"$tmp/r.json" 2>&1
+	jqok ".state == \"running\" and .pid != $first_vmm and .display.relay_pid > 0 and .display.relay_pid != $first_relay" "$tmp/r.json" && break
+	sleep 0.5
+done
+{ cat "$tmp/r.json"; tail -n 5 "$tmp/daemon.log"; } >"$tmp/out" 2>&1
+check "a killed relay: win-r's VM is stopped and started again, with a new relay" \
+	jqok ".state == \"running\" and .pid != $first_vmm and .display.relay_pid != $first_relay" "$tmp/r.json"
+new_relay=$(jq -r '.display.relay_pid // 0' "$tmp/r.json")
+relay_window
+app_of "${pid:-0}" >"$tmp/out"
+check "its window is mapped again, its client the new relay, labelled" \
+	[ "${pid:-}" = "$new_relay" -a "$(cat "$tmp/out")" = "spectrum.win-r	0	[win-r] hello" ]
+"$spectrum" stop win-r --kill >/dev/null 2>&1
 
 # The user's paste (spectrum clipboard send): into win-p, whose data file
 # grants it; win-q's does not.  Both run hostile.c's "paste" mode, which
