@@ -60,16 +60,18 @@ build/spectrum check "$tmp/cap.json" >/dev/null
 
 used_kib() { awk '/^MemTotal:/ { t = $2 } /^MemAvailable:/ { a = $2 } END { print t - a }' /proc/meminfo; }
 
-# start_one I: starts cap-I in the background; prints milliseconds to its
-# first line, or nothing if it never came.
+# start_one I: starts cap-I in the background (in this shell, so that
+# stop_all knows it); sets ms to the milliseconds to its first line, or to
+# nothing if it never came.
 start_one() {
 	local i=$1 t0 k
+	ms=
 	t0=$(date +%s%N)
 	build/spectrum run "$tmp/cap.json" "cap-$i" --timeout 3600 >"$tmp/out-$i" 2>&1 </dev/null &
 	bg+=($!)
 	for k in $(seq 6000); do
 		if grep -q "$marker" "$tmp/out-$i"; then
-			echo $((($(date +%s%N) - t0) / 1000000))
+			ms=$((($(date +%s%N) - t0) / 1000000))
 			return
 		fi
 		kill -0 "${bg[-1]}" 2>/dev/null || return 0
@@ -83,7 +85,7 @@ n=0
 why="MAX ($max) reached"
 echo "capacity: idle x86_64 instances of $memory, kernel ${SPECTRUM_KERNEL:-default}, TCG, $(nproc) cores"
 for ((i = 1; i <= max; i++)); do
-	ms=$(start_one "$i")
+	start_one "$i"
 	if [[ -z $ms ]]; then
 		why="instance $i did not start: $(tail -n 1 "$tmp/out-$i")"
 		break
