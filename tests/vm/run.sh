@@ -31,18 +31,17 @@ run() {
 }
 has() { grep -q -- "$1" "$tmp/out"; }
 
+. "$src/tests/vm/kernels.sh"
+# Debian's kernels always (the smoke test at the end boots them), and the
+# kernels SPECTRUM_KERNEL names: Spectrum's by default, built here when
+# missing or stale (scripts/test.sh builds them before the tests).
 setup() {
 	mkdir -p "$SPECTRUM_STATE_DIR"
 	bash "$src/scripts/guest-kernel.sh" x86_64 "$build/guest/spectrum-init" &&
 		bash "$src/scripts/guest-kernel.sh" ppc64le "$build/guest/spectrum-init-ppc64le" &&
+		setup_kernels "$src" "$build" x86_64 ppc64le &&
 		"$image" build -n test-x86 -p busybox-static -d "$src/tests/vm/root" &&
-		"$image" build -a ppc64le -n test-ppc64le -p busybox-static -d "$src/tests/vm/root" || return 1
-	# SPECTRUM_KERNEL=spectrum: the suite boots Spectrum's own kernels
-	# (built here when missing or stale; cached after).
-	if [ "${SPECTRUM_KERNEL:-debian}" = spectrum ]; then
-		bash "$src/scripts/build-kernel.sh" x86_64 "$build/guest/spectrum-init" &&
-			bash "$src/scripts/build-kernel.sh" ppc64le "$build/guest/spectrum-init-ppc64le"
-	fi
+		"$image" build -a ppc64le -n test-ppc64le -p busybox-static -d "$src/tests/vm/root"
 }
 if ! setup >"$tmp/setup" 2>&1; then
 	echo "1..1"
@@ -190,7 +189,7 @@ check "another panic is named by its line" \
 	eval '[ "$rc" = 126 ] && has "^spectrum: crash: the guest.s kernel panicked: sysrq triggered crash$"'
 SPECTRUM_STATE_DIR=$tmp/empty run exit7
 kdir=x86_64
-[ "${SPECTRUM_KERNEL:-debian}" = spectrum ] && kdir=spectrum-x86_64
+[ "${SPECTRUM_KERNEL:-spectrum}" = spectrum ] && kdir=spectrum-x86_64
 check "a missing kernel is refused with one line" has "guest kernel $tmp/empty/kernels/$kdir/vmlinux is missing"
 check "and status 3" [ "$rc" = 3 ]
 
