@@ -253,7 +253,8 @@ static int sp_launch_checks(const struct sp_plan *p, struct sp_err *err)
 		snprintf(arch_fix, sizeof(arch_fix),
 			 "install Debian's guest kernel (SPECTRUM_KERNEL=debian) with scripts/setup.sh or scripts/guest-kernel.sh %s INIT, or unset SPECTRUM_KERNEL for Spectrum's",
 			 sp_arch_name(p->arch));
-	if (sp_need_file("guest kernel", p->kernel, "a kernel", arch_fix, err) < 0 ||
+	if (sp_kernel_memory_check(p->kernel_kind, p->instance, p->memory_mib, err) < 0 ||
+	    sp_need_file("guest kernel", p->kernel, "a kernel", arch_fix, err) < 0 ||
 	    sp_need_file("base initramfs", p->base_initrd, "an initramfs", arch_fix, err) < 0 ||
 	    sp_need_file("root image", p->root.image, "an erofs image",
 			 "build it with 'spectrum image build' or fix the application's image",
