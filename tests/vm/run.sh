@@ -412,4 +412,31 @@ run root "$tmp/priv.json"
 check "a directory of root's is refused in one line naming the fix" \
 	eval 'has "share root: $tmp/priv/root belongs to user root.*chown USER:GROUP" && [ $rc = 3 ] && [ $(wc -l <"$tmp/out") = 1 ]'
 
+# The data file's smallest memory, 64M: Spectrum's kernel boots in it
+# (tests/vm/min-memory.sh, suite heavy, boots it 50 times); Debian's is
+# refused below 96M before anything starts.
+cat >"$tmp/small.json" <<'JSON'
+{"applications": {"small": {"image": "test-x86", "memory": "64M", "command": ["/bin/sh", "-c", "echo small-ok"]}},
+ "instances": {"small": {"application": "small"}}}
+JSON
+if [ "${SPECTRUM_KERNEL:-spectrum}" = spectrum ]; then
+	run small "$tmp/small.json"
+	check "Spectrum's kernel boots an instance of 64M" eval '[ "$rc" = 0 ] && has "^small-ok"'
+fi
+
+# Debian's kernel (SPECTRUM_KERNEL=debian) stays selectable for hardware
+# that needs its drivers: a smoke test of it on both architectures, its
+# modules included (ext4 for a volume).  SPECTRUM_VM_DEBIAN=0 leaves it out.
+if [ "${SPECTRUM_VM_DEBIAN:-1}" = 1 ]; then
+	SPECTRUM_KERNEL=debian run root-write
+	check "Debian's kernel: the application runs and / is read-only" has "root-write=1"
+	SPECTRUM_KERNEL=debian run writer
+	check "Debian's kernel: a rw volume (ext4, a module) counts on" has "^count=[0-9]"
+	SPECTRUM_KERNEL=debian run ppc
+	check "Debian's kernel: a ppc64le instance boots and runs" has "arch=ppc64le"
+	SPECTRUM_KERNEL=debian run small "$tmp/small.json"
+	check "Debian's kernel below 96M is refused in one line (status 3)" \
+		eval '[ "$rc" = 3 ] && has "instance small has 64M of memory, and Debian.s guest kernel (SPECTRUM_KERNEL=debian) needs at least 96M" && [ $(wc -l <"$tmp/out") = 1 ]'
+fi
+
 tap_end
