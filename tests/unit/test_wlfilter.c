@@ -522,125 +522,6 @@ static void test_popups(void)
 	      "a toplevel destroyed under its popup unmaps the popup first");
 }
 
-/* The data device 13 of seat 12, with the paste policy. */
-static void setup_paste(void)
-{
-	reset(false);
-	st->cfg.clipboard = SWL_CLIPBOARD_PASTE;
-	setup_window();
-	req(build(2, 0, "usuu", 4, "wl_data_device_manager", 3, 11), 0);
-	req(build(2, 0, "usuu", 3, "wl_seat", 7, 12), 0);
-	req(build(11, 1, "uu", 13, 12), 0);
-}
-
-static int paste(void)
-{
-	to_cli.len = 0;
-	return swl_paste_offer(st, &to_cli);
-}
-
-static void test_paste(void)
-{
-	setup_paste();
-	/* The compositor's own offer takes its first server id: withheld. */
-	ev(build(13, 0, "u", 0xff000000), 0);
-	CHECK(paste() == 1, "a paste is offered to the guest's one data device");
-	CHECK(u32_at(cli_buf, 0) == 13 && u32_at(cli_buf, 4) == (12u << 16 | 0) &&
-		      u32_at(cli_buf, 8) == 0xff000000,
-	      "as a data_offer of the filter's first server id (the guest's range is the filter's)");
-	TAP_STR(out_string(cli_buf, 12), "text/plain;charset=utf-8", "offering UTF-8 text first");
-	CHECK(to_cli.len == 12 + 40 + 24 + 24 + 12 && u32_at(cli_buf, to_cli.len - 12) == 13 &&
-		      u32_at(cli_buf, to_cli.len - 8) == (12u << 16 | 5) &&
-		      u32_at(cli_buf, to_cli.len - 4) == 0xff000000,
-	      "then text/plain, UTF8_STRING and the selection");
-	CHECK(req(build(0xff000000, 1, "s", "text/plain"), 1) == 1 && res.paste_target &&
-		      res.nfds == 1 && to_srv.len == 0,
-	      "its receive is the filter's to answer, never the compositor's");
-	CHECK(req(build(0xff000000, 1, "s", "image/png"), 1) == 1 && !res.paste_target &&
-		      res.nfds == 1,
-	      "a receive of another type gets its descriptor closed");
-	CHECK(req(build(0xff000000, 0, "us", 5, "text/plain"), 0) == 1 && to_srv.len == 0 &&
-		      req(build(0xff000000, 4, "uu", 1, 1), 0) == 1 && to_srv.len == 0,
-	      "accept and set_actions are dropped");
-	CHECK(req(build(0xff000000, 1, "s", "text/plain"), 0) == -1,
-	      "a receive without its descriptor ends the connection");
-	setup_paste();
-	paste();
-	CHECK(paste() == 1 && u32_at(cli_buf, 8) == 0xff000001,
-	      "a second paste while the first offer is held takes the next id");
-	CHECK(req(build(0xff000000, 1, "s", "text/plain"), 1) == 1 && !res.paste_target,
-	      "the older paste's receive gets nothing");
-	CHECK(req(build(0xff000001, 1, "s", "UTF8_STRING"), 1) == 1 && res.paste_target,
-	      "the newer one's is written");
-	CHECK(req(build(0xff000000, 2, ""), 0) == 1 && to_srv.len == 0 && paste() == 1 &&
-		      u32_at(cli_buf, 8) == 0xff000000,
-	      "a destroyed offer's id is used again, lowest first");
-	CHECK(req(build(0xff000000, 2, ""), 0) == 1 &&
-		      req(build(0xff000000, 1, "s", "text/plain"), 1) == -1,
-	      "a request to a destroyed offer ends the connection");
-	setup_paste();
-	paste();
-	req(build(11, 0, "u", 14), 0);
-	req(build(13, 1, "uu", 14, 5), 0);
-	CHECK(to_srv.len == 0 && req(build(0xff000000, 1, "s", "text/plain"), 1) == 1 &&
-		      !res.paste_target,
-	      "the guest's own selection (dropped) ends the paste in it");
-	CHECK(req(build(0xff000007, 0, "u", 0), 0) == -1 && strstr(st->why, "unknown object"),
-	      "a request to a server id the filter never made ends the connection");
-	setup_paste();
-	for (unsigned i = 0; i < SWL_OFFERS_MAX; i++)
-		paste();
-	CHECK(paste() == 0 && to_cli.len == 0 && strstr(st->note, "holds 16 offers"),
-	      "a guest holding %u offers is offered no more: %s", SWL_OFFERS_MAX, st->note);
-	for (uint32_t d = 20; d < 30; d++)
-		req(build(11, 1, "uu", d, 12), 0);
-	setup_paste();
-	for (uint32_t d = 20; d < 30; d++)
-		req(build(11, 1, "uu", d, 12), 0);
-	CHECK(paste() == SWL_PASTE_DEVICES, "at most %d data devices are told", SWL_PASTE_DEVICES);
-	reset(false);
-	setup_window();
-	CHECK(paste() == 0 && to_cli.len == 0, "a guest without a data device is told nothing");
-}
-
-static void test_tiling(void)
-{
-	reset(false);
-	setup_window();
-	CHECK(req(build(10, 8, "uu", 4000, 3000), 0) == 1 && to_srv.len == 0 &&
-		      strstr(st->note, "set_min_size"),
-	      "set_min_size is dropped (a fixed size floats): %s", st->note);
-	CHECK(req(build(10, 7, "uu", 4000, 3000), 0) == 1 && to_srv.len == 0,
-	      "set_max_size is dropped");
-	CHECK(req(build(10, 1, "u", 0), 0) == 1 && to_srv.len == 0, "set_parent is dropped");
-}
-
-static void test_cursor(void)
-{
-	reset(false);
-	setup_mapped();
-	req(build(2, 0, "usuu", 3, "wl_seat", 7, 40), 0);
-	req(build(40, 0, "u", 41), 0);
-	req(build(3, 0, "u", 42), 0);
-	req(build(42, 1, "uuu", buffer(300, 300), 0, 0), 0);
-	req(build(42, 6, ""), 0);
-	CHECK(req(build(41, 0, "uuuu", 1, 42, 0, 0), 0) == -1 &&
-		      strstr(st->why, "cursor of 300x300"),
-	      "set_cursor on a surface of 300x300 ends the connection: %s", st->why);
-	reset(false);
-	setup_mapped();
-	req(build(2, 0, "usuu", 3, "wl_seat", 7, 40), 0);
-	req(build(40, 0, "u", 41), 0);
-	req(build(3, 0, "u", 42), 0);
-	CHECK(req(build(41, 0, "uuuu", 1, 42, 0, 0), 0) == 1 && to_srv.len == 24,
-	      "set_cursor passes");
-	req(build(42, 1, "uuu", buffer(256, 256), 0, 0), 0);
-	CHECK(req(build(42, 6, ""), 0) == 1, "a 256x256 cursor is drawn");
-	req(build(42, 1, "uuu", buffer(4000, 20), 0, 0), 0);
-	CHECK(req(build(42, 6, ""), 0) == -1 && strstr(st->why, "wl_surface#42.commit"),
-	      "a cursor of 4000x20 ends the connection at its commit: %s", st->why);
-}
-
 int main(void)
 {
 	st = malloc(sizeof(*st));
@@ -654,9 +535,6 @@ int main(void)
 	test_ids();
 	test_malformed();
 	test_popups();
-	test_paste();
-	test_tiling();
-	test_cursor();
 	free(st);
 	return tap_done();
 }
