@@ -304,8 +304,8 @@ uint32_t sp_plan_tb_mib(enum sp_accel accel, uint64_t memory_mib)
 
 	if (accel != SP_ACCEL_TCG)
 		return 0;
-	if (mib < 16)
-		mib = 16;
+	if (mib < 32)
+		mib = 32;
 	if (mib > 256)
 		mib = 256;
 	return (uint32_t)mib;

@@ -144,11 +144,11 @@ static void test_memory(const struct sp_config *cfg)
 	host.kernel_set = false;
 	TAP_OK(sp_plan_tb_mib(SP_ACCEL_KVM, 128) == 0 && sp_plan_tb_mib(SP_ACCEL_KVM, 4096) == 0,
 	       "KVM: no translation cache");
-	TAP_OK(sp_plan_tb_mib(SP_ACCEL_TCG, 64) == 16 && sp_plan_tb_mib(SP_ACCEL_TCG, 128) == 16 &&
+	TAP_OK(sp_plan_tb_mib(SP_ACCEL_TCG, 64) == 32 && sp_plan_tb_mib(SP_ACCEL_TCG, 256) == 32 &&
 		       sp_plan_tb_mib(SP_ACCEL_TCG, 512) == 64 &&
 		       sp_plan_tb_mib(SP_ACCEL_TCG, 1024) == 128 &&
 		       sp_plan_tb_mib(SP_ACCEL_TCG, 1ull << 20) == 256,
-	       "TCG: an eighth of the RAM, 16 to 256 MiB");
+	       "TCG: an eighth of the RAM, 32 to 256 MiB");
 	TAP_OK(sp_kernel_memory_check(SP_KERNEL_SPECTRUM, "a", 64, &err) == 0 &&
 		       sp_kernel_memory_check(SP_KERNEL_DEBIAN, "a", 96, &err) == 0,
 	       "Spectrum's kernel in 64M, Debian's in 96M");
