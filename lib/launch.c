@@ -240,8 +240,9 @@ static int sp_launch_checks(const struct sp_plan *p, struct sp_err *err)
 		return -1;
 	}
 	if (p->kernel_kind == SP_KERNEL_SPECTRUM && p->arch == SP_ARCH_AARCH64)
-		snprintf(arch_fix, sizeof(arch_fix),
-			 "Spectrum's guest kernel is built for x86_64 and ppc64le only; boot Debian's with SPECTRUM_KERNEL=debian (scripts/guest-kernel.sh aarch64 INIT)");
+		snprintf(
+			arch_fix, sizeof(arch_fix),
+			"Spectrum's guest kernel is built for x86_64 and ppc64le only; boot Debian's with SPECTRUM_KERNEL=debian (scripts/guest-kernel.sh aarch64 INIT)");
 	else if (p->kernel_kind == SP_KERNEL_SPECTRUM)
 		snprintf(
 			arch_fix, sizeof(arch_fix),
@@ -250,9 +251,10 @@ static int sp_launch_checks(const struct sp_plan *p, struct sp_err *err)
 			p->arch == SP_ARCH_X86_64 ? "build/guest/spectrum-init" :
 						    "build/guest/spectrum-init-ppc64le");
 	else
-		snprintf(arch_fix, sizeof(arch_fix),
-			 "install Debian's guest kernel (SPECTRUM_KERNEL=debian) with scripts/setup.sh or scripts/guest-kernel.sh %s INIT, or unset SPECTRUM_KERNEL for Spectrum's",
-			 sp_arch_name(p->arch));
+		snprintf(
+			arch_fix, sizeof(arch_fix),
+			"install Debian's guest kernel (SPECTRUM_KERNEL=debian) with scripts/setup.sh or scripts/guest-kernel.sh %s INIT, or unset SPECTRUM_KERNEL for Spectrum's",
+			sp_arch_name(p->arch));
 	if (sp_kernel_memory_check(p->kernel_kind, p->instance, p->memory_mib, err) < 0 ||
 	    sp_need_file("guest kernel", p->kernel, "a kernel", arch_fix, err) < 0 ||
 	    sp_need_file("base initramfs", p->base_initrd, "an initramfs", arch_fix, err) < 0 ||

@@ -316,11 +316,12 @@ int sp_kernel_memory_check(enum sp_kernel kernel, const char *instance, uint64_t
 {
 	if (kernel != SP_KERNEL_DEBIAN || memory_mib >= SP_MEMORY_MIN_DEBIAN >> 20)
 		return 0;
-	sp_err_set(err,
-		   "instance %s has %lluM of memory, and Debian's guest kernel (SPECTRUM_KERNEL=debian) needs at least %lluM; give it \"memory\": \"%lluM\" or boot Spectrum's kernel (unset SPECTRUM_KERNEL)",
-		   instance, (unsigned long long)memory_mib,
-		   (unsigned long long)(SP_MEMORY_MIN_DEBIAN >> 20),
-		   (unsigned long long)(SP_MEMORY_MIN_DEBIAN >> 20));
+	sp_err_set(
+		err,
+		"instance %s has %lluM of memory, and Debian's guest kernel (SPECTRUM_KERNEL=debian) needs at least %lluM; give it \"memory\": \"%lluM\" or boot Spectrum's kernel (unset SPECTRUM_KERNEL)",
+		instance, (unsigned long long)memory_mib,
+		(unsigned long long)(SP_MEMORY_MIN_DEBIAN >> 20),
+		(unsigned long long)(SP_MEMORY_MIN_DEBIAN >> 20));
 	return -1;
 }
 
