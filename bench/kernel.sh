@@ -9,11 +9,11 @@
 #           median of the paired ratios with their spread;
 #   memory  the smallest guest RAM (MiB) each kernel boots the application
 #           in BOOTS times out of BOOTS, from a minimal QEMU command line
-#           (spectrum refuses less than 96M), found by bisection to 8 MiB.
+#           (the data file takes 64M and up; Debian's kernel needs 96M), found by bisection to 8 MiB.
 #
 #   bash bench/kernel.sh [RUNS] [BOOTS] [ARCH...]   (defaults 7, 5, x86_64 ppc64le)
 #
-# Needs both kernels: SPECTRUM_KERNEL=spectrum scripts/setup.sh.
+# Needs both kernels: scripts/setup.sh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . bench/lib.sh
@@ -115,7 +115,7 @@ for arch in "${arches[@]}"; do
 	ours=$state/kernels/spectrum-$arch
 	debian=$state/kernels/$arch
 	for d in "$ours" "$debian"; do
-		[[ -f $d/vmlinux ]] || { echo "bench: no $d/vmlinux (SPECTRUM_KERNEL=spectrum scripts/setup.sh)" >&2; exit 1; }
+		[[ -f $d/vmlinux ]] || { echo "bench: no $d/vmlinux (scripts/setup.sh)" >&2; exit 1; }
 	done
 	alternate "$runs" "$tmp/ours.ms" "$tmp/debian.ms" \
 		env SPECTRUM_KERNEL=spectrum build/spectrum run "$tmp/kernel.json" "hello-${arch/_/-}" --timeout 180 -- \

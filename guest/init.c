@@ -346,6 +346,27 @@ static void stop_the_rest(void)
 		gi_sleep_ms(GI_POLL_MS);
 }
 
+/*
+ * Free page reporting (the host's virtio-balloon, free-page-reporting=on):
+ * the kernel reports a free block of 2^order pages only while its zone
+ * keeps 32 such blocks above the low watermark.  Without huge pages the
+ * order is 10 (4 MiB blocks), which asks for 128 MiB free: a small guest
+ * never reports anything.  Order 7 (512 KiB blocks) asks for 16 MiB.  The
+ * kernel command line cannot set it (the driver's registration overrides
+ * it), so it is set here; a kernel without reporting has no such file.
+ */
+static void page_reporting_order(void)
+{
+	int fd = open("/sys/module/page_reporting/parameters/page_reporting_order",
+		      O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (write(fd, "7\n", 2) != 2)
+		fprintf(stderr, "spectrum-init: page_reporting_order: %s\n", strerror(errno));
+	close(fd);
+}
+
 int main(void)
 {
 	struct gi_config cfg;
@@ -369,6 +390,7 @@ int main(void)
 	sigprocmask(SIG_BLOCK, &chld, NULL);
 
 	gi_mount_kernel_fs();
+	page_reporting_order();
 	/* The modules and the control port come before the configuration
 	 * (which needs neither), so that a configuration the init refuses is
 	 * reported to the host as such. */

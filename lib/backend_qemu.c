@@ -108,7 +108,10 @@ static void sp_qemu_cpu(struct sp_qemu *q)
 {
 	const struct sp_plan *p = q->p;
 
-	sp_argv_opt(q->a, "-accel", "%s", sp_accel_name(p->accel));
+	if (p->tb_mib)
+		sp_argv_opt(q->a, "-accel", "%s,tb-size=%u", sp_accel_name(p->accel), p->tb_mib);
+	else
+		sp_argv_opt(q->a, "-accel", "%s", sp_accel_name(p->accel));
 	if (p->accel == SP_ACCEL_KVM)
 		sp_argv_opt(q->a, "-cpu", "host");
 	else if (p->arch == SP_ARCH_PPC64LE)
@@ -387,6 +390,18 @@ static void sp_qemu_passthrough(struct sp_qemu *q)
 		sp_argv_opt(q->a, "-device", "vfio-pci,host=%s", p->pci[i].address);
 }
 
+/*
+ * Free page reporting: the guest tells the VMM which 2-4 MiB blocks it has
+ * freed, and QEMU drops them from its RSS (they come back as zero pages if
+ * touched again).  No target size: the host never inflates the balloon.
+ */
+static void sp_qemu_balloon(struct sp_qemu *q)
+{
+	if (q->p->balloon)
+		sp_argv_opt(q->a, "-device", "virtio-balloon-%s,free-page-reporting=on",
+			    sp_qemu_bus(q));
+}
+
 static int sp_qemu_build(const struct sp_plan *p, struct sp_argv *a, struct sp_err *err)
 {
 	struct sp_qemu q = {.p = p, .a = a, .memfd = p->nshares > 0};
@@ -418,6 +433,7 @@ static int sp_qemu_build(const struct sp_plan *p, struct sp_argv *a, struct sp_e
 	sp_qemu_shares(&q);
 	sp_qemu_nics(&q);
 	sp_qemu_passthrough(&q);
+	sp_qemu_balloon(&q);
 	return 0;
 }
 

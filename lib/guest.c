@@ -244,7 +244,7 @@ static int sp_guest_initrd_at(const struct sp_plan *p, int dirfd, const char *di
 	if (in < 0) {
 		sp_err_set(
 			err,
-			"base initramfs %s: %s%s; install the guest kernel first (scripts/guest-kernel.sh)",
+			"base initramfs %s: %s%s; set the guest kernel up first (scripts/setup.sh)",
 			p->base_initrd, type ? "it is " : "",
 			type ? sp_file_type_name(type) : strerror(errno));
 		goto out;

@@ -231,7 +231,7 @@ static int sp_take_lock(const struct sp_plan *p, int dirfd, int *lock_fd, struct
 static int sp_launch_checks(const struct sp_plan *p, struct sp_err *err)
 {
 	const struct sp_backend *be = sp_backend_get(p->hypervisor);
-	char arch_fix[256];
+	char arch_fix[512];
 
 	if (!be->launchable) {
 		sp_err_set(
@@ -240,16 +240,24 @@ static int sp_launch_checks(const struct sp_plan *p, struct sp_err *err)
 			be->name, p->instance);
 		return -1;
 	}
-	if (p->kernel_kind == SP_KERNEL_SPECTRUM)
+	if (p->kernel_kind == SP_KERNEL_SPECTRUM && p->arch == SP_ARCH_AARCH64)
 		snprintf(
 			arch_fix, sizeof(arch_fix),
-			"build Spectrum's guest kernel with SPECTRUM_KERNEL=spectrum scripts/setup.sh (scripts/build-kernel.sh %s), or set SPECTRUM_KERNEL=debian",
-			sp_arch_name(p->arch));
+			"Spectrum's guest kernel is built for x86_64 and ppc64le only; boot Debian's with SPECTRUM_KERNEL=debian (scripts/guest-kernel.sh aarch64 INIT)");
+	else if (p->kernel_kind == SP_KERNEL_SPECTRUM)
+		snprintf(
+			arch_fix, sizeof(arch_fix),
+			"build Spectrum's guest kernel (the default) with scripts/setup.sh or scripts/build-kernel.sh %s %s, or boot Debian's with SPECTRUM_KERNEL=debian",
+			sp_arch_name(p->arch),
+			p->arch == SP_ARCH_X86_64 ? "build/guest/spectrum-init" :
+						    "build/guest/spectrum-init-ppc64le");
 	else
-		snprintf(arch_fix, sizeof(arch_fix),
-			 "install the guest kernel with scripts/guest-kernel.sh %s",
-			 sp_arch_name(p->arch));
-	if (sp_need_file("guest kernel", p->kernel, "a kernel", arch_fix, err) < 0 ||
+		snprintf(
+			arch_fix, sizeof(arch_fix),
+			"install Debian's guest kernel (SPECTRUM_KERNEL=debian) with scripts/setup.sh or scripts/guest-kernel.sh %s INIT, or unset SPECTRUM_KERNEL for Spectrum's",
+			sp_arch_name(p->arch));
+	if (sp_kernel_memory_check(p->kernel_kind, p->instance, p->memory_mib, err) < 0 ||
+	    sp_need_file("guest kernel", p->kernel, "a kernel", arch_fix, err) < 0 ||
 	    sp_need_file("base initramfs", p->base_initrd, "an initramfs", arch_fix, err) < 0 ||
 	    sp_need_file("root image", p->root.image, "an erofs image",
 			 "build it with 'spectrum image build' or fix the application's image",

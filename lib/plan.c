@@ -286,6 +286,47 @@ static void sp_plan_program(struct sp_arena *a, struct sp_plan *p, const struct 
 	p->apps = p->napps > 1 ? apps : NULL;
 }
 
+enum sp_kernel sp_plan_kernel(const struct sp_host *host, enum sp_arch arch)
+{
+	if (!host->kernel_set && arch == SP_ARCH_AARCH64)
+		return SP_KERNEL_DEBIAN;
+	return host->kernel;
+}
+
+uint64_t sp_plan_ram_mib(enum sp_arch arch, uint64_t memory_mib)
+{
+	if (arch == SP_ARCH_PPC64LE)
+		return (memory_mib + 255) / 256 * 256;
+	return memory_mib;
+}
+
+uint32_t sp_plan_tb_mib(enum sp_accel accel, uint64_t memory_mib)
+{
+	uint64_t mib = memory_mib / 8;
+
+	if (accel != SP_ACCEL_TCG)
+		return 0;
+	if (mib < 32)
+		mib = 32;
+	if (mib > 256)
+		mib = 256;
+	return (uint32_t)mib;
+}
+
+int sp_kernel_memory_check(enum sp_kernel kernel, const char *instance, uint64_t memory_mib,
+			   struct sp_err *err)
+{
+	if (kernel != SP_KERNEL_DEBIAN || memory_mib >= SP_MEMORY_MIN_DEBIAN >> 20)
+		return 0;
+	sp_err_set(
+		err,
+		"instance %s has %lluM of memory, and Debian's guest kernel (SPECTRUM_KERNEL=debian) needs at least %lluM; give it \"memory\": \"%lluM\" or boot Spectrum's kernel (unset SPECTRUM_KERNEL)",
+		instance, (unsigned long long)memory_mib,
+		(unsigned long long)(SP_MEMORY_MIN_DEBIAN >> 20),
+		(unsigned long long)(SP_MEMORY_MIN_DEBIAN >> 20));
+	return -1;
+}
+
 static enum sp_accel sp_plan_accel(const struct sp_host *host, enum sp_arch arch, enum sp_hv hv)
 {
 	/* crosvm and Cloud Hypervisor are KVM-only VMMs. */
@@ -444,10 +485,14 @@ static int sp_plan_one(struct sp_arena *a, struct sp_plan *p, const struct sp_co
 		return -1;
 	}
 	p->accel = sp_plan_accel(host, p->arch, p->hypervisor);
-	p->memory_mib = inst->memory >> 20;
+	p->memory_mib = sp_plan_ram_mib(p->arch, inst->memory >> 20);
 	p->vcpus = inst->vcpus;
+	p->tb_mib = sp_plan_tb_mib(p->accel, p->memory_mib);
 	p->tsc_khz = p->arch == SP_ARCH_X86_64 && p->accel == SP_ACCEL_TCG ? host->tsc_khz : 0;
-	p->kernel_kind = host->kernel;
+	p->kernel_kind = sp_plan_kernel(host, p->arch);
+	/* Debian's kernel has the balloon driver as a module its initramfs
+	 * does not carry: the device would do nothing there. */
+	p->balloon = p->kernel_kind == SP_KERNEL_SPECTRUM;
 	p->kernel = sp_arena_printf(a, "%s/kernels/%s%s/vmlinux", host->state_dir,
 				    p->kernel_kind == SP_KERNEL_SPECTRUM ? "spectrum-" : "",
 				    sp_arch_name(p->arch));

@@ -42,7 +42,8 @@ struct sp_host {
 	bool accel_forced; /* SPECTRUM_ACCEL was set: use `forced` for native guests */
 	enum sp_accel forced;
 	uint32_t tsc_khz;  /* host TSC frequency, 0 if unknown */
-	enum sp_kernel kernel; /* SPECTRUM_KERNEL, debian by default */
+	enum sp_kernel kernel; /* SPECTRUM_KERNEL, spectrum by default */
+	bool kernel_set;       /* SPECTRUM_KERNEL was set (sp_plan_kernel) */
 	/* VMMs run as uid = gid = vmm_uid_base + a slot below 65536 distinct
 	 * for each instance of the file (lib/uid.h), a range no account uses,
 	 * so each instance's VMM is alone in its uid; 0 keeps the caller's
@@ -52,6 +53,39 @@ struct sp_host {
 	const char *run_dir;   /* sockets and pid files: /run/spectrum */
 	char state_buf[4096], run_buf[4096]; /* absolute (lib/paths.h) */
 };
+
+/*
+ * The kernel a guest of `arch` boots: the host's choice; by default
+ * Spectrum's, which is built for x86_64 and ppc64le, so an aarch64 guest
+ * boots Debian's unless SPECTRUM_KERNEL names Spectrum's.
+ */
+enum sp_kernel sp_plan_kernel(const struct sp_host *host, enum sp_arch arch);
+
+/*
+ * The guest RAM, in MiB, the VMM is given for `memory_mib` asked: pseries
+ * (ppc64le) takes only multiples of 256 MiB, so that is rounded up there;
+ * other machines take it as it is.
+ */
+uint64_t sp_plan_ram_mib(enum sp_arch arch, uint64_t memory_mib);
+
+/*
+ * TCG's translation cache for a guest of `memory_mib`: an eighth of its
+ * RAM, from 32 to 256 MiB (QEMU's own default is 1 GiB, touched as code is
+ * translated and kept: a busy guest could grow it to that).  Not less than
+ * 32: 16 saves 17 MiB of an idle 128 MiB guest's PSS but makes its start
+ * 1.2x slower (the cache is flushed and the boot's code translated again);
+ * 32 starts as fast as the default (measured, README).  0 under KVM.
+ */
+uint32_t sp_plan_tb_mib(enum sp_accel accel, uint64_t memory_mib);
+
+/*
+ * Whether `kernel` boots in `memory_mib`: Debian's needs
+ * SP_MEMORY_MIN_DEBIAN (below it, it runs out of memory loading its
+ * modules); Spectrum's boots in anything the data file accepts.  -1 with
+ * one line naming `instance` and the fix otherwise.
+ */
+int sp_kernel_memory_check(enum sp_kernel kernel, const char *instance, uint64_t memory_mib,
+			   struct sp_err *err);
 
 struct sp_plan_root {
 	char *image;	/* absolute path of the erofs image */
@@ -165,8 +199,14 @@ struct sp_plan {
 	enum sp_arch arch;
 	enum sp_hv hypervisor;
 	enum sp_accel accel;
-	uint64_t memory_mib;
+	uint64_t memory_mib; /* as the VMM gets it (sp_plan_ram_mib) */
 	unsigned vcpus;
+	/* TCG's translation cache in MiB (-accel tcg,tb-size=N), sized for
+	 * the guest (sp_plan_tb_mib); 0 under KVM, which translates nothing. */
+	uint32_t tb_mib;
+	/* A virtio-balloon with free page reporting: pages the guest frees
+	 * go back to the host (Spectrum's kernel has the driver built in). */
+	bool balloon;
 	uint32_t tsc_khz;	/* for the kernel command line under TCG on x86 */
 
 	enum sp_kernel kernel_kind;

@@ -162,6 +162,9 @@ char *sp_plan_to_json(const struct sp_plan *p)
 	json_object_set_new(o, "hypervisor", json_string(sp_hv_name(p->hypervisor)));
 	json_object_set_new(o, "accel", json_string(sp_accel_name(p->accel)));
 	json_object_set_new(o, "memory_mib", json_integer((json_int_t)p->memory_mib));
+	if (p->tb_mib)
+		json_object_set_new(o, "tb_mib", json_integer(p->tb_mib));
+	json_object_set_new(o, "balloon", json_boolean(p->balloon));
 	json_object_set_new(o, "vcpus", json_integer(p->vcpus));
 	json_object_set_new(o, "kernel", json_string(p->kernel));
 	json_object_set_new(o, "base_initrd", json_string(p->base_initrd));

@@ -201,11 +201,18 @@ static void sp_lv_cpu_features(struct sp_lv *x)
 		sp_lv_raw(x, "  <cpu>\n    <model>POWER9</model>\n  </cpu>\n");
 	else if (p->arch == SP_ARCH_AARCH64)
 		sp_lv_raw(x, "  <cpu mode='maximum'/>\n");
+	if (p->arch == SP_ARCH_X86_64 || p->arch == SP_ARCH_AARCH64 || p->tb_mib)
+		sp_lv_raw(x, "  <features>\n");
 	if (p->arch == SP_ARCH_X86_64)
-		sp_lv_raw(x, "  <features>\n    <acpi/>\n  </features>\n");
+		sp_lv_raw(x, "    <acpi/>\n");
 	else if (p->arch == SP_ARCH_AARCH64)
-		sp_lv_raw(x, "  <features>\n    <gic version='%s'/>\n  </features>\n",
-			  p->accel == SP_ACCEL_KVM ? "host" : "3");
+		sp_lv_raw(x, "    <gic version='%s'/>\n", p->accel == SP_ACCEL_KVM ? "host" : "3");
+	/* -accel tcg,tb-size=N */
+	if (p->tb_mib)
+		sp_lv_raw(x, "    <tcg>\n      <tb-cache unit='MiB'>%u</tb-cache>\n    </tcg>\n",
+			  p->tb_mib);
+	if (p->arch == SP_ARCH_X86_64 || p->arch == SP_ARCH_AARCH64 || p->tb_mib)
+		sp_lv_raw(x, "  </features>\n");
 	sp_lv_raw(x, "  <on_poweroff>destroy</on_poweroff>\n"
 		     "  <on_reboot>destroy</on_reboot>\n"
 		     "  <on_crash>destroy</on_crash>\n");
@@ -357,11 +364,18 @@ static int sp_lv_devices(struct sp_lv *x, struct sp_err *err)
 	if (sp_lv_passthrough(x, err) < 0)
 		return -1;
 	sp_lv_channels(x);
-	/* -nodefaults: no USB bus but for passthrough, no balloon (libvirt
-	 * adds no display unless asked). */
+	/* -nodefaults: no USB bus but for passthrough, no balloon but the
+	 * plan's (libvirt adds no display unless asked). */
 	sp_lv_raw(x, "    <controller type='usb' model='%s'/>\n",
 		  x->p->nusb ? "qemu-xhci" : "none");
-	sp_lv_raw(x, "    <memballoon model='none'/>\n  </devices>\n");
+	if (x->p->balloon && x->mmio)
+		sp_lv_raw(x, "    <memballoon model='virtio' freePageReporting='on'>\n"
+			     "      <address type='virtio-mmio'/>\n    </memballoon>\n");
+	else if (x->p->balloon)
+		sp_lv_raw(x, "    <memballoon model='virtio' freePageReporting='on'/>\n");
+	else
+		sp_lv_raw(x, "    <memballoon model='none'/>\n");
+	sp_lv_raw(x, "  </devices>\n");
 	return 0;
 }
 

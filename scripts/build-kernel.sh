@@ -32,7 +32,9 @@
 # tarball's sha256, the sha256 of every fragment, of required.txt and of
 # this script, and the compiler's version; when any differs the kernel is
 # rebuilt (a stale kernel is never reused).  The initramfs has a stamp of
-# its own (.initrd-stamp: the init's sha256), so a new init costs seconds.
+# its own (.initrd-stamp: the init's sha256, this script's and
+# scripts/kernel-lib.sh's, which packs it as guest-kernel.sh does), so a
+# new init costs seconds.
 #
 # The build runs under `nice -n 19` with make -j${SPECTRUM_KERNEL_JOBS:-2}
 # in a temporary directory; on failure one line is printed on stderr, the
@@ -48,49 +50,12 @@ umask 022
 
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 script=$here/scripts/build-kernel.sh
+lib=$here/scripts/kernel-lib.sh
 source_pkg=linux-source-6.1
 
-work=
-tmp_outputs=()
-
-die() {
-	printf 'spectrum: build-kernel: error: %s\n' "$*" >&2
-	if ((BASH_SUBSHELL > 0)); then
-		exit 86
-	fi
-	exit 1
-}
-
-on_err() {
-	local rc=$1 line=$2 cmd=$3
-	if ((rc != 86)); then
-		printf 'spectrum: build-kernel: error: command failed (status %d, line %d): %s\n' \
-			"$rc" "$line" "$cmd" >&2
-	fi
-	if ((BASH_SUBSHELL > 0)); then
-		exit 86
-	fi
-	exit 1
-}
-
-cleanup() {
-	local f
-	if [[ -n $work && -d $work ]]; then
-		rm -rf -- "$work"
-	fi
-	for f in "${tmp_outputs[@]}"; do
-		rm -rf -- "$f"
-	done
-}
-
-trap 'on_err $? $LINENO "$BASH_COMMAND"' ERR
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-say() {
-	printf 'spectrum: %s\n' "$*"
-}
+kl_name=build-kernel
+# shellcheck source=scripts/kernel-lib.sh
+. "$here/scripts/kernel-lib.sh"
 
 # run DESCRIPTION COMMAND...: run with the output in a log; on failure die
 # with the description and the log's last line that says something.
@@ -220,12 +185,6 @@ mkdir -p -- "$out_dir" 2>/dev/null ||
 exec 9>"$out_dir/.lock"
 flock -w 7200 9 || die "timed out waiting for another build of $out_dir"
 
-sha() {
-	local s
-	s=$(sha256sum -- "$1")
-	printf '%s' "${s%% *}"
-}
-
 # --- Up to date? -------------------------------------------------------------
 
 src_version=$(dpkg-query -W -f='${Version}' "$source_pkg" 2>/dev/null || echo unpackaged)
@@ -239,14 +198,15 @@ stamp=$out_dir/.stamp
 stamp_text=$(
 	printf 'source %s %s\n' "$source_pkg" "$src_version"
 	printf 'source-sha256 %s\n' "$(sha "$tarball")"
+	# Not kernel-lib.sh: it holds no step of the kernel's build (errors,
+	# staging, the initramfs, whose stamp below names it).
 	for f in "${fragments[@]}" "$required" "$script"; do
 		printf '%s %s\n' "${f##*/}" "$(sha "$f")"
 	done
 	printf 'cc %s\n' "$cc_version"
 )
 
-if [[ -f $stamp && -f $out_dir/vmlinux && -f $out_dir/config && -f $out_dir/version &&
-	$(<"$stamp") == "$stamp_text" ]]; then
+if stamp_matches "$stamp" "$stamp_text" "$out_dir/vmlinux" "$out_dir/config" "$out_dir/version"; then
 	say "$arch: $out_dir/vmlinux up to date ($(<"$out_dir/version"))"
 else
 	# Stale or missing: whatever is there is removed first, so that an
@@ -265,19 +225,10 @@ else
 	[[ $(od -A n --endian=little -t u2 -j 18 -N 2 -- "$work/out/$image" | tr -d ' ') == "$elf_machine" ]] ||
 		die "$image is not built for $arch"
 	printf '%s\n' "$release" >"$work/version"
-	declare -A staged=()
-	for f in vmlinux config version; do
-		t=$(mktemp "$out_dir/.$f.XXXXXX") || die "cannot create a file in $out_dir"
-		tmp_outputs+=("$t")
-		staged[$f]=$t
-	done
-	cp -- "$work/out/$image" "${staged[vmlinux]}"
-	cp -- "$work/out/.config" "${staged[config]}"
-	cp -- "$work/version" "${staged[version]}"
-	chmod 0644 "${staged[@]}"
-	for f in vmlinux config version; do
-		mv -f -- "${staged[$f]}" "$out_dir/$f"
-	done
+	stage vmlinux "$work/out/$image"
+	stage config "$work/out/.config"
+	stage version "$work/version"
+	install_staged vmlinux config version
 	printf '%s\n' "$stamp_text" >"$stamp"
 	say "$arch: wrote $out_dir/vmlinux ($release, $(($(stat -c %s -- "$out_dir/vmlinux") / 1024)) KiB) in $(($(date +%s) - start)) s"
 fi
@@ -287,32 +238,20 @@ fi
 [[ -n $init_binary ]] || exit 0
 [[ -f $init_binary && -r $init_binary ]] || die "no such file: $init_binary"
 initrd_stamp=$out_dir/.initrd-stamp
-initrd_text="init-sha256 $(sha "$init_binary") epoch $epoch script-sha256 $(sha "$script")"
-if [[ -f $initrd_stamp && -f $out_dir/initrd.img && $(<"$initrd_stamp") == "$initrd_text" ]]; then
+initrd_text="init-sha256 $(sha "$init_binary") epoch $epoch script-sha256 $(sha "$script") lib-sha256 $(sha "$lib")"
+if stamp_matches "$initrd_stamp" "$initrd_text" "$out_dir/initrd.img"; then
 	exit 0
 fi
 rm -f -- "$initrd_stamp"
 root=$work/root
-mkdir -p -- "$root/lib/modules" "$root/etc/spectrum" "$root/dev" "$root/proc" "$root/sys" \
-	"$root/newroot"
+mkdir -p -- "$root/etc/spectrum"
 # The lists spectrum-init reads stay, empty: every driver is built in.
 : >"$root/etc/spectrum/modules"
 for g in ext4 share net pmem usb vsock cow; do
 	: >"$root/etc/spectrum/modules.$g"
 done
-cp -- "$init_binary" "$root/init"
-find "$root" -mindepth 1 -type d -exec chmod 0755 {} +
-find "$root" -mindepth 1 -type f -exec chmod 0644 {} +
-chmod 0755 "$root/init"
-find "$root" -mindepth 1 -exec touch -h -d "@$epoch" {} +
-(
-	cd -- "$root"
-	find . -mindepth 1 -printf '%P\n' | sort | cpio --quiet --reproducible -o -H newc -R 0:0
-) | gzip -n -9 >"$work/initrd.img"
-t=$(mktemp "$out_dir/.initrd.img.XXXXXX") || die "cannot create a file in $out_dir"
-tmp_outputs+=("$t")
-cp -- "$work/initrd.img" "$t"
-chmod 0644 "$t"
-mv -f -- "$t" "$out_dir/initrd.img"
+base_initramfs "$root" "$init_binary" "$epoch" "$work/initrd.img"
+stage initrd.img "$work/initrd.img"
+install_staged initrd.img
 printf '%s\n' "$initrd_text" >"$initrd_stamp"
 say "$arch: wrote $out_dir/initrd.img ($(($(stat -c %s -- "$out_dir/initrd.img") / 1024)) KiB, no modules)"

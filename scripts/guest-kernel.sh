@@ -59,49 +59,10 @@ declare -A group_modules=(
 # Host packages the build needs (installed with apt-get when missing).
 host_packages=(kmod xz-utils cpio gzip)
 
-work=
-tmp_outputs=()
-
-# die MESSAGE: print one line and exit 1 (86 inside a subshell, so that the
-# ERR trap of the parent stays silent and the message is not repeated).
-die() {
-	printf 'spectrum: guest-kernel: error: %s\n' "$*" >&2
-	if ((BASH_SUBSHELL > 0)); then
-		exit 86
-	fi
-	exit 1
-}
-
-on_err() {
-	local rc=$1 line=$2 cmd=$3
-	if ((rc != 86)); then
-		printf 'spectrum: guest-kernel: error: command failed (status %d, line %d): %s\n' \
-			"$rc" "$line" "$cmd" >&2
-	fi
-	if ((BASH_SUBSHELL > 0)); then
-		exit 86
-	fi
-	exit 1
-}
-
-cleanup() {
-	local f
-	if [[ -n $work && -d $work ]]; then
-		rm -rf -- "$work"
-	fi
-	for f in "${tmp_outputs[@]}"; do
-		rm -rf -- "$f"
-	done
-}
-
-trap 'on_err $? $LINENO "$BASH_COMMAND"' ERR
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-say() {
-	printf 'spectrum: %s\n' "$*"
-}
+kl_name=guest-kernel
+lib=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)/kernel-lib.sh
+# shellcheck source=scripts/kernel-lib.sh
+. "$lib"
 
 # run DESCRIPTION COMMAND...: run a command with its output in a log; on
 # failure die with the description and the last line of the log.
@@ -191,8 +152,7 @@ flock -w 900 9 || die "timed out waiting for another build of $out_dir"
 
 init_sha256=$(sha256sum -- "$init_binary")
 init_sha256=${init_sha256%% *}
-script_sha256=$(sha256sum -- "${BASH_SOURCE[0]}")
-script_sha256=${script_sha256%% *}
+script_sha256="$(sha "${BASH_SOURCE[0]}") $(sha "$lib")"
 stamp=$out_dir/.stamp
 
 # stamp_for DEB_FILE: the stamp text for a build from DEB_FILE.
@@ -207,8 +167,8 @@ stamp_for() {
 
 # up_to_date DEB_FILE: the outputs were built from DEB_FILE and the same inputs.
 up_to_date() {
-	[[ -f $stamp && -f $out_dir/vmlinux && -f $out_dir/initrd.img && -f $out_dir/version &&
-		$(<"$stamp") == "$(stamp_for "$1")" ]]
+	stamp_matches "$stamp" "$(stamp_for "$1")" "$out_dir/vmlinux" "$out_dir/initrd.img" \
+		"$out_dir/version"
 }
 
 # Asking apt which package is current takes seconds (the Debian image keeps no
@@ -554,34 +514,11 @@ for g in "${group_names[@]}"; do
 		add_module "$p" "$root/etc/spectrum/modules.$g"
 	done
 done
-cp -- "$init_binary" "$root/init"
-find "$root" -mindepth 1 -type d -exec chmod 0755 {} +
-find "$root" -mindepth 1 -type f -exec chmod 0644 {} +
-chmod 0755 "$root/init"
-find "$root" -mindepth 1 -exec touch -h -d "@$epoch" {} +
-
 initrd=$work/initrd.img
-(
-	cd -- "$root"
-	find . -mindepth 1 -printf '%P\n' | sort |
-		cpio --quiet --reproducible -o -H newc -R 0:0
-) 2>"$work/cpio.log" | gzip -n -9 >"$initrd" || {
-	msg=$(tail -n 1 "$work/cpio.log")
-	die "packing the initramfs (cpio | gzip -n -9) failed${msg:+: $msg}"
-}
+base_initramfs "$root" "$init_binary" "$epoch" "$initrd"
 
 # --- Install the outputs atomically ---------------------------------------------------
 
-# stage NAME SOURCE: copy SOURCE to a temporary file next to NAME.
-stage() {
-	local t
-	t=$(mktemp "$out_dir/.$1.XXXXXX" 2>/dev/null) || die "cannot create a file in $out_dir"
-	tmp_outputs+=("$t")
-	cp -- "$2" "$t"
-	chmod 0644 "$t"
-	staged[$1]=$t
-}
-declare -A staged=()
 printf '%s\n' "$version" >"$work/version"
 printf '%s\n' "$stamp_text" >"$work/stamp"
 stage vmlinux "$vmlinux"
@@ -591,9 +528,7 @@ stage .stamp "$work/stamp"
 # The stamp goes first and comes back last: a run interrupted between the
 # renames leaves no stamp, so the next run rebuilds everything.
 rm -f -- "$stamp"
-for f in vmlinux initrd.img version .stamp; do
-	mv -f -- "${staged[$f]}" "$out_dir/$f"
-done
+install_staged vmlinux initrd.img version .stamp
 
 kib() {
 	local s

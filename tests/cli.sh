@@ -77,8 +77,8 @@ fi
 # A root image that is a directory or a FIFO is named as such (not
 # "missing"), at its path as written ("./img.erofs", not "././img.erofs").
 # Kernels that exist get `run` as far as the root image; nothing boots.
-mkdir -p "$tmp/ri/state/kernels/x86_64" "$tmp/ri/img.erofs"
-touch "$tmp/ri/state/kernels/x86_64/vmlinux" "$tmp/ri/state/kernels/x86_64/initrd.img"
+mkdir -p "$tmp/ri/state/kernels/spectrum-x86_64" "$tmp/ri/img.erofs"
+touch "$tmp/ri/state/kernels/spectrum-x86_64/vmlinux" "$tmp/ri/state/kernels/spectrum-x86_64/initrd.img"
 cat >"$tmp/ri/r.json" <<'EOF'
 {"applications": {"a": {"image": "./img.erofs", "command": ["/bin/true"]}},
  "instances": {"e0": {"application": "a"}}}
@@ -247,9 +247,9 @@ fi
 # absolute paths only); the initramfs is the base one plus the guest
 # configuration, readable by libvirt's QEMU user.
 lvstate=$tmp/lvstate
-mkdir -p "$lvstate/kernels/x86_64" "$lvstate/kernels/ppc64le" "$tmp/lvcwd"
-echo base >"$lvstate/kernels/x86_64/initrd.img"
-echo base >"$lvstate/kernels/ppc64le/initrd.img"
+mkdir -p "$lvstate/kernels/spectrum-x86_64" "$lvstate/kernels/spectrum-ppc64le" "$tmp/lvcwd"
+echo base >"$lvstate/kernels/spectrum-x86_64/initrd.img"
+echo base >"$lvstate/kernels/spectrum-ppc64le/initrd.img"
 n=$((n + 1))
 SPECTRUM_STATE_DIR=$lvstate sp plan "$ex/desktop.json" --libvirt-dir "$tmp/lvdir" >"$tmp/out" 2>&1
 rc=$?

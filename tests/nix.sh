@@ -168,8 +168,8 @@ expect_error "a wrong type names its attribute path" 1 \
 	'instances.notes.vcpus: error: expected an integer, found a string' \
 	'instances.notes.vcpus = "2";'
 expect_error "a rule of the C compiler, on a Nix file" 1 \
-	'instances.notes.memory: error: memory "64M" is out of range; use 96M to 1T' \
-	'instances.notes.memory = "64M";'
+	'instances.notes.memory: error: memory "32M" is out of range; use 64M to 1T' \
+	'instances.notes.memory = "32M";'
 expect_error "a Nix error gives its position" 1 \
 	'4:28: error: undefined variable '"'"'nosuch'"'"'' \
 	'instances.notes.memory = nosuch;'

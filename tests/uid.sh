@@ -22,8 +22,9 @@ trap '[ -z "$holder" ] || kill "$holder" 2>/dev/null; rm -rf "$tmp"' EXIT INT TE
 
 # The checks before the uid's pass: a kernel, initramfs and image exist.
 state=$tmp/state
-mkdir -p "$state/kernels/x86_64" "$state/images"
-touch "$state/kernels/x86_64/vmlinux" "$state/kernels/x86_64/initrd.img" "$state/images/a.erofs"
+mkdir -p "$state/kernels/spectrum-x86_64" "$state/images"
+touch "$state/kernels/spectrum-x86_64/vmlinux" "$state/kernels/spectrum-x86_64/initrd.img" \
+	"$state/images/a.erofs"
 # A base of its own, far from the uids of VMs that run on this host.
 export SPECTRUM_STATE_DIR="$state" SPECTRUM_RUN_DIR="$tmp/run" SPECTRUM_ACCEL=tcg \
 	SPECTRUM_VMM_UID_BASE=3900000000

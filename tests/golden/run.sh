@@ -27,13 +27,13 @@ done
 # Stand-in base initramfs files: a libvirt export writes the instance's
 # initramfs (the base one and its guest configuration) into the state
 # directory.
-for arch in x86_64 ppc64le aarch64; do
+for arch in x86_64 ppc64le aarch64 spectrum-x86_64 spectrum-ppc64le; do
 	mkdir -p "$state/kernels/$arch"
 	echo "base initramfs $arch" >"$state/kernels/$arch/initrd.img"
 done
 export SPECTRUM_STATE_DIR="$state" SPECTRUM_RUN_DIR=/run/spectrum
 export SPECTRUM_ACCEL=tcg SPECTRUM_TSC_KHZ=2600000 SPECTRUM_VMM_UID_BASE=524288
-unset SPECTRUM_KERNEL # Debian's kernel unless a case names one
+unset SPECTRUM_KERNEL # Spectrum's kernel (the default) unless a case names one
 
 n=0
 fail=0

@@ -76,18 +76,21 @@ libvirt_up() {
 # kernel for its QEMU while the domain runs, and the shared ones must not
 # change hands.  The other architectures' base initramfs files are
 # stand-ins: their domains are only validated and defined.
+# The kernel is the one SPECTRUM_KERNEL names (Spectrum's by default).
+. "$src/tests/vm/kernels.sh"
 setup() {
-	local vs=$build/vm-state
-	if [ ! -e "$vs/kernels/x86_64/vmlinux" ]; then
-		SPECTRUM_STATE_DIR=$vs bash "$src/scripts/guest-kernel.sh" x86_64 "$build/guest/spectrum-init" || return 1
-	fi
+	local vs=$build/vm-state k=spectrum-x86_64 d
+	[ "${SPECTRUM_KERNEL:-spectrum}" = debian ] && k=x86_64
+	SPECTRUM_STATE_DIR=$vs setup_kernels "$src" "$build" x86_64 || return 1
 	if [ ! -e "$vs/images/test-x86.erofs" ]; then
 		SPECTRUM_STATE_DIR=$vs "$image" build -n test-x86 -p busybox-static -d "$src/tests/vm/root" || return 1
 	fi
-	mkdir -p "$tmp/state/kernels/"{x86_64,ppc64le,aarch64} "$tmp/state/images" "$tmp/vol/ro" &&
-		cp "$vs/kernels/x86_64/vmlinux" "$vs/kernels/x86_64/initrd.img" "$tmp/state/kernels/x86_64/" &&
-		echo "stand-in" >"$tmp/state/kernels/ppc64le/initrd.img" &&
-		echo "stand-in" >"$tmp/state/kernels/aarch64/initrd.img" &&
+	for d in x86_64 ppc64le aarch64 spectrum-x86_64 spectrum-ppc64le; do
+		mkdir -p "$tmp/state/kernels/$d" && echo "stand-in" >"$tmp/state/kernels/$d/initrd.img" ||
+			return 1
+	done
+	mkdir -p "$tmp/state/images" "$tmp/vol/ro" &&
+		cp "$vs/kernels/$k/vmlinux" "$vs/kernels/$k/initrd.img" "$tmp/state/kernels/$k/" &&
 		cp "$vs/images/test-x86.erofs" "$tmp/state/images/" &&
 		echo "from-the-host" >"$tmp/vol/ro/msg" &&
 		mkfs.ext4 -q -F -d "$tmp/vol/ro" "$tmp/ro.img" 16M &&

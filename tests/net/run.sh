@@ -82,7 +82,8 @@ if [ ! -f "$SPECTRUM_STATE_DIR/images/test-x86.erofs" ]; then
 fi
 # The base initramfs must carry this build's spectrum-init (it reads the
 # "net" lines); a no-op when it does.
-if ! bash "$src/scripts/guest-kernel.sh" x86_64 "$build/guest/spectrum-init" >"$tmp/setup" 2>&1; then
+. "$src/tests/vm/kernels.sh"
+if ! setup_kernels "$src" "$build" x86_64 >"$tmp/setup" 2>&1; then
 	echo "1..1"
 	echo "not ok 1 - set up the guest kernel"
 	sed 's/^/# /' "$tmp/setup"

@@ -36,9 +36,13 @@ bail() {
 
 # --- The inner VM's kernel and image (as tests/vm/run.sh makes them) ------
 
+# Debian's kernel for the outer VM (its dummy_hcd and IOMMU modules), and
+# the inner VM's kernel (Spectrum's by default: tests/vm/kernels.sh).
+. "$src/tests/vm/kernels.sh"
 {
 	mkdir -p "$SPECTRUM_STATE_DIR" &&
 		bash "$src/scripts/guest-kernel.sh" x86_64 "$build/guest/spectrum-init" &&
+		setup_kernels "$src" "$build" x86_64 &&
 		"$build/spectrum-image" build -n test-x86 -p busybox-static -d "$src/tests/vm/root"
 } >"$tmp/log" 2>&1 || bail "set up the inner VM's kernel and image"
 

@@ -120,6 +120,77 @@ static void test_plans(const struct sp_config *cfg)
 	       "crosvm refuses ppc64le, naming the instance");
 }
 
+/* Guest RAM, TCG's translation cache, the balloon and Debian's minimum. */
+static void test_memory(const struct sp_config *cfg)
+{
+	struct sp_host host = test_host(SP_ARCH_X86_64, false);
+	struct sp_err err = {0};
+	struct sp_plans *plans;
+
+	TAP_OK(sp_plan_ram_mib(SP_ARCH_PPC64LE, 64) == 256 &&
+		       sp_plan_ram_mib(SP_ARCH_PPC64LE, 256) == 256 &&
+		       sp_plan_ram_mib(SP_ARCH_PPC64LE, 257) == 512 &&
+		       sp_plan_ram_mib(SP_ARCH_X86_64, 64) == 64 &&
+		       sp_plan_ram_mib(SP_ARCH_X86_64, 100) == 100,
+	       "pseries RAM rounds up to 256 MiB blocks; x86 keeps it");
+	host.kernel = SP_KERNEL_SPECTRUM;
+	TAP_OK(sp_plan_kernel(&host, SP_ARCH_X86_64) == SP_KERNEL_SPECTRUM &&
+		       sp_plan_kernel(&host, SP_ARCH_PPC64LE) == SP_KERNEL_SPECTRUM &&
+		       sp_plan_kernel(&host, SP_ARCH_AARCH64) == SP_KERNEL_DEBIAN,
+	       "by default aarch64 guests boot Debian's kernel (Spectrum's is not built for it)");
+	host.kernel_set = true;
+	TAP_OK(sp_plan_kernel(&host, SP_ARCH_AARCH64) == SP_KERNEL_SPECTRUM,
+	       "unless SPECTRUM_KERNEL names Spectrum's");
+	host.kernel_set = false;
+	TAP_OK(sp_plan_tb_mib(SP_ACCEL_KVM, 128) == 0 && sp_plan_tb_mib(SP_ACCEL_KVM, 4096) == 0,
+	       "KVM: no translation cache");
+	TAP_OK(sp_plan_tb_mib(SP_ACCEL_TCG, 64) == 32 && sp_plan_tb_mib(SP_ACCEL_TCG, 256) == 32 &&
+		       sp_plan_tb_mib(SP_ACCEL_TCG, 512) == 64 &&
+		       sp_plan_tb_mib(SP_ACCEL_TCG, 1024) == 128 &&
+		       sp_plan_tb_mib(SP_ACCEL_TCG, 1ull << 20) == 256,
+	       "TCG: an eighth of the RAM, 32 to 256 MiB");
+	TAP_OK(sp_kernel_memory_check(SP_KERNEL_SPECTRUM, "a", 64, &err) == 0 &&
+		       sp_kernel_memory_check(SP_KERNEL_DEBIAN, "a", 96, &err) == 0,
+	       "Spectrum's kernel in 64M, Debian's in 96M");
+	TAP_OK(sp_kernel_memory_check(SP_KERNEL_DEBIAN, "small", 64, &err) < 0 &&
+		       strstr(err.msg, "instance small has 64M") &&
+		       strstr(err.msg, "SPECTRUM_KERNEL=debian) needs at least 96M") &&
+		       !strchr(err.msg, '\n'),
+	       "Debian's kernel below 96M: one line naming the instance and the fix");
+
+	host.kernel = SP_KERNEL_SPECTRUM;
+	plans = sp_plan_compile(cfg, &host, NULL, -1, &err);
+	TAP_OK(plans && plans->v[0].tb_mib == 128 && plans->v[0].balloon &&
+		       plans->v[2].memory_mib == 256 && plans->v[2].tb_mib == 32,
+	       "plans: TCG cache for the guest's RAM, a balloon with Spectrum's kernel");
+	TAP_STR(plans ? plans->v[0].kernel : NULL, "/state/kernels/spectrum-x86_64/vmlinux",
+		"Spectrum's kernel from its own directory");
+	sp_plans_free(plans);
+	host = test_host(SP_ARCH_X86_64, true);
+	plans = sp_plan_compile(cfg, &host, "work", -1, &err);
+	TAP_OK(plans && plans->v[0].tb_mib == 0 && !plans->v[0].balloon,
+	       "KVM with Debian's kernel: no cache size, no balloon");
+	sp_plans_free(plans);
+}
+
+/* SPECTRUM_KERNEL: Spectrum's kernel unless it names Debian's. */
+static void test_kernel_choice(void)
+{
+	struct sp_host host;
+	struct sp_err err = {0};
+
+	unsetenv("SPECTRUM_KERNEL");
+	TAP_OK(sp_host_detect(&host, &err) == 0 && host.kernel == SP_KERNEL_SPECTRUM,
+	       "Spectrum's kernel by default");
+	setenv("SPECTRUM_KERNEL", "debian", 1);
+	TAP_OK(sp_host_detect(&host, &err) == 0 && host.kernel == SP_KERNEL_DEBIAN,
+	       "SPECTRUM_KERNEL=debian selects Debian's");
+	setenv("SPECTRUM_KERNEL", "linux", 1);
+	TAP_OK(sp_host_detect(&host, &err) < 0 && strstr(err.msg, "use debian or spectrum"),
+	       "another name is refused");
+	unsetenv("SPECTRUM_KERNEL");
+}
+
 static void test_stable_names(const struct sp_config *cfg)
 {
 	struct sp_host host = test_host(SP_ARCH_X86_64, false);
@@ -453,12 +524,14 @@ int main(void)
 		test_model(cfg);
 		test_plans(cfg);
 		test_stable_names(cfg);
+		test_memory(cfg);
 		test_json(cfg);
 		test_guest_config(cfg);
 	}
 	sp_config_free(cfg);
 	sp_diags_fini(&d);
 	test_errors();
+	test_kernel_choice();
 	test_addresses();
 	test_guest_scratch();
 	test_several_apps();

@@ -32,9 +32,10 @@ run() {
 }
 has() { grep -q -- "$1" "$tmp/out"; }
 
+. "$src/tests/vm/kernels.sh"
 setup() {
 	mkdir -p "$SPECTRUM_STATE_DIR"
-	bash "$src/scripts/guest-kernel.sh" x86_64 "$build/guest/spectrum-init" &&
+	setup_kernels "$src" "$build" x86_64 &&
 		"$build/spectrum-image" build -n test-x86 -p busybox-static -d "$src/tests/vm/root"
 }
 if ! setup >"$tmp/setup" 2>&1; then

@@ -73,9 +73,10 @@ if [ "$(id -u)" != 0 ] || ! $py -c 'import PIL' 2>/dev/null; then
 	exit 0
 fi
 
+. "$src/tests/vm/kernels.sh"
 setup() {
 	mkdir -p "$SPECTRUM_STATE_DIR"
-	bash "$src/scripts/guest-kernel.sh" x86_64 "$build/guest/spectrum-init" &&
+	setup_kernels "$src" "$build" x86_64 &&
 		"$image" build -n win-foot -p foot -p waypipe -p fonts-dejavu-core -p libc-bin \
 			-p dash -p coreutils || return 1
 	# The hostile guest: tests/wlfilter/hostile.c, built on this host
