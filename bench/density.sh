@@ -43,7 +43,9 @@ marker=spectrum-bench-idle
 need_image
 hz=$(getconf CLK_TCK)
 
-# The data file: idle-1..N, unshared and shared.
+# The data file: idle-1..N, unshared and shared.  Each VMM writes to a
+# file of its own: ten consoles appending to one file interleave their
+# lines.
 {
 	echo '{"version": 1, "applications": {"idle": {"image": "test-x86", "memory": "128M",'
 	echo '  "command": ["/bin/sh", "-c",'
@@ -81,14 +83,14 @@ measure() {
 # spectrum_variant KERNEL PREFIX: N instances PREFIX-1..N under KERNEL.
 spectrum_variant() {
 	local kernel=$1 prefix=$2 i
-	: >"$tmp/out"
+	rm -f "$tmp"/out-*
 	for ((i = 1; i <= n; i++)); do
 		SPECTRUM_KERNEL=$kernel build/spectrum run "$tmp/idle.json" "$prefix-$i" --timeout 600 \
-			>>"$tmp/out" 2>&1 </dev/null &
+			>"$tmp/out-$i" 2>&1 </dev/null &
 		bg+=($!)
 	done
 	for _ in $(seq 3000); do
-		(($(grep -c "$marker" "$tmp/out") >= n)) && break
+		(($(grep -l "$marker" "$tmp"/out-* | wc -l) >= n)) && break
 		sleep 0.2
 	done
 	measure "$kernel, $([[ $prefix == shared ]] && echo shareRoot || echo unshared)" \
@@ -106,7 +108,7 @@ spectrum_variant() {
 declare -A cached_kib
 roots() {
 	local kernel=$1 prefix=$2 p img=0
-	cached_kib[$prefix]=$(awk '/^Cached:/ { s += $2; k++ } END { print k ? int(s / k) : 0 }' "$tmp/out")
+	cached_kib[$prefix]=$(awk '/^Cached:/ { s += $2; k++ } END { print k ? int(s / k) : 0 }' "$tmp"/out-*)
 	if [[ $prefix == shared ]]; then
 		for p in $(pgrep -f -- "qemu-system-x86_64 -name $prefix-"); do
 			img=$((img + $(awk '/^[0-9a-f]+-[0-9a-f]+ / { f = ($0 ~ /\.erofs/) } f && /^Pss:/ { s += $2 } END { print s + 0 }' "/proc/$p/smaps")))
@@ -137,7 +139,7 @@ tsc=$(build/spectrum plan "$tmp/idle.json" idle-1 --argv 2>/dev/null | grep -o '
 floor_variant() {
 	local label=$1 accel=$2 i
 	shift 2
-	: >"$tmp/out"
+	rm -f "$tmp"/out-*
 	for ((i = 1; i <= n; i++)); do
 		qemu-system-x86_64 -name "floor-$i" -M microvm -accel "$accel" -m 128 -smp 1 -nodefaults \
 			-no-user-config -nographic -no-reboot -kernel "$kdir/vmlinux" -initrd "$tmp/initrd.img" \
@@ -145,11 +147,11 @@ floor_variant() {
 			-drive "id=root,file=$state/images/test-x86.erofs,format=raw,if=none,readonly=on" \
 			-device virtio-blk-device,drive=root,serial=root \
 			-chardev "file,id=ctl,path=$tmp/control-$i.out" -device virtio-serial-device \
-			-device virtserialport,chardev=ctl,name=spectrum.control "$@" >>"$tmp/out" 2>&1 </dev/null &
+			-device virtserialport,chardev=ctl,name=spectrum.control "$@" >"$tmp/out-$i" 2>&1 </dev/null &
 		bg+=($!)
 	done
 	for _ in $(seq 3000); do
-		(($(grep -c "$marker" "$tmp/out") >= n)) && break
+		(($(grep -l "$marker" "$tmp"/out-* | wc -l) >= n)) && break
 		sleep 0.2
 	done
 	measure "$label" "qemu-system-x86_64 -name floor-"
@@ -173,18 +175,18 @@ plain_variant() {
 	cp "$kd/initrd.img" "$tmp/plain-initrd.img"
 	truncate -s %4 "$tmp/plain-initrd.img"
 	(cd "$tmp/cfg" && find spectrum | sort | cpio --quiet -o -H newc -R 0:0) >>"$tmp/plain-initrd.img"
-	: >"$tmp/out"
+	rm -f "$tmp"/out-*
 	for ((i = 1; i <= n; i++)); do
 		qemu-system-x86_64 -name "plain-$i" -m 128 -nographic -kernel "$k" \
 			-initrd "$tmp/plain-initrd.img" -append "console=ttyS0 loglevel=3 panic=-1" \
 			-drive "id=root,file=$state/images/test-x86.erofs,format=raw,if=none,readonly=on" \
 			-device virtio-blk-pci,drive=root,serial=root \
 			-chardev "file,id=ctl,path=$tmp/control-$i.out" -device virtio-serial-pci \
-			-device virtserialport,chardev=ctl,name=spectrum.control >>"$tmp/out" 2>&1 </dev/null &
+			-device virtserialport,chardev=ctl,name=spectrum.control >"$tmp/out-$i" 2>&1 </dev/null &
 		bg+=($!)
 	done
 	for _ in $(seq 3000); do
-		(($(grep -c "$marker" "$tmp/out") >= n)) && break
+		(($(grep -l "$marker" "$tmp"/out-* | wc -l) >= n)) && break
 		sleep 0.2
 	done
 	measure "plain QEMU, kernel ${kd##*/}" "qemu-system-x86_64 -name plain-"
