@@ -115,7 +115,7 @@ roots() {
 		done
 		awk -v n="$n" -v u="${cached_kib[idle]:-0}" -v s="${cached_kib[shared]}" -v img="$img" -v k="$kernel" \
 			'BEGIN { un = n * (u - s); printf "  %-34s roots: unshared %.1f MiB (%d x %.1f MiB in guest caches), shareRoot %.1f MiB (image mapping PSS): %.2fx\n",
-				k ", roots of " n, un / 1024, n, (u - s) / 1024, img / 1024, un > 0 ? img / un : 0 }'
+				k ", roots of " n, un / 1024, n, (u - s) / 1024, img / 1024, (un > 0 ? img / un : 0) }'
 	fi
 }
 
