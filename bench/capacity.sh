@@ -27,24 +27,7 @@ memory=${2:-96M}
 limit_gib=${3:-20}
 measure=${4:-30}
 ((max >= 1 && max <= 256)) || { echo "bench: MAX must be 1..256" >&2; exit 2; }
-state=$(realpath -m -- "${SPECTRUM_STATE_DIR:-/var/lib/spectrum}")
-export SPECTRUM_STATE_DIR=$state
-export SPECTRUM_RUN_DIR
-SPECTRUM_RUN_DIR=$(mktemp -d /tmp/spectrum-bench.XXXXXX)
-chmod 755 "$SPECTRUM_RUN_DIR"
-tmp=$(mktemp -d)
-bg=()
-stop_all() {
-	local p
-	for p in "${bg[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	wait 2>/dev/null || true
-	bg=()
-}
-trap 'stop_all; rm -rf "$tmp" "$SPECTRUM_RUN_DIR"' EXIT
-marker=spectrum-bench-idle
-need_image
+bench_setup spectrum-bench-idle
 hz=$(getconf CLK_TCK)
 
 {

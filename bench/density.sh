@@ -23,24 +23,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 n=${1:-10}
 settle=${2:-20}
 measure=${3:-30}
-state=$(realpath -m -- "${SPECTRUM_STATE_DIR:-/var/lib/spectrum}")
-export SPECTRUM_STATE_DIR=$state
-export SPECTRUM_RUN_DIR
-SPECTRUM_RUN_DIR=$(mktemp -d /tmp/spectrum-bench.XXXXXX)
-chmod 755 "$SPECTRUM_RUN_DIR"
-tmp=$(mktemp -d)
-bg=()
-stop_all() {
-	local p
-	for p in "${bg[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	wait 2>/dev/null || true
-	bg=()
-}
-trap 'stop_all; rm -rf "$tmp" "$SPECTRUM_RUN_DIR"' EXIT
-marker=spectrum-bench-idle
-need_image
+bench_setup spectrum-bench-idle
 hz=$(getconf CLK_TCK)
 
 # The data file: idle-1..N, unshared and shared.  Each VMM writes to a

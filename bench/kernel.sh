@@ -22,15 +22,7 @@ boots=${2:-5}
 shift $(($# > 2 ? 2 : $#))
 arches=("$@")
 ((${#arches[@]})) || arches=(x86_64 ppc64le)
-state=$(realpath -m -- "${SPECTRUM_STATE_DIR:-/var/lib/spectrum}")
-export SPECTRUM_STATE_DIR=$state
-export SPECTRUM_RUN_DIR
-SPECTRUM_RUN_DIR=$(mktemp -d /tmp/spectrum-bench.XXXXXX)
-chmod 755 "$SPECTRUM_RUN_DIR"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp" "$SPECTRUM_RUN_DIR"' EXIT
-marker=spectrum-bench-marker
-need_image
+bench_setup spectrum-bench-marker
 
 cat >"$tmp/kernel.json" <<'JSON'
 {"version": 1,

@@ -17,6 +17,49 @@ time_to_marker() {
 	echo $(((end - start) / 1000000))
 }
 
+# bench_setup MARKER: what every benchmark that starts VMs does first, so
+# that they all run alike and clean up alike.
+#   state             the state directory, absolute (spectrum wants it so),
+#                     exported as SPECTRUM_STATE_DIR;
+#   SPECTRUM_RUN_DIR  a run directory of the benchmark's own, so that its
+#                     instances meet no one else's (and never /run/spectrum);
+#                     755, as spectrum makes one (lib/rundir.c): the
+#                     VMMs' uids pass through it to their instances'
+#                     directories;
+#   tmp               a scratch directory for data files and outputs;
+#   bg                the pids of what the benchmark starts in the
+#                     background (see stop_all);
+#   marker            the line its applications print once they run;
+# an EXIT trap that stops what bg holds and removes both directories
+# whenever the benchmark exits (at its end, on an error under set -e, on
+# ^C), so that no VMM outlives it; and need_image.
+bench_setup() {
+	state=$(realpath -m -- "${SPECTRUM_STATE_DIR:-/var/lib/spectrum}")
+	export SPECTRUM_STATE_DIR=$state
+	export SPECTRUM_RUN_DIR
+	SPECTRUM_RUN_DIR=$(mktemp -d /tmp/spectrum-bench.XXXXXX)
+	chmod 755 "$SPECTRUM_RUN_DIR"
+	tmp=$(mktemp -d)
+	bg=()
+	trap 'stop_all; rm -rf "$tmp" "$SPECTRUM_RUN_DIR"' EXIT
+	marker=$1
+	need_image
+}
+
+# stop_all: kills what bg holds and waits for it, so that the next variant
+# of a benchmark measures a machine without the last one's VMMs.  With
+# nothing in bg it waits for nothing either: a benchmark that starts no
+# VMM in the background leaves its other children alone.
+stop_all() {
+	local p
+	((${#bg[@]})) || return 0
+	for p in "${bg[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	bg=()
+}
+
 # median: of the numbers on standard input, one a line.
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 

@@ -23,24 +23,8 @@ runs=${1:-5}
 n=${2:-10}
 settle=${3:-20}
 arch=${4:-ppc64le}
-state=$(realpath -m -- "${SPECTRUM_STATE_DIR:-/var/lib/spectrum}")
-export SPECTRUM_STATE_DIR=$state SPECTRUM_KERNEL=spectrum
-export SPECTRUM_RUN_DIR
-SPECTRUM_RUN_DIR=$(mktemp -d /tmp/spectrum-bench.XXXXXX)
-chmod 755 "$SPECTRUM_RUN_DIR"
-tmp=$(mktemp -d)
-bg=()
-stop_all() {
-	local p
-	for p in "${bg[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	wait 2>/dev/null || true
-	bg=()
-}
-trap 'stop_all; rm -rf "$tmp" "$SPECTRUM_RUN_DIR"' EXIT
-marker=spectrum-bench-idle
-need_image
+export SPECTRUM_KERNEL=spectrum # the only one that maps a ppc64le shared root
+bench_setup spectrum-bench-idle
 case $arch in
 ppc64le) image=test-ppc64le memory=256M qemu=qemu-system-ppc64 ;;
 x86_64) image=test-x86 memory=128M qemu=qemu-system-x86_64 ;;
