@@ -429,15 +429,27 @@ relay_window() {
 	done
 	return 1
 }
-# Until win-a is failed (at most 40 s), its status in $tmp/out.
-until_failed() {
-	for _ in $(seq 80); do
-		"$spectrum" status win-a >"$tmp/out" 2>&1
-		grep -q "failed" "$tmp/out" && return 0
+# until_line TRIES FILE PATTERN CMD...: runs CMD, its output into FILE,
+# every 0.5 s until FILE has a line matching PATTERN, at most TRIES times:
+# what spectrumd and the guests report comes some time after the command
+# that caused it returned.  FILE is left as last read, for the check that
+# follows and its diagnostics.
+until_line() {
+	local tries=$1 file=$2 pattern=$3
+	shift 3
+	for _ in $(seq "$tries"); do
+		"$@" >"$file" 2>&1
+		grep -q "$pattern" "$file" && return 0
 		sleep 0.5
 	done
 	return 1
 }
+# until_failed NAME: until NAME is failed (at most 40 s), its status in
+# $tmp/out.
+until_failed() { until_line 80 "$tmp/out" failed "$spectrum" status "$1"; }
+# until_console NAME PATTERN FILE: until NAME's console (spectrum logs) has
+# a line matching PATTERN (at most 20 s), the console in FILE.
+until_console() { until_line 40 "$3" "$2" "$spectrum" logs "$1"; }
 start_daemon
 "$spectrum" start win-a >"$tmp/out" 2>&1
 check "spectrumd starts win-a" [ $? = 0 ]
@@ -447,7 +459,7 @@ check "its window's client is its relay" [ -n "$pid" ]
 check "spectrum status names the relay's pid and uid" \
 	jqok ".display.relay_pid == ${pid:-0} and .display.relay_uid == $relay_uid" "$tmp/out"
 [ -n "$pid" ] && kill -KILL "$pid"
-until_failed
+until_failed win-a
 check "a killed relay leaves win-a failed in spectrum status" grep -q "failed" "$tmp/out"
 check "with the reason" grep -q "display relay was killed by signal 9" "$tmp/out"
 held "$relay_uid" >"$tmp/out"
@@ -503,11 +515,7 @@ if [ -x "$hostile" ]; then
 	check "win-p and win-q map their windows under spectrumd" [ -n "$p_pid" -a -n "$q_pid" ]
 	printf 'spectrum-clip-test' | "$spectrum" clipboard send win-p >"$tmp/out" 2>&1
 	check "clipboard send win-p: accepted" [ $? = 0 ]
-	for _ in $(seq 40); do
-		"$spectrum" logs win-p >"$tmp/p.log" 2>&1
-		grep -q "^pasted:" "$tmp/p.log" && break
-		sleep 0.5
-	done
+	until_console win-p "^pasted:" "$tmp/p.log"
 	{ cat "$tmp/p.log"; cat "$SPECTRUM_RUN_DIR/win-p/display.log"; } >"$tmp/out" 2>/dev/null
 	check "win-p's application received exactly that text" \
 		[ "$(grep '^pasted:' "$tmp/p.log" | tr -d '\r')" = "pasted:spectrum-clip-test" ]
@@ -532,11 +540,7 @@ EOF
 	as_sway swaymsg "[pid=$p_pid] focus" >/dev/null 2>&1
 	printf 'focused-paste' | SWAYSOCK=$swaysock "$spectrum" clipboard send >"$tmp/out" 2>&1
 	check "clipboard send without a name pastes into the focused window's instance" [ $? = 0 ]
-	for _ in $(seq 40); do
-		"$spectrum" logs win-p >"$tmp/p.log" 2>&1
-		grep -q "^pasted:focused" "$tmp/p.log" && break
-		sleep 0.5
-	done
+	until_console win-p "^pasted:focused" "$tmp/p.log"
 	cp "$tmp/p.log" "$tmp/out"
 	check "and win-p's application received it" grep -q "^pasted:focused-paste" "$tmp/p.log"
 	"$spectrum" logs win-q >"$tmp/q.log" 2>&1
@@ -572,11 +576,7 @@ start_daemon
 check "a restarted spectrumd adopts win-c and its relay" \
 	jqok ".adopted and .display.relay_pid == ${pid:-0}" "$tmp/out"
 [ -n "$pid" ] && kill -KILL "$pid"
-for _ in $(seq 80); do
-	"$spectrum" status win-c >"$tmp/out" 2>&1
-	grep -q "failed" "$tmp/out" && break
-	sleep 0.5
-done
+until_failed win-c
 check "its VM, left without a display, is stopped: win-c failed" grep -q "failed" "$tmp/out"
 check "with the reason" grep -q "display relay ended and the VM kept running" "$tmp/out"
 held "$relay_uid" >"$tmp/out"
