@@ -13,17 +13,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . bench/lib.sh
 runs=${1:-7}
-state=$(realpath -m -- "${SPECTRUM_STATE_DIR:-/var/lib/spectrum}") # spectrum wants it absolute
-export SPECTRUM_STATE_DIR=$state
-export SPECTRUM_RUN_DIR
-SPECTRUM_RUN_DIR=$(mktemp -d /tmp/spectrum-bench.XXXXXX)
-chmod 755 "$SPECTRUM_RUN_DIR"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp" "$SPECTRUM_RUN_DIR"' EXIT
+bench_setup spectrum-bench-marker
 cfg=bench/bench.json
-marker=spectrum-bench-marker
-
-need_image
 
 # The floor boots the very initramfs spectrum would (base + guest config);
 # its control port goes to a file, which QEMU opens at once (a null
