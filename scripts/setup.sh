@@ -9,7 +9,7 @@
 # Spectrum's own kernels (the default, SPECTRUM_KERNEL=spectrum) are built
 # from source by scripts/build-kernel.sh for each architecture that
 # SPECTRUM_SETUP_KERNELS names ("x86_64 ppc64le" by default): the first
-# time about 7 minutes each on two idle cores, cached after.  Debian's
+# time 7.5 minutes (x86_64) and 6 (ppc64le) on two idle cores, cached after.  Debian's
 # kernels (SPECTRUM_KERNEL=debian) are always set up: they are unpacked
 # from their packages in seconds.
 set -euo pipefail
