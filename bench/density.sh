@@ -63,6 +63,15 @@ measure() {
 			l, k, pss / 1024, k ? pss / 1024 / k : 0, k ? 100 * dt / hz / m / k : 0 }'
 }
 
+# wait_marked: until each of the N outputs $tmp/out-* holds the marker
+# (every VMM's guest is up), at most 10 minutes.
+wait_marked() {
+	for _ in $(seq 3000); do
+		(($(grep -l "$marker" "$tmp"/out-* | wc -l) >= n)) && return
+		sleep 0.2
+	done
+}
+
 # spectrum_variant KERNEL PREFIX: N instances PREFIX-1..N under KERNEL.
 spectrum_variant() {
 	local kernel=$1 prefix=$2 i
@@ -72,10 +81,7 @@ spectrum_variant() {
 			>"$tmp/out-$i" 2>&1 </dev/null &
 		bg+=($!)
 	done
-	for _ in $(seq 3000); do
-		(($(grep -l "$marker" "$tmp"/out-* | wc -l) >= n)) && break
-		sleep 0.2
-	done
+	wait_marked
 	measure "$kernel, $([[ $prefix == shared ]] && echo shareRoot || echo unshared)" \
 		"qemu-system-x86_64 -name $prefix-"
 	roots "$kernel" "$prefix"
@@ -133,10 +139,7 @@ floor_variant() {
 			-device virtserialport,chardev=ctl,name=spectrum.control "$@" >"$tmp/out-$i" 2>&1 </dev/null &
 		bg+=($!)
 	done
-	for _ in $(seq 3000); do
-		(($(grep -l "$marker" "$tmp"/out-* | wc -l) >= n)) && break
-		sleep 0.2
-	done
+	wait_marked
 	measure "$label" "qemu-system-x86_64 -name floor-"
 	stop_all
 }
@@ -168,10 +171,7 @@ plain_variant() {
 			-device virtserialport,chardev=ctl,name=spectrum.control >"$tmp/out-$i" 2>&1 </dev/null &
 		bg+=($!)
 	done
-	for _ in $(seq 3000); do
-		(($(grep -l "$marker" "$tmp"/out-* | wc -l) >= n)) && break
-		sleep 0.2
-	done
+	wait_marked
 	measure "plain QEMU, kernel ${kd##*/}" "qemu-system-x86_64 -name plain-"
 	stop_all
 }
